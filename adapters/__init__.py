@@ -1,0 +1,1 @@
+"""Adapters: persistence, CLI and exports. They depend inward on domain/ and projections/."""

@@ -1,0 +1,33 @@
+"""The one place that picks the adapters: which database, which recorder.
+
+``LEDGER_DATABASE_URL`` is a SQLAlchemy URL; unset, a SQLite file ``ledger.sqlite3`` in
+the working directory. ``postgresql+psycopg2://…`` selects PostgreSQL.
+"""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy.engine import Engine
+
+from domain.application import Ledger
+
+DEFAULT_URL = "sqlite:///ledger.sqlite3"
+
+
+def database_url() -> str:
+    return os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_URL
+
+
+def make_ledger(url: str | None = None) -> Ledger:
+    """The application over the chosen store (tables created if absent)."""
+    return Ledger(env={
+        "PERSISTENCE_MODULE": "adapters.store:Factory",
+        "SQLALCHEMY_URL": url or database_url(),
+        "CREATE_TABLE": "y",
+    })
+
+
+def engine_of(ledger: Ledger) -> Engine:
+    engine = ledger.recorder.datastore.engine  # type: ignore[attr-defined]
+    assert isinstance(engine, Engine)
+    return engine

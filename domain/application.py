@@ -1,0 +1,360 @@
+"""The ledger's one application service: the commands every adapter calls.
+
+It gets its store from the environment (``PERSISTENCE_MODULE``, ``SQLALCHEMY_URL``; see
+``adapters/bootstrap.py``), so it imports no driver. Each command is one unit of work:
+load, act, save every pending event in one transaction, return ids. A write that loses
+a race (same aggregate version, or same import key) is reloaded and re-checked, up to
+``RETRIES`` times, then refused with :class:`ConcurrentWrite`.
+"""
+from __future__ import annotations
+
+from copy import deepcopy
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Protocol, TypeVar
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain import commands as c
+from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
+from domain.errors import (BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
+                           NotInitialized, QuarterNotReady)
+from domain.ids import entry_id_for_key, month_id, organization_id, quarter_id
+from domain.organization import Organization
+from domain.periods import quarter_months
+from domain.results import month_results, quarter_ranking
+from domain.rulebook import RULEBOOK_V1
+from domain.scoring import Secretary
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+RETRIES = 3
+
+
+class KeyIndex(Protocol):
+    """What the store offers about import keys (implemented by the recorder)."""
+
+    def lookup_keys(self, keys: list[str]) -> dict[str, str]:
+        """Digest of each of ``keys`` already in the ledger."""
+
+
+@dataclass
+class LineError:
+    """A refused import line: 1-based line number, field at fault, reason."""
+
+    line: int
+    field: str | None
+    reason: str
+
+
+class ImportRefused(LedgerError):
+    """A batch with at least one invalid line; nothing was written."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        first = errors[0]
+        super().__init__(f"第 {first.line} 行：{first.reason}", first.field)
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    appended: int = 0
+    skipped: int = 0
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+class UnitOfWork:
+    """Aggregates loaded for one command (or one batch), saved together."""
+
+    def __init__(self, app: "Ledger") -> None:
+        self.app = app
+        self.loaded: dict[UUID, tuple[Aggregate, bool]] = {}  # id → (aggregate, is a copy)
+        self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
+
+    def find(self, aggregate_id: UUID, for_update: bool) -> Any | None:
+        """The aggregate, or None. Read-only loads share the cached object (never mutate it)."""
+        if aggregate_id in self.loaded:
+            aggregate, copied = self.loaded[aggregate_id]
+            if for_update and not copied:
+                aggregate = deepcopy(aggregate)
+                self.loaded[aggregate_id] = (aggregate, True)
+            return aggregate
+        try:
+            aggregate = self.app.repository.get(aggregate_id, deepcopy_from_cache=for_update)
+        except AggregateNotFoundError:
+            return None
+        self.loaded[aggregate_id] = (aggregate, for_update)
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        self.loaded[aggregate.id] = (aggregate, True)
+
+    def organization(self, for_update: bool = False) -> Organization:
+        org = self.find(organization_id(), for_update)
+        if org is None or not org.rulebooks:
+            raise NotInitialized("账本尚未初始化，请先运行 ledger init", None)
+        return org  # type: ignore[no-any-return]
+
+    def month(self, period: str, for_update: bool = True) -> AssessmentMonth:
+        month = self.find(month_id(period), for_update)
+        if month is None:
+            month = AssessmentMonth(period=period)
+            self.add(month)
+        return month  # type: ignore[no-any-return]
+
+    def save(self) -> int:
+        pending = [a for a, copied in self.loaded.values() if copied and a.pending_events]
+        count = sum(len(a.pending_events) for a in pending)
+        if pending or self.keys:
+            self.app.save(*pending, import_keys=self.keys)
+        return count
+
+
+class Ledger(Application):
+    """党建考核审计账本 — the commands of the task-book flow."""
+
+    name = "Ledger"
+    env = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
+
+    # -- running commands --------------------------------------------------------------
+    def _run(self, work: Callable[[UnitOfWork], T]) -> T:
+        for attempt in range(RETRIES):
+            uow = UnitOfWork(self)
+            result = work(uow)
+            try:
+                uow.save()
+                return result
+            except IntegrityError:
+                if attempt == RETRIES - 1:
+                    raise ConcurrentWrite("另一个写入者同时修改了同一对象，请重试", None) from None
+        raise AssertionError("unreachable")
+
+    def execute(self, command: c.Command) -> Any:
+        """Run one validated command in its own unit of work (with retries)."""
+        def work(uow: UnitOfWork) -> Any:
+            self._check_key(uow, command, {})
+            return HANDLERS[type(command)](self, uow, command)
+        return self._run(work)
+
+    def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str]) -> bool:
+        """True if the command's key is already in the ledger with the same content
+        (skip it); raise :class:`DuplicateKey` if with other content."""
+        if command.key is None:
+            return False
+        digest = command.digest()
+        stored = known.get(command.key)
+        if stored is None:
+            stored = self._key_index().lookup_keys([command.key]).get(command.key)
+        if stored is None:
+            ref = str(entry_id_for_key(command.key)) if isinstance(command, c.RecordScore) else ""
+            uow.keys.append((command.key, digest, command.op, ref))  # type: ignore[attr-defined]
+            return False
+        if stored != digest:
+            raise DuplicateKey(f"键 {command.key!r} 已在账本中，但内容不同", "key")
+        return True
+
+    def _key_index(self) -> KeyIndex:
+        return self.recorder  # type: ignore[return-value]
+
+    # -- public commands ---------------------------------------------------------------
+    def init(self, actor: str = "system") -> int:
+        """Create the organization and adopt rulebook v1 if absent; returns the latest version."""
+        def work(uow: UnitOfWork) -> int:
+            org = uow.find(organization_id(), for_update=True)
+            if org is None:
+                org = Organization(actor=actor)
+                uow.add(org)
+            if not org.rulebooks:
+                return org.adopt_rulebook(RULEBOOK_V1, None, actor)
+            return max(org.rulebooks)
+        return self._run(work)
+
+    def is_initialized(self) -> bool:
+        try:
+            return bool(self.repository.get(organization_id(), deepcopy_from_cache=False).rulebooks)
+        except AggregateNotFoundError:
+            return False
+
+    def import_batch(self, lines: Iterable[tuple[int, Any]]) -> ImportResult:
+        """Apply every line in one unit of work: all or nothing.
+
+        ``lines`` are (line number, decoded JSON). Raises :class:`ImportRefused` with every
+        error found (validation continues past an invalid line where it can).
+        """
+        parsed: list[tuple[int, c.Command]] = []
+        errors: list[LineError] = []
+        seen: dict[str, int] = {}
+        for number, data in lines:
+            try:
+                command = c.parse_command(data)
+            except LedgerError as e:
+                errors.append(LineError(number, e.field, e.reason))
+                continue
+            if command.key is not None:
+                if command.key in seen:
+                    errors.append(LineError(number, "key", f"键 {command.key!r} 在本文件第 {seen[command.key]} 行已出现"))
+                    continue
+                seen[command.key] = number
+            parsed.append((number, command))
+        if errors:
+            raise ImportRefused(errors)
+
+        def work(uow: UnitOfWork) -> ImportResult:
+            known = self._key_index().lookup_keys(list(seen))
+            result, failures = ImportResult(), []
+            for number, command in parsed:
+                try:
+                    if self._check_key(uow, command, known):
+                        result.skipped += 1
+                    else:
+                        HANDLERS[type(command)](self, uow, command)
+                        result.appended += 1
+                except LedgerError as e:
+                    failures.append(LineError(number, e.field, e.reason))
+                if isinstance(command, c.RecordScore) and command.key is not None:
+                    result.ids[command.key] = str(entry_id_for_key(command.key))
+            if failures:
+                raise ImportRefused(failures)
+            return result
+        return self._run(work)
+
+    # -- handlers (one per command) -------------------------------------------------------
+    def _register_branch(self, uow: UnitOfWork, cmd: c.RegisterBranch) -> str:
+        uow.organization(for_update=True).register_branch(
+            code=cmd.code, name=cmd.name, members=cmd.members, from_month=cmd.from_month,
+            actor=cmd.actor, key=cmd.key)
+        return cmd.code
+
+    def _set_members(self, uow: UnitOfWork, cmd: c.SetMembers) -> str:
+        uow.organization(for_update=True).set_members(
+            branch=cmd.branch, members=cmd.members, from_month=cmd.from_month,
+            actor=cmd.actor, key=cmd.key)
+        return cmd.branch
+
+    def _appoint_secretary(self, uow: UnitOfWork, cmd: c.AppointSecretary) -> str:
+        uow.organization(for_update=True).appoint_secretary(
+            branch=cmd.branch, name=cmd.name, user=cmd.user, mode=cmd.mode,
+            allowance=cmd.allowance, from_month=cmd.from_month, actor=cmd.actor, key=cmd.key)
+        return cmd.branch
+
+    def _record_score(self, uow: UnitOfWork, cmd: c.RecordScore) -> UUID:
+        org = uow.organization()
+        branch = org.branch(cmd.branch)
+        if branch["from_month"] is not None and cmd.period < branch["from_month"]:
+            raise BranchNotTakingPart(
+                f"支部 {cmd.branch} 自 {branch['from_month']} 起参加考核，不能录入 {cmd.period}", "period")
+        entry_id = entry_id_for_key(cmd.key) if cmd.key else uuid4()
+        uow.month(cmd.period).record_score(
+            entry_id=entry_id, branch=cmd.branch, category=cmd.category, points=cmd.points,
+            reason=cmd.reason, department=cmd.department, actor=cmd.actor, key=cmd.key,
+            rulebook=org.rulebook_in_force(cmd.period))
+        return entry_id
+
+    def _submit_month(self, uow: UnitOfWork, cmd: c.SubmitMonth) -> str:
+        uow.organization()
+        uow.month(cmd.period).submit(actor=cmd.actor, key=cmd.key)
+        return cmd.period
+
+    def _return_month(self, uow: UnitOfWork, cmd: c.ReturnMonth) -> str:
+        uow.organization()
+        uow.month(cmd.period).return_to_draft(reason=cmd.reason, actor=cmd.actor, key=cmd.key)
+        return cmd.period
+
+    def _approve_month(self, uow: UnitOfWork, cmd: c.ApproveMonth) -> str:
+        org = uow.organization()
+        month = uow.month(cmd.period)
+        rulebook = org.rulebook_in_force(cmd.period)
+        branches = org.taking_part(cmd.period)
+        sums = self._month_sums(month)
+        secretaries = {b: org.secretary_in(b, cmd.period) for b in branches}
+        results = [dict(r.frozen_inputs(), coefficient=r.coefficient, allowance=r.allowance)
+                   for r in month_results(branches, sums, secretaries, rulebook)]
+        month.approve(rulebook_version=rulebook.version, results=results, actor=cmd.actor,
+                      key=cmd.key)
+        return cmd.period
+
+    def _month_sums(self, month: AssessmentMonth) -> dict[str, dict[str, Decimal]]:
+        """Signed sum of points per branch and category: stored events up to the version
+        the unit of work started from, then the ones still pending in it."""
+        stored_version = month.version - len(month.pending_events)
+        stored: Iterable[Any] = ()
+        if stored_version > 0:
+            stored = self.repository.event_store.get(month.id, lte=stored_version)
+        sums: dict[str, dict[str, Decimal]] = {}
+        for events in (stored, list(month.pending_events)):
+            for e in events:
+                if isinstance(e, AssessmentMonth.ScoreRecorded):  # type: ignore[attr-defined]
+                    cats = sums.setdefault(e.branch, {})
+                    cats[e.category] = cats.get(e.category, Decimal(0)) + e.points
+        return sums
+
+    def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:
+        org = uow.organization()
+        months = quarter_months(cmd.period)
+        approved = []
+        for m in months:
+            month = uow.find(month_id(m), for_update=False)
+            if month is None or month.status != APPROVED:
+                raise QuarterNotReady(f"{cmd.period} 的 {m} 尚未审批，不能审批季度排名", "period")
+            approved.append({r["branch"]: r for r in month.results})
+        taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
+        scores = {b: {m: approved[i][b]["score"] for i, m in enumerate(months)} for b in taking_part}
+        last = approved[2]
+        secretaries = {b: _frozen_secretary(last[b]) for b in taking_part}
+        rulebook = org.rulebook_in_force(months[0])
+        ranking = [row.to_record() for row in quarter_ranking(scores, secretaries, rulebook)]
+        quarter = uow.find(quarter_id(cmd.period), for_update=True)
+        if quarter is None:
+            quarter = AssessmentQuarter(period=cmd.period)
+            uow.add(quarter)
+        approval_id = uuid5(quarter.id, f"approval:{quarter.version + len(quarter.pending_events)}")
+        quarter.approve(approval_id=approval_id, rulebook_version=rulebook.version,
+                        ranking=ranking, actor=cmd.actor, key=cmd.key)
+        return approval_id
+
+    # -- convenience wrappers (typed keyword arguments) ----------------------------------
+    def register_branch(self, **kwargs: Any) -> str:
+        return self.execute(c.RegisterBranch(**kwargs))  # type: ignore[no-any-return]
+
+    def set_members(self, **kwargs: Any) -> str:
+        return self.execute(c.SetMembers(**kwargs))  # type: ignore[no-any-return]
+
+    def appoint_secretary(self, **kwargs: Any) -> str:
+        return self.execute(c.AppointSecretary(**kwargs))  # type: ignore[no-any-return]
+
+    def record_score(self, **kwargs: Any) -> UUID:
+        return self.execute(c.RecordScore(**kwargs))  # type: ignore[no-any-return]
+
+    def submit_month(self, **kwargs: Any) -> str:
+        return self.execute(c.SubmitMonth(**kwargs))  # type: ignore[no-any-return]
+
+    def return_month(self, **kwargs: Any) -> str:
+        return self.execute(c.ReturnMonth(**kwargs))  # type: ignore[no-any-return]
+
+    def approve_month(self, **kwargs: Any) -> str:
+        return self.execute(c.ApproveMonth(**kwargs))  # type: ignore[no-any-return]
+
+    def approve_quarter(self, **kwargs: Any) -> UUID:
+        return self.execute(c.ApproveQuarter(**kwargs))  # type: ignore[no-any-return]
+
+
+def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:
+    if row["mode"] is None:
+        return None
+    return Secretary(name=row["secretary"], mode=row["mode"], allowance=row["allowance_base"],
+                     user=row["user"])
+
+
+HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {
+    c.RegisterBranch: Ledger._register_branch,
+    c.SetMembers: Ledger._set_members,
+    c.AppointSecretary: Ledger._appoint_secretary,
+    c.RecordScore: Ledger._record_score,
+    c.SubmitMonth: Ledger._submit_month,
+    c.ReturnMonth: Ledger._return_month,
+    c.ApproveMonth: Ledger._approve_month,
+    c.ApproveQuarter: Ledger._approve_quarter,
+}

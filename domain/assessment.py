@@ -1,0 +1,165 @@
+"""Monthly assessment (每月一考核) and quarterly evaluation (每季一评比) aggregates.
+
+``AssessmentMonth`` guards the hard invariant: no entry lands in a submitted or approved
+month. Entries are events of the month aggregate, so an entry and the submission or
+approval compete for the same next version of one aggregate; the store's unique
+``(originator_id, originator_version)`` rejects the loser of a race.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (InvalidInput, MonthNotOpenForEntries, MonthStateConflict,
+                           QuarterAlreadyApproved, WrongDepartment)
+from domain.ids import month_id, quarter_id
+from domain.rulebook import BONUS, CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
+
+DRAFT = "draft"  # 草稿：可录入
+SUBMITTED = "submitted"  # 已提交：待审批
+APPROVED = "approved"  # 已审批：封存
+
+
+def check_points(points: Decimal, category: str) -> None:
+    """Points have at most two decimals, are not 0, negative except for ``bonus``."""
+    if not points.is_finite() or points.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput("分值最多两位小数", "points")
+    if points == 0:
+        raise InvalidInput("分值不能为 0", "points")
+    if category == BONUS and points < 0:
+        raise InvalidInput("特色加分项的分值必须为正数", "points")
+    if category != BONUS and points > 0:
+        raise InvalidInput("扣分项的分值必须为负数（加分只能记入 bonus 特色加分项）", "points")
+
+
+class AssessmentMonth(Aggregate):
+    """One month's task-book scoring for all branches.
+
+    State is kept small (status and a count of entries), so the cached copy a command
+    takes is cheap however many entries the month has; entry ids are unique by
+    construction (uuid4, or uuid5 of an import key, which the key index makes unique).
+    """
+
+    @staticmethod
+    def create_id(period: str, **_: Any) -> UUID:
+        return month_id(period)
+
+    @event("Opened")
+    def __init__(self, period: str) -> None:
+        self.period = period
+        self.status = DRAFT
+        self.entry_count = 0
+        self.results: list[dict[str, Any]] = []
+
+    def record_score(self, *, entry_id: UUID, branch: str, category: str, points: Decimal,
+                     reason: str, department: str, actor: str, key: str | None,
+                     rulebook: Rulebook) -> None:
+        """Record a deduction or bonus. Precondition: ``branch`` takes part this month."""
+        if self.status != DRAFT:
+            raise MonthNotOpenForEntries(
+                f"{self.period} 状态为 {self.status}（已提交或已审批），不能再录入分值", "period")
+        if category not in rulebook.categories:
+            raise InvalidInput(f"未知的考核类别 {category!r}，应为 {', '.join(rulebook.categories)}",
+                               "category")
+        if department not in rulebook.departments:
+            raise InvalidInput(f"未知的考核部门 {department!r}", "department")
+        if category not in rulebook.departments[department]:
+            raise WrongDepartment(
+                f"{DEPARTMENT_NAMES.get(department, department)} 不负责考核"
+                f"「{CATEGORY_NAMES.get(category, category)}」", "department")
+        check_points(points, category)
+        if not reason.strip():
+            raise InvalidInput("必须写明扣分或加分理由", "reason")
+        self._record_score(entry_id=entry_id, branch=branch, category=category, points=points,
+                           reason=reason, department=department, actor=actor, key=key)
+
+    @event("ScoreRecorded")
+    def _record_score(self, entry_id: UUID, branch: str, category: str, points: Decimal,
+                      reason: str, department: str, actor: str, key: str | None) -> None:
+        self.entry_count += 1
+
+    def submit(self, actor: str, key: str | None) -> None:
+        if self.status != DRAFT:
+            raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有草稿可以提交", "period")
+        self._submit(actor=actor, key=key)
+
+    @event("Submitted")
+    def _submit(self, actor: str, key: str | None) -> None:
+        self.status = SUBMITTED
+
+    def return_to_draft(self, reason: str, actor: str, key: str | None) -> None:
+        if self.status != SUBMITTED:
+            raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有已提交的月份可以退回", "period")
+        if not reason.strip():
+            raise InvalidInput("退回必须写明理由", "reason")
+        self._return(reason=reason, actor=actor, key=key)
+
+    @event("Returned")
+    def _return(self, reason: str, actor: str, key: str | None) -> None:
+        self.status = DRAFT
+
+    def approve(self, rulebook_version: int, results: list[dict[str, Any]], actor: str,
+                key: str | None) -> None:
+        """Seal the month, freezing its results and their inputs (who was in office, on
+        what terms, under which rulebook version, over how many entries).
+
+        Precondition: ``results`` were computed from this aggregate's entries at its
+        current version (the save fails if another writer moved it meanwhile).
+        """
+        if self.status != SUBMITTED:
+            raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有已提交的月份可以审批", "period")
+        self._approve(rulebook_version=rulebook_version, entry_count=self.entry_count,
+                      results=results, actor=actor, key=key)
+
+    @event("Approved")
+    def _approve(self, rulebook_version: int, entry_count: int, results: list[dict[str, Any]],
+                 actor: str, key: str | None) -> None:
+        self.status = APPROVED
+        self.results = results
+
+
+class AssessmentQuarter(Aggregate):
+    """A quarter's ranking. Guards: approved once; awards and fines cite the approval."""
+
+    @staticmethod
+    def create_id(period: str, **_: Any) -> UUID:
+        return quarter_id(period)
+
+    @event("Opened")
+    def __init__(self, period: str) -> None:
+        self.period = period
+        self.approval_id: UUID | None = None
+
+    def approve(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
+                actor: str, key: str | None) -> None:
+        """Precondition: ``ranking`` was computed from the three months' approved results."""
+        """Record the ranking approved, then one award or fine event per branch concerned."""
+        if self.approval_id is not None:
+            raise QuarterAlreadyApproved(f"{self.period} 已审批，不能重复审批", "period")
+        self._approve(approval_id=approval_id, rulebook_version=rulebook_version,
+                      ranking=ranking, actor=actor, key=key)
+        for row in ranking:
+            if Decimal(row["award"]) > 0:
+                self._grant_award(approval_id=approval_id, branch=row["branch"],
+                                  amount=Decimal(row["award"]), rule=row["award_rule"])
+            if Decimal(row["fine"]) > 0:
+                self._impose_fine(approval_id=approval_id, branch=row["branch"],
+                                  secretary=row["secretary"], mode=row["mode"],
+                                  amount=Decimal(row["fine"]), rule=row["fine_rule"])
+
+    @event("Approved")
+    def _approve(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
+                 actor: str, key: str | None) -> None:
+        self.approval_id = approval_id
+
+    @event("AwardGranted")
+    def _grant_award(self, approval_id: UUID, branch: str, amount: Decimal, rule: str) -> None:
+        pass
+
+    @event("FineImposed")
+    def _impose_fine(self, approval_id: UUID, branch: str, secretary: str | None,
+                     mode: str | None, amount: Decimal, rule: str) -> None:
+        pass

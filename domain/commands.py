@@ -1,0 +1,193 @@
+"""The commands every adapter sends, validated at the edge with pydantic.
+
+One model per import op. Decimals are parsed exactly from strings or JSON numbers read as
+``Decimal`` (never through float); floats, booleans, NaN and Infinity are refused.
+"""
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal, Union
+
+import orjson
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictInt,
+                      TypeAdapter, ValidationError)
+
+from domain.errors import InvalidInput
+from domain.periods import check_month, check_quarter
+
+
+def _exact_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("数值必须写成字符串或精确的 JSON 数字，不能是浮点数或布尔值")
+    if isinstance(value, int):
+        value = Decimal(value)
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"不是有效的数值：{value!r}") from None
+    if not isinstance(value, Decimal):
+        raise ValueError("应为数值")
+    if not value.is_finite():
+        raise ValueError("数值不能是 NaN 或 Infinity")
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("最多两位小数")
+    if abs(value) >= Decimal("1e9"):
+        raise ValueError("数值过大")
+    return value
+
+
+def _month(value: Any) -> str:
+    try:
+        return check_month(value)
+    except InvalidInput as e:
+        raise ValueError(e.reason) from None
+
+
+def _quarter(value: Any) -> str:
+    try:
+        return check_quarter(value)
+    except InvalidInput as e:
+        raise ValueError(e.reason) from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("不能为空")
+    if len(value) > 2000:
+        raise ValueError("过长（最多 2000 字）")
+    return value
+
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+Month = Annotated[str, BeforeValidator(_month)]
+Quarter = Annotated[str, BeforeValidator(_quarter)]
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class Command(BaseModel):
+    """Common shape: unknown fields are refused; ``key`` makes a line idempotent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    key: Text | None = None
+
+    def digest(self) -> str:
+        """SHA-256 of the command's content without its key (canonical JSON)."""
+        content = self.model_dump(mode="python", by_alias=True, exclude={"key"})
+        canonical = orjson.dumps(content, default=_canonical, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(canonical).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    raise TypeError(type(value))
+
+
+class RegisterBranch(Command):
+    op: Literal["register_branch"] = "register_branch"
+    code: Text
+    name: Text
+    members: StrictInt = Field(ge=0)
+    from_month: Month | None = Field(default=None, alias="from")
+    actor: Text = "registrar"
+
+
+class SetMembers(Command):
+    op: Literal["set_members"] = "set_members"
+    branch: Text
+    members: StrictInt = Field(ge=0)
+    from_month: Month = Field(alias="from")
+    actor: Text
+
+
+class AppointSecretary(Command):
+    op: Literal["appoint_secretary"] = "appoint_secretary"
+    branch: Text
+    name: Text
+    user: Text | None = None
+    mode: Literal["full_time", "part_time"]
+    allowance: ExactDecimal | None = None
+    from_month: Month = Field(alias="from")
+    actor: Text = "registrar"
+
+
+class RecordScore(Command):
+    op: Literal["record_score"] = "record_score"
+    branch: Text
+    period: Month
+    category: Text
+    points: ExactDecimal
+    reason: Text
+    department: Text
+    actor: Text
+
+
+class SubmitMonth(Command):
+    op: Literal["submit_month"] = "submit_month"
+    period: Month
+    actor: Text
+
+
+class ApproveMonth(Command):
+    op: Literal["approve_month"] = "approve_month"
+    period: Month
+    actor: Text
+
+
+class ReturnMonth(Command):
+    op: Literal["return_month"] = "return_month"
+    period: Month
+    reason: Text
+    actor: Text
+
+
+class ApproveQuarter(Command):
+    op: Literal["approve_quarter"] = "approve_quarter"
+    period: Quarter
+    actor: Text
+
+
+AnyCommand = Annotated[
+    Union[RegisterBranch, SetMembers, AppointSecretary, RecordScore, SubmitMonth,
+          ApproveMonth, ReturnMonth, ApproveQuarter],
+    Field(discriminator="op"),
+]
+OPS = ("register_branch", "set_members", "appoint_secretary", "record_score", "submit_month",
+       "approve_month", "return_month", "approve_quarter")
+_adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
+
+
+def parse_command(data: Any) -> Command:
+    """Validate one command (a dict with ``op``); raise :class:`InvalidInput` naming the
+    first field at fault."""
+    if not isinstance(data, dict):
+        raise InvalidInput("每行必须是一个 JSON 对象", None)
+    if data.get("op") not in OPS:
+        raise InvalidInput(f"未知的操作 {data.get('op')!r}，应为 {', '.join(OPS)}", "op")
+    try:
+        return _adapter.validate_python(data)  # type: ignore[no-any-return]
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = [str(p) for p in err["loc"] if str(p) not in OPS]
+        field = loc[0] if loc else None
+        raise InvalidInput(_reason(err), field) from None
+
+
+def _reason(err: Any) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return "缺少必填字段"
+    if kind == "extra_forbidden":
+        return "未知字段"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    if kind in ("int_type", "int_parsing"):
+        return "应为整数"
+    if kind == "greater_than_equal":
+        return "不能小于 0"
+    if kind == "literal_error":
+        return f"取值无效，应为 {err['ctx']['expected']}"
+    return str(err["msg"])

@@ -1,0 +1,24 @@
+"""Deterministic ids: an aggregate's id follows from its natural key, so that two writers
+creating "the same" branch, month or quarter collide on version 1 instead of forking it."""
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("6f1c1e4e-5d3a-4c1e-9a59-3b1f0d0c2a77")
+
+
+def organization_id() -> UUID:
+    return uuid5(NAMESPACE, "organization")
+
+
+def month_id(period: str) -> UUID:
+    return uuid5(NAMESPACE, f"month:{period}")
+
+
+def quarter_id(period: str) -> UUID:
+    return uuid5(NAMESPACE, f"quarter:{period}")
+
+
+def entry_id_for_key(key: str) -> UUID:
+    """The entry id of a score entry imported with ``key`` (stable across re-imports)."""
+    return uuid5(NAMESPACE, f"entry:{key}")

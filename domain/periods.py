@@ -1,0 +1,50 @@
+"""Periods: months ``YYYY-MM``, quarters ``YYYYQn``, years ``YYYY``.
+
+Periods are kept as their canonical strings (they sort correctly as strings) and parsed
+strictly: ``2019-7`` or ``2019q3`` are refused.
+"""
+from __future__ import annotations
+
+import re
+
+from domain.errors import InvalidInput
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def check_month(value: object, field: str = "period") -> str:
+    """Return ``value`` if it is a month ``YYYY-MM``; raise :class:`InvalidInput` otherwise."""
+    if not isinstance(value, str) or not _MONTH.match(value):
+        raise InvalidInput(f"月份格式应为 YYYY-MM，收到 {value!r}", field)
+    return value
+
+
+def check_quarter(value: object, field: str = "period") -> str:
+    """Return ``value`` if it is a quarter ``YYYYQn``; raise :class:`InvalidInput` otherwise."""
+    if not isinstance(value, str) or not _QUARTER.match(value):
+        raise InvalidInput(f"季度格式应为 YYYYQn（如 2019Q3），收到 {value!r}", field)
+    return value
+
+
+def quarter_months(quarter: str) -> tuple[str, str, str]:
+    """The three months of a quarter, in order. Precondition: ``quarter`` is valid."""
+    year, q = quarter.split("Q")
+    first = (int(q) - 1) * 3 + 1
+    return tuple(f"{year}-{m:02d}" for m in range(first, first + 3))  # type: ignore[return-value]
+
+
+def quarter_of(month: str) -> str:
+    """The quarter a month belongs to. Precondition: ``month`` is valid."""
+    year, m = month.split("-")
+    return f"{year}Q{(int(m) - 1) // 3 + 1}"
+
+
+def month_range(first: str, count: int) -> list[str]:
+    """``count`` consecutive months starting at ``first``."""
+    year, m = (int(x) for x in first.split("-"))
+    out = []
+    for i in range(count):
+        y, mm = divmod(m - 1 + i, 12)
+        out.append(f"{year + y}-{mm + 1:02d}")
+    return out

@@ -1,0 +1,114 @@
+"""The rulebook (考核细则): every number the scoring rules use, as named parameters.
+
+Version 1 carries the seed's numbers and the project's defaults where the seed is silent
+(README, "Rulebook v1"). Versions are events of the ``RulebookRegister`` aggregate; a new
+version is a new event, never an edit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Mapping
+
+# Task categories (任务书九大类) and the bonus items.
+POLITICAL = "political"  # 政治建设
+IDEOLOGICAL = "ideological"  # 思想建设
+ORGANIZATIONAL = "organizational"  # 组织建设
+CONDUCT = "conduct"  # 作风建设
+DISCIPLINE = "discipline"  # 纪律建设
+ANTI_CORRUPTION = "anti_corruption"  # 反腐败斗争
+GOVERNANCE = "governance"  # 综合治理
+MASS_WORK = "mass_work"  # 群团工作
+DAILY = "daily"  # 日常工作及临时任务
+BONUS = "bonus"  # 特色加分项
+
+CATEGORY_NAMES: Mapping[str, str] = MappingProxyType({
+    POLITICAL: "政治建设", IDEOLOGICAL: "思想建设", ORGANIZATIONAL: "组织建设",
+    CONDUCT: "作风建设", DISCIPLINE: "纪律建设", ANTI_CORRUPTION: "反腐败斗争",
+    GOVERNANCE: "综合治理", MASS_WORK: "群团工作", DAILY: "日常工作及临时任务",
+    BONUS: "特色加分项",
+})
+
+# Scoring departments (分块考核).
+PARTY_MASS = "party_mass"  # 党群工作部
+DISCIPLINE_INSPECTION = "discipline_inspection"  # 纪检监察部
+OFFICE = "office"  # 办公室
+
+DEPARTMENT_NAMES: Mapping[str, str] = MappingProxyType({
+    PARTY_MASS: "党群工作部", DISCIPLINE_INSPECTION: "纪检监察部", OFFICE: "办公室",
+})
+
+FULL_TIME = "full_time"  # 专职
+PART_TIME = "part_time"  # 兼职
+MODES = (FULL_TIME, PART_TIME)
+
+
+def _d(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """One version of the rulebook. All amounts in yuan, all scores in points."""
+
+    version: int = 1
+    category_points: Mapping[str, Decimal] = field(default_factory=lambda: {
+        POLITICAL: Decimal(15), IDEOLOGICAL: Decimal(10), ORGANIZATIONAL: Decimal(15),
+        CONDUCT: Decimal(10), DISCIPLINE: Decimal(10), ANTI_CORRUPTION: Decimal(10),
+        GOVERNANCE: Decimal(10), MASS_WORK: Decimal(10), DAILY: Decimal(10),
+    })
+    departments: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {
+        DISCIPLINE_INSPECTION: (CONDUCT, DISCIPLINE, ANTI_CORRUPTION),
+        OFFICE: (GOVERNANCE, DAILY),
+        PARTY_MASS: (POLITICAL, IDEOLOGICAL, ORGANIZATIONAL, MASS_WORK, BONUS),
+    })
+    base_score: Decimal = Decimal(100)  # a month starts at 100; no entries → 100
+    bonus_cap: Decimal = Decimal(5)  # cap on the month's sum of bonus points
+    coefficient_places: int = 4  # coefficient = min(score, 100) / 100, four decimals
+    part_time_allowance_floor: Decimal = Decimal(95)  # below it the month's allowance is 0
+    quarter_first_award: Decimal = Decimal(3000)  # every branch at rank 1
+    quarter_fine_threshold: Decimal = Decimal(98)  # last rank and below it → fined
+    quarter_fine_full_time: Decimal = Decimal(2000)
+    quarter_fine_part_time: Decimal = Decimal(1000)
+
+    def category_of_department(self, department: str) -> tuple[str, ...]:
+        return tuple(self.departments.get(department, ()))
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return (*self.category_points.keys(), BONUS)
+
+    def to_parameters(self) -> dict[str, Any]:
+        """The version as plain JSON-able data (decimals as strings), as stored in its event."""
+        return {
+            "category_points": {k: str(v) for k, v in self.category_points.items()},
+            "departments": {k: list(v) for k, v in self.departments.items()},
+            "base_score": str(self.base_score),
+            "bonus_cap": str(self.bonus_cap),
+            "coefficient_places": self.coefficient_places,
+            "part_time_allowance_floor": str(self.part_time_allowance_floor),
+            "quarter_first_award": str(self.quarter_first_award),
+            "quarter_fine_threshold": str(self.quarter_fine_threshold),
+            "quarter_fine_full_time": str(self.quarter_fine_full_time),
+            "quarter_fine_part_time": str(self.quarter_fine_part_time),
+        }
+
+    @classmethod
+    def from_parameters(cls, version: int, params: Mapping[str, Any]) -> "Rulebook":
+        return cls(
+            version=version,
+            category_points={k: _d(v) for k, v in params["category_points"].items()},
+            departments={k: tuple(v) for k, v in params["departments"].items()},
+            base_score=_d(params["base_score"]),
+            bonus_cap=_d(params["bonus_cap"]),
+            coefficient_places=int(params["coefficient_places"]),
+            part_time_allowance_floor=_d(params["part_time_allowance_floor"]),
+            quarter_first_award=_d(params["quarter_first_award"]),
+            quarter_fine_threshold=_d(params["quarter_fine_threshold"]),
+            quarter_fine_full_time=_d(params["quarter_fine_full_time"]),
+            quarter_fine_part_time=_d(params["quarter_fine_part_time"]),
+        )
+
+
+RULEBOOK_V1 = Rulebook()

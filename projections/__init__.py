@@ -1,0 +1,1 @@
+"""Read models folded from the log. Pure code: no database access here."""

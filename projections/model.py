@@ -1,0 +1,199 @@
+"""The assessment fold: organization, rulebook versions, month sums, approvals.
+
+``AssessmentModel.apply`` takes events in log order. The state is bounded by branches ×
+periods × categories (sums, never the entries themselves). It is split in sections
+(``org``, ``month:YYYY-MM``, ``quarter:YYYYQn``) that serialise to JSON, so a maintained
+view stores only the sections an event changed.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from domain.ids import month_id, quarter_id
+from domain.log import LoggedEvent
+from domain.organization import members_in, secretary_in
+from domain.rulebook import Rulebook
+from domain.scoring import Secretary
+
+ORG = "org"
+
+
+def plain(value: Any) -> Any:
+    """Decimals and UUIDs to strings, recursively (JSON-able sections)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+class MonthState:
+    """A month as folded: status, sums per branch and category, and its approval."""
+
+    __slots__ = ("status", "sums", "entries", "approval")
+
+    def __init__(self) -> None:
+        self.status = "draft"
+        self.sums: dict[str, dict[str, Decimal]] = {}  # branch → category → signed sum
+        self.entries = 0
+        # On approval: {"position", "rulebook_version", "actor", "results": [frozen rows]}
+        self.approval: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "entries": self.entries, "approval": self.approval,
+                "sums": {b: {c: str(v) for c, v in cats.items()} for b, cats in self.sums.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "MonthState":
+        m = cls()
+        m.status, m.entries, m.approval = data["status"], data["entries"], data["approval"]
+        m.sums = {b: {c: Decimal(v) for c, v in cats.items()} for b, cats in data["sums"].items()}
+        return m
+
+
+class AssessmentModel:
+    """The fold. ``position`` is the last log position applied."""
+
+    def __init__(self) -> None:
+        self.position = 0
+        # code → {"name", "from_month", "members": [[from, n]], "secretaries": [[from, name, mode, user, allowance]]}
+        self.org: dict[str, Any] = {"branches": {}, "rulebooks": {}}
+        self.months: dict[str, MonthState] = {}
+        self.quarters: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()
+        self.names: dict[Any, str] = {}  # month or quarter aggregate id → period
+        self._handlers: dict[str, Callable[[LoggedEvent], None]] = {
+            "Organization.BranchRegistered": self._branch_registered,
+            "Organization.MembersSet": self._members_set,
+            "Organization.SecretaryAppointed": self._secretary_appointed,
+            "Organization.RulebookAdopted": self._rulebook_adopted,
+            "AssessmentMonth.Opened": self._opened,
+            "AssessmentMonth.ScoreRecorded": self._score_recorded,
+            "AssessmentMonth.Submitted": self._month_status("submitted"),
+            "AssessmentMonth.Returned": self._month_status("draft"),
+            "AssessmentMonth.Approved": self._month_approved,
+            "AssessmentQuarter.Opened": self._opened,
+            "AssessmentQuarter.Approved": self._quarter_approved,
+        }
+
+    @property
+    def branches(self) -> dict[str, dict[str, Any]]:
+        return self.org["branches"]  # type: ignore[no-any-return]
+
+    # -- folding -------------------------------------------------------------------------
+    def apply(self, event: LoggedEvent) -> None:
+        """Apply one event. Precondition: ``event.position`` > ``self.position``."""
+        handler = self._handlers.get(event.name)
+        if handler is not None:
+            handler(event)
+        self.position = event.position
+
+    def apply_all(self, events: Iterable[LoggedEvent]) -> "AssessmentModel":
+        for e in events:
+            self.apply(e)
+        return self
+
+    def _branch_registered(self, e: LoggedEvent) -> None:
+        d = e.data
+        self.branches[d["code"]] = {"name": d["name"], "from_month": d["from_month"],
+                                    "members": [[d["from_month"], d["members"]]],
+                                    "secretaries": []}
+        self.dirty.add(ORG)
+
+    def _members_set(self, e: LoggedEvent) -> None:
+        self.branches[e.data["branch"]]["members"].append([e.data["from_month"], e.data["members"]])
+        self.dirty.add(ORG)
+
+    def _secretary_appointed(self, e: LoggedEvent) -> None:
+        d = e.data
+        self.branches[d["branch"]]["secretaries"].append(
+            [d["from_month"], d["name"], d["mode"], d["user"], plain(d["allowance"])])
+        self.dirty.add(ORG)
+
+    def _rulebook_adopted(self, e: LoggedEvent) -> None:
+        self.org["rulebooks"][str(e.data["version"])] = [e.data["effective_from"], e.data["parameters"]]
+        self.dirty.add(ORG)
+
+    def _opened(self, e: LoggedEvent) -> None:
+        period = e.data["period"]
+        self.names[e.aggregate_id] = period
+        if "Q" not in period:
+            self._month(period)
+
+    def _month(self, period: str) -> MonthState:
+        month = self.months.get(period)
+        if month is None:
+            month = self.months[period] = MonthState()
+        self.dirty.add("month:" + period)
+        return month
+
+    def _score_recorded(self, e: LoggedEvent) -> None:
+        d = e.data
+        month = self._month(self.names[e.aggregate_id])
+        cats = month.sums.get(d["branch"])
+        if cats is None:
+            cats = month.sums[d["branch"]] = {}
+        cats[d["category"]] = cats.get(d["category"], Decimal(0)) + d["points"]
+        month.entries += 1
+
+    def _month_status(self, status: str) -> Callable[[LoggedEvent], None]:
+        def handler(e: LoggedEvent) -> None:
+            self._month(self.names[e.aggregate_id]).status = status
+        return handler
+
+    def _month_approved(self, e: LoggedEvent) -> None:
+        month = self._month(self.names[e.aggregate_id])
+        month.status = "approved"
+        month.approval = {"position": e.position, "rulebook_version": e.data["rulebook_version"],
+                          "actor": e.data["actor"], "results": plain(e.data["results"])}
+
+    def _quarter_approved(self, e: LoggedEvent) -> None:
+        period = self.names[e.aggregate_id]
+        self.quarters[period] = {"status": "approved", "approval_id": str(e.data["approval_id"]),
+                                 "rulebook_version": e.data["rulebook_version"],
+                                 "position": e.position, "actor": e.data["actor"],
+                                 "ranking": plain(e.data["ranking"])}
+        self.dirty.add("quarter:" + period)
+
+    # -- questions -----------------------------------------------------------------------
+    def rulebook(self, month: str, version: int | None = None) -> Rulebook:
+        """The version given, or else the latest in force for ``month``.
+
+        Precondition: a rulebook version exists.
+        """
+        books = self.org["rulebooks"]
+        if version is None:
+            version = max(int(v) for v, (start, _) in books.items() if start is None or start <= month)
+        return Rulebook.from_parameters(version, books[str(version)][1])
+
+    def secretary_in(self, code: str, month: str) -> Secretary | None:
+        return secretary_in(self.branches[code]["secretaries"], month)
+
+    def members_in(self, code: str, month: str) -> int:
+        return members_in(self.branches[code]["members"], month)
+
+    def taking_part(self, first_month: str) -> list[str]:
+        """Codes of branches taking part in a period starting at ``first_month``, sorted."""
+        return sorted(c for c, b in self.branches.items()
+                      if b["from_month"] is None or b["from_month"] <= first_month)
+
+    # -- sections, for a maintained view -------------------------------------------------
+    def section(self, name: str) -> Any:
+        if name == ORG:
+            return self.org
+        kind, _, period = name.partition(":")
+        return self.months[period].to_json() if kind == "month" else self.quarters[period]
+
+    def load_section(self, name: str, data: Any) -> None:
+        kind, _, period = name.partition(":")
+        if name == ORG:
+            self.org = data
+        elif kind == "month":
+            self.months[period] = MonthState.from_json(data)
+            self.names[month_id(period)] = period
+        elif kind == "quarter":
+            self.quarters[period] = data
+            self.names[quarter_id(period)] = period

@@ -1,0 +1,84 @@
+"""Month and quarter read models, computed from the fold with the domain's arithmetic.
+
+An approved month shows its score from the current sums (later corrections will move it)
+but its frozen inputs: the branches, the secretary in office and his terms, and the
+rulebook version it was approved under. Rows are plain data; ``to_json`` renders the
+``--json`` contract (decimals as strings).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.periods import quarter_months
+from domain.results import MonthlyResult, QuarterRow, month_results, quarter_ranking
+from domain.rulebook import Rulebook
+from domain.scoring import Secretary
+from projections.model import AssessmentModel
+
+
+def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:
+    if row["mode"] is None:
+        return None
+    base = row["allowance_base"]
+    return Secretary(row["secretary"], row["mode"], None if base is None else Decimal(base), row["user"])
+
+
+def month_inputs(model: AssessmentModel, period: str) -> tuple[str, list[str], dict[str, Secretary | None], Rulebook]:
+    """Status, taking-part branches, secretaries in office and rulebook for a month."""
+    month = model.months.get(period)
+    if month is not None and month.approval is not None:
+        rows = month.approval["results"]
+        branches = [r["branch"] for r in rows]
+        secretaries = {r["branch"]: _frozen_secretary(r) for r in rows}
+        return "approved", branches, secretaries, model.rulebook(period, month.approval["rulebook_version"])
+    branches = model.taking_part(period)
+    secretaries = {b: model.secretary_in(b, period) for b in branches}
+    status = month.status if month is not None else "draft"
+    return status, branches, secretaries, model.rulebook(period)
+
+
+def month_view(model: AssessmentModel, period: str) -> tuple[str, list[MonthlyResult]]:
+    """(status, results sorted by branch code). Precondition: a rulebook exists."""
+    status, branches, secretaries, rulebook = month_inputs(model, period)
+    month = model.months.get(period)
+    sums = month.sums if month is not None else {}
+    return status, month_results(branches, sums, secretaries, rulebook)
+
+
+def quarter_view(model: AssessmentModel, period: str) -> tuple[str, list[QuarterRow]]:
+    """(status, ranking rows by rank then code) from the months as they stand now."""
+    months = quarter_months(period)
+    per_month = [dict((r.branch, r) for r in month_view(model, m)[1]) for m in months]
+    taking_part = [b for b in model.taking_part(months[0]) if all(b in pm for pm in per_month)]
+    scores = {b: {m: per_month[i][b].score for i, m in enumerate(months)} for b in taking_part}
+    secretaries = {b: per_month[2][b].secretary for b in taking_part}
+    approved = model.quarters.get(period)
+    version = approved["rulebook_version"] if approved else None
+    rulebook = model.rulebook(months[0], version)
+    status = "approved" if approved else "draft"
+    return status, quarter_ranking(scores, secretaries, rulebook)
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def month_json(model: AssessmentModel, period: str) -> dict[str, Any]:
+    status, results = month_view(model, period)
+    return {"period": period, "status": status, "branches": [
+        {"branch": r.branch, "name": model.branches[r.branch]["name"], "score": _s(r.score),
+         "mode": r.mode, "coefficient": _s(r.coefficient), "allowance": _s(r.allowance),
+         "secretary": r.secretary.name if r.secretary else None}
+        for r in results]}
+
+
+def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
+    status, rows = quarter_view(model, period)
+    return {"period": period, "status": status, "branches": [
+        {"branch": r.branch, "name": model.branches[r.branch]["name"],
+         "months": {m: _s(s) for m, s in r.months.items()}, "score": _s(r.score),
+         "rank": r.rank, "award": _s(r.award), "fine": _s(r.fine),
+         "mode": r.secretary.mode if r.secretary else None,
+         "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)}
+        for r in rows]}
