@@ -35,7 +35,7 @@ def _exact_decimal(value: Any) -> Decimal:
         raise ValueError("最多两位小数")
     if abs(value) >= Decimal("1e9"):
         raise ValueError("数值过大")
-    return value
+    return value.quantize(Decimal("0.01"))  # exact: at most two places were given
 
 
 def _month(value: Any) -> str:

@@ -1,0 +1,291 @@
+"""命令行 ``ledger``: the CLI over the application service (help text in Chinese)."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import click
+
+from adapters.bootstrap import database_url, engine_of, make_ledger
+from adapters.logreader import LogReader
+from adapters.views import MaintainedView
+from domain import commands as c
+from domain.application import ImportRefused, Ledger, LineError
+from domain.errors import InvalidInput, LedgerError
+from domain.ids import month_id
+from domain.periods import check_month, check_quarter, quarter_months
+from domain.rulebook import CATEGORY_NAMES
+from projections.views import month_json, quarter_json
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审批"}
+MODE_NAMES = {"full_time": "专职", "part_time": "兼职", None: "无书记"}
+
+
+def _ledger() -> Ledger:
+    return make_ledger(database_url())
+
+
+def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(text(data))
+
+
+def _fail(errors: list[LineError], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"errors": [e.__dict__ for e in errors]}, ensure_ascii=False, indent=2))
+    else:
+        for e in errors:
+            where = f"第 {e.line} 行 " if e.line else ""
+            field = f"字段 {e.field}：" if e.field else ""
+            click.echo(f"错误：{where}{field}{e.reason}", err=True)
+    sys.exit(1)
+
+
+def _run(action: Callable[[], Any], as_json: bool = False) -> Any:
+    try:
+        return action()
+    except ImportRefused as e:
+        _fail(e.errors, as_json)
+    except LedgerError as e:
+        _fail([LineError(0, e.field, e.reason)], as_json)
+
+
+@click.group(help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
+                  "数据库由环境变量 LEDGER_DATABASE_URL 指定（默认当前目录的 ledger.sqlite3）。")
+def main() -> None:
+    pass
+
+
+@main.command("init", help="初始化账本：建表，并登记考核细则第 1 版。")
+@click.option("--actor", default="system", show_default=True, help="操作人")
+def init(actor: str) -> None:
+    version = _run(lambda: _ledger().init(actor))
+    click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
+
+
+@main.command("import", help="批量导入 JSONL 文件（每行一条命令）：全部成功或全部不写入。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+def import_(file: Path, as_json: bool) -> None:
+    lines, errors = read_jsonl(file)
+    if errors:
+        _fail(errors, as_json)
+    ledger = _ledger()
+    result = _run(lambda: ledger.import_batch(lines), as_json)
+    MaintainedView(engine_of(ledger)).model()  # catch the maintained view up
+    _emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids}, as_json,
+          lambda d: f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）")
+
+
+def read_jsonl(path: Path) -> tuple[list[tuple[int, Any]], list[LineError]]:
+    """Decode each non-blank line; numbers become exact Decimals, NaN/Infinity are refused."""
+    lines, errors = [], []
+    with path.open(encoding="utf-8") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                lines.append((number, json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)))
+            except (ValueError, InvalidInput) as e:
+                errors.append(LineError(number, None, f"不是有效的 JSON：{e}"))
+    return lines, errors
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"不允许 {name}")
+
+
+def _view(ledger: Ledger | None = None) -> MaintainedView:
+    return MaintainedView(engine_of(ledger or _ledger()))
+
+
+# -- month ------------------------------------------------------------------------------
+@main.group(help="月度考核：查看、提交、审批、退回。")
+def month() -> None:
+    pass
+
+
+@month.command("show", help="查看某月各支部得分、绩效系数与津贴，如 ledger month show 2019-07")
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
+def month_show(period: str, as_json: bool) -> None:
+    _run(lambda: check_month(period))
+    model = _view().model(["month:" + period])
+    _emit(_run(lambda: month_json(model, period)), as_json, _month_text)
+
+
+def _month_text(d: dict[str, Any]) -> str:
+    lines = [f"{d['period']} 月度考核（{STATUS_NAMES[d['status']]}）",
+             f"{'支部':<8}{'名称':<12}{'得分':>8}  {'书记':<6}{'方式':<6}{'绩效系数':>8}{'津贴(元)':>10}"]
+    for b in d["branches"]:
+        lines.append(f"{b['branch']:<8}{b['name']:<12}{b['score']:>8}  {b['secretary'] or '-':<6}"
+                     f"{MODE_NAMES[b['mode']]:<6}{b['coefficient'] or '-':>8}{b['allowance'] or '-':>10}")
+    return "\n".join(lines)
+
+
+def _write(action: Callable[[Ledger], Any], message: Callable[[Any], str]) -> None:
+    ledger = _ledger()
+    result = _run(lambda: action(ledger))
+    click.echo(message(result))
+
+
+@month.command("submit", help="党群工作部提交某月考核结果，提交后不能再录入。")
+@click.argument("period")
+@click.option("--actor", required=True, help="操作人")
+def month_submit(period: str, actor: str) -> None:
+    _write(lambda l: l.submit_month(period=period, actor=actor), lambda p: f"{p} 已提交")
+
+
+@month.command("approve", help="党委书记审批某月考核结果，审批后该月封存。")
+@click.argument("period")
+@click.option("--actor", required=True, help="操作人")
+def month_approve(period: str, actor: str) -> None:
+    _write(lambda l: l.approve_month(period=period, actor=actor), lambda p: f"{p} 已审批封存")
+
+
+@month.command("return", help="党委书记将已提交的月份退回草稿。")
+@click.argument("period")
+@click.option("--reason", required=True, help="退回理由")
+@click.option("--actor", required=True, help="操作人")
+def month_return(period: str, reason: str, actor: str) -> None:
+    _write(lambda l: l.return_month(period=period, reason=reason, actor=actor), lambda p: f"{p} 已退回草稿")
+
+
+# -- quarter ----------------------------------------------------------------------------
+@main.group(help="季度评比：查看排名、审批。")
+def quarter() -> None:
+    pass
+
+
+@quarter.command("show", help="查看季度排名、奖励与罚款，如 ledger quarter show 2019Q3")
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
+def quarter_show(period: str, as_json: bool) -> None:
+    _run(lambda: check_quarter(period))
+    model = _view().model([*("month:" + m for m in quarter_months(period)), "quarter:" + period])
+    _emit(_run(lambda: quarter_json(model, period)), as_json, _quarter_text)
+
+
+def _quarter_text(d: dict[str, Any]) -> str:
+    months = quarter_months(d["period"])
+    head = "".join(f"{m[5:] + '月':>8}" for m in months)
+    lines = [f"{d['period']} 季度评比（{STATUS_NAMES[d['status']]}）",
+             f"{'名次':>4}  {'支部':<8}{'名称':<12}{head}{'季度得分':>9}{'奖励(元)':>10}{'罚款(元)':>10}  书记"]
+    for b in d["branches"]:
+        ms = "".join(f"{b['months'][m]:>10}" for m in months)
+        who = f"{b['secretary']}（{MODE_NAMES[b['mode']]}）" if b["secretary"] else "无书记"
+        lines.append(f"{b['rank']:>4}  {b['branch']:<8}{b['name']:<12}{ms}{b['score']:>10}"
+                     f"{b['award']:>10}{b['fine']:>10}  {who}")
+    return "\n".join(lines)
+
+
+@quarter.command("approve", help="党委书记审批季度排名（三个月均已审批后），并记录奖励与罚款。")
+@click.argument("period")
+@click.option("--actor", required=True, help="操作人")
+def quarter_approve(period: str, actor: str) -> None:
+    _write(lambda l: l.approve_quarter(period=period, actor=actor),
+           lambda a: f"{period} 季度排名已审批（审批编号 {a}）")
+
+
+# -- entries and scoring ----------------------------------------------------------------
+@main.command("entries", help="列出某月的得分条目（谁、何时、为何）。")
+@click.option("--period", required=True, help="月份 YYYY-MM")
+@click.option("--branch", default=None, help="支部代码")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def entries(period: str, branch: str | None, as_json: bool) -> None:
+    _run(lambda: check_month(period))
+    reader = LogReader(engine_of(_ledger()))
+    rows = []
+    for e in reader.read(aggregate_id=month_id(period), topic_suffixes=("AssessmentMonth.ScoreRecorded",)):
+        d = e.data
+        if branch is not None and d["branch"] != branch:
+            continue
+        rows.append({"entry_id": str(d["entry_id"]), "key": d["key"], "position": e.position,
+                     "branch": d["branch"], "period": period, "category": d["category"],
+                     "points": str(d["points"]), "department": d["department"], "actor": d["actor"],
+                     "reason": d["reason"], "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat()})
+    _emit({"entries": rows}, as_json, _entries_text)
+
+
+def _entries_text(d: dict[str, Any]) -> str:
+    lines = [f"{'位置':>6}  {'录入时间（北京时间）':<26}{'支部':<8}{'类别':<10}{'分值':>7}  {'操作人':<12}理由"]
+    for r in d["entries"]:
+        lines.append(f"{r['position']:>6}  {r['recorded_at'][:19]:<26}{r['branch']:<8}"
+                     f"{CATEGORY_NAMES.get(r['category'], r['category']):<10}{r['points']:>7}  {r['actor']:<12}{r['reason']}")
+    return "\n".join(lines)
+
+
+@main.group(help="支部：登记、党员人数、任命书记。")
+def branch() -> None:
+    pass
+
+
+@branch.command("register", help="登记支部。")
+@click.argument("code")
+@click.argument("name")
+@click.option("--members", type=int, required=True, help="党员人数")
+@click.option("--from", "from_month", default=None, help="自某月（YYYY-MM）起参加考核")
+@click.option("--actor", default="registrar", show_default=True, help="操作人")
+def branch_register(code: str, name: str, members: int, from_month: str | None, actor: str) -> None:
+    cmd = _run(lambda: c.parse_command({"op": "register_branch", "code": code, "name": name,
+                                        "members": members, "from": from_month, "actor": actor}))
+    _write(lambda l: l.execute(cmd), lambda code: f"支部 {code} 已登记")
+
+
+@branch.command("members", help="变更支部党员人数（自某月起）。")
+@click.argument("code")
+@click.argument("members", type=int)
+@click.option("--from", "from_month", required=True, help="自某月（YYYY-MM）起")
+@click.option("--actor", required=True, help="操作人")
+def branch_members(code: str, members: int, from_month: str, actor: str) -> None:
+    cmd = _run(lambda: c.parse_command({"op": "set_members", "branch": code, "members": members,
+                                        "from": from_month, "actor": actor}))
+    _write(lambda l: l.execute(cmd), lambda code: f"支部 {code} 党员人数已变更")
+
+
+@branch.command("secretary", help="任命支部书记（专职 full_time / 兼职 part_time）。")
+@click.argument("code")
+@click.argument("name")
+@click.option("--mode", type=click.Choice(["full_time", "part_time"]), required=True, help="专职或兼职")
+@click.option("--allowance", default=None, help="兼职书记每月津贴（元）")
+@click.option("--from", "from_month", required=True, help="自某月（YYYY-MM）起任职")
+@click.option("--user", default=None, help="书记的用户编号")
+@click.option("--actor", default="registrar", show_default=True, help="操作人")
+def branch_secretary(code: str, name: str, mode: str, allowance: str | None, from_month: str,
+                     user: str | None, actor: str) -> None:
+    cmd = _run(lambda: c.parse_command({"op": "appoint_secretary", "branch": code, "name": name,
+                                        "mode": mode, "allowance": allowance, "from": from_month,
+                                        "user": user, "actor": actor}))
+    _write(lambda l: l.execute(cmd), lambda code: f"支部 {code} 书记已任命")
+
+
+@main.command("score", help="录入一条扣分（负数）或特色加分（正数）。")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--period", required=True, help="月份 YYYY-MM")
+@click.option("--category", required=True, help="考核类别，如 political、bonus")
+@click.option("--points", required=True, help="分值，扣分为负数，最多两位小数")
+@click.option("--reason", required=True, help="理由")
+@click.option("--department", required=True, help="考核部门：party_mass / discipline_inspection / office")
+@click.option("--actor", required=True, help="操作人")
+@click.option("--key", default=None, help="幂等键（可选）")
+def score(**fields: Any) -> None:
+    cmd = _run(lambda: c.parse_command({"op": "record_score", **fields}))
+    _write(lambda l: l.execute(cmd), lambda entry_id: f"已录入，条目编号 {entry_id}")
+
+
+@main.command("rebuild", help="从第一条事件起重新折叠全部投影。")
+def rebuild() -> None:
+    model = _view().rebuild()
+    click.echo(f"投影已重建至位置 {model.position}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Demo: a company like the seed's (11 branches, 197 members, 2019), a year of plausible
+entries imported as one batch, every month and quarter approved, then 2019Q3 shown.
+
+Run ``python scripts/demo.py`` (database: ``LEDGER_DATABASE_URL``, default
+``ledger.sqlite3`` here). Idempotent: every line has a key, so a second run appends nothing.
+"""
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.bootstrap import database_url, engine_of, make_ledger  # noqa: E402
+from adapters.cli import _quarter_text  # noqa: E402
+from adapters.views import MaintainedView  # noqa: E402
+from domain.periods import month_range  # noqa: E402
+from projections.views import quarter_json  # noqa: E402
+
+BRANCHES = [  # code, name, members, secretary, mode, monthly allowance
+    ("SMELT", "熔炼车间党支部", 28, "周建国", "full_time", None),
+    ("ELECT", "电解车间党支部", 26, "陈志强", "full_time", None),
+    ("ACID", "硫酸车间党支部", 19, "刘红梅", "part_time", "800"),
+    ("POWER", "动力车间党支部", 17, "王海涛", "part_time", "800"),
+    ("REPAIR", "机修车间党支部", 16, "李建军", "part_time", "600"),
+    ("QC", "质检中心党支部", 14, "张丽", "full_time", None),
+    ("LOGI", "物流中心党支部", 13, "赵明", "part_time", "600"),
+    ("SALES", "营销党支部", 12, "孙伟", "full_time", None),
+    ("ADMIN1", "机关第一党支部", 21, "黄晓燕", "full_time", None),
+    ("ADMIN2", "机关第二党支部", 18, "吴刚", "full_time", None),
+    ("RETIRE", "离退休党支部", 13, "郑秀兰", "full_time", None),
+]
+DEDUCTIONS = [  # category, department, reasons
+    ("political", "party_mass", ["第一议题学习记录不全", "理论学习中心组缺课"]),
+    ("ideological", "party_mass", ["意识形态阵地台账缺失", "思想动态分析未按时报送"]),
+    ("organizational", "party_mass", ["三会一课记录不规范", "党费收缴未按时完成"]),
+    ("mass_work", "party_mass", ["工会活动未按计划开展"]),
+    ("conduct", "discipline_inspection", ["上班期间脱岗", "会风会纪不严"]),
+    ("discipline", "discipline_inspection", ["违反请销假制度"]),
+    ("anti_corruption", "discipline_inspection", ["廉洁风险点排查未完成"]),
+    ("governance", "office", ["安全隐患整改超期", "信访件未按期回复"]),
+    ("daily", "office", ["临时任务未按时完成", "报表迟报"]),
+]
+BONUSES = ["技术攻关获公司表彰", "党员突击队完成抢修任务", "一年做成一件事项目验收优秀"]
+YEAR_MONTHS = month_range("2019-01", 12)
+
+
+def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
+    """Every command of the demo year, each with a stable key."""
+    rng = random.Random(seed)
+    for code, name, members, secretary, mode, allowance in BRANCHES:
+        yield {"op": "register_branch", "key": f"demo/branch/{code}", "code": code, "name": name,
+               "members": members, "actor": "党群工作部-登记员"}
+        line = {"op": "appoint_secretary", "key": f"demo/secretary/{code}", "branch": code,
+                "name": secretary, "mode": mode, "from": "2019-01", "actor": "党群工作部-登记员"}
+        if allowance:
+            line["allowance"] = allowance
+        yield line
+    for month in YEAR_MONTHS:
+        for code, *_ in BRANCHES:
+            weak = 3 if code in ("LOGI", "REPAIR") else 1  # two branches struggle more often
+            for n in range(rng.choice([0, 1, 1, 2, 2, 3]) * weak):
+                category, department, reasons = rng.choice(DEDUCTIONS)
+                points = rng.choice(["-0.5", "-1", "-1", "-1.5", "-2"])
+                yield {"op": "record_score", "key": f"demo/{month}/{code}/{n}", "branch": code,
+                       "period": month, "category": category, "points": points,
+                       "reason": rng.choice(reasons), "department": department,
+                       "actor": f"{department}-考核员"}
+            if rng.random() < 0.12:
+                yield {"op": "record_score", "key": f"demo/{month}/{code}/bonus", "branch": code,
+                       "period": month, "category": "bonus", "points": rng.choice(["1", "2", "3"]),
+                       "reason": rng.choice(BONUSES), "department": "party_mass",
+                       "actor": "party_mass-考核员"}
+        yield {"op": "submit_month", "key": f"demo/{month}/submit", "period": month,
+               "actor": "党群工作部-汇总员"}
+        yield {"op": "approve_month", "key": f"demo/{month}/approve", "period": month,
+               "actor": "公司党委书记"}
+        if month.endswith(("03", "06", "09", "12")):
+            quarter = f"{month[:4]}Q{int(month[5:]) // 3}"
+            yield {"op": "approve_quarter", "key": f"demo/{quarter}/approve", "period": quarter,
+                   "actor": "公司党委书记"}
+
+
+def main() -> None:
+    ledger = make_ledger(database_url())
+    ledger.init()
+    result = ledger.import_batch(enumerate(demo_lines(), start=1))
+    print(f"演示数据：新增 {result.appended} 条命令，跳过 {result.skipped} 条（已在账本中）。数据库：{database_url()}\n")
+    model = MaintainedView(engine_of(ledger)).model()
+    print(_quarter_text(quarter_json(model, "2019Q3")))
+    print("\n查看明细：ledger month show 2019-07 ；ledger entries --period 2019-07 --branch LOGI ；"
+          "ledger quarter show 2019Q3 --json")
+
+
+if __name__ == "__main__":
+    main()
