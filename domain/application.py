@@ -315,30 +315,34 @@ class Ledger(Application):
                         ranking=ranking, actor=cmd.actor, key=cmd.key)
         return approval_id
 
-    # -- convenience wrappers (typed keyword arguments) ----------------------------------
-    def register_branch(self, **kwargs: Any) -> str:
-        return self.execute(c.RegisterBranch(**kwargs))  # type: ignore[no-any-return]
+    # -- convenience wrappers (keyword arguments, validated like an import line) ----------
+    def command(self, op: str, **fields: Any) -> Any:
+        """Validate ``fields`` as the import op ``op`` and execute it."""
+        return self.execute(c.parse_command({"op": op, **fields}))
 
-    def set_members(self, **kwargs: Any) -> str:
-        return self.execute(c.SetMembers(**kwargs))  # type: ignore[no-any-return]
+    def register_branch(self, **fields: Any) -> str:
+        return self.command("register_branch", **fields)  # type: ignore[no-any-return]
 
-    def appoint_secretary(self, **kwargs: Any) -> str:
-        return self.execute(c.AppointSecretary(**kwargs))  # type: ignore[no-any-return]
+    def set_members(self, **fields: Any) -> str:
+        return self.command("set_members", **fields)  # type: ignore[no-any-return]
 
-    def record_score(self, **kwargs: Any) -> UUID:
-        return self.execute(c.RecordScore(**kwargs))  # type: ignore[no-any-return]
+    def appoint_secretary(self, **fields: Any) -> str:
+        return self.command("appoint_secretary", **fields)  # type: ignore[no-any-return]
 
-    def submit_month(self, **kwargs: Any) -> str:
-        return self.execute(c.SubmitMonth(**kwargs))  # type: ignore[no-any-return]
+    def record_score(self, **fields: Any) -> UUID:
+        return self.command("record_score", **fields)  # type: ignore[no-any-return]
 
-    def return_month(self, **kwargs: Any) -> str:
-        return self.execute(c.ReturnMonth(**kwargs))  # type: ignore[no-any-return]
+    def submit_month(self, **fields: Any) -> str:
+        return self.command("submit_month", **fields)  # type: ignore[no-any-return]
 
-    def approve_month(self, **kwargs: Any) -> str:
-        return self.execute(c.ApproveMonth(**kwargs))  # type: ignore[no-any-return]
+    def return_month(self, **fields: Any) -> str:
+        return self.command("return_month", **fields)  # type: ignore[no-any-return]
 
-    def approve_quarter(self, **kwargs: Any) -> UUID:
-        return self.execute(c.ApproveQuarter(**kwargs))  # type: ignore[no-any-return]
+    def approve_month(self, **fields: Any) -> str:
+        return self.command("approve_month", **fields)  # type: ignore[no-any-return]
+
+    def approve_quarter(self, **fields: Any) -> UUID:
+        return self.command("approve_quarter", **fields)  # type: ignore[no-any-return]
 
 
 def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:

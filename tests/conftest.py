@@ -1,0 +1,85 @@
+"""Fixtures: one contract suite run per backend (SQLite file, real PostgreSQL).
+
+PostgreSQL: ``LEDGER_TEST_PG_URL`` (default the local server, user postgres, database
+test). Each test gets its own schema through ``search_path``. Without a server the
+PostgreSQL cases skip with a reason; ``LEDGER_REQUIRE_PG=1`` (set by ``.ci/run``) turns
+that skip into a failure.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import sqlalchemy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.bootstrap import engine_of, make_ledger  # noqa: E402
+from domain.application import Ledger  # noqa: E402
+
+PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+_pg_checked: list[str | None] = []
+
+
+def _pg_problem() -> str | None:
+    if not _pg_checked:
+        try:
+            engine = sqlalchemy.create_engine(PG_URL)
+            with engine.connect() as conn:
+                conn.execute(sqlalchemy.text("SELECT 1"))
+            engine.dispose()
+            _pg_checked.append(None)
+        except Exception as e:  # noqa: BLE001 - any failure means "no server"
+            _pg_checked.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    return _pg_checked[0]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL for one test, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        return
+    problem = _pg_problem()
+    if problem is not None:
+        message = (f"PostgreSQL 不可用（{problem}）。启动本机 PostgreSQL，或设置 LEDGER_TEST_PG_URL 指向一个服务器，"
+                   "即可运行这些用例")
+        if os.environ.get("LEDGER_REQUIRE_PG") == "1":
+            pytest.fail("LEDGER_REQUIRE_PG=1 but " + message)
+        pytest.skip(message)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
+    """Factory of application instances over the test's database (engines disposed after)."""
+    apps: list[Ledger] = []
+
+    def make() -> Ledger:
+        app = make_ledger(db_url)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        engine_of(app).dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[[], Ledger]) -> Ledger:
+    """An initialized ledger (rulebook v1 adopted)."""
+    ledger = make_app()
+    ledger.init()
+    return ledger

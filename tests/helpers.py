@@ -1,0 +1,49 @@
+"""Shared test helpers: a small company and reading the projections back."""
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.bootstrap import engine_of
+from adapters.logreader import LogReader
+from domain.application import Ledger
+from projections.model import AssessmentModel
+from projections.views import month_json, quarter_json
+
+
+def company(app: Ledger, *branches: tuple[str, str | None, str | None]) -> None:
+    """Register branches ``(code, mode, from_month)``; mode None = no secretary."""
+    for code, mode, from_month in branches:
+        app.register_branch(code=code, name=f"{code}支部", members=20, from_month=from_month)
+        if mode == "full_time":
+            app.appoint_secretary(branch=code, name=f"{code}书记", mode=mode, from_month="2019-01", actor="r")
+        elif mode == "part_time":
+            app.appoint_secretary(branch=code, name=f"{code}书记", mode=mode, allowance="800",
+                                  from_month="2019-01", actor="r")
+
+
+def deduct(app: Ledger, branch: str, period: str, points: str, category: str = "political",
+           department: str = "party_mass") -> Any:
+    return app.record_score(branch=branch, period=period, category=category, points=points,
+                            reason="测试扣分", department=department, actor="scorer")
+
+
+def approve(app: Ledger, *periods: str) -> None:
+    for p in periods:
+        app.submit_month(period=p, actor="aggregator")
+        app.approve_month(period=p, actor="approver")
+
+
+def model_of(app: Ledger) -> AssessmentModel:
+    return AssessmentModel().apply_all(LogReader(engine_of(app)).read())
+
+
+def month(app: Ledger, period: str) -> dict[str, Any]:
+    return {b["branch"]: b for b in month_json(model_of(app), period)["branches"]}
+
+
+def quarter(app: Ledger, period: str) -> dict[str, Any]:
+    return quarter_json(model_of(app), period)
+
+
+def events(app: Ledger) -> list[Any]:
+    return list(LogReader(engine_of(app)).read())
