@@ -8,6 +8,8 @@ a race (same aggregate version, or same import key) is reloaded and re-checked, 
 """
 from __future__ import annotations
 
+import random
+import time
 from copy import deepcopy
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +33,7 @@ from domain.scoring import Secretary
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
-RETRIES = 3
+RETRIES = 5
 
 
 class KeyIndex(Protocol):
@@ -130,6 +132,7 @@ class Ledger(Application):
             except IntegrityError:
                 if attempt == RETRIES - 1:
                     raise ConcurrentWrite("另一个写入者同时修改了同一对象，请重试", None) from None
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the retries
         raise AssertionError("unreachable")
 
     def execute(self, command: c.Command) -> Any:

@@ -1,0 +1,122 @@
+"""Property tests: the fold does not depend on how branches' entries interleave, and the
+maintained (incremental) view equals a full fold."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from adapters.bootstrap import engine_of, make_ledger
+from adapters.views import MaintainedView
+from domain.log import LoggedEvent
+from projections.model import AssessmentModel
+from projections.views import month_json, quarter_json
+from tests.helpers import approve, company, deduct, events
+
+MONTHS = ("2019-07", "2019-08", "2019-09")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> list[LoggedEvent]:
+    """A real event stream (SQLite): four branches, a quarter of mixed entries, approved."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('prop') / 'l.sqlite3'}"
+    app = make_ledger(url)
+    app.init()
+    company(app, ("A", "full_time", None), ("B", "part_time", None), ("C", None, None), ("D", "full_time", None))
+    rng = random.Random(7)
+    for m in MONTHS:
+        for _ in range(24):
+            branch = rng.choice("ABCD")
+            if rng.random() < 0.15:
+                app.record_score(branch=branch, period=m, category="bonus", points=rng.choice(["1", "2.5"]),
+                                 reason="加分", department="party_mass", actor="s")
+            else:
+                category, department = rng.choice([("political", "party_mass"), ("daily", "office")])
+                deduct(app, branch, m, rng.choice(["-0.5", "-1", "-3.25"]), category, department)
+        if m != MONTHS[-1]:
+            approve(app, m)
+    stream = events(app)
+    engine_of(app).dispose()
+    return stream
+
+
+def interleave(stream: list[LoggedEvent], rng: random.Random) -> list[LoggedEvent]:
+    """Reorder each run of consecutive entries across branches, keeping each branch's own order,
+    then renumber positions."""
+    out: list[LoggedEvent] = []
+    run: list[LoggedEvent] = []
+
+    def flush() -> None:
+        queues: dict[str, list[LoggedEvent]] = {}
+        for e in run:
+            queues.setdefault(e.data["branch"], []).append(e)
+        while queues:
+            branch = rng.choice(sorted(queues))
+            out.append(queues[branch].pop(0))
+            if not queues[branch]:
+                del queues[branch]
+        run.clear()
+
+    for e in stream:
+        if e.name == "AssessmentMonth.ScoreRecorded":
+            run.append(e)
+        else:
+            flush()
+            out.append(e)
+    flush()
+    return [replace(e, position=i + 1) for i, e in enumerate(out)]
+
+
+def views(model: AssessmentModel) -> list[Any]:
+    return [month_json(model, m) for m in MONTHS] + [quarter_json(model, "2019Q3")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_projection_of_a_stream_shuffled_by_branch_equals_the_original(recorded: list[LoggedEvent], seed: int) -> None:
+    shuffled = interleave(recorded, random.Random(seed))
+    assert [e.name for e in shuffled].count("AssessmentMonth.ScoreRecorded") == 72
+    assert views(AssessmentModel().apply_all(shuffled)) == views(AssessmentModel().apply_all(recorded))
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=200), max_size=8))
+def test_folding_in_chunks_through_sections_equals_a_full_fold(recorded: list[LoggedEvent], cuts: list[int]) -> None:
+    """Save sections and reload them at arbitrary cut points (what the maintained view does)."""
+    full = AssessmentModel().apply_all(recorded)
+    model, done = AssessmentModel(), 0
+    for cut in sorted(set(c for c in cuts if c < len(recorded))) + [len(recorded)]:
+        model.apply_all(recorded[done:cut])
+        done = cut
+        reloaded = AssessmentModel()
+        for name in ["org", *(f"month:{m}" for m in model.months), *(f"quarter:{q}" for q in model.quarters)]:
+            reloaded.load_section(name, _roundtrip(model.section(name)))
+        reloaded.position = model.position
+        model = reloaded
+    assert views(model) == views(full)
+
+
+def _roundtrip(value: Any) -> Any:
+    import orjson
+    return orjson.loads(orjson.dumps(value))
+
+
+def test_maintained_view_catches_up_and_equals_a_rebuild(make_app) -> None:
+    app = make_app()
+    app.init()
+    view = MaintainedView(engine_of(app))
+    company(app, ("A", "full_time", None), ("B", "part_time", None))
+    for i, m in enumerate(MONTHS):
+        deduct(app, "A", m, "-1")
+        assert month_json(view.model(), m)["branches"][0]["score"] == "99.00"
+        deduct(app, "B", m, f"-{i + 1}")
+        approve(app, m)
+    app.approve_quarter(period="2019Q3", actor="appr")
+    partial = view.model([f"month:{m}" for m in MONTHS] + ["quarter:2019Q3"])
+    assert view.position() == partial.position == max(e.position for e in events(app))
+    rebuilt = MaintainedView(engine_of(app)).rebuild()
+    assert quarter_json(partial, "2019Q3") == quarter_json(rebuilt, "2019Q3")
+    assert views(view.model()) == views(rebuilt) == views(AssessmentModel().apply_all(events(app)))
