@@ -20,7 +20,10 @@ from typing import Any, Sequence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, insert, select, text
+from uuid import UUID
+
+from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, insert,
+                        literal_column, select, text)
 from sqlalchemy.orm import Session
 
 METADATA = MetaData()
@@ -71,9 +74,14 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         table = self.events_table
         rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version,
                  "topic": e.topic, "state": e.state} for e in stored_events]
+        # RETURNING without sort_by_parameter_order keeps SQLAlchemy's batched
+        # "insertmanyvalues" (with it, SQLite falls back to one statement per row), so
+        # the ids are matched back to the events by (aggregate id, version).
+        raw_id = literal_column("originator_id")  # unprocessed: bytes on SQLite, str on PostgreSQL
         result = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        ids = [row[0] for row in result]
+            insert(table).returning(table.c.id, raw_id, table.c.originator_version), rows)
+        by_key = {(_raw_uuid(agg), ver): i for i, agg, ver in result}
+        ids = [by_key[(e.originator_id, e.originator_version)] for e in stored_events]
         # The write lock is held from here on (PostgreSQL: the table lock; SQLite: the
         # database write lock taken by the insert above), so reading the last position row
         # and the clock now is serialized with every other writer.
@@ -102,6 +110,20 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                 q = select(IMPORT_KEYS.c.key, IMPORT_KEYS.c.digest).where(IMPORT_KEYS.c.key.in_(chunk))
                 found.update({k: d for k, d in session.execute(q)})
         return found
+
+
+_uuids: dict[Any, UUID] = {}
+
+
+def _raw_uuid(raw: Any) -> UUID:
+    """A stored originator id as returned raw by the driver, as a UUID (memoized: few
+    aggregates, many events)."""
+    value = _uuids.get(raw)
+    if value is None:
+        if len(_uuids) > 100_000:
+            _uuids.clear()
+        value = _uuids[raw] = UUID(bytes=raw) if isinstance(raw, bytes) else UUID(str(raw))
+    return value
 
 
 class Factory(SQLAlchemyFactory):

@@ -138,21 +138,22 @@ class Ledger(Application):
     def execute(self, command: c.Command) -> Any:
         """Run one validated command in its own unit of work (with retries)."""
         def work(uow: UnitOfWork) -> Any:
-            self._check_key(uow, command, {})
+            self._check_key(uow, command, None)
             return HANDLERS[type(command)](self, uow, command)
         return self._run(work)
 
-    def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str]) -> bool:
+    def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str] | None) -> bool:
         """True if the command's key is already in the ledger with the same content
-        (skip it); raise :class:`DuplicateKey` if with other content."""
+        (skip it); raise :class:`DuplicateKey` if with other content. ``known``: the
+        batch's keys already looked up (None: look this one up)."""
         if command.key is None:
             return False
         digest = command.digest()
+        if known is None:
+            known = self._key_index().lookup_keys([command.key])
         stored = known.get(command.key)
         if stored is None:
-            stored = self._key_index().lookup_keys([command.key]).get(command.key)
-        if stored is None:
-            ref = str(entry_id_for_key(command.key)) if isinstance(command, c.RecordScore) else ""
+            ref = str(command.entry_id) if isinstance(command, c.RecordScore) else ""
             uow.keys.append((command.key, digest, command.op, ref))  # type: ignore[attr-defined]
             return False
         if stored != digest:
@@ -218,7 +219,7 @@ class Ledger(Application):
                 except LedgerError as e:
                     failures.append(LineError(number, e.field, e.reason))
                 if isinstance(command, c.RecordScore) and command.key is not None:
-                    result.ids[command.key] = str(entry_id_for_key(command.key))
+                    result.ids[command.key] = str(command.entry_id)
             if failures:
                 raise ImportRefused(failures)
             return result
@@ -249,7 +250,7 @@ class Ledger(Application):
         if branch["from_month"] is not None and cmd.period < branch["from_month"]:
             raise BranchNotTakingPart(
                 f"支部 {cmd.branch} 自 {branch['from_month']} 起参加考核，不能录入 {cmd.period}", "period")
-        entry_id = entry_id_for_key(cmd.key) if cmd.key else uuid4()
+        entry_id = cmd.entry_id or uuid4()
         uow.month(cmd.period).record_score(
             entry_id=entry_id, branch=cmd.branch, category=cmd.category, points=cmd.points,
             reason=cmd.reason, department=cmd.department, actor=cmd.actor, key=cmd.key,

@@ -6,6 +6,8 @@ One model per import op. Decimals are parsed exactly from strings or JSON number
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
+from uuid import UUID
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, Union
 
@@ -14,6 +16,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictInt,
                       TypeAdapter, ValidationError)
 
 from domain.errors import InvalidInput
+from domain.ids import entry_id_for_key
 from domain.periods import check_month, check_quarter
 
 
@@ -69,12 +72,13 @@ Text = Annotated[str, BeforeValidator(_text)]
 class Command(BaseModel):
     """Common shape: unknown fields are refused; ``key`` makes a line idempotent."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              ignored_types=(cached_property,))
     key: Text | None = None
 
     def digest(self) -> str:
         """SHA-256 of the command's content without its key (canonical JSON)."""
-        content = self.model_dump(mode="python", by_alias=True, exclude={"key"})
+        content = {k: v for k, v in self.__dict__.items() if k != "key"}
         canonical = orjson.dumps(content, default=_canonical, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
 
@@ -123,6 +127,11 @@ class RecordScore(Command):
     reason: Text
     department: Text
     actor: Text
+
+    @cached_property
+    def entry_id(self) -> UUID | None:
+        """Derived from the import key, so a re-import refers to the same entry."""
+        return None if self.key is None else entry_id_for_key(self.key)
 
 
 class SubmitMonth(Command):

@@ -2,19 +2,23 @@
 creating "the same" branch, month or quarter collide on version 1 instead of forking it."""
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("6f1c1e4e-5d3a-4c1e-9a59-3b1f0d0c2a77")
 
 
+@lru_cache(maxsize=4096)
 def organization_id() -> UUID:
     return uuid5(NAMESPACE, "organization")
 
 
+@lru_cache(maxsize=4096)
 def month_id(period: str) -> UUID:
     return uuid5(NAMESPACE, f"month:{period}")
 
 
+@lru_cache(maxsize=4096)
 def quarter_id(period: str) -> UUID:
     return uuid5(NAMESPACE, f"quarter:{period}")
 

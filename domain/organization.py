@@ -54,7 +54,7 @@ class Organization(Aggregate):
         Precondition: a version exists (``ledger init``).
         """
         best = max(v for v, (start, _) in self.rulebooks.items() if start is None or start <= month)
-        return Rulebook.from_parameters(best, self.rulebooks[best][1])
+        return _rulebook(best, self.rulebooks[best][1])
 
     # -- branches ----------------------------------------------------------------------
     def branch(self, code: str) -> dict[str, Any]:
@@ -144,6 +144,18 @@ def members_in(history: list[Any], month: str) -> int:
         if start <= month and (best is None or start >= best[0]):
             best = (start, count)
     return best[1] if best else history[0][1]
+
+
+_parsed: dict[int, tuple[dict[str, Any], Rulebook]] = {}
+
+
+def _rulebook(version: int, params: dict[str, Any]) -> Rulebook:
+    """Parsed once per version (versions are immutable; the identity check guards reuse
+    across ledgers whose version numbers carry other parameters)."""
+    cached = _parsed.get(version)
+    if cached is None or cached[0] != params:
+        cached = _parsed[version] = (params, Rulebook.from_parameters(version, params))
+    return cached[1]
 
 
 def _check_members(members: int) -> None:
