@@ -22,6 +22,7 @@ def make_ledger(url: str | None = None) -> Ledger:
     """The application over the chosen store (tables created if absent)."""
     return Ledger(env={
         "PERSISTENCE_MODULE": "adapters.store:Factory",
+        "TRANSCODER_TOPIC": "adapters.transcoder:FastJSONTranscoder",
         "SQLALCHEMY_URL": url or database_url(),
         "CREATE_TABLE": "y",
     })

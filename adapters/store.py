@@ -10,21 +10,23 @@ them) and, in the same transaction and under the same write lock:
 * the import keys of the command (``ledger_import_keys``; a duplicate is a primary-key
   violation, so two concurrent imports of the same line cannot both land).
 
-Events are inserted with one executemany (SQLAlchemy "insertmanyvalues" with RETURNING)
-instead of one ORM object per event: that is the bulk path.
+Events are inserted through the driver a page at a time (psycopg2 ``execute_values`` with
+RETURNING; SQLite ``executemany``) instead of one ORM object per event: the bulk path.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from uuid import UUID
-
-from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, insert,
-                        literal_column, select, text)
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session
+
+try:  # psycopg2's page-at-a-time VALUES insert; only used on PostgreSQL
+    from psycopg2.extras import execute_values
+except ImportError:  # pragma: no cover - psycopg2-binary is a core dependency
+    execute_values = None
 
 METADATA = MetaData()
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
@@ -71,33 +73,62 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         if not stored_events:
             return []
         self._lock_table(session)
-        table = self.events_table
-        rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version,
-                 "topic": e.topic, "state": e.state} for e in stored_events]
-        # RETURNING without sort_by_parameter_order keeps SQLAlchemy's batched
-        # "insertmanyvalues" (with it, SQLite falls back to one statement per row), so
-        # the ids are matched back to the events by (aggregate id, version).
-        raw_id = literal_column("originator_id")  # unprocessed: bytes on SQLite, str on PostgreSQL
-        result = session.execute(
-            insert(table).returning(table.c.id, raw_id, table.c.originator_version), rows)
-        by_key = {(_raw_uuid(agg), ver): i for i, agg, ver in result}
-        ids = [by_key[(e.originator_id, e.originator_version)] for e in stored_events]
-        # The write lock is held from here on (PostgreSQL: the table lock; SQLite: the
-        # database write lock taken by the insert above), so reading the last position row
-        # and the clock now is serialized with every other writer.
-        last = session.execute(text(
-            "SELECT seq, recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1")).first()
-        now = session.execute(text(f"SELECT {_CLOCK[self.dialect]}")).scalar_one()
-        seq0 = -1 if last is None else last[0]
-        at = now if last is None else max(now, last[1])
-        session.execute(insert(POSITIONS), [
-            {"position": i, "seq": seq0 + 1 + n, "recorded_at_us": at} for n, i in enumerate(ids)])
-        keys = kwargs.get("import_keys") or []
-        if keys:
-            session.execute(insert(IMPORT_KEYS), [
-                {"key": k, "digest": d, "op": op, "ref": ref} for k, d, op, ref in keys])
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            ids = self._insert_rows(cursor, stored_events)
+            # The write lock is held from here on (PostgreSQL: the table lock; SQLite: the
+            # database write lock taken by the insert above), so reading the last position
+            # row and the clock now is serialized with every other writer.
+            cursor.execute("SELECT seq, recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1")
+            last = cursor.fetchone()
+            cursor.execute(f"SELECT {_CLOCK[self.dialect]}")
+            now = cursor.fetchone()[0]
+            seq0 = -1 if last is None else last[0]
+            at = now if last is None else max(now, last[1])
+            positions = [(i, seq0 + 1 + n, at) for n, i in enumerate(ids)]
+            keys = list(kwargs.get("import_keys") or [])
+            if self.dialect == "postgresql":
+                execute_values(cursor, "INSERT INTO ledger_positions (position, seq, recorded_at_us) VALUES %s",
+                               positions, page_size=5000)
+                if keys:
+                    execute_values(cursor, "INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES %s",
+                                   keys, page_size=5000)
+            else:
+                cursor.executemany("INSERT INTO ledger_positions (position, seq, recorded_at_us) VALUES (?, ?, ?)",
+                                   positions)
+                if keys:
+                    cursor.executemany("INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES (?, ?, ?, ?)",
+                                       keys)
+        except self._driver_integrity_errors() as e:
+            raise IntegrityError(e) from e
+        finally:
+            cursor.close()
         self._notify_channel(session)
         return ids
+
+    def _insert_rows(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """Insert the events with one statement per page (the bulk path); their ids in order."""
+        sql = "INSERT INTO ledger_events (originator_id, originator_version, topic, state) VALUES "
+        if self.dialect == "postgresql":
+            rows = [(str(e.originator_id), e.originator_version, e.topic, e.state) for e in stored_events]
+            returned = execute_values(cursor, sql + "%s RETURNING id, originator_id, originator_version",
+                                      rows, page_size=5000, fetch=True)
+            by_key = {(str(agg), ver): i for i, agg, ver in returned}
+            return [by_key[(r[0], r[1])] for r in rows]
+        rows = [(e.originator_id.bytes, e.originator_version, e.topic, e.state) for e in stored_events]  # type: ignore[union-attr]
+        cursor.executemany(sql + "(?, ?, ?, ?)", rows)
+        # SQLite: one writer at a time, and a rowid table without AUTOINCREMENT gives each
+        # new row max(rowid) + 1, so the ids of one executemany are consecutive.
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+        return list(range(last - len(rows) + 1, last + 1))
+
+    def _driver_integrity_errors(self) -> tuple[type[Exception], ...]:
+        if self.dialect == "postgresql":
+            import psycopg2
+            return (psycopg2.IntegrityError,)
+        import sqlite3
+        return (sqlite3.IntegrityError,)
 
     def lookup_keys(self, keys: list[str]) -> dict[str, str]:
         """Digest of each given key already in the ledger."""
@@ -110,20 +141,6 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                 q = select(IMPORT_KEYS.c.key, IMPORT_KEYS.c.digest).where(IMPORT_KEYS.c.key.in_(chunk))
                 found.update({k: d for k, d in session.execute(q)})
         return found
-
-
-_uuids: dict[Any, UUID] = {}
-
-
-def _raw_uuid(raw: Any) -> UUID:
-    """A stored originator id as returned raw by the driver, as a UUID (memoized: few
-    aggregates, many events)."""
-    value = _uuids.get(raw)
-    if value is None:
-        if len(_uuids) > 100_000:
-            _uuids.clear()
-        value = _uuids[raw] = UUID(bytes=raw) if isinstance(raw, bytes) else UUID(str(raw))
-    return value
 
 
 class Factory(SQLAlchemyFactory):

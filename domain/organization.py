@@ -153,7 +153,7 @@ def _rulebook(version: int, params: dict[str, Any]) -> Rulebook:
     """Parsed once per version (versions are immutable; the identity check guards reuse
     across ledgers whose version numbers carry other parameters)."""
     cached = _parsed.get(version)
-    if cached is None or cached[0] != params:
+    if cached is None or (cached[0] is not params and cached[0] != params):
         cached = _parsed[version] = (params, Rulebook.from_parameters(version, params))
     return cached[1]
 

@@ -7,6 +7,7 @@ version is a new event, never an edit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -48,7 +49,7 @@ def _d(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rulebook:
     """One version of the rulebook. All amounts in yuan, all scores in points."""
 
@@ -75,7 +76,7 @@ class Rulebook:
     def category_of_department(self, department: str) -> tuple[str, ...]:
         return tuple(self.departments.get(department, ()))
 
-    @property
+    @cached_property
     def categories(self) -> tuple[str, ...]:
         return (*self.category_points.keys(), BONUS)
 
