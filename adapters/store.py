@@ -16,11 +16,12 @@ RETURNING; SQLite ``executemany``) instead of one ORM object per event: the bulk
 from __future__ import annotations
 
 from typing import Any, Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, select
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.orm import Session
 
 try:  # psycopg2's page-at-a-time VALUES insert; only used on PostgreSQL
@@ -52,6 +53,20 @@ _CLOCK = {
 }
 
 
+_PG_APPEND = """
+LOCK TABLE ledger_events IN EXCLUSIVE MODE;
+WITH ins AS (
+    INSERT INTO ledger_events (originator_id, originator_version, topic, state) VALUES %s
+    RETURNING id, originator_id, originator_version),
+last AS (SELECT seq, recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1),
+base AS (SELECT COALESCE((SELECT seq FROM last), -1) AS seq0,
+                GREATEST({clock}, COALESCE((SELECT recorded_at_us FROM last), 0)) AS at),
+pos AS (INSERT INTO ledger_positions (position, seq, recorded_at_us)
+        SELECT ins.id, base.seq0 + row_number() OVER (ORDER BY ins.id), base.at FROM ins, base)
+SELECT ins.id, ins.originator_id, ins.originator_version, base.at FROM ins, base
+"""
+
+
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that also keeps positions, recorded-at times and keys."""
 
@@ -61,6 +76,11 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         assert self.datastore.engine is not None
         self.dialect = self.datastore.engine.dialect.name
         self.events_table = self.events_record_cls.__table__
+        # Reads of one aggregate's events (the cache fast-forward of every command) need no
+        # transaction: an autocommit connection saves the BEGIN and ROLLBACK round trips.
+        self._reader = create_engine(self.datastore.engine.url, isolation_level="AUTOCOMMIT",
+                                     pool_size=2, max_overflow=8,
+                                     **({"connect_args": {"timeout": 60}} if self.dialect == "sqlite" else {}))
 
     def create_table(self) -> None:
         super().create_table()
@@ -69,59 +89,101 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
 
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> Sequence[int]:
-        """Precondition: called inside the write transaction (the library's)."""
+        """Precondition: called inside the write transaction (the library's).
+
+        Every event of one transaction gets the same recorded-at, so an as-of view never
+        shows part of a transaction.
+        """
         if not stored_events:
             return []
-        self._lock_table(session)
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            ids = self._insert_rows(cursor, stored_events)
-            # The write lock is held from here on (PostgreSQL: the table lock; SQLite: the
-            # database write lock taken by the insert above), so reading the last position
-            # row and the clock now is serialized with every other writer.
-            cursor.execute("SELECT seq, recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1")
-            last = cursor.fetchone()
-            cursor.execute(f"SELECT {_CLOCK[self.dialect]}")
-            now = cursor.fetchone()[0]
-            seq0 = -1 if last is None else last[0]
-            at = now if last is None else max(now, last[1])
-            positions = [(i, seq0 + 1 + n, at) for n, i in enumerate(ids)]
-            keys = list(kwargs.get("import_keys") or [])
             if self.dialect == "postgresql":
-                execute_values(cursor, "INSERT INTO ledger_positions (position, seq, recorded_at_us) VALUES %s",
-                               positions, page_size=5000)
-                if keys:
-                    execute_values(cursor, "INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES %s",
-                                   keys, page_size=5000)
+                ids = self._append_postgresql(cursor, stored_events)
             else:
-                cursor.executemany("INSERT INTO ledger_positions (position, seq, recorded_at_us) VALUES (?, ?, ?)",
-                                   positions)
-                if keys:
-                    cursor.executemany("INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES (?, ?, ?, ?)",
-                                       keys)
+                ids = self._append_sqlite(cursor, stored_events)
+            keys = list(kwargs.get("import_keys") or [])
+            if keys and self.dialect == "postgresql":
+                execute_values(cursor, "INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES %s",
+                               keys, page_size=5000)
+            elif keys:
+                cursor.executemany("INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES (?, ?, ?, ?)",
+                                   keys)
         except self._driver_integrity_errors() as e:
             raise IntegrityError(e) from e
         finally:
             cursor.close()
-        self._notify_channel(session)
         return ids
 
-    def _insert_rows(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Insert the events with one statement per page (the bulk path); their ids in order."""
-        sql = "INSERT INTO ledger_events (originator_id, originator_version, topic, state) VALUES "
-        if self.dialect == "postgresql":
-            rows = [(str(e.originator_id), e.originator_version, e.topic, e.state) for e in stored_events]
-            returned = execute_values(cursor, sql + "%s RETURNING id, originator_id, originator_version",
-                                      rows, page_size=5000, fetch=True)
-            by_key = {(str(agg), ver): i for i, agg, ver in returned}
-            return [by_key[(r[0], r[1])] for r in rows]
+    def _append_postgresql(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """Lock, insert events and their position rows: one round trip per page of 5,000.
+
+        The table lock (the library's write lock) comes first, so sequence values, position
+        rows and the clock reading are in commit order; the clock is read once, by the
+        first page, and reused by the others.
+        """
+        rows = [(str(e.originator_id), e.originator_version, e.topic, e.state) for e in stored_events]
+        by_key: dict[tuple[str, int], int] = {}
+        at: int | None = None
+        for start in range(0, len(rows), 5000):
+            page = rows[start:start + 5000]
+            clock = _CLOCK["postgresql"] if at is None else str(int(at))
+            sql = _PG_APPEND.replace("{clock}", clock)
+            for i, agg, ver, recorded in execute_values(cursor, sql, page, page_size=len(page), fetch=True):
+                by_key[(str(agg), ver)] = i
+                at = recorded
+        return [by_key[(r[0], r[1])] for r in rows]
+
+    def _append_sqlite(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
         rows = [(e.originator_id.bytes, e.originator_version, e.topic, e.state) for e in stored_events]  # type: ignore[union-attr]
-        cursor.executemany(sql + "(?, ?, ?, ?)", rows)
-        # SQLite: one writer at a time, and a rowid table without AUTOINCREMENT gives each
-        # new row max(rowid) + 1, so the ids of one executemany are consecutive.
-        cursor.execute("SELECT last_insert_rowid()")
-        last = cursor.fetchone()[0]
-        return list(range(last - len(rows) + 1, last + 1))
+        cursor.executemany("INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
+                           "VALUES (?, ?, ?, ?)", rows)
+        # The insert took SQLite's database write lock: one writer at a time from here on,
+        # and a rowid table without AUTOINCREMENT gives each new row max(rowid) + 1, so
+        # the ids of one executemany are consecutive.
+        cursor.execute("SELECT last_insert_rowid(), "
+                       "(SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1), "
+                       "(SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1), "
+                       f"{_CLOCK['sqlite']}")
+        last, seq, previous, now = cursor.fetchone()
+        ids = list(range(last - len(rows) + 1, last + 1))
+        at = now if previous is None else max(now, previous)
+        seq0 = -1 if seq is None else seq
+        cursor.executemany("INSERT INTO ledger_positions (position, seq, recorded_at_us) VALUES (?, ?, ?)",
+                           [(i, seq0 + 1 + n, at) for n, i in enumerate(ids)])
+        return ids
+
+    def select_events(self, originator_id: UUID | str, gt: int | None = None, lte: int | None = None,
+                      desc: bool = False, limit: int | None = None) -> list[StoredEvent]:
+        """The library's query, through the driver: the ORM query path costs more than the
+        database does for the cache fast-forward every command makes.
+
+        Precondition: not called inside a write transaction (it reads committed events on
+        its own connection); the library calls it from ``repository.get`` only.
+        """
+        ph = "?" if self.dialect == "sqlite" else "%s"
+        agg = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        where, params = [f"originator_id = {ph}"], [agg.bytes if self.dialect == "sqlite" else str(agg)]
+        if gt is not None:
+            where.append(f"originator_version > {ph}")
+            params.append(gt)
+        if lte is not None:
+            where.append(f"originator_version <= {ph}")
+            params.append(lte)
+        sql = (f"SELECT originator_version, topic, state FROM ledger_events WHERE {' AND '.join(where)} "
+               f"ORDER BY originator_version {'DESC' if desc else 'ASC'}")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        raw = self._reader.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            raw.close()
+        return [StoredEvent(originator_id=agg, originator_version=v, topic=t, state=bytes(s))
+                for v, t, s in rows]
 
     def _driver_integrity_errors(self) -> tuple[type[Exception], ...]:
         if self.dialect == "postgresql":

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import commands as c
 from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
-from domain.errors import (BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
+from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
                            NotInitialized, QuarterNotReady)
 from domain.ids import entry_id_for_key, month_id, organization_id, quarter_id
 from domain.organization import Organization
@@ -34,6 +34,7 @@ from domain.scoring import Secretary
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 RETRIES = 5
+ORG_MAX_STALENESS = 1.0  # seconds a cached organization may serve record_score unrefreshed
 
 
 class KeyIndex(Protocol):
@@ -69,14 +70,22 @@ class ImportResult:
 
 
 class UnitOfWork:
-    """Aggregates loaded for one command (or one batch), saved together."""
+    """Aggregates loaded for one command (or one batch), saved together.
 
-    def __init__(self, app: "Ledger") -> None:
+    ``fresh``: load every aggregate with the library's cache fast-forward (one query each).
+    Otherwise (the hot path, ``record_score``) a cached copy is trusted: an aggregate to be
+    changed is verified by its version when saved (a stale copy loses with an integrity
+    error, and the command is retried fresh); the organization, only read there, is
+    trusted if it was refreshed less than ``ORG_MAX_STALENESS`` seconds ago.
+    """
+
+    def __init__(self, app: "Ledger", fresh: bool = True) -> None:
         self.app = app
+        self.fresh = fresh
         self.loaded: dict[UUID, tuple[Aggregate, bool]] = {}  # id → (aggregate, is a copy)
         self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
 
-    def find(self, aggregate_id: UUID, for_update: bool) -> Any | None:
+    def find(self, aggregate_id: UUID, for_update: bool, trust_cache: bool = False) -> Any | None:
         """The aggregate, or None. Read-only loads share the cached object (never mutate it)."""
         if aggregate_id in self.loaded:
             aggregate, copied = self.loaded[aggregate_id]
@@ -84,34 +93,55 @@ class UnitOfWork:
                 aggregate = deepcopy(aggregate)
                 self.loaded[aggregate_id] = (aggregate, True)
             return aggregate
-        try:
-            aggregate = self.app.repository.get(aggregate_id, deepcopy_from_cache=for_update)
-        except AggregateNotFoundError:
-            return None
+        aggregate = self._cached(aggregate_id) if (trust_cache and not self.fresh) else None
+        if aggregate is not None:
+            if for_update:
+                aggregate = deepcopy(aggregate)
+        else:
+            try:
+                aggregate = self.app.repository.get(aggregate_id, deepcopy_from_cache=for_update)
+            except AggregateNotFoundError:
+                return None
         self.loaded[aggregate_id] = (aggregate, for_update)
         return aggregate
+
+    def _cached(self, aggregate_id: UUID) -> Any | None:
+        cache = self.app.repository.cache
+        try:
+            return cache.get(aggregate_id) if cache is not None else None
+        except KeyError:
+            return None
 
     def add(self, aggregate: Aggregate) -> None:
         self.loaded[aggregate.id] = (aggregate, True)
 
     def organization(self, for_update: bool = False) -> Organization:
-        org = self.find(organization_id(), for_update)
+        trust = not for_update and time.monotonic() - self.app.org_refreshed_at < ORG_MAX_STALENESS
+        org = self.find(organization_id(), for_update, trust_cache=trust)
+        if not trust:
+            self.app.org_refreshed_at = time.monotonic()
         if org is None or not org.rulebooks:
             raise NotInitialized("账本尚未初始化，请先运行 ledger init", None)
         return org  # type: ignore[no-any-return]
 
     def month(self, period: str, for_update: bool = True) -> AssessmentMonth:
-        month = self.find(month_id(period), for_update)
+        month = self.find(month_id(period), for_update, trust_cache=True)
         if month is None:
             month = AssessmentMonth(period=period)
             self.add(month)
         return month  # type: ignore[no-any-return]
 
     def save(self) -> int:
+        """Save every changed aggregate in one transaction; cache the saved copies (they
+        are now the stored state)."""
         pending = [a for a, copied in self.loaded.values() if copied and a.pending_events]
         count = sum(len(a.pending_events) for a in pending)
         if pending or self.keys:
             self.app.save(*pending, import_keys=self.keys)
+            cache = self.app.repository.cache
+            if cache is not None:
+                for aggregate in pending:
+                    cache.put(aggregate.id, aggregate)
         return count
 
 
@@ -120,12 +150,20 @@ class Ledger(Application):
 
     name = "Ledger"
     env = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
+    org_refreshed_at = float("-inf")
 
     # -- running commands --------------------------------------------------------------
-    def _run(self, work: Callable[[UnitOfWork], T]) -> T:
+    def _run(self, work: Callable[[UnitOfWork], T], hot: bool = False) -> T:
+        """Run ``work`` in a unit of work and save it; on a lost race, retry with fresh
+        loads. ``hot``: trust cached copies on the first attempt (see UnitOfWork)."""
         for attempt in range(RETRIES):
-            uow = UnitOfWork(self)
-            result = work(uow)
+            uow = UnitOfWork(self, fresh=not (hot and attempt == 0))
+            try:
+                result = work(uow)
+            except BranchNotFound:
+                if uow.fresh:
+                    raise
+                continue  # the cached organization may predate the branch: look again
             try:
                 uow.save()
                 return result
@@ -140,7 +178,7 @@ class Ledger(Application):
         def work(uow: UnitOfWork) -> Any:
             self._check_key(uow, command, None)
             return HANDLERS[type(command)](self, uow, command)
-        return self._run(work)
+        return self._run(work, hot=isinstance(command, c.RecordScore))
 
     def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str] | None) -> bool:
         """True if the command's key is already in the ledger with the same content
