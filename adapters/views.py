@@ -76,7 +76,7 @@ class MaintainedView:
             for name, body in conn.execute(q):
                 model.load_section(name, orjson.loads(body))
         model.position = position
-        model.dirty.clear()
+        model.dirty = set()
         return model
 
     def save(self, model: AssessmentModel, expected: int) -> bool:
@@ -93,7 +93,7 @@ class MaintainedView:
                 conn.execute(delete(SECTIONS).where(SECTIONS.c.view == VIEW).where(SECTIONS.c.section.in_(chunk)))
                 conn.execute(insert(SECTIONS), [
                     {"view": VIEW, "section": n, "body": orjson.dumps(model.section(n))} for n in chunk])
-        model.dirty.clear()
+        model.dirty = set()
         return True
 
     def rebuild(self) -> AssessmentModel:
@@ -107,5 +107,5 @@ class MaintainedView:
             if names:
                 conn.execute(insert(SECTIONS), [
                     {"view": VIEW, "section": n, "body": orjson.dumps(model.section(n))} for n in names])
-        model.dirty.clear()
+        model.dirty = set()
         return model

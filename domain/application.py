@@ -29,7 +29,7 @@ from domain.organization import Organization
 from domain.periods import quarter_months
 from domain.results import month_results, quarter_ranking
 from domain.rulebook import RULEBOOK_V1
-from domain.scoring import Secretary
+from domain.scoring import Secretary, to_cents
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -318,19 +318,19 @@ class Ledger(Application):
                       key=cmd.key)
         return cmd.period
 
-    def _month_sums(self, month: AssessmentMonth) -> dict[str, dict[str, Decimal]]:
-        """Signed sum of points per branch and category: stored events up to the version
-        the unit of work started from, then the ones still pending in it."""
+    def _month_sums(self, month: AssessmentMonth) -> dict[str, dict[str, int]]:
+        """Signed sum of points (in cents) per branch and category: stored events up to
+        the version the unit of work started from, then the ones still pending in it."""
         stored_version = month.version - len(month.pending_events)
         stored: Iterable[Any] = ()
         if stored_version > 0:
             stored = self.repository.event_store.get(month.id, lte=stored_version)
-        sums: dict[str, dict[str, Decimal]] = {}
+        sums: dict[str, dict[str, int]] = {}
         for events in (stored, list(month.pending_events)):
             for e in events:
-                if isinstance(e, AssessmentMonth.ScoreRecorded):  # type: ignore[attr-defined]
+                if isinstance(e, AssessmentMonth.ScoreRecorded):
                     cats = sums.setdefault(e.branch, {})
-                    cats[e.category] = cats.get(e.category, Decimal(0)) + e.points
+                    cats[e.category] = cats.get(e.category, 0) + to_cents(e.points)
         return sums
 
     def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:

@@ -1,28 +1,62 @@
 """What a projection sees of one stored event: its place in the log and its payload."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from decimal import Decimal
+from typing import Any, Callable
 from uuid import UUID
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
+# The library's JSON transcoder tags typed values as {"_type_": name, "_data_": text}.
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "decimal_str": Decimal,
+    "uuid_hex": UUID,
+    "datetime_iso": datetime.fromisoformat,
+}
 
-@dataclass(frozen=True, slots=True)
+
+def untranscode(value: Any) -> Any:
+    """Turn the transcoder's tagged values back into Decimals, UUIDs and datetimes."""
+    t = type(value)
+    if t is dict:
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            return DECODERS[value["_type_"]](value["_data_"])
+        return {k: untranscode(v) for k, v in value.items()}
+    if t is list:
+        return [untranscode(v) for v in value]
+    return value
+
+
 class LoggedEvent:
     """One event as recorded: ``position`` is its log position (notification id),
     ``recorded_at_us`` the database-clock time of its commit in UTC microseconds.
 
-    ``data`` is the decoded payload (decimals as ``Decimal``, ids as ``UUID``).
+    ``raw`` is the payload as JSON-decoded (typed values still tagged); ``data`` decodes
+    it fully on first use. Hot folds read single fields with :meth:`decimal`.
     """
 
-    position: int
-    recorded_at_us: int
-    aggregate_id: UUID
-    version: int
-    topic: str
-    data: dict[str, Any]
+    __slots__ = ("position", "recorded_at_us", "aggregate_id", "version", "topic", "raw", "_data")
+
+    def __init__(self, position: int, recorded_at_us: int, aggregate_id: UUID, version: int,
+                 topic: str, raw: dict[str, Any]) -> None:
+        self.position = position
+        self.recorded_at_us = recorded_at_us
+        self.aggregate_id = aggregate_id
+        self.version = version
+        self.topic = topic
+        self.raw = raw
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = untranscode(self.raw)
+        return self._data
+
+    def decimal(self, field: str) -> Decimal:
+        value = self.raw[field]
+        return Decimal(value["_data_"] if type(value) is dict else value)
 
     @property
     def name(self) -> str:
@@ -32,3 +66,7 @@ class LoggedEvent:
     @property
     def recorded_at(self) -> datetime:
         return EPOCH + timedelta(microseconds=self.recorded_at_us)
+
+    def at_position(self, position: int) -> "LoggedEvent":
+        """The same event at another position (for tests that reorder a log)."""
+        return LoggedEvent(position, self.recorded_at_us, self.aggregate_id, self.version, self.topic, self.raw)

@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 
 from domain.rulebook import Rulebook
 from domain.scoring import (RULE_FIRST_AWARD, RULE_LAST_FINE, Secretary, monthly_pay,
-                            monthly_score, quarter_outcomes, quarter_score)
+                            monthly_score_cents, quarter_outcomes, quarter_score)
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,13 @@ class MonthlyResult:
                 "allowance_base": None if s is None else s.allowance}
 
 
-def month_results(branches: Sequence[str], sums: Mapping[str, Mapping[str, Decimal]],
+def month_results(branches: Sequence[str], sums: Mapping[str, Mapping[str, int]],
                   secretaries: Mapping[str, Secretary | None],
                   rulebook: Rulebook) -> list[MonthlyResult]:
-    """Results for ``branches`` (taking part), in the order given."""
+    """Results for ``branches`` (taking part), in the order given; ``sums`` in cents."""
     out = []
     for code in branches:
-        score = monthly_score(sums.get(code, {}), rulebook)
+        score = monthly_score_cents(sums.get(code, {}), rulebook)
         secretary = secretaries.get(code)
         pay = monthly_pay(score, secretary, rulebook)
         out.append(MonthlyResult(code, score, pay.mode, pay.coefficient, pay.allowance, secretary))

@@ -45,6 +45,13 @@ PART_TIME = "part_time"  # 兼职
 MODES = (FULL_TIME, PART_TIME)
 
 
+def _cents(value: Decimal) -> int:
+    scaled = value.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"rulebook value {value} has more than two decimals")
+    return int(scaled)
+
+
 def _d(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
@@ -75,6 +82,18 @@ class Rulebook:
 
     def category_of_department(self, department: str) -> tuple[str, ...]:
         return tuple(self.departments.get(department, ()))
+
+    @cached_property
+    def category_cents(self) -> dict[str, int]:
+        return {c: _cents(p) for c, p in self.category_points.items()}
+
+    @cached_property
+    def base_cents(self) -> int:
+        return _cents(self.base_score)
+
+    @cached_property
+    def bonus_cap_cents(self) -> int:
+        return _cents(self.bonus_cap)
 
     @cached_property
     def categories(self) -> tuple[str, ...]:

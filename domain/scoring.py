@@ -25,18 +25,37 @@ def round2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def to_cents(value: Decimal) -> int:
+    """Points or yuan as an integer number of hundredths. Precondition: at most two
+    decimals (commands refuse more); raises ``ValueError`` otherwise."""
+    scaled = value.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than two decimals")
+    return int(scaled)
+
+
 def monthly_score(sums: Mapping[str, Decimal], rulebook: Rulebook) -> Decimal:
-    """Score of one branch-month from the signed sum of points per category.
+    """Score of one branch-month from the signed sum of points per category."""
+    return monthly_score_cents({c: to_cents(v) for c, v in sums.items()}, rulebook)
+
+
+def monthly_score_cents(sums: Mapping[str, int], rulebook: Rulebook) -> Decimal:
+    """Score of one branch-month from the signed sum of points per category, in cents.
 
     100 − deductions + bonus; each category's deductions are capped at its points, the
-    bonus sum at ``bonus_cap``. A month with no entries scores ``base_score``.
+    bonus sum at ``bonus_cap``. A month with no entries scores ``base_score``. Categories
+    the rulebook does not know (none, while entries are checked against it) count nothing.
+    Integer cents keep the arithmetic exact and fast (the fold keeps its sums so).
     """
-    score = rulebook.base_score
-    for category, points in rulebook.category_points.items():
-        deducted = -sums.get(category, ZERO)
-        score -= min(max(deducted, ZERO), points)
-    score += min(max(sums.get(BONUS, ZERO), ZERO), rulebook.bonus_cap)
-    return round2(score)
+    caps = rulebook.category_cents
+    score = rulebook.base_cents
+    for category, points in sums.items():
+        if category == BONUS:
+            if points > 0:
+                score += min(points, rulebook.bonus_cap_cents)
+        elif points < 0:
+            score -= min(-points, caps.get(category, 0))
+    return Decimal(score).scaleb(-2)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from domain.ids import month_id, quarter_id
 from domain.log import LoggedEvent
 from domain.organization import members_in, secretary_in
 from domain.rulebook import Rulebook
-from domain.scoring import Secretary
+from domain.scoring import Secretary, to_cents
 
 ORG = "org"
 
@@ -33,24 +33,31 @@ def plain(value: Any) -> Any:
 class MonthState:
     """A month as folded: status, sums per branch and category, and its approval."""
 
-    __slots__ = ("status", "sums", "entries", "approval")
+    __slots__ = ("status", "sums", "entries", "approval", "_marked")
+
+    def dirty_section(self, dirty: set[str], period: str) -> None:
+        """Mark this month's section changed (once per set of dirty sections)."""
+        if self._marked is not dirty:
+            dirty.add("month:" + period)
+            self._marked = dirty
 
     def __init__(self) -> None:
+        self._marked: set[str] | None = None
         self.status = "draft"
-        self.sums: dict[str, dict[str, Decimal]] = {}  # branch → category → signed sum
+        self.sums: dict[str, dict[str, int]] = {}  # branch → category → signed sum in cents
         self.entries = 0
         # On approval: {"position", "rulebook_version", "actor", "results": [frozen rows]}
         self.approval: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "entries": self.entries, "approval": self.approval,
-                "sums": {b: {c: str(v) for c, v in cats.items()} for b, cats in self.sums.items()}}
+                "sums": self.sums}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "MonthState":
         m = cls()
         m.status, m.entries, m.approval = data["status"], data["entries"], data["approval"]
-        m.sums = {b: {c: Decimal(v) for c, v in cats.items()} for b, cats in data["sums"].items()}
+        m.sums = data["sums"]
         return m
 
 
@@ -127,16 +134,17 @@ class AssessmentModel:
         month = self.months.get(period)
         if month is None:
             month = self.months[period] = MonthState()
-        self.dirty.add("month:" + period)
+        month.dirty_section(self.dirty, period)
         return month
 
     def _score_recorded(self, e: LoggedEvent) -> None:
-        d = e.data
+        raw = e.raw  # the hot path: read the three fields needed, undecoded where possible
         month = self._month(self.names[e.aggregate_id])
-        cats = month.sums.get(d["branch"])
+        cats = month.sums.get(raw["branch"])
         if cats is None:
-            cats = month.sums[d["branch"]] = {}
-        cats[d["category"]] = cats.get(d["category"], Decimal(0)) + d["points"]
+            cats = month.sums[raw["branch"]] = {}
+        category = raw["category"]
+        cats[category] = cats.get(category, 0) + to_cents(e.decimal("points"))
         month.entries += 1
 
     def _month_status(self, status: str) -> Callable[[LoggedEvent], None]:

@@ -13,7 +13,7 @@ from typing import Any
 from domain.periods import quarter_months
 from domain.results import MonthlyResult, QuarterRow, month_results, quarter_ranking
 from domain.rulebook import Rulebook
-from domain.scoring import Secretary
+from domain.scoring import Secretary, monthly_score_cents
 from projections.model import AssessmentModel
 
 
@@ -24,35 +24,49 @@ def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:
     return Secretary(row["secretary"], row["mode"], None if base is None else Decimal(base), row["user"])
 
 
-def month_inputs(model: AssessmentModel, period: str) -> tuple[str, list[str], dict[str, Secretary | None], Rulebook]:
-    """Status, taking-part branches, secretaries in office and rulebook for a month."""
+def month_basis(model: AssessmentModel, period: str) -> tuple[str, list[str], Rulebook]:
+    """Status, taking-part branches and rulebook of a month (frozen once approved)."""
     month = model.months.get(period)
     if month is not None and month.approval is not None:
-        rows = month.approval["results"]
-        branches = [r["branch"] for r in rows]
-        secretaries = {r["branch"]: _frozen_secretary(r) for r in rows}
-        return "approved", branches, secretaries, model.rulebook(period, month.approval["rulebook_version"])
-    branches = model.taking_part(period)
-    secretaries = {b: model.secretary_in(b, period) for b in branches}
+        branches = [r["branch"] for r in month.approval["results"]]
+        return "approved", branches, model.rulebook(period, month.approval["rulebook_version"])
     status = month.status if month is not None else "draft"
-    return status, branches, secretaries, model.rulebook(period)
+    return status, model.taking_part(period), model.rulebook(period)
+
+
+def month_secretaries(model: AssessmentModel, period: str, branches: list[str]) -> dict[str, Secretary | None]:
+    """The secretary in office per branch: as frozen by the approval, else as appointed."""
+    month = model.months.get(period)
+    if month is not None and month.approval is not None:
+        return {r["branch"]: _frozen_secretary(r) for r in month.approval["results"]}
+    return {b: model.secretary_in(b, period) for b in branches}
 
 
 def month_view(model: AssessmentModel, period: str) -> tuple[str, list[MonthlyResult]]:
     """(status, results sorted by branch code). Precondition: a rulebook exists."""
-    status, branches, secretaries, rulebook = month_inputs(model, period)
+    status, branches, rulebook = month_basis(model, period)
     month = model.months.get(period)
     sums = month.sums if month is not None else {}
-    return status, month_results(branches, sums, secretaries, rulebook)
+    return status, month_results(branches, sums, month_secretaries(model, period, branches), rulebook)
+
+
+def month_scores(model: AssessmentModel, period: str) -> dict[str, Decimal]:
+    """Scores of the branches taking part in a month."""
+    _, branches, rulebook = month_basis(model, period)
+    month = model.months.get(period)
+    sums = month.sums if month is not None else {}
+    empty: dict[str, int] = {}
+    return {b: monthly_score_cents(sums.get(b, empty), rulebook) for b in branches}
 
 
 def quarter_view(model: AssessmentModel, period: str) -> tuple[str, list[QuarterRow]]:
     """(status, ranking rows by rank then code) from the months as they stand now."""
     months = quarter_months(period)
-    per_month = [dict((r.branch, r) for r in month_view(model, m)[1]) for m in months]
+    per_month = [month_scores(model, m) for m in months]
     taking_part = [b for b in model.taking_part(months[0]) if all(b in pm for pm in per_month)]
-    scores = {b: {m: per_month[i][b].score for i, m in enumerate(months)} for b in taking_part}
-    secretaries = {b: per_month[2][b].secretary for b in taking_part}
+    scores = {b: {m: per_month[i][b] for i, m in enumerate(months)} for b in taking_part}
+    last = month_secretaries(model, months[2], taking_part)
+    secretaries = {b: last[b] for b in taking_part}
     approved = model.quarters.get(period)
     version = approved["rulebook_version"] if approved else None
     rulebook = model.rulebook(months[0], version)

@@ -3,7 +3,6 @@ maintained (incremental) view equals a full fold."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -67,7 +66,7 @@ def interleave(stream: list[LoggedEvent], rng: random.Random) -> list[LoggedEven
             flush()
             out.append(e)
     flush()
-    return [replace(e, position=i + 1) for i, e in enumerate(out)]
+    return [e.at_position(i + 1) for i, e in enumerate(out)]
 
 
 def views(model: AssessmentModel) -> list[Any]:
