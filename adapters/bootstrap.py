@@ -28,6 +28,11 @@ def make_ledger(url: str | None = None) -> Ledger:
     })
 
 
+def close(ledger: Ledger) -> None:
+    """Release the ledger's database connections."""
+    ledger.recorder.dispose()  # type: ignore[attr-defined]
+
+
 def engine_of(ledger: Ledger) -> Engine:
     engine = ledger.recorder.datastore.engine  # type: ignore[attr-defined]
     assert isinstance(engine, Engine)

@@ -18,7 +18,7 @@ from domain import commands as c
 from domain.application import ImportRefused, Ledger, LineError
 from domain.errors import InvalidInput, LedgerError
 from domain.ids import month_id
-from domain.periods import check_month, check_quarter, quarter_months
+from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
 from projections.views import month_json, quarter_json
 
@@ -279,6 +279,105 @@ def branch_secretary(code: str, name: str, mode: str, allowance: str | None, fro
 def score(**fields: Any) -> None:
     cmd = _run(lambda: c.parse_command({"op": "record_score", **fields}))
     _write(lambda l: l.execute(cmd), lambda entry_id: f"已录入，条目编号 {entry_id}")
+
+
+# -- year, business scores, rulebook ----------------------------------------------------------
+def _op(op: str, message: Callable[[Any], str], **fields: Any) -> None:
+    """Validate and run one command as the import op ``op`` would."""
+    _write(lambda l: l.command(op, **fields), message)
+
+
+@main.group(help="年度总评：录入单位经营业绩与书记述职评分、查看、审批（委员会）。")
+def year() -> None:
+    pass
+
+
+@year.command("show", help="查看年度总评排名、奖惩与下一年度指标，如 ledger year show 2019")
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def year_show(period: str, as_json: bool) -> None:
+    from projections.annual import year_json
+    _run(lambda: check_year(period))
+    model = _view().model()
+    _emit(_run(lambda: year_json(model, period)), as_json, _year_text)
+
+
+def _year_text(d: dict[str, Any]) -> str:
+    lines = [f"{d['period']} 年度总评（{STATUS_NAMES[d['status']]}，考核细则第 {d['rulebook_version']} 版；"
+             f"指标适用于 {d['quota_year']} 年）",
+             f"{'名次':>4}  {'支部':<8}{'月均分':>8}{'经营业绩':>8}{'述职':>8}{'总评':>8}{'奖励':>10}{'罚款':>10}"
+             f"{'发展指标':>6}{'优秀党员':>6}"]
+    for b in d["branches"]:
+        lines.append(f"{b['rank'] or '-':>4}  {b['branch']:<8}{b['monthly_mean']:>10}{b['unit_score'] or '-':>10}"
+                     f"{b['debriefing_score'] or '-':>10}{b['score'] or '-':>10}{b['award']:>10}{b['fine']:>10}"
+                     f"{b['development_quota'] if b['development_quota'] is not None else '-':>8}"
+                     f"{b['excellent_member_quota'] if b['excellent_member_quota'] is not None else '-':>8}")
+    return "\n".join(lines)
+
+
+@year.command("approve", help="公司党委会审批年度总评（十二个月与四个季度均已审批、年度评分齐全后）。")
+@click.argument("period")
+@click.option("--actor", required=True, help="操作人")
+def year_approve(period: str, actor: str) -> None:
+    _op("approve_year", lambda a: f"{period} 年度总评已审批（审批编号 {a}）", year=period, actor=actor)
+
+
+@year.command("unit", help="录入单位年度经营业绩得分（0–100）。")
+@click.argument("branch")
+@click.argument("period")
+@click.argument("score")
+@click.option("--actor", required=True, help="操作人")
+def year_unit(branch: str, period: str, score: str, actor: str) -> None:
+    _op("record_unit_performance", lambda b: f"支部 {b} {period} 年经营业绩已录入",
+        branch=branch, year=period, score=score, actor=actor)
+
+
+@year.command("debriefing", help="录入支部书记年度述职评分（0–100）。")
+@click.argument("branch")
+@click.argument("period")
+@click.argument("score")
+@click.option("--actor", required=True, help="操作人")
+def year_debriefing(branch: str, period: str, score: str, actor: str) -> None:
+    _op("record_debriefing", lambda b: f"支部 {b} {period} 年述职评分已录入",
+        branch=branch, year=period, score=score, actor=actor)
+
+
+@main.command("business", help="录入某月单位经营（生产、重点工作）得分，用于“双百分”联动。")
+@click.argument("branch")
+@click.argument("period")
+@click.argument("score")
+@click.option("--actor", required=True, help="操作人")
+def business(branch: str, period: str, score: str, actor: str) -> None:
+    _op("record_business_score", lambda b: f"支部 {b} {period} 经营得分已录入",
+        branch=branch, period=period, score=score, actor=actor)
+
+
+@main.group(help="考核细则：查看各版本、通过新版本（自某季度首月起生效）。")
+def rulebook() -> None:
+    pass
+
+
+@rulebook.command("show", help="显示考核细则各版本的参数。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def rulebook_show(as_json: bool) -> None:
+    model = _view().model([])
+    versions = [{"version": int(v), "from": start, "parameters": params}
+                for v, (start, params) in sorted(model.org["rulebooks"].items(), key=lambda kv: int(kv[0]))]
+    _emit({"versions": versions}, as_json, lambda d: "\n\n".join(
+        f"第 {v['version']} 版（自 {v['from'] or '最初'} 起）\n"
+        + "\n".join(f"  {k}: {json.dumps(p, ensure_ascii=False)}" for k, p in v["parameters"].items())
+        for v in d["versions"]))
+
+
+@rulebook.command("adopt", help="通过考核细则新版本：FILE 为只含变更参数的 JSON 对象。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--version", "version", type=int, required=True, help="新版本号")
+@click.option("--from", "from_month", required=True, help="自某季度首月（YYYY-MM）起生效")
+@click.option("--actor", required=True, help="操作人")
+def rulebook_adopt(file: Path, version: int, from_month: str, actor: str) -> None:
+    params = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
+    _op("adopt_rulebook", lambda v: f"考核细则第 {v} 版已通过，自 {from_month} 起生效",
+        version=version, **{"from": from_month}, parameters=params, actor=actor)
 
 
 @main.command("rebuild", help="从第一条事件起重新折叠全部投影。")

@@ -82,6 +82,12 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                                      pool_size=2, max_overflow=8,
                                      **({"connect_args": {"timeout": 60}} if self.dialect == "sqlite" else {}))
 
+    def dispose(self) -> None:
+        """Close the connection pools (the library's and the reader's)."""
+        self._reader.dispose()
+        if self.datastore.engine is not None:
+            self.datastore.engine.dispose()  # type: ignore[union-attr]
+
     def create_table(self) -> None:
         super().create_table()
         assert self.datastore.engine is not None

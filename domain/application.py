@@ -22,14 +22,16 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import commands as c
 from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
+from domain.annual import annual_ranking
 from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
-                           NotInitialized, QuarterNotReady)
-from domain.ids import entry_id_for_key, month_id, organization_id, quarter_id
-from domain.organization import Organization
-from domain.periods import quarter_months
+                           NotInitialized, QuarterNotReady, YearNotReady)
+from domain.ids import entry_id_for_key, month_id, organization_id, quarter_id, year_id
+from domain.organization import Organization, members_in
+from domain.periods import month_range, quarter_months
 from domain.results import month_results, quarter_ranking
 from domain.rulebook import RULEBOOK_V1
 from domain.scoring import Secretary, to_cents
+from domain.year import AssessmentYear
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -284,10 +286,7 @@ class Ledger(Application):
 
     def _record_score(self, uow: UnitOfWork, cmd: c.RecordScore) -> UUID:
         org = uow.organization()
-        branch = org.branch(cmd.branch)
-        if branch["from_month"] is not None and cmd.period < branch["from_month"]:
-            raise BranchNotTakingPart(
-                f"支部 {cmd.branch} 自 {branch['from_month']} 起参加考核，不能录入 {cmd.period}", "period")
+        self._branch_taking_part(org, cmd.branch, cmd.period)
         entry_id = cmd.entry_id or uuid4()
         uow.month(cmd.period).record_score(
             entry_id=entry_id, branch=cmd.branch, category=cmd.category, points=cmd.points,
@@ -306,7 +305,7 @@ class Ledger(Application):
         return cmd.period
 
     def _approve_month(self, uow: UnitOfWork, cmd: c.ApproveMonth) -> str:
-        org = uow.organization()
+        org = uow.organization(for_update=True)
         month = uow.month(cmd.period)
         rulebook = org.rulebook_in_force(cmd.period)
         branches = org.taking_part(cmd.period)
@@ -316,6 +315,7 @@ class Ledger(Application):
                    for r in month_results(branches, sums, secretaries, rulebook)]
         month.approve(rulebook_version=rulebook.version, results=results, actor=cmd.actor,
                       key=cmd.key)
+        org.seal_month(cmd.period)
         return cmd.period
 
     def _month_sums(self, month: AssessmentMonth) -> dict[str, dict[str, int]]:
@@ -357,6 +357,67 @@ class Ledger(Application):
                         ranking=ranking, actor=cmd.actor, key=cmd.key)
         return approval_id
 
+    def _branch_taking_part(self, org: Organization, branch: str, month: str) -> None:
+        record = org.branch(branch)
+        if record["from_month"] is not None and month < record["from_month"]:
+            raise BranchNotTakingPart(
+                f"支部 {branch} 自 {record['from_month']} 起参加考核，不能录入 {month}", "period")
+
+    def _year(self, uow: UnitOfWork, period: str) -> AssessmentYear:
+        year = uow.find(year_id(period), for_update=True)
+        if year is None:
+            year = AssessmentYear(period=period)
+            uow.add(year)
+        return year  # type: ignore[no-any-return]
+
+    def _record_unit_performance(self, uow: UnitOfWork, cmd: c.RecordUnitPerformance) -> str:
+        self._branch_taking_part(uow.organization(), cmd.branch, f"{cmd.year}-01")
+        self._year(uow, cmd.year).record_unit_performance(cmd.branch, cmd.score, cmd.actor, cmd.key)
+        return cmd.branch
+
+    def _record_debriefing(self, uow: UnitOfWork, cmd: c.RecordDebriefing) -> str:
+        self._branch_taking_part(uow.organization(), cmd.branch, f"{cmd.year}-01")
+        self._year(uow, cmd.year).record_debriefing(cmd.branch, cmd.score, cmd.actor, cmd.key)
+        return cmd.branch
+
+    def _record_business_score(self, uow: UnitOfWork, cmd: c.RecordBusinessScore) -> str:
+        self._branch_taking_part(uow.organization(), cmd.branch, cmd.period)
+        uow.month(cmd.period).record_business_score(cmd.branch, cmd.score, cmd.actor, cmd.key)
+        return cmd.branch
+
+    def _adopt_rulebook(self, uow: UnitOfWork, cmd: c.AdoptRulebook) -> int:
+        uow.organization(for_update=True).adopt_version(
+            cmd.version, cmd.from_month, cmd.parameters, cmd.actor, cmd.key)
+        return cmd.version
+
+    def _approve_year(self, uow: UnitOfWork, cmd: c.ApproveYear) -> UUID:
+        org = uow.organization()
+        months = month_range(f"{cmd.year}-01", 12)
+        approved = []
+        for m in months:
+            month = uow.find(month_id(m), for_update=False)
+            if month is None or month.status != APPROVED:
+                raise YearNotReady(f"{m} 尚未审批，不能审批 {cmd.year} 年度总评", "year")
+            approved.append({r["branch"]: r for r in month.results})
+        for q in range(1, 5):
+            quarter = uow.find(quarter_id(f"{cmd.year}Q{q}"), for_update=False)
+            if quarter is None or quarter.approval_id is None:
+                raise YearNotReady(f"{cmd.year}Q{q} 尚未审批，不能审批年度总评", "year")
+        year = self._year(uow, cmd.year)
+        taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
+        missing = [b for b in taking_part if b not in year.unit or b not in year.debriefing]
+        if missing:
+            raise YearNotReady(f"支部 {', '.join(missing)} 缺少单位经营业绩或书记述职评分", "year")
+        rulebook = org.rulebook_in_force(months[-1])
+        rows = annual_ranking(
+            {b: [a[b]["score"] for a in approved] for b in taking_part}, year.unit, year.debriefing,
+            {b: members_in(org.branches[b]["members"], months[-1]) for b in taking_part},
+            {b: _frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
+        approval_id = uuid5(year.id, f"approval:{year.version + len(year.pending_events)}")
+        year.approve(approval_id=approval_id, rulebook_version=rulebook.version,
+                     results=[r.to_record() for r in rows], actor=cmd.actor, key=cmd.key)
+        return approval_id
+
     # -- convenience wrappers (keyword arguments, validated like an import line) ----------
     def command(self, op: str, **fields: Any) -> Any:
         """Validate ``fields`` as the import op ``op`` and execute it."""
@@ -386,6 +447,21 @@ class Ledger(Application):
     def approve_quarter(self, **fields: Any) -> UUID:
         return self.command("approve_quarter", **fields)  # type: ignore[no-any-return]
 
+    def record_unit_performance(self, **fields: Any) -> str:
+        return self.command("record_unit_performance", **fields)  # type: ignore[no-any-return]
+
+    def record_debriefing(self, **fields: Any) -> str:
+        return self.command("record_debriefing", **fields)  # type: ignore[no-any-return]
+
+    def record_business_score(self, **fields: Any) -> str:
+        return self.command("record_business_score", **fields)  # type: ignore[no-any-return]
+
+    def approve_year(self, **fields: Any) -> UUID:
+        return self.command("approve_year", **fields)  # type: ignore[no-any-return]
+
+    def adopt_rulebook(self, **fields: Any) -> int:
+        return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
+
 
 def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:
     if row["mode"] is None:
@@ -403,4 +479,9 @@ HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {
     c.ReturnMonth: Ledger._return_month,
     c.ApproveMonth: Ledger._approve_month,
     c.ApproveQuarter: Ledger._approve_quarter,
+    c.RecordUnitPerformance: Ledger._record_unit_performance,
+    c.RecordDebriefing: Ledger._record_debriefing,
+    c.RecordBusinessScore: Ledger._record_business_score,
+    c.ApproveYear: Ledger._approve_year,
+    c.AdoptRulebook: Ledger._adopt_rulebook,
 }

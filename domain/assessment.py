@@ -17,6 +17,7 @@ from domain.errors import (InvalidInput, MonthNotOpenForEntries, MonthStateConfl
                            QuarterAlreadyApproved, WrongDepartment)
 from domain.ids import month_id, quarter_id
 from domain.rulebook import BONUS, CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
+from domain.year import check_score
 
 DRAFT = "draft"  # 草稿：可录入
 SUBMITTED = "submitted"  # 已提交：待审批
@@ -93,6 +94,19 @@ class AssessmentMonth(Aggregate):
 
         def apply(self, aggregate: "AssessmentMonth") -> None:  # type: ignore[override]
             aggregate.entry_count += 1
+
+    def record_business_score(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
+        """The unit's business (or production, or key-work) score for the month (双百分).
+
+        Allowed in any status: it is not part of the party-building score the approval
+        seals; a later one for the same branch replaces it. Precondition: branch takes part.
+        """
+        check_score(score)
+        self._business(branch=branch, score=score, actor=actor, key=key)
+
+    @event("BusinessScoreRecorded")
+    def _business(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
+        pass
 
     def submit(self, actor: str, key: str | None) -> None:
         if self.status != DRAFT:

@@ -17,7 +17,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictInt,
 
 from domain.errors import InvalidInput
 from domain.ids import entry_id_for_key
-from domain.periods import check_month, check_quarter
+from domain.periods import check_month, check_quarter, check_year
 
 
 def _exact_decimal(value: Any) -> Decimal:
@@ -55,6 +55,20 @@ def _quarter(value: Any) -> str:
         raise ValueError(e.reason) from None
 
 
+def _year(value: Any) -> str:
+    try:
+        return check_year(value)
+    except InvalidInput as e:
+        raise ValueError(e.reason) from None
+
+
+def _first_month_of_quarter(value: Any) -> str:
+    month = _month(value)
+    if month[5:] not in ("01", "04", "07", "10"):
+        raise ValueError(f"考核细则只能自某季度的第一个月起生效（1、4、7、10 月），收到 {month}")
+    return month
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("不能为空")
@@ -67,6 +81,8 @@ ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
 Month = Annotated[str, BeforeValidator(_month)]
 Quarter = Annotated[str, BeforeValidator(_quarter)]
 Text = Annotated[str, BeforeValidator(_text)]
+Year = Annotated[str, BeforeValidator(_year)]
+QuarterStart = Annotated[str, BeforeValidator(_first_month_of_quarter)]
 
 
 class Command(BaseModel):
@@ -159,13 +175,53 @@ class ApproveQuarter(Command):
     actor: Text
 
 
+class RecordUnitPerformance(Command):
+    op: Literal["record_unit_performance"] = "record_unit_performance"
+    branch: Text
+    year: Year
+    score: ExactDecimal
+    actor: Text
+
+
+class RecordDebriefing(Command):
+    op: Literal["record_debriefing"] = "record_debriefing"
+    branch: Text
+    year: Year
+    score: ExactDecimal
+    actor: Text
+
+
+class RecordBusinessScore(Command):
+    op: Literal["record_business_score"] = "record_business_score"
+    branch: Text
+    period: Month
+    score: ExactDecimal
+    actor: Text
+
+
+class ApproveYear(Command):
+    op: Literal["approve_year"] = "approve_year"
+    year: Year
+    actor: Text
+
+
+class AdoptRulebook(Command):
+    op: Literal["adopt_rulebook"] = "adopt_rulebook"
+    version: StrictInt = Field(ge=2)
+    from_month: QuarterStart = Field(alias="from")
+    parameters: dict[str, Any]
+    actor: Text
+
+
 AnyCommand = Annotated[
     Union[RegisterBranch, SetMembers, AppointSecretary, RecordScore, SubmitMonth,
-          ApproveMonth, ReturnMonth, ApproveQuarter],
+          ApproveMonth, ReturnMonth, ApproveQuarter, RecordUnitPerformance, RecordDebriefing,
+          RecordBusinessScore, ApproveYear, AdoptRulebook],
     Field(discriminator="op"),
 ]
 OPS = ("register_branch", "set_members", "appoint_secretary", "record_score", "submit_month",
-       "approve_month", "return_month", "approve_quarter")
+       "approve_month", "return_month", "approve_quarter", "record_unit_performance",
+       "record_debriefing", "record_business_score", "approve_year", "adopt_rulebook")
 _adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
 
 
@@ -196,7 +252,9 @@ def _reason(err: Any) -> str:
     if kind in ("int_type", "int_parsing"):
         return "应为整数"
     if kind == "greater_than_equal":
-        return "不能小于 0"
+        return f"不能小于 {err['ctx']['ge']}"
+    if kind == "dict_type":
+        return "应为 JSON 对象"
     if kind == "literal_error":
         return f"取值无效，应为 {err['ctx']['expected']}"
     return str(err["msg"])

@@ -58,6 +58,18 @@ class QuarterAlreadyApproved(LedgerError):
     """The quarter has been approved already."""
 
 
+class YearAlreadyApproved(LedgerError):
+    """The year's evaluation is approved: no new inputs, no second approval."""
+
+
+class YearNotReady(LedgerError):
+    """Months, quarters or annual inputs missing for the year's approval."""
+
+
+class RulebookRefused(LedgerError):
+    """A rulebook version that would change an approved period, or is malformed."""
+
+
 class DuplicateKey(LedgerError):
     """An import key is used twice in one file, or with other content than in the ledger."""
 

@@ -23,6 +23,11 @@ def quarter_id(period: str) -> UUID:
     return uuid5(NAMESPACE, f"quarter:{period}")
 
 
+@lru_cache(maxsize=256)
+def year_id(period: str) -> UUID:
+    return uuid5(NAMESPACE, f"year:{period}")
+
+
 def entry_id_for_key(key: str) -> UUID:
     """The entry id of a score entry imported with ``key`` (stable across re-imports)."""
     return uuid5(NAMESPACE, f"entry:{key}")

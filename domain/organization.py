@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import BranchAlreadyRegistered, BranchNotFound, InvalidInput
+from domain.errors import BranchAlreadyRegistered, BranchNotFound, InvalidInput, RulebookRefused
 from domain.ids import organization_id
 from domain.rulebook import MODES, PART_TIME, Rulebook
 from domain.scoring import Secretary
@@ -34,14 +34,40 @@ class Organization(Aggregate):
     def __init__(self, actor: str) -> None:
         self.branches: dict[str, dict[str, Any]] = {}
         self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
+        self.sealed_months: set[str] = set()
 
     # -- rulebook ----------------------------------------------------------------------
     def adopt_rulebook(self, rulebook: Rulebook, effective_from: str | None, actor: str) -> int:
-        """Append the next rulebook version; returns its number."""
+        """Append the next rulebook version; returns its number. Preconditions checked by
+        :meth:`adopt_version` for versions after the first."""
         version = max(self.rulebooks, default=0) + 1
         self._adopt(version=version, effective_from=effective_from,
                     parameters=rulebook.to_parameters(), actor=actor)
         return version
+
+    def adopt_version(self, version: int, effective_from: str, changes: dict[str, Any], actor: str,
+                      key: str | None = None) -> Rulebook:
+        """Adopt ``changes`` over the latest version, effective from the first month of a
+        quarter (checked at the edge). Refused if ``version`` is not the next number, if it
+        starts before the latest version does, or if a month from ``effective_from`` on is
+        already approved (a version never changes a period approved before it)."""
+        latest = max(self.rulebooks)
+        if version != latest + 1:
+            raise InvalidInput(f"下一个版本号应为 {latest + 1}", "version")
+        start = self.rulebooks[latest][0]
+        if start is not None and effective_from < start:
+            raise RulebookRefused(f"第 {latest} 版自 {start} 起生效，新版本不能更早生效", "from")
+        sealed = sorted(m for m in self.sealed_months if m >= effective_from)
+        if sealed:
+            raise RulebookRefused(f"{sealed[0]} 已审批，新版本不能自 {effective_from} 起生效", "from")
+        merged = {**self.rulebooks[latest][1], **_plain(changes)}
+        try:
+            rulebook = Rulebook.from_parameters(version, merged)
+        except (ValueError, TypeError, ArithmeticError, AttributeError) as e:
+            raise InvalidInput(f"考核细则参数无效：{e}", "parameters") from None
+        self._adopt(version=version, effective_from=effective_from,
+                    parameters=rulebook.to_parameters(), actor=actor)
+        return rulebook
 
     @event("RulebookAdopted")
     def _adopt(self, version: int, effective_from: str | None, parameters: dict[str, Any],
@@ -55,6 +81,15 @@ class Organization(Aggregate):
         """
         best = max(v for v, (start, _) in self.rulebooks.items() if start is None or start <= month)
         return _rulebook(best, self.rulebooks[best][1])
+
+    def seal_month(self, period: str) -> None:
+        """Note that a month was approved (recorded with the approval, in one transaction),
+        so that a later rulebook version cannot reach back into it."""
+        self._seal(period=period)
+
+    @event("MonthSealed")
+    def _seal(self, period: str) -> None:
+        self.sealed_months.add(period)
 
     # -- branches ----------------------------------------------------------------------
     def branch(self, code: str) -> dict[str, Any]:
@@ -156,6 +191,15 @@ def _rulebook(version: int, params: dict[str, Any]) -> Rulebook:
     if cached is None or (cached[0] is not params and cached[0] != params):
         cached = _parsed[version] = (params, Rulebook.from_parameters(version, params))
     return cached[1]
+
+
+def _plain(value: Any) -> Any:
+    """Decimals in submitted parameters as strings (how versions are stored)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _check_members(members: int) -> None:

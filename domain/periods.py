@@ -27,6 +27,15 @@ def check_quarter(value: object, field: str = "period") -> str:
     return value
 
 
+def check_year(value: object, field: str = "year") -> str:
+    """Return the year ``YYYY`` (an int is accepted and written as text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) != 4 or not value.isdigit():
+        raise InvalidInput(f"年份格式应为 YYYY，收到 {value!r}", field)
+    return value
+
+
 def quarter_months(quarter: str) -> tuple[str, str, str]:
     """The three months of a quarter, in order. Precondition: ``quarter`` is valid."""
     year, q = quarter.split("Q")

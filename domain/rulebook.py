@@ -6,7 +6,7 @@ version is a new event, never an edit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from decimal import Decimal
 from types import MappingProxyType
@@ -79,9 +79,23 @@ class Rulebook:
     quarter_fine_threshold: Decimal = Decimal(98)  # last rank and below it → fined
     quarter_fine_full_time: Decimal = Decimal(2000)
     quarter_fine_part_time: Decimal = Decimal(1000)
-
-    def category_of_department(self, department: str) -> tuple[str, ...]:
-        return tuple(self.departments.get(department, ()))
+    # Annual overall evaluation (每年一总评): weights of the mean of the twelve monthly
+    # scores, the unit's business performance and the secretary's debriefing.
+    annual_weight_monthly: Decimal = Decimal("0.6")
+    annual_weight_unit: Decimal = Decimal("0.2")
+    annual_weight_debriefing: Decimal = Decimal("0.2")
+    annual_first_award: Decimal = Decimal(5000)  # every branch at rank 1
+    annual_fine_threshold: Decimal = Decimal(95)  # last rank and below it → penalised
+    annual_fine_full_time: Decimal = Decimal(2000)
+    annual_fine_part_time: Decimal = Decimal(1000)
+    development_quota_per: int = 20  # base development quota = ceil(members / 20)
+    excellent_quota_per: int = 10  # base excellent-member quota = ceil(members / 10)
+    first_place_quota_per: int = 50  # first place adds ceil(members / 50), at least 1, to each
+    last_place_excellent_cut: int = 1  # last and below the threshold: excellent quota − 1 (≥ 0)
+    # Dual hundred-point link (双百分): "mutual" = party × business / 100;
+    # "weighted" = business × dual_business_weight + party × (1 − dual_business_weight).
+    dual_formula: str = "mutual"
+    dual_business_weight: Decimal = Decimal("0.9")
 
     @cached_property
     def category_cents(self) -> dict[str, int]:
@@ -101,34 +115,60 @@ class Rulebook:
 
     def to_parameters(self) -> dict[str, Any]:
         """The version as plain JSON-able data (decimals as strings), as stored in its event."""
-        return {
-            "category_points": {k: str(v) for k, v in self.category_points.items()},
-            "departments": {k: list(v) for k, v in self.departments.items()},
-            "base_score": str(self.base_score),
-            "bonus_cap": str(self.bonus_cap),
-            "coefficient_places": self.coefficient_places,
-            "part_time_allowance_floor": str(self.part_time_allowance_floor),
-            "quarter_first_award": str(self.quarter_first_award),
-            "quarter_fine_threshold": str(self.quarter_fine_threshold),
-            "quarter_fine_full_time": str(self.quarter_fine_full_time),
-            "quarter_fine_part_time": str(self.quarter_fine_part_time),
-        }
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "version":
+                continue
+            value = getattr(self, f.name)
+            if f.name == "category_points":
+                out[f.name] = {k: str(v) for k, v in value.items()}
+            elif f.name == "departments":
+                out[f.name] = {k: list(v) for k, v in value.items()}
+            else:
+                out[f.name] = str(value) if isinstance(value, Decimal) else value
+        return out
 
     @classmethod
     def from_parameters(cls, version: int, params: Mapping[str, Any]) -> "Rulebook":
-        return cls(
-            version=version,
-            category_points={k: _d(v) for k, v in params["category_points"].items()},
-            departments={k: tuple(v) for k, v in params["departments"].items()},
-            base_score=_d(params["base_score"]),
-            bonus_cap=_d(params["bonus_cap"]),
-            coefficient_places=int(params["coefficient_places"]),
-            part_time_allowance_floor=_d(params["part_time_allowance_floor"]),
-            quarter_first_award=_d(params["quarter_first_award"]),
-            quarter_fine_threshold=_d(params["quarter_fine_threshold"]),
-            quarter_fine_full_time=_d(params["quarter_fine_full_time"]),
-            quarter_fine_part_time=_d(params["quarter_fine_part_time"]),
-        )
+        """Parse stored parameters; a parameter a version does not name keeps its default
+        (versions recorded before the parameter existed)."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(params) - set(known)
+        if unknown:
+            raise ValueError(f"unknown rulebook parameters: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {"version": version}
+        defaults = cls()
+        for name, value in params.items():
+            kind = type(getattr(defaults, name))
+            if name == "category_points":
+                values[name] = {k: _d(v) for k, v in value.items()}
+            elif name == "departments":
+                values[name] = {k: tuple(v) for k, v in value.items()}
+            elif kind is Decimal:
+                values[name] = _d(value)
+            elif kind is int:
+                values[name] = int(value)
+            else:
+                values[name] = str(value)
+        rulebook = cls(**values)
+        rulebook.check()
+        return rulebook
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first parameter that makes no sense."""
+        if self.dual_formula not in ("mutual", "weighted"):
+            raise ValueError("dual_formula must be 'mutual' or 'weighted'")
+        weights = self.annual_weight_monthly + self.annual_weight_unit + self.annual_weight_debriefing
+        if weights != 1:
+            raise ValueError(f"annual weights must sum to 1, not {weights}")
+        for name in ("development_quota_per", "excellent_quota_per", "first_place_quota_per"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for category in (c for cats in self.departments.values() for c in cats):
+            if category != BONUS and category not in self.category_points:
+                raise ValueError(f"departments name an unknown category {category!r}")
+        for value in (*self.category_points.values(), self.base_score, self.bonus_cap):
+            _cents(value)
 
 
 RULEBOOK_V1 = Rulebook()

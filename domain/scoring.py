@@ -114,42 +114,57 @@ def competition_ranks(scores: Mapping[str, Decimal]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class QuarterOutcome:
-    """Rank, award and fine of one branch for a quarter, with the rules that applied."""
+class Placing:
+    """Rank, award and fine of one branch for a quarter or a year, with the rules applied.
+
+    ``last_below``: at the last rank (and not first) with a score below the threshold —
+    the seed's penalty case, whether or not a secretary could be fined.
+    """
 
     rank: int
     award: Decimal
     fine: Decimal
+    last_below: bool
     notes: tuple[str, ...]
 
 
-def quarter_outcomes(
-    scores: Mapping[str, Decimal],
-    secretaries: Mapping[str, Secretary | None],
-    rulebook: Rulebook,
-) -> dict[str, QuarterOutcome]:
+QuarterOutcome = Placing
+
+
+def placings(scores: Mapping[str, Decimal], secretaries: Mapping[str, Secretary | None], *,
+             award: Decimal, threshold: Decimal, fine_full_time: Decimal, fine_part_time: Decimal,
+             kind: str) -> dict[str, Placing]:
     """Award every branch at rank 1; fine every branch at the last rank below the threshold.
 
-    ``secretaries`` gives the secretary in office in the quarter's last month (or None:
-    never fined). A branch at rank 1 is never also last (e.g. when all tie).
+    ``secretaries``: the secretary in office at the period's end (None: never fined).
+    A branch at rank 1 is never also last (e.g. when all tie). ``kind`` prefixes the rule
+    names (``quarter``, ``year``).
     """
     ranks = competition_ranks(scores)
     last = max(ranks.values(), default=1)
-    out: dict[str, QuarterOutcome] = {}
+    out: dict[str, Placing] = {}
     for branch, score in scores.items():
         rank = ranks[branch]
-        award, fine, notes = ZERO, ZERO, []
+        granted, fine, notes, last_below = ZERO, ZERO, [], False
         if rank == 1:
-            award = round2(rulebook.quarter_first_award)
-            notes.append(RULE_FIRST_AWARD)
-        elif rank == last and score < rulebook.quarter_fine_threshold:
+            granted = round2(award)
+            notes.append(f"{kind}.first_place_award")
+        elif rank == last and score < threshold:
+            last_below = True
             secretary = secretaries.get(branch)
             if secretary is None:
-                notes.append("quarter.last_place_no_secretary_no_fine")
+                notes.append(f"{kind}.last_place_no_secretary_no_fine")
             else:
-                amount = (rulebook.quarter_fine_full_time if secretary.mode == FULL_TIME
-                          else rulebook.quarter_fine_part_time)
-                fine = round2(amount)
-                notes.append(RULE_LAST_FINE)
-        out[branch] = QuarterOutcome(rank, award, fine, tuple(notes))
+                fine = round2(fine_full_time if secretary.mode == FULL_TIME else fine_part_time)
+                notes.append(f"{kind}.last_place_below_threshold_fine")
+        out[branch] = Placing(rank, granted, fine, last_below, tuple(notes))
     return out
+
+
+def quarter_outcomes(scores: Mapping[str, Decimal], secretaries: Mapping[str, Secretary | None],
+                     rulebook: Rulebook) -> dict[str, Placing]:
+    """The quarter's placings under the rulebook (seed: 3,000 to first; last below 98 fined)."""
+    return placings(scores, secretaries, award=rulebook.quarter_first_award,
+                    threshold=rulebook.quarter_fine_threshold,
+                    fine_full_time=rulebook.quarter_fine_full_time,
+                    fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from domain.ids import month_id, quarter_id
+from domain.ids import month_id, quarter_id, year_id
 from domain.log import LoggedEvent
 from domain.organization import members_in, secretary_in
 from domain.rulebook import Rulebook
@@ -33,7 +33,7 @@ def plain(value: Any) -> Any:
 class MonthState:
     """A month as folded: status, sums per branch and category, and its approval."""
 
-    __slots__ = ("status", "sums", "entries", "approval", "_marked")
+    __slots__ = ("status", "sums", "entries", "approval", "business", "_marked")
 
     def dirty_section(self, dirty: set[str], period: str) -> None:
         """Mark this month's section changed (once per set of dirty sections)."""
@@ -45,19 +45,21 @@ class MonthState:
         self._marked: set[str] | None = None
         self.status = "draft"
         self.sums: dict[str, dict[str, int]] = {}  # branch → category → signed sum in cents
+        self.business: dict[str, str] = {}  # branch → business score (双百分), latest recorded
         self.entries = 0
         # On approval: {"position", "rulebook_version", "actor", "results": [frozen rows]}
         self.approval: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "entries": self.entries, "approval": self.approval,
-                "sums": self.sums}
+                "sums": self.sums, "business": self.business}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "MonthState":
         m = cls()
         m.status, m.entries, m.approval = data["status"], data["entries"], data["approval"]
         m.sums = data["sums"]
+        m.business = data.get("business", {})
         return m
 
 
@@ -70,6 +72,8 @@ class AssessmentModel:
         self.org: dict[str, Any] = {"branches": {}, "rulebooks": {}}
         self.months: dict[str, MonthState] = {}
         self.quarters: dict[str, dict[str, Any]] = {}
+        # year → {"unit": {branch: score}, "debriefing": {…}, "approval": {…} | None}
+        self.years: dict[str, dict[str, Any]] = {}
         self.dirty: set[str] = set()
         self.names: dict[Any, str] = {}  # month or quarter aggregate id → period
         self._handlers: dict[str, Callable[[LoggedEvent], None]] = {
@@ -82,8 +86,13 @@ class AssessmentModel:
             "AssessmentMonth.Submitted": self._month_status("submitted"),
             "AssessmentMonth.Returned": self._month_status("draft"),
             "AssessmentMonth.Approved": self._month_approved,
+            "AssessmentMonth.BusinessScoreRecorded": self._business_recorded,
             "AssessmentQuarter.Opened": self._opened,
             "AssessmentQuarter.Approved": self._quarter_approved,
+            "AssessmentYear.Opened": self._opened,
+            "AssessmentYear.UnitPerformanceRecorded": self._year_input("unit"),
+            "AssessmentYear.DebriefingRecorded": self._year_input("debriefing"),
+            "AssessmentYear.Approved": self._year_approved,
         }
 
     @property
@@ -127,8 +136,31 @@ class AssessmentModel:
     def _opened(self, e: LoggedEvent) -> None:
         period = e.data["period"]
         self.names[e.aggregate_id] = period
-        if "Q" not in period:
+        if len(period) == 7:  # YYYY-MM
             self._month(period)
+        elif len(period) == 4:  # YYYY
+            self._year(period)
+
+    def _year(self, period: str) -> dict[str, Any]:
+        year = self.years.get(period)
+        if year is None:
+            year = self.years[period] = {"unit": {}, "debriefing": {}, "approval": None}
+        self.dirty.add("year:" + period)
+        return year
+
+    def _year_input(self, kind: str) -> Callable[[LoggedEvent], None]:
+        def handler(e: LoggedEvent) -> None:
+            self._year(self.names[e.aggregate_id])[kind][e.data["branch"]] = str(e.data["score"])
+        return handler
+
+    def _year_approved(self, e: LoggedEvent) -> None:
+        self._year(self.names[e.aggregate_id])["approval"] = {
+            "position": e.position, "approval_id": str(e.data["approval_id"]),
+            "rulebook_version": e.data["rulebook_version"], "actor": e.data["actor"],
+            "results": plain(e.data["results"])}
+
+    def _business_recorded(self, e: LoggedEvent) -> None:
+        self._month(self.names[e.aggregate_id]).business[e.data["branch"]] = str(e.data["score"])
 
     def _month(self, period: str) -> MonthState:
         month = self.months.get(period)
@@ -193,7 +225,9 @@ class AssessmentModel:
         if name == ORG:
             return self.org
         kind, _, period = name.partition(":")
-        return self.months[period].to_json() if kind == "month" else self.quarters[period]
+        if kind == "month":
+            return self.months[period].to_json()
+        return self.years[period] if kind == "year" else self.quarters[period]
 
     def load_section(self, name: str, data: Any) -> None:
         kind, _, period = name.partition(":")
@@ -205,3 +239,6 @@ class AssessmentModel:
         elif kind == "quarter":
             self.quarters[period] = data
             self.names[quarter_id(period)] = period
+        elif kind == "year":
+            self.years[period] = data
+            self.names[year_id(period)] = period

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain.annual import combined_score
 from domain.periods import quarter_months
 from domain.results import MonthlyResult, QuarterRow, month_results, quarter_ranking
 from domain.rulebook import Rulebook
@@ -59,6 +60,12 @@ def month_scores(model: AssessmentModel, period: str) -> dict[str, Decimal]:
     return {b: monthly_score_cents(sums.get(b, empty), rulebook) for b in branches}
 
 
+def quarter_rulebook(model: AssessmentModel, period: str) -> Rulebook:
+    """The version the quarter is ranked under: as approved, else in force in its first month."""
+    approved = model.quarters.get(period)
+    return model.rulebook(quarter_months(period)[0], approved["rulebook_version"] if approved else None)
+
+
 def quarter_view(model: AssessmentModel, period: str) -> tuple[str, list[QuarterRow]]:
     """(status, ranking rows by rank then code) from the months as they stand now."""
     months = quarter_months(period)
@@ -67,11 +74,8 @@ def quarter_view(model: AssessmentModel, period: str) -> tuple[str, list[Quarter
     scores = {b: {m: per_month[i][b] for i, m in enumerate(months)} for b in taking_part}
     last = month_secretaries(model, months[2], taking_part)
     secretaries = {b: last[b] for b in taking_part}
-    approved = model.quarters.get(period)
-    version = approved["rulebook_version"] if approved else None
-    rulebook = model.rulebook(months[0], version)
-    status = "approved" if approved else "draft"
-    return status, quarter_ranking(scores, secretaries, rulebook)
+    status = "approved" if period in model.quarters else "draft"
+    return status, quarter_ranking(scores, secretaries, quarter_rulebook(model, period))
 
 
 def _s(value: Decimal | None) -> str | None:
@@ -80,16 +84,25 @@ def _s(value: Decimal | None) -> str | None:
 
 def month_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     status, results = month_view(model, period)
-    return {"period": period, "status": status, "branches": [
-        {"branch": r.branch, "name": model.branches[r.branch]["name"], "score": _s(r.score),
-         "mode": r.mode, "coefficient": _s(r.coefficient), "allowance": _s(r.allowance),
-         "secretary": r.secretary.name if r.secretary else None}
-        for r in results]}
+    _, _, rulebook = month_basis(model, period)
+    month = model.months.get(period)
+    business = month.business if month is not None else {}
+    rows = []
+    for r in results:
+        b = business.get(r.branch)
+        combined = None if b is None else combined_score(r.score, Decimal(b), rulebook)
+        rows.append({"branch": r.branch, "name": model.branches[r.branch]["name"], "score": _s(r.score),
+                     "mode": r.mode, "coefficient": _s(r.coefficient), "allowance": _s(r.allowance),
+                     "secretary": r.secretary.name if r.secretary else None,
+                     "business": b, "combined": _s(combined)})
+    return {"period": period, "status": status, "rulebook_version": rulebook.version,
+            "dual_formula": rulebook.dual_formula, "branches": rows}
 
 
 def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     status, rows = quarter_view(model, period)
-    return {"period": period, "status": status, "branches": [
+    return {"period": period, "status": status,
+            "rulebook_version": quarter_rulebook(model, period).version, "branches": [
         {"branch": r.branch, "name": model.branches[r.branch]["name"],
          "months": {m: _s(s) for m, s in r.months.items()}, "score": _s(r.score),
          "rank": r.rank, "award": _s(r.award), "fine": _s(r.fine),

@@ -1,5 +1,6 @@
 """Demo: a company like the seed's (11 branches, 197 members, 2019), a year of plausible
-entries imported as one batch, every month and quarter approved, then 2019Q3 shown.
+entries and business scores imported as one batch, every month and quarter approved, the
+annual inputs recorded and the year approved; then 2019Q3 and the year are shown.
 
 Run ``python scripts/demo.py`` (database: ``LEDGER_DATABASE_URL``, default
 ``ledger.sqlite3`` here). Idempotent: every line has a key, so a second run appends nothing.
@@ -14,9 +15,10 @@ from typing import Any, Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import database_url, engine_of, make_ledger  # noqa: E402
-from adapters.cli import _quarter_text  # noqa: E402
+from adapters.cli import _quarter_text, _year_text  # noqa: E402
 from adapters.views import MaintainedView  # noqa: E402
 from domain.periods import month_range  # noqa: E402
+from projections.annual import year_json  # noqa: E402
 from projections.views import quarter_json  # noqa: E402
 
 BRANCHES = [  # code, name, members, secretary, mode, monthly allowance
@@ -73,6 +75,11 @@ def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
                        "period": month, "category": "bonus", "points": rng.choice(["1", "2", "3"]),
                        "reason": rng.choice(BONUSES), "department": "party_mass",
                        "actor": "party_mass-考核员"}
+        for code, *_ in BRANCHES:
+            if code not in ("ADMIN1", "ADMIN2", "RETIRE"):  # production and business units
+                yield {"op": "record_business_score", "key": f"demo/{month}/{code}/business",
+                       "branch": code, "period": month, "score": f"{rng.randint(9000, 10000) / 100:.2f}",
+                       "actor": "企业管理部"}
         yield {"op": "submit_month", "key": f"demo/{month}/submit", "period": month,
                "actor": "党群工作部-汇总员"}
         yield {"op": "approve_month", "key": f"demo/{month}/approve", "period": month,
@@ -81,6 +88,12 @@ def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
             quarter = f"{month[:4]}Q{int(month[5:]) // 3}"
             yield {"op": "approve_quarter", "key": f"demo/{quarter}/approve", "period": quarter,
                    "actor": "公司党委书记"}
+    for code, *_ in BRANCHES:
+        yield {"op": "record_unit_performance", "key": f"demo/2019/{code}/unit", "branch": code,
+               "year": "2019", "score": f"{rng.randint(8500, 9900) / 100:.2f}", "actor": "企业管理部"}
+        yield {"op": "record_debriefing", "key": f"demo/2019/{code}/debriefing", "branch": code,
+               "year": "2019", "score": f"{rng.randint(8000, 9800) / 100:.2f}", "actor": "公司党委会"}
+    yield {"op": "approve_year", "key": "demo/2019/approve", "year": "2019", "actor": "公司党委会"}
 
 
 def main() -> None:
@@ -90,8 +103,10 @@ def main() -> None:
     print(f"演示数据：新增 {result.appended} 条命令，跳过 {result.skipped} 条（已在账本中）。数据库：{database_url()}\n")
     model = MaintainedView(engine_of(ledger)).model()
     print(_quarter_text(quarter_json(model, "2019Q3")))
-    print("\n查看明细：ledger month show 2019-07 ；ledger entries --period 2019-07 --branch LOGI ；"
-          "ledger quarter show 2019Q3 --json")
+    print()
+    print(_year_text(year_json(model, "2019")))
+    print("\n查看明细：ledger month show 2019-07 ；ledger entries --period 2019-07 --branch REPAIR ；"
+          "ledger quarter show 2019Q3 --json ；ledger year show 2019 --json")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.bootstrap import engine_of, make_ledger  # noqa: E402
+from adapters.bootstrap import close, make_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -74,7 +74,7 @@ def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
 
     yield make
     for app in apps:
-        engine_of(app).dispose()
+        close(app)
 
 
 @pytest.fixture

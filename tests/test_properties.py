@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from adapters.bootstrap import engine_of, make_ledger
+from adapters.bootstrap import close, engine_of, make_ledger
 from adapters.views import MaintainedView
 from domain.log import LoggedEvent
 from projections.model import AssessmentModel
@@ -38,7 +38,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> list[LoggedEvent]:
         if m != MONTHS[-1]:
             approve(app, m)
     stream = events(app)
-    engine_of(app).dispose()
+    close(app)
     return stream
 
 

@@ -1,0 +1,101 @@
+"""The annual evaluation aggregate: its inputs, its approval and what the approval grants."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidInput, YearAlreadyApproved
+from domain.ids import year_id
+
+
+def check_score(value: Decimal, field: str = "score") -> None:
+    """A 0–100 score with at most two decimals."""
+    if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput("分数最多两位小数", field)
+    if not 0 <= value <= 100:
+        raise InvalidInput("分数应在 0 到 100 之间", field)
+
+
+class AssessmentYear(Aggregate):
+    """One year's evaluation. Guards: inputs only before approval; approved once.
+
+    A later input for the same branch replaces the earlier one (the earlier stays in the log).
+    """
+
+    @staticmethod
+    def create_id(period: str, **_: Any) -> UUID:
+        return year_id(period)
+
+    @event("Opened")
+    def __init__(self, period: str) -> None:
+        self.period = period
+        self.approval_id: UUID | None = None
+        self.unit: dict[str, Decimal] = {}
+        self.debriefing: dict[str, Decimal] = {}
+
+    def _open_for_inputs(self) -> None:
+        if self.approval_id is not None:
+            raise YearAlreadyApproved(f"{self.period} 年度总评已审批，不能再录入", "year")
+
+    def record_unit_performance(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
+        self._open_for_inputs()
+        check_score(score)
+        self._unit(branch=branch, score=score, actor=actor, key=key)
+
+    @event("UnitPerformanceRecorded")
+    def _unit(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
+        self.unit[branch] = score
+
+    def record_debriefing(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
+        self._open_for_inputs()
+        check_score(score)
+        self._debriefing(branch=branch, score=score, actor=actor, key=key)
+
+    @event("DebriefingRecorded")
+    def _debriefing(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
+        self.debriefing[branch] = score
+
+    def approve(self, approval_id: UUID, rulebook_version: int, results: list[dict[str, Any]],
+                actor: str, key: str | None) -> None:
+        """Record the results approved, then the award, fine and quota events they grant.
+
+        Precondition: ``results`` were computed from this year's inputs and the twelve
+        approved months (the application checks both).
+        """
+        if self.approval_id is not None:
+            raise YearAlreadyApproved(f"{self.period} 年度总评已审批，不能重复审批", "year")
+        self._approve(approval_id=approval_id, rulebook_version=rulebook_version, results=results,
+                      actor=actor, key=key)
+        next_year = str(int(self.period) + 1)
+        for row in results:
+            if row["award"] > 0:
+                self._award(approval_id=approval_id, branch=row["branch"], amount=row["award"],
+                            rule="year.first_place_award")
+            if row["fine"] > 0:
+                self._fine(approval_id=approval_id, branch=row["branch"], secretary=row["secretary"],
+                           mode=row["mode"], amount=row["fine"], rule="year.last_place_below_threshold_fine")
+            self._quota(approval_id=approval_id, branch=row["branch"], for_year=next_year,
+                        development_quota=row["development_quota"],
+                        excellent_member_quota=row["excellent_member_quota"], rule=row["notes"][-1])
+
+    @event("Approved")
+    def _approve(self, approval_id: UUID, rulebook_version: int, results: list[dict[str, Any]],
+                 actor: str, key: str | None) -> None:
+        self.approval_id = approval_id
+
+    @event("AwardGranted")
+    def _award(self, approval_id: UUID, branch: str, amount: Decimal, rule: str) -> None:
+        pass
+
+    @event("FineImposed")
+    def _fine(self, approval_id: UUID, branch: str, secretary: str | None, mode: str | None,
+              amount: Decimal, rule: str) -> None:
+        pass
+
+    @event("QuotaSet")
+    def _quota(self, approval_id: UUID, branch: str, for_year: str, development_quota: int,
+               excellent_member_quota: int, rule: str) -> None:
+        pass
