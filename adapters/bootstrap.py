@@ -28,6 +28,17 @@ def make_ledger(url: str | None = None) -> Ledger:
     })
 
 
+def initialize(ledger: Ledger, actor: str = "system") -> int:
+    """``ledger init``: the append-only triggers, the signing key, rulebook v1 (an event).
+
+    Returns the latest rulebook version. Idempotent.
+    """
+    from adapters.tree import install_append_only_triggers
+    install_append_only_triggers(engine_of(ledger))
+    ledger.recorder.signer()  # type: ignore[attr-defined]
+    return ledger.init(actor)
+
+
 def close(ledger: Ledger) -> None:
     """Release the ledger's database connections."""
     ledger.recorder.dispose()  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from adapters.bootstrap import database_url, engine_of, make_ledger
+from adapters.bootstrap import database_url, engine_of, initialize, make_ledger
 from adapters.logreader import LogReader
 from adapters.views import MaintainedView
 from domain import commands as c
@@ -67,7 +67,7 @@ def main() -> None:
 @main.command("init", help="初始化账本：建表，并登记考核细则第 1 版。")
 @click.option("--actor", default="system", show_default=True, help="操作人")
 def init(actor: str) -> None:
-    version = _run(lambda: _ledger().init(actor))
+    version = _run(lambda: initialize(_ledger(), actor))
     click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
 
 

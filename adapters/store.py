@@ -10,8 +10,9 @@ them) and, in the same transaction and under the same write lock:
 * the import keys of the command (``ledger_import_keys``; a duplicate is a primary-key
   violation, so two concurrent imports of the same line cannot both land).
 
-Events are inserted through the driver a page at a time (psycopg2 ``execute_values`` with
-RETURNING; SQLite ``executemany``) instead of one ORM object per event: the bulk path.
+Events are inserted through the driver a page at a time (one multi-row statement per
+5,000 events on PostgreSQL, ``executemany`` on SQLite) instead of one ORM object per
+event: the bulk path. The Merkle tree grows in the same transaction (``adapters/tree.py``).
 """
 from __future__ import annotations
 
@@ -24,21 +25,15 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.orm import Session
 
-try:  # psycopg2's page-at-a-time VALUES insert; only used on PostgreSQL
-    from psycopg2.extras import execute_values
-except ImportError:  # pragma: no cover - psycopg2-binary is a core dependency
-    execute_values = None
+from adapters.note import Signer
+from adapters.tree import METADATA as TREE_METADATA
+from adapters.tree import Head, checkpoint_row, grow, load_or_create_signer
+from domain.merkle import CompactRange
+
 
 METADATA = MetaData()
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
-POSITIONS = Table(
-    "ledger_positions", METADATA,
-    Column("position", BIGINT, primary_key=True, autoincrement=False),
-    Column("seq", BIGINT, nullable=False, unique=True),
-    Column("recorded_at_us", BIGINT, nullable=False),
-    Index("ledger_positions_recorded_at", "recorded_at_us"),
-)
 IMPORT_KEYS = Table(
     "ledger_import_keys", METADATA,
     Column("key", String(2000), primary_key=True),
@@ -53,18 +48,24 @@ _CLOCK = {
 }
 
 
-_PG_APPEND = """
+_PG_HEAD = """
 LOCK TABLE ledger_events IN EXCLUSIVE MODE;
-WITH ins AS (
-    INSERT INTO ledger_events (originator_id, originator_version, topic, state) VALUES %s
-    RETURNING id, originator_id, originator_version),
-last AS (SELECT seq, recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1),
-base AS (SELECT COALESCE((SELECT seq FROM last), -1) AS seq0,
-                GREATEST({clock}, COALESCE((SELECT recorded_at_us FROM last), 0)) AS at),
-pos AS (INSERT INTO ledger_positions (position, seq, recorded_at_us)
-        SELECT ins.id, base.seq0 + row_number() OVER (ORDER BY ins.id), base.at FROM ins, base)
-SELECT ins.id, ins.originator_id, ins.originator_version, base.at FROM ins, base
+SELECT (SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1),
+       (SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1),
+       CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT),
+       (SELECT compact FROM ledger_tree ORDER BY size DESC LIMIT 1),
+       (SELECT COALESCE(MAX(number), 0) FROM ledger_checkpoints),
+       ARRAY(SELECT nextval(pg_get_serial_sequence('ledger_events', 'id')) FROM generate_series(1, %s))
 """
+_SQLITE_HEAD = f"""
+SELECT last_insert_rowid(),
+       (SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1),
+       (SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1),
+       {_CLOCK['sqlite']},
+       (SELECT compact FROM ledger_tree ORDER BY size DESC LIMIT 1),
+       (SELECT COALESCE(MAX(number), 0) FROM ledger_checkpoints)
+"""
+PAGE = 5000
 
 
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
@@ -72,7 +73,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tables.extend([POSITIONS, IMPORT_KEYS])
+        self.tables.extend([IMPORT_KEYS])
+        self._signer: Signer | None = None
         assert self.datastore.engine is not None
         self.dialect = self.datastore.engine.dialect.name
         self.events_table = self.events_record_cls.__table__
@@ -92,10 +94,13 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         super().create_table()
         assert self.datastore.engine is not None
         METADATA.create_all(self.datastore.engine, checkfirst=True)
+        TREE_METADATA.create_all(self.datastore.engine, checkfirst=True)
 
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> Sequence[int]:
-        """Precondition: called inside the write transaction (the library's).
+        """Append events, their position rows (leaf hashes), the tree's new compact range,
+        the import keys and, when ``checkpoint`` names a reason, a signed checkpoint — all
+        in the caller's transaction (the library's), under the write lock.
 
         Every event of one transaction gets the same recorded-at, so an as-of view never
         shows part of a transaction.
@@ -105,59 +110,81 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             if self.dialect == "postgresql":
-                ids = self._append_postgresql(cursor, stored_events)
-            else:
-                ids = self._append_sqlite(cursor, stored_events)
-            keys = list(kwargs.get("import_keys") or [])
-            if keys and self.dialect == "postgresql":
-                execute_values(cursor, "INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES %s",
-                               keys, page_size=5000)
-            elif keys:
-                cursor.executemany("INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES (?, ?, ?, ?)",
-                                   keys)
+                return self._append_postgresql(cursor, stored_events, kwargs)
+            return self._append_sqlite(cursor, stored_events, kwargs)
         except self._driver_integrity_errors() as e:
             raise IntegrityError(e) from e
         finally:
             cursor.close()
-        return ids
 
-    def _append_postgresql(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Lock, insert events and their position rows: one round trip per page of 5,000.
+    def _extras(self, head: Head, at: int, kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any] | None]:
+        """Import-key rows and the checkpoint row (if asked for) of one append."""
+        keys = list(kwargs.get("import_keys") or [])
+        reason = kwargs.get("checkpoint")
+        checkpoint = checkpoint_row(head, at, reason, self.signer()) if reason else None
+        return keys, checkpoint
 
-        The table lock (the library's write lock) comes first, so sequence values, position
-        rows and the clock reading are in commit order; the clock is read once, by the
-        first page, and reused by the others.
-        """
-        rows = [(str(e.originator_id), e.originator_version, e.topic, e.state) for e in stored_events]
-        by_key: dict[tuple[str, int], int] = {}
-        at: int | None = None
-        for start in range(0, len(rows), 5000):
-            page = rows[start:start + 5000]
-            clock = _CLOCK["postgresql"] if at is None else str(int(at))
-            sql = _PG_APPEND.replace("{clock}", clock)
-            for i, agg, ver, recorded in execute_values(cursor, sql, page, page_size=len(page), fetch=True):
-                by_key[(str(agg), ver)] = i
-                at = recorded
-        return [by_key[(r[0], r[1])] for r in rows]
+    def _append_postgresql(self, cursor: Any, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
+        """Two round trips: lock and read the head (with the new ids), then one statement
+        per page of 5,000 inserting events with their position rows, the last page also
+        the tree row, keys and checkpoint."""
+        cursor.execute(_PG_HEAD, (len(events),))
+        seq, last_at, now, compact, checkpoints, ids = cursor.fetchone()
+        head = Head(-1 if seq is None else seq, last_at or now,
+                    CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
+        rows, at = grow(head, ids, now, events)
+        keys, checkpoint = self._extras(head, at, kwargs)
+        m = cursor.mogrify
+        for start in range(0, len(events), PAGE):
+            page = range(start, min(start + PAGE, len(events)))
+            sql = [b"INSERT INTO ledger_events (id, originator_id, originator_version, topic, state) VALUES ",
+                   b",".join(m("(%s,%s,%s,%s,%s)", (ids[i], str(events[i].originator_id), events[i].originator_version,
+                                                   events[i].topic, events[i].state)) for i in page),
+                   b"; INSERT INTO ledger_positions (position, seq, recorded_at_us, leaf_hash) VALUES ",
+                   b",".join(m("(%s,%s,%s,%s)", rows[i]) for i in page)]
+            if page.stop == len(events):
+                sql.append(m("; INSERT INTO ledger_tree (size, compact) VALUES (%s, %s)",
+                             (head.compact.size, head.compact.to_bytes())))
+                if keys:
+                    sql += [b"; INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES ",
+                            b",".join(m("(%s,%s,%s,%s)", k) for k in keys)]
+                if checkpoint:
+                    sql.append(m("; INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
+                                 "VALUES (%(number)s, %(size)s, %(root)s, %(recorded_at_us)s, %(reason)s, %(note)s)",
+                                 checkpoint))
+            cursor.execute(b"".join(sql))
+        return list(ids)
 
-    def _append_sqlite(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
-        rows = [(e.originator_id.bytes, e.originator_version, e.topic, e.state) for e in stored_events]  # type: ignore[union-attr]
+    def _append_sqlite(self, cursor: Any, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
         cursor.executemany("INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
-                           "VALUES (?, ?, ?, ?)", rows)
+                           "VALUES (?, ?, ?, ?)",
+                           [(e.originator_id.bytes, e.originator_version, e.topic, e.state) for e in events])  # type: ignore[union-attr]
         # The insert took SQLite's database write lock: one writer at a time from here on,
         # and a rowid table without AUTOINCREMENT gives each new row max(rowid) + 1, so
         # the ids of one executemany are consecutive.
-        cursor.execute("SELECT last_insert_rowid(), "
-                       "(SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1), "
-                       "(SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1), "
-                       f"{_CLOCK['sqlite']}")
-        last, seq, previous, now = cursor.fetchone()
-        ids = list(range(last - len(rows) + 1, last + 1))
-        at = now if previous is None else max(now, previous)
-        seq0 = -1 if seq is None else seq
-        cursor.executemany("INSERT INTO ledger_positions (position, seq, recorded_at_us) VALUES (?, ?, ?)",
-                           [(i, seq0 + 1 + n, at) for n, i in enumerate(ids)])
+        cursor.execute(_SQLITE_HEAD)
+        last, seq, last_at, now, compact, checkpoints = cursor.fetchone()
+        ids = list(range(last - len(events) + 1, last + 1))
+        head = Head(-1 if seq is None else seq, last_at or now,
+                    CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
+        rows, at = grow(head, ids, now, events)
+        keys, checkpoint = self._extras(head, at, kwargs)
+        cursor.executemany("INSERT INTO ledger_positions (position, seq, recorded_at_us, leaf_hash) "
+                           "VALUES (?, ?, ?, ?)", rows)
+        cursor.execute("INSERT INTO ledger_tree (size, compact) VALUES (?, ?)",
+                       (head.compact.size, head.compact.to_bytes()))
+        if keys:
+            cursor.executemany("INSERT INTO ledger_import_keys (key, digest, op, ref) VALUES (?, ?, ?, ?)", keys)
+        if checkpoint:
+            cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
+                           "VALUES (:number, :size, :root, :recorded_at_us, :reason, :note)", checkpoint)
         return ids
+
+    def signer(self) -> Signer:
+        """The ledger's signing key (``LEDGER_SIGNING_KEY``), created on first use."""
+        if self._signer is None:
+            self._signer = load_or_create_signer()
+        return self._signer
 
     def select_events(self, originator_id: UUID | str, gt: int | None = None, lte: int | None = None,
                       desc: bool = False, limit: int | None = None) -> list[StoredEvent]:

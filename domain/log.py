@@ -28,6 +28,25 @@ def untranscode(value: Any) -> Any:
     return value
 
 
+LEAF_FORMAT = 1  # version byte of the canonical leaf layout below
+
+
+def leaf_bytes(position: int, recorded_at_us: int, aggregate_id: UUID, version: int, topic: str,
+               state: bytes) -> bytes:
+    """The canonical bytes of one stored event, hashed into its Merkle leaf (README).
+
+    ``0x01`` (layout version) ‖ position (8 bytes, big-endian, unsigned) ‖ recorded-at
+    (UTC microseconds, 8 bytes, big-endian, signed) ‖ aggregate id (16 bytes) ‖ version
+    (8 bytes, big-endian) ‖ topic length (4 bytes, big-endian) ‖ topic (UTF-8) ‖ payload
+    length (4 bytes, big-endian) ‖ payload (the stored bytes, as written).
+    """
+    t = topic.encode("utf-8")
+    return b"".join((bytes((LEAF_FORMAT,)), position.to_bytes(8, "big"),
+                     recorded_at_us.to_bytes(8, "big", signed=True), aggregate_id.bytes,
+                     version.to_bytes(8, "big"), len(t).to_bytes(4, "big"), t,
+                     len(state).to_bytes(4, "big"), bytes(state)))
+
+
 class LoggedEvent:
     """One event as recorded: ``position`` is its log position (notification id),
     ``recorded_at_us`` the database-clock time of its commit in UTC microseconds.

@@ -18,7 +18,7 @@ import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.bootstrap import close, make_ledger  # noqa: E402
+from adapters.bootstrap import close, initialize, make_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -36,6 +36,14 @@ def _pg_problem() -> str | None:
         except Exception as e:  # noqa: BLE001 - any failure means "no server"
             _pg_checked.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
     return _pg_checked[0]
+
+
+@pytest.fixture(autouse=True)
+def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test signs with its own key, never one in the working directory."""
+    path = tmp_path / "signing.key"
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(path))
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -81,5 +89,5 @@ def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
 def app(make_app: Callable[[], Ledger]) -> Ledger:
     """An initialized ledger (rulebook v1 adopted)."""
     ledger = make_app()
-    ledger.init()
+    initialize(ledger)
     return ledger

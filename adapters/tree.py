@@ -1,0 +1,148 @@
+"""The Merkle tree beside the log, maintained in the write transaction.
+
+Tables (append-only; on PostgreSQL and SQLite triggers refuse UPDATE and DELETE):
+
+* ``ledger_positions``: one row per event — ``seq`` (the 0-based, gap-free leaf index),
+  ``position`` (the event's notification id), ``recorded_at_us`` and ``leaf_hash``;
+* ``ledger_tree``: after every write transaction, the tree size and its compact range
+  (the O(log n) right-border subtree roots), from which the root follows;
+* ``ledger_checkpoints``: signed checkpoints (C2SP tlog-checkpoint in a signed note);
+* ``ledger_cosignatures``: a checkpoint's note with a witness's signature added.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+
+from adapters.note import Signer, format_checkpoint, generate_key, load_signer, sign_note
+from domain.log import leaf_bytes
+from domain.merkle import CompactRange, leaf_hash
+
+METADATA = MetaData()
+BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+
+POSITIONS = Table(
+    "ledger_positions", METADATA,
+    Column("position", BIGINT, primary_key=True, autoincrement=False),
+    Column("seq", BIGINT, nullable=False, unique=True),
+    Column("recorded_at_us", BIGINT, nullable=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+    Index("ledger_positions_recorded_at", "recorded_at_us"),
+)
+TREE = Table(
+    "ledger_tree", METADATA,
+    Column("size", BIGINT, primary_key=True, autoincrement=False),
+    Column("compact", LargeBinary, nullable=False),
+)
+CHECKPOINTS = Table(
+    "ledger_checkpoints", METADATA,
+    Column("number", BIGINT, primary_key=True, autoincrement=False),
+    Column("size", BIGINT, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("recorded_at_us", BIGINT, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("note", Text, nullable=False),
+)
+COSIGNATURES = Table(
+    "ledger_cosignatures", METADATA,
+    Column("id", BIGINT, primary_key=True, autoincrement=True),
+    Column("checkpoint", BIGINT, nullable=False),
+    Column("signer", String(200), nullable=False),
+    Column("note", Text, nullable=False),
+)
+APPEND_ONLY = ("ledger_events", "ledger_positions", "ledger_tree", "ledger_checkpoints",
+               "ledger_cosignatures", "ledger_import_keys")
+
+DEFAULT_ORIGIN = "dangjian-ledger"
+DEFAULT_KEY_FILE = "ledger-signing.key"
+
+
+def origin() -> str:
+    """The log's name on its checkpoints (``LEDGER_ORIGIN``), also its key's name."""
+    return os.environ.get("LEDGER_ORIGIN") or DEFAULT_ORIGIN
+
+
+def key_path() -> Path:
+    return Path(os.environ.get("LEDGER_SIGNING_KEY") or DEFAULT_KEY_FILE)
+
+
+def load_or_create_signer(path: Path | None = None, name: str | None = None) -> Signer:
+    """The ledger's Ed25519 key (PEM, PKCS#8), generated on first use with mode 0600."""
+    path = path or key_path()
+    name = name or origin()
+    if not path.exists():
+        pem, _ = generate_key(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+    return load_signer(path.read_bytes(), name)
+
+
+@dataclass
+class Head:
+    """The log's end as read under the write lock."""
+
+    seq: int  # last leaf index (-1: empty)
+    recorded_at_us: int  # last recorded-at, or the clock when empty
+    compact: CompactRange
+    checkpoints: int  # number of checkpoints so far
+
+
+def grow(head: Head, ids: Sequence[int], now_us: int, events: Sequence[StoredEvent]) -> tuple[list[tuple[int, int, int, bytes]], int]:
+    """Position rows ``(position, seq, recorded_at_us, leaf_hash)`` for new events, extending
+    ``head.compact``; returns them and the recorded-at they share (never before the head's)."""
+    at = max(now_us, head.recorded_at_us)
+    rows = []
+    for n, (position, e) in enumerate(zip(ids, events)):
+        agg = e.originator_id if isinstance(e.originator_id, UUID) else UUID(str(e.originator_id))
+        h = leaf_hash(leaf_bytes(position, at, agg, e.originator_version, e.topic, e.state))
+        rows.append((position, head.seq + 1 + n, at, h))
+    head.compact.extend(r[3] for r in rows)
+    return rows, at
+
+
+def checkpoint_row(head: Head, at: int, reason: str, signer: Signer) -> dict[str, Any]:
+    """The next checkpoint over ``head.compact`` (already grown), signed."""
+    size, root = head.compact.size, head.compact.root()
+    note = sign_note(format_checkpoint(signer.name, size, root), signer)
+    return {"number": head.checkpoints + 1, "size": size, "root": root, "recorded_at_us": at,
+            "reason": reason, "note": note}
+
+
+_PG_TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger table % is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END $$
+"""
+
+
+def install_append_only_triggers(engine: Any) -> None:
+    """Triggers refusing UPDATE and DELETE (and TRUNCATE on PostgreSQL) on the log's tables.
+
+    PostgreSQL ≥ 14 (``CREATE OR REPLACE TRIGGER``). An administrator can still drop them;
+    ``ledger verify`` is what catches a change made then.
+    """
+    from sqlalchemy import text
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7294001)"))  # one installer at a time
+            conn.execute(text(_PG_TRIGGER_FUNCTION))
+            for table in APPEND_ONLY:
+                conn.execute(text(f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE "
+                                  f"ON {table} FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"))
+                conn.execute(text(f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE "
+                                  f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"))
+        else:
+            for table in APPEND_ONLY:
+                for op in ("UPDATE", "DELETE"):
+                    conn.execute(text(
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"))
