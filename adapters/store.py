@@ -25,7 +25,8 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.orm import Session
 
-from adapters.note import Signer
+from adapters.note import Signer, add_signature
+from adapters.tree import CHECKPOINTS, COSIGNATURES
 from adapters.tree import METADATA as TREE_METADATA
 from adapters.tree import Head, checkpoint_row, grow, load_or_create_signer
 from domain.merkle import CompactRange
@@ -48,23 +49,19 @@ _CLOCK = {
 }
 
 
-_PG_HEAD = """
-LOCK TABLE ledger_events IN EXCLUSIVE MODE;
-SELECT (SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1),
-       (SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1),
-       CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT),
-       (SELECT compact FROM ledger_tree ORDER BY size DESC LIMIT 1),
-       (SELECT COALESCE(MAX(number), 0) FROM ledger_checkpoints),
-       ARRAY(SELECT nextval(pg_get_serial_sequence('ledger_events', 'id')) FROM generate_series(1, %s))
-"""
-_SQLITE_HEAD = f"""
-SELECT last_insert_rowid(),
-       (SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1),
-       (SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1),
-       {_CLOCK['sqlite']},
-       (SELECT compact FROM ledger_tree ORDER BY size DESC LIMIT 1),
-       (SELECT COALESCE(MAX(number), 0) FROM ledger_checkpoints)
-"""
+def _head_columns(dialect: str) -> str:
+    """The log's end, read under the write lock: last leaf index, last recorded-at, the
+    database clock, the latest compact range, the number of checkpoints."""
+    return ("(SELECT seq FROM ledger_positions ORDER BY seq DESC LIMIT 1), "
+            "(SELECT recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1), "
+            f"{_CLOCK[dialect]}, "
+            "(SELECT compact FROM ledger_tree ORDER BY size DESC LIMIT 1), "
+            "(SELECT COALESCE(MAX(number), 0) FROM ledger_checkpoints)")
+
+
+_PG_HEAD = ("LOCK TABLE ledger_events IN EXCLUSIVE MODE; SELECT " + _head_columns("postgresql")
+            + ", ARRAY(SELECT nextval(pg_get_serial_sequence('ledger_events', 'id')) FROM generate_series(1, %s))")
+_SQLITE_HEAD = "SELECT last_insert_rowid(), " + _head_columns("sqlite")
 PAGE = 5000
 
 
@@ -179,6 +176,45 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
                            "VALUES (:number, :size, :root, :recorded_at_us, :reason, :note)", checkpoint)
         return ids
+
+    def make_checkpoint(self, reason: str) -> dict[str, Any]:
+        """A signed checkpoint of the log as it stands (``ledger checkpoint``): taken under
+        the write lock, so no append can slip between reading the tree and signing it."""
+        raw = self.datastore.engine.raw_connection()  # type: ignore[union-attr]
+        try:
+            cursor = raw.cursor()
+            if self.dialect == "postgresql":
+                cursor.execute("LOCK TABLE ledger_events IN EXCLUSIVE MODE")
+            else:
+                raw.driver_connection.isolation_level = None  # type: ignore[union-attr]
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("SELECT " + _head_columns(self.dialect))
+            seq, last_at, now, compact, checkpoints = cursor.fetchone()
+            head = Head(-1 if seq is None else seq, last_at or now,
+                        CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
+            row = checkpoint_row(head, max(now, last_at or now), reason, self.signer())
+            ph = "%s" if self.dialect == "postgresql" else "?"
+            cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
+                           f"VALUES ({', '.join([ph] * 6)})",
+                           (row["number"], row["size"], row["root"], row["recorded_at_us"], row["reason"], row["note"]))
+            cursor.execute("COMMIT") if self.dialect == "sqlite" else raw.commit()
+            return row
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
+
+    def cosign(self, number: int, witness: Signer) -> str:
+        """Append a witness's signature to checkpoint ``number`` (a new row; the original
+        stays as signed)."""
+        with self.datastore.engine.begin() as conn:  # type: ignore[union-attr]
+            note = conn.execute(select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.number == number)).scalar()
+            if note is None:
+                raise ValueError(f"没有第 {number} 个检查点")
+            cosigned = add_signature(note, witness)
+            conn.execute(COSIGNATURES.insert().values(checkpoint=number, signer=witness.name, note=cosigned))
+        return cosigned
 
     def signer(self) -> Signer:
         """The ledger's signing key (``LEDGER_SIGNING_KEY``), created on first use."""

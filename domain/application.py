@@ -28,7 +28,7 @@ from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite,
 from domain.ids import entry_id_for_key, month_id, organization_id, quarter_id, year_id
 from domain.organization import Organization, members_in
 from domain.periods import month_range, quarter_months
-from domain.results import month_results, quarter_ranking
+from domain.results import canonical_hash, month_records, month_results, quarter_ranking
 from domain.rulebook import RULEBOOK_V1
 from domain.scoring import Secretary, to_cents
 from domain.year import AssessmentYear
@@ -86,6 +86,11 @@ class UnitOfWork:
         self.fresh = fresh
         self.loaded: dict[UUID, tuple[Aggregate, bool]] = {}  # id → (aggregate, is a copy)
         self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
+        self.checkpoints: list[str] = []  # reasons: approvals ask for a signed checkpoint
+
+    def checkpoint(self, reason: str) -> None:
+        """Ask the store for a signed checkpoint covering this unit of work's events."""
+        self.checkpoints.append(reason)
 
     def find(self, aggregate_id: UUID, for_update: bool, trust_cache: bool = False) -> Any | None:
         """The aggregate, or None. Read-only loads share the cached object (never mutate it)."""
@@ -139,7 +144,8 @@ class UnitOfWork:
         pending = [a for a, copied in self.loaded.values() if copied and a.pending_events]
         count = sum(len(a.pending_events) for a in pending)
         if pending or self.keys:
-            self.app.save(*pending, import_keys=self.keys)
+            reason = "; ".join(self.checkpoints) if self.checkpoints else None
+            self.app.save(*pending, import_keys=self.keys, checkpoint=reason)
             cache = self.app.repository.cache
             if cache is not None:
                 for aggregate in pending:
@@ -311,11 +317,11 @@ class Ledger(Application):
         branches = org.taking_part(cmd.period)
         sums = self._month_sums(month)
         secretaries = {b: org.secretary_in(b, cmd.period) for b in branches}
-        results = [dict(r.frozen_inputs(), coefficient=r.coefficient, allowance=r.allowance)
-                   for r in month_results(branches, sums, secretaries, rulebook)]
-        month.approve(rulebook_version=rulebook.version, results=results, actor=cmd.actor,
-                      key=cmd.key)
+        results = month_records(month_results(branches, sums, secretaries, rulebook))
+        month.approve(rulebook_version=rulebook.version, results=results,
+                      proof=approval_proof(rulebook, results), actor=cmd.actor, key=cmd.key)
         org.seal_month(cmd.period)
+        uow.checkpoint(f"approve_month {cmd.period}")
         return cmd.period
 
     def _month_sums(self, month: AssessmentMonth) -> dict[str, dict[str, int]]:
@@ -354,7 +360,8 @@ class Ledger(Application):
             uow.add(quarter)
         approval_id = uuid5(quarter.id, f"approval:{quarter.version + len(quarter.pending_events)}")
         quarter.approve(approval_id=approval_id, rulebook_version=rulebook.version,
-                        ranking=ranking, actor=cmd.actor, key=cmd.key)
+                        ranking=ranking, proof=approval_proof(rulebook, ranking), actor=cmd.actor, key=cmd.key)
+        uow.checkpoint(f"approve_quarter {cmd.period}")
         return approval_id
 
     def _branch_taking_part(self, org: Organization, branch: str, month: str) -> None:
@@ -414,8 +421,10 @@ class Ledger(Application):
             {b: members_in(org.branches[b]["members"], months[-1]) for b in taking_part},
             {b: _frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
         approval_id = uuid5(year.id, f"approval:{year.version + len(year.pending_events)}")
-        year.approve(approval_id=approval_id, rulebook_version=rulebook.version,
-                     results=[r.to_record() for r in rows], actor=cmd.actor, key=cmd.key)
+        results = [r.to_record() for r in rows]
+        year.approve(approval_id=approval_id, rulebook_version=rulebook.version, results=results,
+                     proof=approval_proof(rulebook, results), actor=cmd.actor, key=cmd.key)
+        uow.checkpoint(f"approve_year {cmd.year}")
         return approval_id
 
     # -- convenience wrappers (keyword arguments, validated like an import line) ----------
@@ -461,6 +470,13 @@ class Ledger(Application):
 
     def adopt_rulebook(self, **fields: Any) -> int:
         return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
+
+
+def approval_proof(rulebook: Any, results: Any) -> dict[str, str]:
+    """What makes an approval checkable: the hashes of the rulebook version and of the
+    canonical result. It was computed from every event before it in the log (the tree
+    size at its leaf index); ``ledger verify`` recomputes it from there."""
+    return {"rulebook_hash": rulebook.digest(), "result_hash": canonical_hash(results)}
 
 
 def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:

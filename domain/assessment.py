@@ -128,8 +128,8 @@ class AssessmentMonth(Aggregate):
     def _return(self, reason: str, actor: str, key: str | None) -> None:
         self.status = DRAFT
 
-    def approve(self, rulebook_version: int, results: list[dict[str, Any]], actor: str,
-                key: str | None) -> None:
+    def approve(self, rulebook_version: int, results: list[dict[str, Any]], proof: dict[str, str],
+                actor: str, key: str | None) -> None:
         """Seal the month, freezing its results and their inputs (who was in office, on
         what terms, under which rulebook version, over how many entries).
 
@@ -139,11 +139,11 @@ class AssessmentMonth(Aggregate):
         if self.status != SUBMITTED:
             raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有已提交的月份可以审批", "period")
         self._approve(rulebook_version=rulebook_version, entry_count=self.entry_count,
-                      results=results, actor=actor, key=key)
+                      results=results, proof=proof, actor=actor, key=key)
 
     @event("Approved")
     def _approve(self, rulebook_version: int, entry_count: int, results: list[dict[str, Any]],
-                 actor: str, key: str | None) -> None:
+                 proof: dict[str, str], actor: str, key: str | None) -> None:
         self.status = APPROVED
         self.results = results
 
@@ -161,13 +161,13 @@ class AssessmentQuarter(Aggregate):
         self.approval_id: UUID | None = None
 
     def approve(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
-                actor: str, key: str | None) -> None:
+                proof: dict[str, str], actor: str, key: str | None) -> None:
         """Precondition: ``ranking`` was computed from the three months' approved results."""
         """Record the ranking approved, then one award or fine event per branch concerned."""
         if self.approval_id is not None:
             raise QuarterAlreadyApproved(f"{self.period} 已审批，不能重复审批", "period")
         self._approve(approval_id=approval_id, rulebook_version=rulebook_version,
-                      ranking=ranking, actor=actor, key=key)
+                      ranking=ranking, proof=proof, actor=actor, key=key)
         for row in ranking:
             if Decimal(row["award"]) > 0:
                 self._grant_award(approval_id=approval_id, branch=row["branch"],
@@ -179,7 +179,7 @@ class AssessmentQuarter(Aggregate):
 
     @event("Approved")
     def _approve(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
-                 actor: str, key: str | None) -> None:
+                 proof: dict[str, str], actor: str, key: str | None) -> None:
         self.approval_id = approval_id
 
     @event("AwardGranted")

@@ -2,9 +2,12 @@
 (which record what they approved) and the projections (which show it)."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
+
+import orjson
 
 from domain.rulebook import Rulebook
 from domain.scoring import (RULE_FIRST_AWARD, RULE_LAST_FINE, Secretary, monthly_pay,
@@ -30,6 +33,17 @@ class MonthlyResult:
                 "user": None if s is None else s.user,
                 "mode": None if s is None else s.mode,
                 "allowance_base": None if s is None else s.allowance}
+
+
+def canonical_hash(value: Any) -> str:
+    """SHA-256 (hex) of the canonical JSON of a result: sorted keys, no spaces, decimals
+    and UUIDs as strings — what an approval records so anyone can recompute and compare."""
+    return hashlib.sha256(orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def month_records(results: Sequence["MonthlyResult"]) -> list[dict[str, Any]]:
+    """What a month approval records per branch: score, pay and the frozen inputs."""
+    return [dict(r.frozen_inputs(), coefficient=r.coefficient, allowance=r.allowance) for r in results]
 
 
 def month_results(branches: Sequence[str], sums: Mapping[str, Mapping[str, int]],

@@ -154,6 +154,13 @@ class Rulebook:
         rulebook.check()
         return rulebook
 
+    def digest(self) -> str:
+        """SHA-256 (hex) of the version's canonical parameters (recorded by approvals)."""
+        import hashlib
+        import json
+        return hashlib.sha256(json.dumps(self.to_parameters(), sort_keys=True, separators=(",", ":"),
+                                         ensure_ascii=False).encode()).hexdigest()
+
     def check(self) -> None:
         """Raise ``ValueError`` naming the first parameter that makes no sense."""
         if self.dual_formula not in ("mutual", "weighted"):

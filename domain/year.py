@@ -59,7 +59,7 @@ class AssessmentYear(Aggregate):
         self.debriefing[branch] = score
 
     def approve(self, approval_id: UUID, rulebook_version: int, results: list[dict[str, Any]],
-                actor: str, key: str | None) -> None:
+                proof: dict[str, str], actor: str, key: str | None) -> None:
         """Record the results approved, then the award, fine and quota events they grant.
 
         Precondition: ``results`` were computed from this year's inputs and the twelve
@@ -68,7 +68,7 @@ class AssessmentYear(Aggregate):
         if self.approval_id is not None:
             raise YearAlreadyApproved(f"{self.period} 年度总评已审批，不能重复审批", "year")
         self._approve(approval_id=approval_id, rulebook_version=rulebook_version, results=results,
-                      actor=actor, key=key)
+                      proof=proof, actor=actor, key=key)
         next_year = str(int(self.period) + 1)
         for row in results:
             if row["award"] > 0:
@@ -83,7 +83,7 @@ class AssessmentYear(Aggregate):
 
     @event("Approved")
     def _approve(self, approval_id: UUID, rulebook_version: int, results: list[dict[str, Any]],
-                 actor: str, key: str | None) -> None:
+                 proof: dict[str, str], actor: str, key: str | None) -> None:
         self.approval_id = approval_id
 
     @event("AwardGranted")

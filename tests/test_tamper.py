@@ -1,0 +1,198 @@
+"""Tamper evidence: each mutation of the stored ledger, named after it, must be caught by
+``ledger verify`` at the right place; proofs check offline and fail when altered."""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import pytest
+from sqlalchemy import text
+
+from adapters.bootstrap import engine_of
+from adapters.note import generate_key, load_signer, sign_note
+from adapters.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle, verify_bundle
+from adapters.tree import APPEND_ONLY
+from adapters.verify import verify_ledger
+from tests.helpers import approve, company, deduct, events
+
+
+@pytest.fixture
+def ledger(app) -> Any:
+    """A small quarter, approved (three month checkpoints and a quarter checkpoint), then
+    one more entry and an on-demand checkpoint."""
+    company(app, ("A", "full_time", None), ("B", "part_time", None), ("C", "full_time", None))
+    for m in ("2019-07", "2019-08", "2019-09"):
+        deduct(app, "A", m, "-1")
+        deduct(app, "B", m, "-2.5", "conduct", "discipline_inspection")
+        deduct(app, "C", m, "-0.5")
+    approve(app, "2019-07", "2019-08", "2019-09")
+    app.approve_quarter(period="2019Q3", actor="appr")
+    deduct(app, "A", "2019-10", "-1")
+    app.recorder.make_checkpoint("test")
+    return app
+
+
+def keys(app: Any) -> list[str]:
+    return [app.recorder.signer().verifier_key]
+
+
+def drop_triggers(conn: Any, dialect: str) -> None:
+    for table in APPEND_ONLY:
+        if dialect == "postgresql":
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}"))
+        else:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
+
+
+def score_positions(conn: Any) -> list[int]:
+    return [r[0] for r in conn.execute(text("SELECT id FROM ledger_events WHERE topic LIKE '%ScoreRecorded' ORDER BY id"))]
+
+
+def state_of(conn: Any, position: int) -> bytes:
+    return bytes(conn.execute(text("SELECT state FROM ledger_events WHERE id = :p"), {"p": position}).scalar())
+
+
+def set_state(conn: Any, position: int, state: bytes) -> None:
+    conn.execute(text("UPDATE ledger_events SET state = :s WHERE id = :p"), {"s": state, "p": position})
+
+
+def payload_byte_changed(conn: Any, app: Any) -> tuple[str, int]:
+    p = score_positions(conn)[1]
+    s = bytearray(state_of(conn, p))
+    s[s.index(b"reason") + 10] ^= 0x01
+    set_state(conn, p, bytes(s))
+    return "payload_changed", p
+
+
+def score_points_changed(conn: Any, app: Any) -> tuple[str, int]:
+    p = score_positions(conn)[0]
+    set_state(conn, p, state_of(conn, p).replace(b'"-1.00"', b'"-0.10"'))
+    return "payload_changed", p
+
+
+def event_deleted(conn: Any, app: Any) -> tuple[str, int]:
+    p = score_positions(conn)[2]
+    conn.execute(text("DELETE FROM ledger_events WHERE id = :p"), {"p": p})
+    return "event_missing", p
+
+
+def event_inserted(conn: Any, app: Any) -> tuple[str, int]:
+    p = score_positions(conn)[0]
+    row = conn.execute(text("SELECT originator_id, topic, state FROM ledger_events WHERE id = :p"), {"p": p}).one()
+    new = conn.execute(text("SELECT MAX(id) FROM ledger_events")).scalar() + 1
+    conn.execute(text("INSERT INTO ledger_events (id, originator_id, originator_version, topic, state) "
+                      "VALUES (:i, :a, 999, :t, :s)"), {"i": new, "a": row[0], "t": row[1], "s": row[2]})
+    return "event_inserted", new
+
+
+def two_events_swapped(conn: Any, app: Any) -> tuple[str, int]:
+    a, b = [r for r in conn.execute(text(
+        "SELECT id, originator_version, state FROM ledger_events WHERE topic LIKE '%ScoreRecorded' "
+        "ORDER BY id LIMIT 2"))]
+    for (pos, _, _), (_, version, state) in ((a, b), (b, a)):
+        conn.execute(text("UPDATE ledger_events SET originator_version = :v, state = :s WHERE id = :p"),
+                     {"v": -version, "s": state, "p": pos})  # negative first: the (id, version) index is unique
+    conn.execute(text("UPDATE ledger_events SET originator_version = -originator_version WHERE originator_version < 0"))
+    return "order_changed", b[0]
+
+
+def last_event_truncated(conn: Any, app: Any) -> tuple[str, int | None]:
+    last = conn.execute(text("SELECT MAX(id) FROM ledger_events")).scalar()
+    conn.execute(text("DELETE FROM ledger_events WHERE id = :p"), {"p": last})
+    conn.execute(text("DELETE FROM ledger_positions WHERE position = :p"), {"p": last})
+    return "event_missing", None
+
+
+def checkpoint_root_altered(conn: Any, app: Any) -> tuple[str, int | None]:
+    conn.execute(text("UPDATE ledger_checkpoints SET root = :r WHERE number = 2"), {"r": b"\x07" * 32})
+    return "checkpoint_root_altered", None
+
+
+def checkpoint_signed_by_another_key(conn: Any, app: Any) -> tuple[str, int | None]:
+    note = conn.execute(text("SELECT note FROM ledger_checkpoints WHERE number = 1")).scalar()
+    body = note.split("\n\n")[0] + "\n"
+    other = load_signer(generate_key(app.recorder.signer().name)[0], app.recorder.signer().name)
+    conn.execute(text("UPDATE ledger_checkpoints SET note = :n WHERE number = 1"), {"n": sign_note(body, other)})
+    return "signature_bad", None
+
+
+MUTATIONS: dict[str, Callable[[Any, Any], tuple[str, int | None]]] = {f.__name__: f for f in (
+    payload_byte_changed, score_points_changed, event_deleted, event_inserted, two_events_swapped,
+    last_event_truncated, checkpoint_root_altered, checkpoint_signed_by_another_key)}
+
+
+def test_an_untouched_ledger_verifies(ledger) -> None:
+    report = verify_ledger(engine_of(ledger), keys(ledger))
+    assert report.ok, report.problems
+    assert report.events == len(events(ledger)) and report.checkpoints == 5 and report.approvals == 4
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_every_mutation_is_detected_where_it_happened(mutation: str, ledger) -> None:
+    engine = engine_of(ledger)
+    with engine.begin() as conn:
+        drop_triggers(conn, engine.dialect.name)
+        kind, position = MUTATIONS[mutation](conn, ledger)
+    report = verify_ledger(engine, keys(ledger))
+    assert not report.ok
+    kinds = {(p.kind, p.position) for p in report.problems}
+    if position is None:
+        assert kind in {k for k, _ in kinds}, report.problems
+    else:
+        assert (kind, position) in kinds, report.problems
+        assert report.first().position <= position
+
+
+def test_triggers_refuse_update_and_delete(ledger) -> None:
+    engine = engine_of(ledger)
+    for sql in ("UPDATE ledger_events SET topic = 'x'", "DELETE FROM ledger_events",
+                "DELETE FROM ledger_positions", "UPDATE ledger_checkpoints SET note = ''"):
+        with pytest.raises(Exception) as err:
+            with engine.begin() as conn:
+                conn.execute(text(sql))
+        assert "append-only" in str(err.value)
+    assert verify_ledger(engine, keys(ledger)).ok
+
+
+def test_an_approval_whose_result_was_rewritten_is_caught(ledger) -> None:
+    engine = engine_of(ledger)
+    with engine.begin() as conn:
+        drop_triggers(conn, engine.dialect.name)
+        p = conn.execute(text("SELECT id FROM ledger_events WHERE topic LIKE '%AssessmentQuarter.Approved'")).scalar()
+        state = state_of(conn, p)
+        forged = state.replace(b'"result_hash":"', b'"result_hash":"0')
+        set_state(conn, p, forged)
+    problems = {q.kind for q in verify_ledger(engine, keys(ledger)).problems}
+    assert {"payload_changed", "approval_mismatch"} <= problems
+
+
+PROOF_TAMPERS = {
+    "sibling_changed": lambda b: b["proof"].__setitem__(0, "00" * 32),
+    "proof_for_different_leaf": lambda b: b.__setitem__("leaf_index", b["leaf_index"] + 1),
+    "truncated_proof": lambda b: b["proof"].pop(),
+    "event_payload_changed": lambda b: b["event"].__setitem__("version", b["event"]["version"] + 1),
+}
+
+
+def test_inclusion_and_consistency_bundles_verify_offline(ledger) -> None:
+    reader = TreeReader(engine_of(ledger))
+    vkey = keys(ledger)[0]
+    for position in (1, 7, max(e.position for e in events(ledger)) - 1):
+        assert "成立" in verify_bundle(inclusion_bundle(reader, position), vkey)
+    assert "成立" in verify_bundle(consistency_bundle(reader, 1, 5), vkey)
+    assert "成立" in verify_bundle(consistency_bundle(reader, 2, 3), vkey)
+    other = load_signer(generate_key("dangjian-ledger")[0], "dangjian-ledger").verifier_key
+    with pytest.raises(ProofError):
+        verify_bundle(inclusion_bundle(reader, 7), other)  # a key inside nothing: only the one given counts
+
+
+@pytest.mark.parametrize("tamper", sorted(PROOF_TAMPERS))
+def test_a_tampered_proof_fails(tamper: str, ledger) -> None:
+    bundle = inclusion_bundle(TreeReader(engine_of(ledger)), 9, 5)
+    assert "成立" in verify_bundle(bundle, keys(ledger)[0])
+    bad = copy.deepcopy(bundle)
+    PROOF_TAMPERS[tamper](bad)
+    with pytest.raises(ProofError):
+        verify_bundle(bad, keys(ledger)[0])
