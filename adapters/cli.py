@@ -541,6 +541,40 @@ def verify_proof(file: Path, key_file: Path) -> None:
         sys.exit(1)
 
 
+@main.group(help="审计：导出一段日志及其证明，供纪检监察部离线核验。")
+def audit() -> None:
+    pass
+
+
+@audit.command("export", help="导出位置 FROM 至 TO 的全部事件、叶子哈希、覆盖它们的检查点与包含证明。")
+@click.option("--from", "first", type=int, required=True, help="起始日志位置")
+@click.option("--to", "last", type=int, required=True, help="结束日志位置")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
+@click.option("--checkpoint", "number", type=int, default=None, help="第 N 个检查点（默认最新）")
+def audit_export(first: int, last: int, out: Path, number: int | None) -> None:
+    from adapters.proofs import ProofError, TreeReader, audit_bundle
+    try:
+        bundle = audit_bundle(TreeReader(engine_of(_ledger())), first, last, number)
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
+    _write_bundle(bundle, out)
+
+
+@key.command("rotate", help="更换账本签名密钥：用旧密钥与新密钥共同签署一个引入新公钥的检查点。")
+@click.option("--new-key", "new_key", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="新私钥文件（不存在则生成）；之后请把 LEDGER_SIGNING_KEY 指向它")
+def key_rotate(new_key: Path) -> None:
+    from adapters.note import add_signature
+    from adapters.tree import load_or_create_signer, origin
+    ledger = _ledger()
+    old = ledger.recorder.signer()  # type: ignore[attr-defined]
+    new = load_or_create_signer(new_key, origin())
+    row = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"])  # type: ignore[attr-defined]
+    ledger.recorder.cosign(row["number"], new)  # type: ignore[attr-defined]
+    click.echo(add_signature(row["note"], new), nl=False)
+    click.echo(f"旧公钥：{old.verifier_key}\n新公钥：{new.verifier_key}", err=True)
+
+
 @main.command("rebuild", help="从第一条事件起重新折叠全部投影。")
 def rebuild() -> None:
     model = _view().rebuild()

@@ -6,7 +6,9 @@ A bundle never carries the key that checks it: ``verify_bundle`` takes the verif
 * inclusion (``ledger prove``, ``ledger receipt``): ``event`` (the stored event's fields:
   position, recorded_at_us, aggregate_id, version, topic, payload in base64), ``leaf_index``,
   ``checkpoint`` (the signed note), ``proof`` (hex hashes);
-* consistency (``ledger prove --consistency``): ``old`` and ``new`` checkpoints, ``proof``.
+* consistency (``ledger prove --consistency``): ``old`` and ``new`` checkpoints, ``proof``;
+* audit (``ledger audit export``): ``checkpoint`` and ``events``, each event with its
+  leaf index and inclusion proof.
 """
 from __future__ import annotations
 
@@ -71,6 +73,10 @@ class TreeReader:
         return {"position": pos, "leaf_index": seq, "recorded_at_us": at, "aggregate_id": str(agg_id),
                 "version": ver, "topic": topic, "payload": base64.b64encode(bytes(state)).decode()}
 
+    def positions_between(self, first: int, last: int) -> list[int]:
+        return [int(r[0]) for r in self._rows(
+            "SELECT position FROM ledger_positions WHERE position BETWEEN :a AND :b ORDER BY position", a=first, b=last)]
+
     def position_of_entry(self, entry_id: str) -> int:
         """The position of the ``ScoreRecorded`` event of an entry id."""
         needle = UUID(entry_id).hex
@@ -112,6 +118,22 @@ def consistency_bundle(reader: TreeReader, old: int, new: int | None = None) -> 
             "proof": [h.hex() for h in proof]}
 
 
+def audit_bundle(reader: TreeReader, first: int, last: int, checkpoint: int | None = None) -> dict[str, Any]:
+    """Every event with position in [first, last] covered by the checkpoint, each with its
+    inclusion proof (``ledger audit export``)."""
+    cp = reader.checkpoint(checkpoint)
+    leaves = reader.leaf_hashes(cp.size)
+    items = []
+    for position in reader.positions_between(first, last):
+        event = reader.event_at(position)
+        index = event.pop("leaf_index")
+        if index >= cp.size:
+            break
+        items.append({"event": event, "leaf_index": index, "leaf_hash": leaves[index].hex(),
+                      "proof": [h.hex() for h in inclusion_proof(index, cp.size, leaves.__getitem__)]})
+    return {"format": FORMAT, "kind": "audit", "from": first, "to": last, "checkpoint": cp.note, "events": items}
+
+
 def _open_checkpoint(note: str, vkey: str) -> tuple[int, bytes, list[str]]:
     try:
         body, signers = open_note(note, [vkey])
@@ -127,7 +149,7 @@ def verify_bundle(bundle: dict[str, Any], vkey: str) -> str:
     if bundle.get("format") != FORMAT:
         raise ProofError("不是本账本的证明文件")
     try:
-        proof = [bytes.fromhex(h) for h in bundle["proof"]]
+        proof = [bytes.fromhex(h) for h in bundle.get("proof", [])]
         if bundle["kind"] == "inclusion":
             size, root, signers = _open_checkpoint(bundle["checkpoint"], vkey)
             leaf = event_leaf(bundle["event"])
@@ -135,6 +157,15 @@ def verify_bundle(bundle: dict[str, Any], vkey: str) -> str:
                 raise ProofError(f"包含证明不成立：位置 {bundle['event']['position']} 的事件不在该检查点的树中")
             return (f"成立：位置 {bundle['event']['position']} 的事件（叶子 {bundle['leaf_index']}）包含在"
                     f"大小为 {size} 的树中，检查点由 {', '.join(signers)} 签名")
+        if bundle["kind"] == "audit":
+            size, root, signers = _open_checkpoint(bundle["checkpoint"], vkey)
+            for item in bundle["events"]:
+                leaf = event_leaf(item["event"])
+                if not verify_inclusion(leaf, int(item["leaf_index"]), size,
+                                        [bytes.fromhex(h) for h in item["proof"]], root):
+                    raise ProofError(f"位置 {item['event']['position']} 的事件不在检查点的树中（或已被改动）")
+            return (f"成立：{len(bundle['events'])} 个事件（位置 {bundle['from']}–{bundle['to']}）均包含在大小为 "
+                    f"{size} 的树中，检查点由 {', '.join(signers)} 签名")
         if bundle["kind"] == "consistency":
             old_size, old_root, _ = _open_checkpoint(bundle["old"], vkey)
             new_size, new_root, signers = _open_checkpoint(bundle["new"], vkey)

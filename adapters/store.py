@@ -177,7 +177,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                            "VALUES (:number, :size, :root, :recorded_at_us, :reason, :note)", checkpoint)
         return ids
 
-    def make_checkpoint(self, reason: str) -> dict[str, Any]:
+    def make_checkpoint(self, reason: str, extensions: Sequence[str] = ()) -> dict[str, Any]:
         """A signed checkpoint of the log as it stands (``ledger checkpoint``): taken under
         the write lock, so no append can slip between reading the tree and signing it."""
         raw = self.datastore.engine.raw_connection()  # type: ignore[union-attr]
@@ -192,7 +192,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             seq, last_at, now, compact, checkpoints = cursor.fetchone()
             head = Head(-1 if seq is None else seq, last_at or now,
                         CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
-            row = checkpoint_row(head, max(now, last_at or now), reason, self.signer())
+            row = checkpoint_row(head, max(now, last_at or now), reason, self.signer(), extensions)
             ph = "%s" if self.dialect == "postgresql" else "?"
             cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
                            f"VALUES ({', '.join([ph] * 6)})",

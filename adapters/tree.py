@@ -108,10 +108,12 @@ def grow(head: Head, ids: Sequence[int], now_us: int, events: Sequence[StoredEve
     return rows, at
 
 
-def checkpoint_row(head: Head, at: int, reason: str, signer: Signer) -> dict[str, Any]:
-    """The next checkpoint over ``head.compact`` (already grown), signed."""
+def checkpoint_row(head: Head, at: int, reason: str, signer: Signer,
+                   extensions: Sequence[str] = ()) -> dict[str, Any]:
+    """The next checkpoint over ``head.compact`` (already grown), signed. ``extensions``:
+    extra body lines (a key rotation names the new key there)."""
     size, root = head.compact.size, head.compact.root()
-    note = sign_note(format_checkpoint(signer.name, size, root), signer)
+    note = sign_note(format_checkpoint(signer.name, size, root, extensions), signer)
     return {"number": head.checkpoints + 1, "size": size, "root": root, "recorded_at_us": at,
             "reason": reason, "note": note}
 

@@ -185,6 +185,9 @@ class Verifier:
             except NoteError as e:
                 self.problem("signature_bad", None, f"第 {number} 个检查点：{e}")
                 continue
+            for line in cp.extensions:  # key rotation: a trusted checkpoint introduces the next key
+                if line.startswith("new-key "):
+                    self.keys = [*self.keys, line.removeprefix("new-key ")]
             self.report.signatures[number] = sorted(set(signers) | set(extra.get(number, [])))
             if cp.root != bytes(root) or cp.size != size:
                 self.problem("checkpoint_root_altered", None, f"第 {number} 个检查点的存储值与签名内容不符")

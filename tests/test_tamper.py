@@ -196,3 +196,26 @@ def test_a_tampered_proof_fails(tamper: str, ledger) -> None:
     PROOF_TAMPERS[tamper](bad)
     with pytest.raises(ProofError):
         verify_bundle(bad, keys(ledger)[0])
+
+
+def test_audit_bundle_and_key_rotation(ledger, tmp_path) -> None:
+    from adapters.proofs import audit_bundle
+    from adapters.tree import load_or_create_signer
+    reader = TreeReader(engine_of(ledger))
+    old = keys(ledger)[0]
+    bundle = audit_bundle(reader, 5, 12)
+    assert len(bundle["events"]) == 8 and "成立" in verify_bundle(bundle, old)
+    bad = copy.deepcopy(bundle)
+    bad["events"][3]["event"]["topic"] += "x"
+    with pytest.raises(ProofError):
+        verify_bundle(bad, old)
+    new = load_or_create_signer(tmp_path / "new.key", ledger.recorder.signer().name)
+    rotation = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"])
+    ledger.recorder.cosign(rotation["number"], new)
+    ledger.recorder._signer = new  # what pointing LEDGER_SIGNING_KEY at the new key does
+    deduct(ledger, "B", "2019-10", "-1")
+    ledger.recorder.make_checkpoint("after rotation")
+    report = verify_ledger(engine_of(ledger), [old])  # trusting only the first key follows the chain
+    assert report.ok, report.problems
+    assert report.signatures[rotation["number"]] == [ledger.recorder.signer().name]
+    assert not verify_ledger(engine_of(ledger), [new.verifier_key]).ok  # earlier checkpoints: not by it
