@@ -575,6 +575,20 @@ def key_rotate(new_key: Path) -> None:
     click.echo(f"旧公钥：{old.verifier_key}\n新公钥：{new.verifier_key}", err=True)
 
 
+@main.command("writer-role", help="PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。")
+@click.argument("role")
+@click.option("--create", is_flag=True, help="直接在数据库中创建")
+def writer_role(role: str, create: bool) -> None:
+    from sqlalchemy import text as sql_text
+    from adapters.tree import writer_role_sql
+    statements = writer_role_sql(role)
+    if create:
+        with engine_of(_ledger()).begin() as conn:
+            for statement in statements:
+                conn.execute(sql_text(statement))
+    click.echo(";\n".join(statements) + ";")
+
+
 @main.command("rebuild", help="从第一条事件起重新折叠全部投影。")
 def rebuild() -> None:
     model = _view().rebuild()

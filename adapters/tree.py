@@ -148,3 +148,23 @@ def install_append_only_triggers(engine: Any) -> None:
                     conn.execute(text(
                         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
                         f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"))
+
+
+def writer_role_sql(role: str) -> list[str]:
+    """PostgreSQL statements for a least-privilege writer role.
+
+    The log's tables: SELECT and INSERT only, plus UPDATE on ``ledger_events`` because
+    ``LOCK TABLE … IN EXCLUSIVE MODE`` (the library's write lock) requires it — the
+    trigger refuses any UPDATE actually attempted. The projection tables are read models:
+    full rights. The role cannot drop triggers (it owns no table).
+    """
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"role name {role!r}: letters, digits and _ only")
+    log = ", ".join(APPEND_ONLY)
+    return [
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT SELECT, INSERT ON {log} TO {role}",
+        f"GRANT UPDATE ON ledger_events TO {role}",
+        f"GRANT USAGE ON SEQUENCE ledger_events_id_seq, ledger_cosignatures_id_seq TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ledger_view_sections, ledger_view_tracking TO {role}",
+    ]

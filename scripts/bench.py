@@ -4,11 +4,14 @@ Builds the workload in a fresh database (SQLite temp file by default; with a Pos
 a fresh schema that is dropped afterwards) and prints JSON:
 
 * ``commands_per_s``: single ``record_score`` commands, one at a time (each its own
-  transaction), through the application service;
-* ``import_events_per_s``: batch import (one batch per month) through the same service;
+  transaction, the Merkle tree maintained in it), through the application service;
+* ``import_events_per_s``: batch import (one batch per month) through the same service,
+  tree maintained;
 * ``rebuild_events_per_s``: full rebuild of the maintained projection from position 0
   (read, decode, fold, store); ``rebuild_peak_mb``: Python heap peak during a rebuild;
 * ``quarter_show_ms``: median time to show one quarter from the maintained projection;
+* ``verify_events_per_s``: ``ledger verify`` (every leaf recomputed, tree rebuilt,
+  checkpoints and every approval's result recomputed);
 * ``library_replay_events_per_s``: the library's default path (``repository.get`` of every
   aggregate, no cache), for the ratio ``rebuild_vs_library``.
 """
@@ -144,6 +147,12 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             quarter_json(view.model([*sections, f"quarter:{shown}"]), shown)
             show_ms.append((time.perf_counter() - t) * 1000)
 
+    from adapters.verify import verify_ledger
+    t = time.perf_counter()
+    report = verify_ledger(engine, [app.recorder.signer().verifier_key])
+    verify_s = time.perf_counter() - t
+    assert report.ok, report.problems[:3]
+
     library = make_ledger(url)  # a new instance: no aggregate cache warm
     library.repository.cache = None
     t = time.perf_counter()
@@ -160,6 +169,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "import_events_per_s": round(import_events / import_s, 1),
         "approve_month_s": round(approve_months_s / max(len(months), 1), 3),
         "rebuild_events_per_s": round(total_events / rebuild_s, 1),
+        "verify_events_per_s": round(total_events / verify_s, 1),
+        "verify_approvals_checked": report.approvals,
         "rebuild_peak_mb": round(rebuild_peak / 2**20, 1),
         "quarter_show_ms": round(statistics.median(show_ms), 2) if show_ms else None,
         "library_replay_events_per_s": round(replayed / library_s, 1),

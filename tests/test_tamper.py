@@ -219,3 +219,32 @@ def test_audit_bundle_and_key_rotation(ledger, tmp_path) -> None:
     assert report.ok, report.problems
     assert report.signatures[rotation["number"]] == [ledger.recorder.signer().name]
     assert not verify_ledger(engine_of(ledger), [new.verifier_key]).ok  # earlier checkpoints: not by it
+
+
+def test_least_privilege_writer_role_can_write_and_not_rewrite(ledger, db_url) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("roles exist on PostgreSQL only; SQLite has no users")
+    import uuid
+    from sqlalchemy import create_engine
+    from adapters.bootstrap import make_ledger, close
+    from adapters.tree import writer_role_sql
+    role = f"ledger_writer_{uuid.uuid4().hex[:8]}"
+    engine = engine_of(ledger)
+    schema = db_url.rsplit("%3D", 1)[1]
+    with engine.begin() as conn:
+        for statement in writer_role_sql(role):
+            conn.execute(text(statement))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+    try:
+        url = db_url.replace("postgres@", f"{role}@")
+        writer = make_ledger(url)
+        deduct(writer, "C", "2019-10", "-1")  # locks, inserts, grows the tree
+        with pytest.raises(Exception):
+            with create_engine(url).begin() as conn:
+                conn.execute(text("DROP TRIGGER ledger_events_append_only ON ledger_events"))
+        close(writer)
+        assert verify_ledger(engine, keys(ledger)).ok
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
