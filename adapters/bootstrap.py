@@ -34,7 +34,9 @@ def initialize(ledger: Ledger, actor: str = "system") -> int:
     Returns the latest rulebook version. Idempotent.
     """
     from adapters.tree import install_append_only_triggers
+    from adapters.views import MaintainedView
     install_append_only_triggers(engine_of(ledger))
+    MaintainedView(engine_of(ledger))  # the read-model tables, so a writer role can be granted them
     ledger.recorder.signer()  # type: ignore[attr-defined]
     return ledger.init(actor)
 

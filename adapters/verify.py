@@ -99,7 +99,8 @@ class Verifier:
                 "SELECT number, size, root, note FROM ledger_checkpoints ORDER BY number")))
             cosigned = list(conn.execute(text("SELECT checkpoint, note FROM ledger_cosignatures ORDER BY id")))
             orphans = [r[0] for r in conn.execute(text(
-                "SELECT id FROM ledger_events WHERE id NOT IN (SELECT position FROM ledger_positions) ORDER BY id"))]
+                "SELECT e.id FROM ledger_events e LEFT JOIN ledger_positions p ON p.position = e.id "
+                "WHERE p.position IS NULL ORDER BY e.id"))]
         for position in orphans:
             self.problem("event_inserted", position, f"位置 {position} 的事件不在任何叶子中")
         roots = self._leaves()
