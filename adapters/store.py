@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.orm import Session
 
 from adapters.note import Signer, add_signature

@@ -12,8 +12,7 @@ import random
 import time
 from copy import deepcopy
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -25,12 +24,12 @@ from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
 from domain.annual import annual_ranking
 from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
                            NotInitialized, QuarterNotReady, YearNotReady)
-from domain.ids import entry_id_for_key, month_id, organization_id, quarter_id, year_id
+from domain.ids import month_id, organization_id, quarter_id, year_id
 from domain.organization import Organization, members_in
 from domain.periods import month_range, quarter_months
-from domain.results import canonical_hash, month_records, month_results, quarter_ranking
+from domain.results import canonical_hash, frozen_secretary, month_records, month_results, quarter_ranking
 from domain.rulebook import RULEBOOK_V1
-from domain.scoring import Secretary, to_cents
+from domain.scoring import to_cents
 from domain.year import AssessmentYear
 
 T = TypeVar("T")
@@ -339,19 +338,27 @@ class Ledger(Application):
                     cats[e.category] = cats.get(e.category, 0) + to_cents(e.points)
         return sums
 
-    def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:
-        org = uow.organization()
-        months = quarter_months(cmd.period)
+    def _approved_results(self, uow: UnitOfWork, months: Sequence[str],
+                          not_ready: Callable[[str], LedgerError]) -> list[dict[str, Any]]:
+        """Each month's frozen results by branch; ``not_ready(month)`` for the first month
+        not approved."""
         approved = []
         for m in months:
             month = uow.find(month_id(m), for_update=False)
             if month is None or month.status != APPROVED:
-                raise QuarterNotReady(f"{cmd.period} 的 {m} 尚未审批，不能审批季度排名", "period")
+                raise not_ready(m)
             approved.append({r["branch"]: r for r in month.results})
+        return approved
+
+    def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:
+        org = uow.organization()
+        months = quarter_months(cmd.period)
+        approved = self._approved_results(uow, months, lambda m: QuarterNotReady(
+            f"{cmd.period} 的 {m} 尚未审批，不能审批季度排名", "period"))
         taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
         scores = {b: {m: approved[i][b]["score"] for i, m in enumerate(months)} for b in taking_part}
         last = approved[2]
-        secretaries = {b: _frozen_secretary(last[b]) for b in taking_part}
+        secretaries = {b: frozen_secretary(last[b]) for b in taking_part}
         rulebook = org.rulebook_in_force(months[0])
         ranking = [row.to_record() for row in quarter_ranking(scores, secretaries, rulebook)]
         quarter = uow.find(quarter_id(cmd.period), for_update=True)
@@ -400,12 +407,8 @@ class Ledger(Application):
     def _approve_year(self, uow: UnitOfWork, cmd: c.ApproveYear) -> UUID:
         org = uow.organization()
         months = month_range(f"{cmd.year}-01", 12)
-        approved = []
-        for m in months:
-            month = uow.find(month_id(m), for_update=False)
-            if month is None or month.status != APPROVED:
-                raise YearNotReady(f"{m} 尚未审批，不能审批 {cmd.year} 年度总评", "year")
-            approved.append({r["branch"]: r for r in month.results})
+        approved = self._approved_results(uow, months, lambda m: YearNotReady(
+            f"{m} 尚未审批，不能审批 {cmd.year} 年度总评", "year"))
         for q in range(1, 5):
             quarter = uow.find(quarter_id(f"{cmd.year}Q{q}"), for_update=False)
             if quarter is None or quarter.approval_id is None:
@@ -419,7 +422,7 @@ class Ledger(Application):
         rows = annual_ranking(
             {b: [a[b]["score"] for a in approved] for b in taking_part}, year.unit, year.debriefing,
             {b: members_in(org.branches[b]["members"], months[-1]) for b in taking_part},
-            {b: _frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
+            {b: frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
         approval_id = uuid5(year.id, f"approval:{year.version + len(year.pending_events)}")
         results = [r.to_record() for r in rows]
         year.approve(approval_id=approval_id, rulebook_version=rulebook.version, results=results,
@@ -477,13 +480,6 @@ def approval_proof(rulebook: Any, results: Any) -> dict[str, str]:
     canonical result. It was computed from every event before it in the log (the tree
     size at its leaf index); ``ledger verify`` recomputes it from there."""
     return {"rulebook_hash": rulebook.digest(), "result_hash": canonical_hash(results)}
-
-
-def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:
-    if row["mode"] is None:
-        return None
-    return Secretary(name=row["secretary"], mode=row["mode"], allowance=row["allowance_base"],
-                     user=row["user"])
 
 
 HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {

@@ -46,6 +46,15 @@ def month_records(results: Sequence["MonthlyResult"]) -> list[dict[str, Any]]:
     return [dict(r.frozen_inputs(), coefficient=r.coefficient, allowance=r.allowance) for r in results]
 
 
+def frozen_secretary(row: Mapping[str, Any]) -> Secretary | None:
+    """The secretary a month approval froze in a result row (``allowance_base`` may come
+    back as a Decimal from the event or as text from a stored read model)."""
+    if row["mode"] is None:
+        return None
+    base = row["allowance_base"]
+    return Secretary(row["secretary"], row["mode"], None if base is None else Decimal(base), row["user"])
+
+
 def month_results(branches: Sequence[str], sums: Mapping[str, Mapping[str, int]],
                   secretaries: Mapping[str, Secretary | None],
                   rulebook: Rulebook) -> list[MonthlyResult]:

@@ -7,7 +7,6 @@ view stores only the sections an event changed.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from domain.ids import month_id, quarter_id, year_id

@@ -12,17 +12,10 @@ from typing import Any
 
 from domain.annual import combined_score
 from domain.periods import quarter_months
-from domain.results import MonthlyResult, QuarterRow, month_results, quarter_ranking
+from domain.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.rulebook import Rulebook
 from domain.scoring import Secretary, monthly_score_cents
 from projections.model import AssessmentModel
-
-
-def _frozen_secretary(row: dict[str, Any]) -> Secretary | None:
-    if row["mode"] is None:
-        return None
-    base = row["allowance_base"]
-    return Secretary(row["secretary"], row["mode"], None if base is None else Decimal(base), row["user"])
 
 
 def month_basis(model: AssessmentModel, period: str) -> tuple[str, list[str], Rulebook]:
@@ -39,7 +32,7 @@ def month_secretaries(model: AssessmentModel, period: str, branches: list[str]) 
     """The secretary in office per branch: as frozen by the approval, else as appointed."""
     month = model.months.get(period)
     if month is not None and month.approval is not None:
-        return {r["branch"]: _frozen_secretary(r) for r in month.approval["results"]}
+        return {r["branch"]: frozen_secretary(r) for r in month.approval["results"]}
     return {b: model.secretary_in(b, period) for b in branches}
 
 

@@ -252,3 +252,26 @@ def test_least_privilege_writer_role_can_write_and_not_rewrite(ledger, db_url) -
         with engine.begin() as conn:
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_cli_walkthrough_receipt_verify_proof_and_verify(ledger, db_url, tmp_path) -> None:
+    from click.testing import CliRunner
+    from adapters.cli import main
+    env = {"LEDGER_DATABASE_URL": db_url}
+    run = CliRunner().invoke
+    pub = tmp_path / "pub.txt"
+    pub.write_text(run(main, ["key", "show"], env=env).output.splitlines()[0] + "\n", encoding="utf-8")
+    entry = next(e for e in events(ledger) if e.name == "AssessmentMonth.ScoreRecorded").data["entry_id"]
+    assert run(main, ["receipt", str(entry), "--out", str(tmp_path / "r.json")], env=env).exit_code == 0
+    checked = run(main, ["verify-proof", str(tmp_path / "r.json"), "--key", str(pub)])
+    assert checked.exit_code == 0 and "成立" in checked.output
+    assert run(main, ["prove", "--consistency", "1", "5", "--out", str(tmp_path / "c.json")], env=env).exit_code == 0
+    assert run(main, ["verify-proof", str(tmp_path / "c.json"), "--key", str(pub)]).exit_code == 0
+    ok = run(main, ["verify", "--key", str(pub), "--json"], env=env)
+    assert ok.exit_code == 0 and '"ok": true' in ok.output
+    engine = engine_of(ledger)
+    with engine.begin() as conn:
+        drop_triggers(conn, engine.dialect.name)
+        _, position = score_points_changed(conn, ledger)
+    bad = run(main, ["verify", "--key", str(pub)], env=env)
+    assert bad.exit_code == 1 and f"位置 {position}" in bad.output

@@ -1,0 +1,221 @@
+"""命令行 ``ledger``: the tamper-evidence commands — keys, checkpoints, proofs, verification."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from adapters.bootstrap import engine_of
+from adapters.cli import LineError, _emit, _fail, _ledger, main
+
+
+# -- tamper evidence: keys, checkpoints, proofs, verification ---------------------------------
+def _vkey_of(key_file: Path | None) -> list[str]:
+    """Verifier keys to trust: a file holding ``ledger key show``'s line, else the ledger's own."""
+    from adapters.tree import load_or_create_signer
+    if key_file is not None:
+        return [line.strip() for line in key_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [load_or_create_signer().verifier_key]
+
+
+@main.group(help="签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。")
+def key() -> None:
+    pass
+
+
+@key.command("show", help="显示账本的验证公钥（可张贴公示，供他人核验检查点）。")
+def key_show() -> None:
+    from adapters.tree import key_path, load_or_create_signer
+    signer = load_or_create_signer()
+    click.echo(signer.verifier_key)
+    click.echo(f"（私钥文件：{key_path()}）", err=True)
+
+
+@key.command("generate", help="生成见证方密钥（私钥写入 OUT，打印其验证公钥）。")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="私钥文件")
+@click.option("--name", required=True, help="密钥名称，如 jijian-witness")
+def key_generate(out: Path, name: str) -> None:
+    from adapters.tree import load_or_create_signer
+    if out.exists():
+        _fail([LineError(0, "out", f"{out} 已存在，不会覆盖")], False)
+    click.echo(load_or_create_signer(out, name).verifier_key)
+
+
+@main.group("checkpoint", invoke_without_command=True,
+            help="检查点：对当前日志签名（不带子命令时立即生成一个）。")
+@click.option("--reason", default="on demand", show_default=True, help="生成原因")
+@click.pass_context
+def checkpoint(ctx: click.Context, reason: str) -> None:
+    if ctx.invoked_subcommand is None:
+        row = _ledger().recorder.make_checkpoint(reason)  # type: ignore[attr-defined]
+        click.echo(row["note"], nl=False)
+
+
+@checkpoint.command("show", help="显示第 N 个检查点（默认最新）。")
+@click.argument("number", type=int, required=False)
+def checkpoint_show(number: int | None) -> None:
+    from adapters.proofs import ProofError, TreeReader
+    try:
+        click.echo(TreeReader(engine_of(_ledger())).checkpoint(number).note, nl=False)
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
+
+
+@checkpoint.command("cosign", help="见证方（纪检监察部）用自己的密钥为检查点加签。")
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="见证方私钥文件")
+@click.option("--name", required=True, help="见证方密钥名称")
+@click.option("--number", type=int, default=None, help="检查点序号（默认最新）")
+def checkpoint_cosign(key_file: Path, name: str, number: int | None) -> None:
+    from adapters.proofs import TreeReader
+    from adapters.tree import load_or_create_signer
+    ledger = _ledger()
+    n = number or TreeReader(engine_of(ledger)).checkpoint(None).number
+    click.echo(ledger.recorder.cosign(n, load_or_create_signer(key_file, name)), nl=False)  # type: ignore[attr-defined]
+
+
+@main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，报告第一处不符。")
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="信任的验证公钥文件（每行一个；默认为本账本自己的公钥）")
+@click.option("--witness-key", "witness", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              multiple=True, help="见证方验证公钥文件")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def verify(key_file: Path | None, witness: tuple[Path, ...], as_json: bool) -> None:
+    from adapters.verify import PROBLEM_NAMES, verify_ledger
+    keys = _vkey_of(key_file) + [k for w in witness for k in _vkey_of(w)]
+    report = verify_ledger(engine_of(_ledger()), keys)
+    first = report.first()
+    data = {"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
+            "approvals": report.approvals, "signatures": {str(k): v for k, v in report.signatures.items()},
+            "first_problem": None if first is None else first.__dict__,
+            "problems": [p.__dict__ for p in report.problems]}
+    def text(d: dict[str, Any]) -> str:
+        head = (f"已核验 {d['events']} 个事件、{d['checkpoints']} 个检查点、{d['approvals']} 项审批。")
+        if d["ok"]:
+            return head + "全部相符。"
+        lines = [head, f"发现 {len(d['problems'])} 处不符，第一处："]
+        p = d["first_problem"]
+        lines.append(f"  位置 {p['position']}：{PROBLEM_NAMES[p['kind']]}（{p['kind']}）——{p['detail']}")
+        lines += [f"  - {PROBLEM_NAMES[q['kind']]}：{q['detail']}" for q in d["problems"][1:20]]
+        return "\n".join(lines)
+    _emit(data, as_json, text)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("prove", help="输出事件的包含证明（EVENT_ID：条目编号或日志位置），或两个检查点间的一致性证明。")
+@click.argument("event_id", required=False)
+@click.option("--checkpoint", "number", type=int, default=None, help="第 N 个检查点（默认最新）")
+@click.option("--consistency", nargs=2, type=int, default=None, help="OLD NEW：两个检查点的序号")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件")
+def prove(event_id: str | None, number: int | None, consistency: tuple[int, int] | None, out: Path | None) -> None:
+    from adapters.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle
+    reader = TreeReader(engine_of(_ledger()))
+    try:
+        if consistency:
+            bundle = consistency_bundle(reader, consistency[0], consistency[1])
+        elif event_id:
+            bundle = inclusion_bundle(reader, _position(reader, event_id), number)
+        else:
+            raise ProofError("需要 EVENT_ID 或 --consistency OLD NEW")
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
+    _write_bundle(bundle, out)
+
+
+def _position(reader: Any, event_id: str) -> int:
+    return int(event_id) if event_id.isdigit() else reader.position_of_entry(event_id)
+
+
+def _write_bundle(bundle: dict[str, Any], out: Path | None) -> None:
+    data = json.dumps(bundle, ensure_ascii=False, indent=2)
+    if out is None:
+        click.echo(data)
+    else:
+        out.write_text(data + "\n", encoding="utf-8")
+        click.echo(f"已写入 {out}", err=True)
+
+
+@main.command("receipt", help="为事件（如自己提交的申诉）开具回执：事件、叶子哈希、检查点与包含证明，可离线核验。")
+@click.argument("event_id")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件")
+def receipt(event_id: str, out: Path | None) -> None:
+    from adapters.proofs import ProofError, TreeReader, event_leaf, inclusion_bundle
+    ledger = _ledger()
+    reader = TreeReader(engine_of(ledger))
+    try:
+        position = _position(reader, event_id)
+        try:
+            bundle = inclusion_bundle(reader, position)
+        except ProofError:
+            ledger.recorder.make_checkpoint(f"receipt {event_id}")  # type: ignore[attr-defined]
+            bundle = inclusion_bundle(reader, position)
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
+    bundle["leaf_hash"] = event_leaf(bundle["event"]).hex()
+    _write_bundle(bundle, out)
+
+
+@main.command("verify-proof", help="离线核验证明文件：只需证明文件与一个你信任的验证公钥，不需要数据库。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="验证公钥文件（ledger key show 的输出）")
+def verify_proof(file: Path, key_file: Path) -> None:
+    from adapters.proofs import ProofError, verify_bundle
+    try:
+        bundle = json.loads(file.read_text(encoding="utf-8"))
+        click.echo(verify_bundle(bundle, key_file.read_text(encoding="utf-8").strip()))
+    except (ProofError, ValueError) as e:
+        click.echo(f"不成立：{e}", err=True)
+        sys.exit(1)
+
+
+@main.group(help="审计：导出一段日志及其证明，供纪检监察部离线核验。")
+def audit() -> None:
+    pass
+
+
+@audit.command("export", help="导出位置 FROM 至 TO 的全部事件、叶子哈希、覆盖它们的检查点与包含证明。")
+@click.option("--from", "first", type=int, required=True, help="起始日志位置")
+@click.option("--to", "last", type=int, required=True, help="结束日志位置")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
+@click.option("--checkpoint", "number", type=int, default=None, help="第 N 个检查点（默认最新）")
+def audit_export(first: int, last: int, out: Path, number: int | None) -> None:
+    from adapters.proofs import ProofError, TreeReader, audit_bundle
+    try:
+        bundle = audit_bundle(TreeReader(engine_of(_ledger())), first, last, number)
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
+    _write_bundle(bundle, out)
+
+
+@key.command("rotate", help="更换账本签名密钥：用旧密钥与新密钥共同签署一个引入新公钥的检查点。")
+@click.option("--new-key", "new_key", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="新私钥文件（不存在则生成）；之后请把 LEDGER_SIGNING_KEY 指向它")
+def key_rotate(new_key: Path) -> None:
+    from adapters.note import add_signature
+    from adapters.tree import load_or_create_signer, origin
+    ledger = _ledger()
+    old = ledger.recorder.signer()  # type: ignore[attr-defined]
+    new = load_or_create_signer(new_key, origin())
+    row = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"])  # type: ignore[attr-defined]
+    ledger.recorder.cosign(row["number"], new)  # type: ignore[attr-defined]
+    click.echo(add_signature(row["note"], new), nl=False)
+    click.echo(f"旧公钥：{old.verifier_key}\n新公钥：{new.verifier_key}", err=True)
+
+
+@main.command("writer-role", help="PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。")
+@click.argument("role")
+@click.option("--create", is_flag=True, help="直接在数据库中创建")
+def writer_role(role: str, create: bool) -> None:
+    from sqlalchemy import text as sql_text
+    from adapters.tree import writer_role_sql
+    statements = writer_role_sql(role)
+    if create:
+        with engine_of(_ledger()).begin() as conn:
+            for statement in statements:
+                conn.execute(sql_text(statement))
+    click.echo(";\n".join(statements) + ";")
