@@ -16,10 +16,12 @@ from adapters.logreader import LogReader
 from adapters.views import MaintainedView
 from domain import commands as c
 from domain.application import ImportRefused, Ledger, LineError
+from domain.asof import parse_as_of
 from domain.errors import InvalidInput, LedgerError
 from domain.ids import month_id
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
+from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -107,6 +109,23 @@ def _view(ledger: Ledger | None = None) -> MaintainedView:
     return MaintainedView(engine_of(ledger or _ledger()))
 
 
+AS_OF_HELP = "按某一时刻账本所知的情况重放（ISO 8601，须带 Z 或时区；只写日期表示北京时间当日结束）"
+
+
+def _model(sections: list[str] | None, as_of: str | None) -> AssessmentModel:
+    """The maintained model now, or the fold of the events recorded by ``as_of``."""
+    if as_of is None:
+        return _view().model(sections)
+    moment = _run(lambda: parse_as_of(as_of))
+    reader = LogReader(engine_of(_ledger()))
+    return AssessmentModel().apply_all(reader.read(upto=reader.position_recorded_by(moment)))
+
+
+def _stamp(data: dict[str, Any], model: AssessmentModel, as_of: str | None) -> dict[str, Any]:
+    """Say which slice of the log a view shows: ``position`` reached, and ``as_of`` if asked."""
+    return {**data, "as_of": as_of, "position": model.position}
+
+
 # -- month ------------------------------------------------------------------------------
 @main.group(help="月度考核：查看、提交、审批、退回。")
 def month() -> None:
@@ -116,14 +135,19 @@ def month() -> None:
 @month.command("show", help="查看某月各支部得分、绩效系数与津贴，如 ledger month show 2019-07")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
-def month_show(period: str, as_json: bool) -> None:
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+def month_show(period: str, as_json: bool, as_of: str | None) -> None:
     _run(lambda: check_month(period))
-    model = _view().model(["month:" + period])
-    _emit(_run(lambda: month_json(model, period)), as_json, _month_text)
+    model = _model(["month:" + period], as_of)
+    _emit(_stamp(_run(lambda: month_json(model, period)), model, as_of), as_json, _month_text)
+
+
+def _as_of_note(d: dict[str, Any]) -> str:
+    return f" —— 截至 {d['as_of']}（日志位置 {d['position']}）" if d.get("as_of") else ""
 
 
 def _month_text(d: dict[str, Any]) -> str:
-    lines = [f"{d['period']} 月度考核（{STATUS_NAMES[d['status']]}）",
+    lines = [f"{d['period']} 月度考核（{STATUS_NAMES[d['status']]}）{_as_of_note(d)}",
              f"{'支部':<8}{'名称':<12}{'得分':>8}  {'书记':<6}{'方式':<6}{'绩效系数':>8}{'津贴(元)':>10}"]
     for b in d["branches"]:
         lines.append(f"{b['branch']:<8}{b['name']:<12}{b['score']:>8}  {b['secretary'] or '-':<6}"
@@ -168,16 +192,17 @@ def quarter() -> None:
 @quarter.command("show", help="查看季度排名、奖励与罚款，如 ledger quarter show 2019Q3")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
-def quarter_show(period: str, as_json: bool) -> None:
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+def quarter_show(period: str, as_json: bool, as_of: str | None) -> None:
     _run(lambda: check_quarter(period))
-    model = _view().model([*("month:" + m for m in quarter_months(period)), "quarter:" + period])
-    _emit(_run(lambda: quarter_json(model, period)), as_json, _quarter_text)
+    model = _model([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
+    _emit(_stamp(_run(lambda: quarter_json(model, period)), model, as_of), as_json, _quarter_text)
 
 
 def _quarter_text(d: dict[str, Any]) -> str:
     months = quarter_months(d["period"])
     head = "".join(f"{m[5:] + '月':>8}" for m in months)
-    lines = [f"{d['period']} 季度评比（{STATUS_NAMES[d['status']]}）",
+    lines = [f"{d['period']} 季度评比（{STATUS_NAMES[d['status']]}）{_as_of_note(d)}",
              f"{'名次':>4}  {'支部':<8}{'名称':<12}{head}{'季度得分':>9}{'奖励(元)':>10}{'罚款(元)':>10}  书记"]
     for b in d["branches"]:
         ms = "".join(f"{b['months'][m]:>10}" for m in months)
@@ -295,11 +320,12 @@ def year() -> None:
 @year.command("show", help="查看年度总评排名、奖惩与下一年度指标，如 ledger year show 2019")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def year_show(period: str, as_json: bool) -> None:
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+def year_show(period: str, as_json: bool, as_of: str | None) -> None:
     from projections.annual import year_json
     _run(lambda: check_year(period))
-    model = _view().model()
-    _emit(_run(lambda: year_json(model, period)), as_json, _year_text)
+    model = _model(None, as_of)
+    _emit(_stamp(_run(lambda: year_json(model, period)), model, as_of), as_json, _year_text)
 
 
 def _year_text(d: dict[str, Any]) -> str:
@@ -378,6 +404,113 @@ def rulebook_adopt(file: Path, version: int, from_month: str, actor: str) -> Non
     params = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
     _op("adopt_rulebook", lambda v: f"考核细则第 {v} 版已通过，自 {from_month} 起生效",
         version=version, **{"from": from_month}, parameters=params, actor=actor)
+
+
+@main.group(help="说明：从第一性原理推导某支部某月或某季度的得分（每条记录、上限、规则）。")
+def explain() -> None:
+    pass
+
+
+def _month_entries(period: str, upto: int) -> list[Any]:
+    reader = LogReader(engine_of(_ledger()))
+    return list(reader.read(upto=upto, aggregate_id=month_id(period),
+                            topic_suffixes=("AssessmentMonth.ScoreRecorded",)))
+
+
+@explain.command("month", help="推导某支部某月得分，如 ledger explain month 2019-07 --branch REPAIR")
+@click.argument("period")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
+    from projections.explain import explain_month
+    _run(lambda: check_month(period))
+    model = _model(None, as_of)
+    data = _explained(lambda: explain_month(model, period, branch, _month_entries(period, model.position)))
+    _emit(_stamp(data, model, as_of), as_json, _explain_month_text)
+
+
+@explain.command("quarter", help="推导某支部季度得分、名次与奖惩，如 ledger explain quarter 2019Q3 --branch REPAIR")
+@click.argument("period")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
+    from projections.explain import explain_quarter
+    _run(lambda: check_quarter(period))
+    model = _model(None, as_of)
+    data = _explained(lambda: explain_quarter(
+        model, period, branch, {m: _month_entries(m, model.position) for m in quarter_months(period)}))
+    def text(d: dict[str, Any]) -> str:
+        lines = [f"{d['period']} 支部 {d['branch']}：季度得分 {d['score']}（{' + '.join(d['mean_of'])} 的平均，"
+                 f"两位小数四舍五入），第 {d['rank']} 名 / 共 {d['of']} 个支部（末位为第 {d['last_rank']} 名），"
+                 f"奖励 {d['award']} 元，罚款 {d['fine']} 元；考核细则第 {d['rulebook']['version']} 版"]
+        lines += [f"  规则：{r['text']}" for r in d["rules"]]
+        for m in d["months"]:
+            lines.append("")
+            lines.append(_explain_month_text(m))
+        return "\n".join(lines)
+    _emit(_stamp(data, model, as_of), as_json, text)
+
+
+def _explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return _run(action)  # type: ignore[no-any-return]
+    except KeyError as e:
+        _fail([LineError(0, "branch", str(e.args[0]))], False)
+        raise
+
+
+def _explain_month_text(d: dict[str, Any]) -> str:
+    pay = (f"绩效系数 {d['coefficient']}" if d["mode"] == "full_time" else
+           f"津贴 {d['allowance']} 元（基数 {d['allowance_base']}）" if d["mode"] == "part_time" else "当月无在任书记")
+    lines = [f"{d['period']} 支部 {d['branch']}：基础分 {d['base']}，得分 {d['score']}，{pay}"
+             f"（考核细则第 {d['rulebook']['version']} 版）"]
+    for e in d["entries"]:
+        capped = f"，计入 {e['counted_points']}（{e['cap']}）" if e["cap"] else ""
+        lines.append(f"  位置 {e['position']:>6}  {e['recorded_at'][:19]}  "
+                     f"{CATEGORY_NAMES.get(e['category'], e['category'])} {e['points']}{capped}  {e['actor']}：{e['reason']}")
+    if not d["entries"]:
+        lines.append("  本月无扣分或加分记录：得分即基础分")
+    return "\n".join(lines)
+
+
+@main.command("history", help="列出与某支部有关的全部事件（最早在前），含操作人与记录时间。")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--from", "first", default=None, help="起始时间（ISO 8601 带时区，或日期）")
+@click.option("--to", "last", default=None, help="结束时间")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def history(branch: str, first: str | None, last: str | None, as_json: bool) -> None:
+    start = _run(lambda: parse_as_of(first, "from")) if first else None
+    end = _run(lambda: parse_as_of(last, "to")) if last else None
+    reader = LogReader(engine_of(_ledger()))
+    rows = []
+    for e in reader.read():
+        if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):
+            continue
+        if not _touches(e.raw, branch):
+            continue
+        d = e.data
+        rows.append({"position": e.position, "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(),
+                     "event": e.name, "actor": d.get("actor"),
+                     "detail": {k: _plain(v) for k, v in d.items()
+                                if k not in ("originator_id", "originator_version", "timestamp", "actor",
+                                             "results", "ranking")}})
+    _emit({"branch": branch, "events": rows}, as_json, lambda d: "\n".join(
+        f"{r['position']:>7}  {r['recorded_at'][:19]}  {r['event']:<40} {r['actor'] or '-':<16} "
+        f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in d["events"]))
+
+
+def _touches(raw: dict[str, Any], branch: str) -> bool:
+    """An event concerns the branch if it names it, or an approval lists it."""
+    if raw.get("branch") == branch or raw.get("code") == branch:
+        return True
+    rows = raw.get("results") or raw.get("ranking") or ()
+    return any(isinstance(r, dict) and r.get("branch") == branch for r in rows)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, bool, type(None), list, dict)) else str(value)
 
 
 @main.command("rebuild", help="从第一条事件起重新折叠全部投影。")

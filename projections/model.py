@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.log import LoggedEvent
 from domain.organization import members_in, secretary_in
@@ -204,6 +205,8 @@ class AssessmentModel:
         Precondition: a rulebook version exists.
         """
         books = self.org["rulebooks"]
+        if not books:
+            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
         if version is None:
             version = max(int(v) for v, (start, _) in books.items() if start is None or start <= month)
         return Rulebook.from_parameters(version, books[str(version)][1])

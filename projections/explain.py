@@ -1,0 +1,97 @@
+"""Justification: a branch's month or quarter derived from first principles.
+
+Pure: the caller passes the fold and the month's ``ScoreRecorded`` events (as of the same
+position). Each entry shows the points recorded and the points that counted after the
+category's cap (deductions) or the month's bonus cap, in log order; the counted points
+add up to the score minus the base, which the explanation checks before returning.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from domain.asof import SHANGHAI
+from domain.log import LoggedEvent
+from domain.periods import quarter_months
+from domain.rulebook import BONUS, CATEGORY_NAMES
+from domain.scoring import round2
+from projections.model import AssessmentModel
+from projections.views import month_basis, month_view, quarter_rulebook, quarter_view
+
+RULE_TEXT = {
+    "quarter.first_place_award": "季度第一名：奖励党建活动经费",
+    "quarter.last_place_below_threshold_fine": "季度末位且季度得分低于阈值：书记罚款",
+    "quarter.last_place_no_secretary_no_fine": "季度末位且低于阈值，但季末无在任书记：不罚款",
+}
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def explain_month(model: AssessmentModel, period: str, branch: str,
+                  entries: Iterable[LoggedEvent]) -> dict[str, Any]:
+    """Precondition: ``entries`` are the month's ScoreRecorded events up to the model's position."""
+    status, results = month_view(model, period)
+    result = next((r for r in results if r.branch == branch), None)
+    if result is None:
+        raise KeyError(f"支部 {branch} 不参加 {period} 的考核")
+    _, _, rulebook = month_basis(model, period)
+    used: dict[str, Decimal] = {}
+    rows = []
+    for e in entries:
+        if e.raw["branch"] != branch:
+            continue
+        category, points = e.raw["category"], e.decimal("points")
+        so_far = used.get(category, Decimal(0))
+        if category == BONUS:
+            counted = max(Decimal(0), min(points, rulebook.bonus_cap - so_far))
+            note = f"本月加分上限 {rulebook.bonus_cap}"
+        else:
+            cap = rulebook.category_points.get(category, Decimal(0))
+            counted = -max(Decimal(0), min(-points, cap - so_far))
+            note = f"{CATEGORY_NAMES.get(category, category)}本类扣分上限 {cap}"
+        used[category] = so_far + abs(counted)
+        d = e.data
+        rows.append({"entry_id": str(d["entry_id"]), "key": d["key"], "position": e.position,
+                     "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "category": category, "points": str(points),
+                     "counted_points": str(round2(counted)), "cap": note if counted != points else None,
+                     "department": d["department"], "actor": d["actor"], "reason": d["reason"]})
+    total = sum((Decimal(r["counted_points"]) for r in rows), Decimal(0))
+    assert round2(rulebook.base_score + total) == result.score, "explanation does not add up"
+    s = result.secretary
+    return {"period": period, "branch": branch, "status": status, "base": str(rulebook.base_score),
+            "score": _s(result.score), "mode": result.mode, "coefficient": _s(result.coefficient),
+            "allowance": _s(result.allowance), "secretary": None if s is None else s.name,
+            "allowance_base": _s(None if s is None else s.allowance),
+            "rulebook": {"version": rulebook.version, "digest": rulebook.digest(),
+                         "parameters": _used_parameters(rulebook.to_parameters(), used)},
+            "entries": rows, "appeals": []}
+
+
+def _used_parameters(params: Mapping[str, Any], used: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("base_score", "bonus_cap", "coefficient_places", "part_time_allowance_floor")
+    out = {k: params[k] for k in keep}
+    out["category_points"] = {c: p for c, p in params["category_points"].items() if c in used}
+    return out
+
+
+def explain_quarter(model: AssessmentModel, period: str, branch: str,
+                    entries_by_month: Mapping[str, Iterable[LoggedEvent]]) -> dict[str, Any]:
+    status, rows = quarter_view(model, period)
+    row = next((r for r in rows if r.branch == branch), None)
+    if row is None:
+        raise KeyError(f"支部 {branch} 不参加 {period} 的评比")
+    rulebook = quarter_rulebook(model, period)
+    months = [explain_month(model, m, branch, entries_by_month.get(m, ())) for m in quarter_months(period)]
+    params = rulebook.to_parameters()
+    last = max(r.rank for r in rows)
+    return {"period": period, "branch": branch, "status": status, "score": _s(row.score), "rank": row.rank,
+            "of": len(rows), "last_rank": last, "award": _s(row.award), "fine": _s(row.fine),
+            "mean_of": [m["score"] for m in months],
+            "rulebook": {"version": rulebook.version, "digest": rulebook.digest(),
+                         "parameters": {k: params[k] for k in ("quarter_first_award", "quarter_fine_threshold",
+                                                                "quarter_fine_full_time", "quarter_fine_part_time")}},
+            "rules": [{"rule": n, "text": RULE_TEXT.get(n, n)} for n in row.notes],
+            "ranking": [{"branch": r.branch, "score": _s(r.score), "rank": r.rank} for r in rows],
+            "months": months}
