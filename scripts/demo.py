@@ -16,7 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import database_url, engine_of, initialize, make_ledger  # noqa: E402
 from adapters.cli import _quarter_text, _year_text  # noqa: E402
+from adapters.logreader import LogReader  # noqa: E402
 from adapters.views import MaintainedView  # noqa: E402
+from domain.ids import month_id  # noqa: E402
+from domain.periods import quarter_months  # noqa: E402
+from projections.explain import explain_quarter  # noqa: E402
 from domain.periods import month_range  # noqa: E402
 from projections.annual import year_json  # noqa: E402
 from projections.views import quarter_json  # noqa: E402
@@ -103,6 +107,17 @@ def main() -> None:
     print(f"演示数据：新增 {result.appended} 条命令，跳过 {result.skipped} 条（已在账本中）。数据库：{database_url()}\n")
     model = MaintainedView(engine_of(ledger)).model()
     print(_quarter_text(quarter_json(model, "2019Q3")))
+    last = quarter_json(model, "2019Q3")["branches"][-1]["branch"]
+    reader = LogReader(engine_of(ledger))
+    entries = {m: list(reader.read(aggregate_id=month_id(m), topic_suffixes=("AssessmentMonth.ScoreRecorded",)))
+               for m in quarter_months("2019Q3")}
+    explained = explain_quarter(model, "2019Q3", last, entries)
+    print(f"\n末位支部 {last} 的季度得分从何而来（ledger explain quarter 2019Q3 --branch {last}）：")
+    print(f"  季度得分 {explained['score']} = ({' + '.join(explained['mean_of'])}) / 3，"
+          f"第 {explained['rank']} 名，罚款 {explained['fine']} 元——{explained['rules'][0]['text'] if explained['rules'] else ''}")
+    for month in explained["months"]:
+        counted = ", ".join(f"{e['counted_points']}（{e['reason']}，位置 {e['position']}）" for e in month["entries"])
+        print(f"  {month['period']}：100 {counted or '（无扣分）'} → {month['score']}")
     print()
     print(_year_text(year_json(model, "2019")))
     print("\n查看明细：ledger month show 2019-07 ；ledger entries --period 2019-07 --branch REPAIR ；"
