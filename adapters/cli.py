@@ -422,11 +422,14 @@ def _month_entries(period: str, upto: int) -> list[Any]:
 @click.option("--branch", required=True, help="支部代码")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
+@click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
+def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool) -> None:
     from projections.explain import explain_month
     _run(lambda: check_month(period))
     model = _model(None, as_of)
     data = _explained(lambda: explain_month(model, period, branch, _month_entries(period, model.position)))
+    if with_proofs:
+        _attach_proofs(data, data["entries"])
     _emit(_stamp(data, model, as_of), as_json, _explain_month_text)
 
 
@@ -435,12 +438,15 @@ def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool
 @click.option("--branch", required=True, help="支部代码")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
+@click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
+def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool) -> None:
     from projections.explain import explain_quarter
     _run(lambda: check_quarter(period))
     model = _model(None, as_of)
     data = _explained(lambda: explain_quarter(
         model, period, branch, {m: _month_entries(m, model.position) for m in quarter_months(period)}))
+    if with_proofs:
+        _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
     def text(d: dict[str, Any]) -> str:
         lines = [f"{d['period']} 支部 {d['branch']}：季度得分 {d['score']}（{' + '.join(d['mean_of'])} 的平均，"
                  f"两位小数四舍五入），第 {d['rank']} 名 / 共 {d['of']} 个支部（末位为第 {d['last_rank']} 名），"
@@ -451,6 +457,19 @@ def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bo
             lines.append(_explain_month_text(m))
         return "\n".join(lines)
     _emit(_stamp(data, model, as_of), as_json, text)
+
+
+def _attach_proofs(data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Each cited entry gets its leaf index and inclusion proof; the checkpoint once."""
+    from adapters.proofs import ProofError, TreeReader, inclusion_bundle
+    reader = TreeReader(engine_of(_ledger()))
+    try:
+        for entry in entries:
+            bundle = inclusion_bundle(reader, entry["position"])
+            entry["proof"] = {"leaf_index": bundle["leaf_index"], "hashes": bundle["proof"]}
+            data["checkpoint"] = bundle["checkpoint"]
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
 
 
 def _explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:

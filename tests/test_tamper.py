@@ -275,3 +275,28 @@ def test_cli_walkthrough_receipt_verify_proof_and_verify(ledger, db_url, tmp_pat
         _, position = score_points_changed(conn, ledger)
     bad = run(main, ["verify", "--key", str(pub)], env=env)
     assert bad.exit_code == 1 and f"位置 {position}" in bad.output
+
+
+def test_witness_cosignature_is_listed_and_explain_carries_proofs(ledger, db_url, tmp_path) -> None:
+    import json
+    from click.testing import CliRunner
+    from adapters.cli import main
+    from adapters.tree import load_or_create_signer
+    env = {"LEDGER_DATABASE_URL": db_url}
+    run = CliRunner().invoke
+    witness_pub = tmp_path / "w.txt"
+    made = run(main, ["key", "generate", "--out", str(tmp_path / "w.key"), "--name", "jijian-witness"], env=env)
+    witness_pub.write_text(made.output, encoding="utf-8")
+    assert run(main, ["checkpoint", "cosign", "--key", str(tmp_path / "w.key"), "--name", "jijian-witness"],
+               env=env).exit_code == 0
+    out = json.loads(run(main, ["verify", "--witness-key", str(witness_pub), "--json"], env=env).output)
+    assert out["ok"] and out["signatures"]["5"] == sorted(["dangjian-ledger", "jijian-witness"])
+    assert load_or_create_signer(tmp_path / "w.key", "jijian-witness").verifier_key == made.output.strip()
+    explained = json.loads(run(main, ["explain", "quarter", "2019Q3", "--branch", "B", "--json", "--with-proofs"],
+                               env=env).output)
+    entry = explained["months"][0]["entries"][0]
+    bundle = {"format": "dangjian-ledger-proof/1", "kind": "inclusion", "checkpoint": explained["checkpoint"],
+              "leaf_index": entry["proof"]["leaf_index"], "proof": entry["proof"]["hashes"],
+              "event": TreeReader(engine_of(ledger)).event_at(entry["position"])}
+    bundle["event"].pop("leaf_index")
+    assert "成立" in verify_bundle(bundle, keys(ledger)[0])
