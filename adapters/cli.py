@@ -411,10 +411,17 @@ def explain() -> None:
     pass
 
 
+ENTRY_EVENTS = ("AssessmentMonth.ScoreRecorded", "AssessmentMonth.EntryCorrected", "AssessmentMonth.EntryVoided")
+
+
 def _month_entries(period: str, upto: int) -> list[Any]:
     reader = LogReader(engine_of(_ledger()))
-    return list(reader.read(upto=upto, aggregate_id=month_id(period),
-                            topic_suffixes=("AssessmentMonth.ScoreRecorded",)))
+    return list(reader.read(upto=upto, aggregate_id=month_id(period), topic_suffixes=ENTRY_EVENTS))
+
+
+def _appeal_events(upto: int) -> list[Any]:
+    reader = LogReader(engine_of(_ledger()))
+    return list(reader.read(upto=upto, topic_suffixes=("EntryAppeals.Filed", "EntryAppeals.Decided")))
 
 
 @explain.command("month", help="推导某支部某月得分，如 ledger explain month 2019-07 --branch REPAIR")
@@ -427,7 +434,8 @@ def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool
     from projections.explain import explain_month
     _run(lambda: check_month(period))
     model = _model(None, as_of)
-    data = _explained(lambda: explain_month(model, period, branch, _month_entries(period, model.position)))
+    data = _explained(lambda: explain_month(model, period, branch, _month_entries(period, model.position),
+                                            _appeal_events(model.position)))
     if with_proofs:
         _attach_proofs(data, data["entries"])
     _emit(_stamp(data, model, as_of), as_json, _explain_month_text)
@@ -444,7 +452,8 @@ def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bo
     _run(lambda: check_quarter(period))
     model = _model(None, as_of)
     data = _explained(lambda: explain_quarter(
-        model, period, branch, {m: _month_entries(m, model.position) for m in quarter_months(period)}))
+        model, period, branch, {m: _month_entries(m, model.position) for m in quarter_months(period)},
+        _appeal_events(model.position)))
     if with_proofs:
         _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
     def text(d: dict[str, Any]) -> str:

@@ -261,6 +261,55 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         import sqlite3
         return (sqlite3.IntegrityError,)
 
+    def find_event(self, topic_suffix: str, value: UUID) -> UUID | None:
+        """The aggregate of the first event with that topic whose payload holds ``value``
+        (as the transcoder writes a UUID: its hex). A scan: appeals and corrections are rare."""
+        needle = value.hex
+        if self.dialect == "sqlite":
+            sql, param = "instr(state, ?) > 0", needle.encode()
+        else:
+            sql, param = "position(convert_to(%s, 'UTF8') in state) > 0", needle
+        raw = self._reader.raw_connection()
+        try:
+            cursor = raw.cursor()
+            ph = "?" if self.dialect == "sqlite" else "%s"
+            cursor.execute(f"SELECT originator_id FROM ledger_events WHERE topic LIKE {ph} AND {sql} "
+                           "ORDER BY id LIMIT 1", ("%:" + topic_suffix, param))
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        if row is None:
+            return None
+        agg = row[0]
+        return UUID(bytes=bytes(agg)) if isinstance(agg, (bytes, memoryview)) else UUID(str(agg))
+
+    def recorded_at(self, aggregate_id: UUID, version: int) -> int:
+        ph = "?" if self.dialect == "sqlite" else "%s"
+        agg = aggregate_id.bytes if self.dialect == "sqlite" else str(aggregate_id)
+        raw = self._reader.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT p.recorded_at_us FROM ledger_events e JOIN ledger_positions p "
+                           f"ON p.position = e.id WHERE e.originator_id = {ph} AND e.originator_version = {ph}",
+                           (agg, version))
+            value = cursor.fetchone()[0]
+            cursor.close()
+            return int(value)
+        finally:
+            raw.close()
+
+    def clock(self) -> int:
+        raw = self._reader.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"SELECT {_CLOCK[self.dialect]}")
+            value = cursor.fetchone()[0]
+            cursor.close()
+            return int(value)
+        finally:
+            raw.close()
+
     def lookup_keys(self, keys: list[str]) -> dict[str, str]:
         """Digest of each given key already in the ledger."""
         found: dict[str, str] = {}

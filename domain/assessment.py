@@ -54,6 +54,7 @@ class AssessmentMonth(Aggregate):
         self.status = DRAFT
         self.entry_count = 0
         self.results: list[dict[str, Any]] = []
+        self.approved_version = 0
 
     def record_score(self, *, entry_id: UUID, branch: str, category: str, points: Decimal,
                      reason: str, department: str, actor: str, key: str | None,
@@ -94,6 +95,42 @@ class AssessmentMonth(Aggregate):
 
         def apply(self, aggregate: "AssessmentMonth") -> None:  # type: ignore[override]
             aggregate.entry_count += 1
+
+    def void_entry(self, entry_id: UUID, branch: str, category: str, points: Decimal, reason: str,
+                   actor: str, key: str | None) -> None:
+        """Void an entry before submission (作废). Precondition: the entry is this month's and
+        counts ``points`` now (the application reads it from the month's events)."""
+        if self.status != DRAFT:
+            raise MonthNotOpenForEntries(
+                f"{self.period} 已提交或已审批：条目只能经申诉或党委更正改变", "entry_id")
+        if not reason.strip():
+            raise InvalidInput("作废必须写明理由", "reason")
+        self._void(entry_id=entry_id, branch=branch, category=category, points=points, reason=reason,
+                   actor=actor, key=key)
+
+    @event("EntryVoided")
+    def _void(self, entry_id: UUID, branch: str, category: str, points: Decimal, reason: str, actor: str,
+              key: str | None) -> None:
+        pass
+
+    def correct_entry(self, entry_id: UUID, branch: str, category: str, old_points: Decimal,
+                      new_points: Decimal, reason: str, cause: str, appeal_id: UUID | None, actor: str,
+                      key: str | None) -> None:
+        """A correction (更正) referencing the entry: by an upheld appeal (any status) or by the
+        committee after submission. Nothing is edited; views use the corrected points."""
+        if cause == "committee" and self.status == DRAFT:
+            raise MonthStateConflict(f"{self.period} 仍是草稿：请作废后重新录入，而不是更正", "entry_id")
+        if new_points != 0:
+            check_points(new_points, category)
+        if not reason.strip():
+            raise InvalidInput("更正必须写明理由", "reason")
+        self._correct(entry_id=entry_id, branch=branch, category=category, old_points=old_points,
+                      new_points=new_points, reason=reason, cause=cause, appeal_id=appeal_id, actor=actor, key=key)
+
+    @event("EntryCorrected")
+    def _correct(self, entry_id: UUID, branch: str, category: str, old_points: Decimal, new_points: Decimal,
+                 reason: str, cause: str, appeal_id: UUID | None, actor: str, key: str | None) -> None:
+        pass
 
     def record_business_score(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
         """The unit's business (or production, or key-work) score for the month (双百分).
@@ -146,6 +183,7 @@ class AssessmentMonth(Aggregate):
                  proof: dict[str, str], actor: str, key: str | None) -> None:
         self.status = APPROVED
         self.results = results
+        self.approved_version = self.version + 1  # this event's version (applied before the bump)
 
 
 class AssessmentQuarter(Aggregate):

@@ -16,7 +16,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictInt,
                       TypeAdapter, ValidationError)
 
 from domain.errors import InvalidInput
-from domain.ids import entry_id_for_key
+from domain.ids import appeal_id_for_key, entry_id_for_key
 from domain.periods import check_month, check_quarter, check_year
 
 
@@ -100,6 +100,8 @@ class Command(BaseModel):
 
 
 def _canonical(value: Any) -> str:
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, Decimal):
         text = format(value.normalize(), "f")
         return "0" if text in ("-0", "0") else text
@@ -213,15 +215,64 @@ class AdoptRulebook(Command):
     actor: Text
 
 
+class EntryRef(Command):
+    """Names an entry by its ledger id or by the import key of the line that created it."""
+
+    entry_id: UUID | None = None
+    entry_key: Text | None = None
+
+    def target(self) -> UUID:
+        if (self.entry_id is None) == (self.entry_key is None):
+            raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
+        return self.entry_id or entry_id_for_key(self.entry_key)  # type: ignore[arg-type]
+
+
+class FileAppeal(EntryRef):
+    op: Literal["file_appeal"] = "file_appeal"
+    branch: Text
+    reason: Text
+    actor: Text
+
+
+class DecideAppeal(Command):
+    op: Literal["decide_appeal"] = "decide_appeal"
+    appeal_id: UUID | None = None
+    appeal_key: Text | None = None
+    decision: Literal["upheld", "rejected"]
+    points: ExactDecimal | None = None
+    reason: Text
+    actor: Text
+
+    def target(self) -> UUID:
+        if (self.appeal_id is None) == (self.appeal_key is None):
+            raise InvalidInput("请给出 appeal_id 或 appeal_key 之一", "appeal_id")
+        return self.appeal_id or appeal_id_for_key(self.appeal_key)  # type: ignore[arg-type]
+
+
+class VoidEntry(EntryRef):
+    op: Literal["void_entry"] = "void_entry"
+    reason: Text
+    actor: Text
+
+
+class CorrectEntry(EntryRef):
+    op: Literal["correct_entry"] = "correct_entry"
+    points: ExactDecimal
+    reason: Text
+    actor: Text
+
+
 AnyCommand = Annotated[
     Union[RegisterBranch, SetMembers, AppointSecretary, RecordScore, SubmitMonth,
           ApproveMonth, ReturnMonth, ApproveQuarter, RecordUnitPerformance, RecordDebriefing,
-          RecordBusinessScore, ApproveYear, AdoptRulebook],
+          RecordBusinessScore, ApproveYear, AdoptRulebook, FileAppeal, DecideAppeal, VoidEntry,
+          CorrectEntry],
     Field(discriminator="op"),
 ]
 OPS = ("register_branch", "set_members", "appoint_secretary", "record_score", "submit_month",
        "approve_month", "return_month", "approve_quarter", "record_unit_performance",
-       "record_debriefing", "record_business_score", "approve_year", "adopt_rulebook")
+       "record_debriefing", "record_business_score", "approve_year", "adopt_rulebook", "file_appeal",
+       "decide_appeal", "void_entry", "correct_entry")
 _adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
 
 

@@ -70,6 +70,14 @@ class RulebookRefused(LedgerError):
     """A rulebook version that would change an approved period, or is malformed."""
 
 
+class AppealRefused(LedgerError):
+    """An appeal filed or decided against the rules (branch, open, decided, window)."""
+
+
+class EntryNotFound(LedgerError):
+    """No score entry with that id or import key."""
+
+
 class DuplicateKey(LedgerError):
     """An import key is used twice in one file, or with other content than in the ledger."""
 

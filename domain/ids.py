@@ -28,6 +28,14 @@ def year_id(period: str) -> UUID:
     return uuid5(NAMESPACE, f"year:{period}")
 
 
+def appeals_id(entry_id: UUID) -> UUID:
+    return uuid5(NAMESPACE, f"appeals:{entry_id}")
+
+
+def appeal_id_for_key(key: str) -> UUID:
+    return uuid5(NAMESPACE, f"appeal-key:{key}")
+
+
 def entry_id_for_key(key: str) -> UUID:
     """The entry id of a score entry imported with ``key`` (stable across re-imports)."""
     return uuid5(NAMESPACE, f"entry:{key}")

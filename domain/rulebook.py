@@ -96,6 +96,7 @@ class Rulebook:
     # "weighted" = business × dual_business_weight + party × (1 − dual_business_weight).
     dual_formula: str = "mutual"
     dual_business_weight: Decimal = Decimal("0.9")
+    appeal_window_days: int = 30  # appeals filed within this many days of the month's approval
 
     @cached_property
     def category_cents(self) -> dict[str, int]:

@@ -29,36 +29,61 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def explain_month(model: AssessmentModel, period: str, branch: str,
-                  entries: Iterable[LoggedEvent]) -> dict[str, Any]:
-    """Precondition: ``entries`` are the month's ScoreRecorded events up to the model's position."""
+def explain_month(model: AssessmentModel, period: str, branch: str, entries: Iterable[LoggedEvent],
+                  appeals: Iterable[LoggedEvent] = ()) -> dict[str, Any]:
+    """Precondition: ``entries`` are the month's ScoreRecorded, EntryCorrected and EntryVoided
+    events, ``appeals`` the EntryAppeals events, both up to the model's position."""
     status, results = month_view(model, period)
     result = next((r for r in results if r.branch == branch), None)
     if result is None:
         raise KeyError(f"支部 {branch} 不参加 {period} 的考核")
     _, _, rulebook = month_basis(model, period)
+    recorded = [e for e in entries if e.raw.get("branch") == branch]
+    now: dict[str, Decimal | None] = {}  # entry id → points counting now (None: voided)
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for e in recorded:
+        entry = str(e.data["entry_id"])
+        if e.name.endswith("ScoreRecorded"):
+            now[entry] = e.decimal("points")
+            continue
+        voided = e.name.endswith("EntryVoided")
+        now[entry] = None if voided else e.decimal("new_points")
+        changes.setdefault(entry, []).append({
+            "kind": "voided" if voided else "corrected", "position": e.position,
+            "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "actor": e.data["actor"],
+            "reason": e.data["reason"], "points": None if voided else str(e.decimal("new_points")),
+            "cause": e.data.get("cause"), "appeal_id": _s(e.data.get("appeal_id"))})
     used: dict[str, Decimal] = {}
     rows = []
-    for e in entries:
-        if e.raw["branch"] != branch:
+    for e in recorded:
+        if not e.name.endswith("ScoreRecorded"):
             continue
+        d, entry = e.data, str(e.data["entry_id"])
         category, points = e.raw["category"], e.decimal("points")
+        counts = now[entry] if now[entry] is not None else Decimal(0)
         so_far = used.get(category, Decimal(0))
         if category == BONUS:
-            counted = max(Decimal(0), min(points, rulebook.bonus_cap - so_far))
+            counted = max(Decimal(0), min(counts, rulebook.bonus_cap - so_far))
             note = f"本月加分上限 {rulebook.bonus_cap}"
         else:
             cap = rulebook.category_points.get(category, Decimal(0))
-            counted = -max(Decimal(0), min(-points, cap - so_far))
+            counted = -max(Decimal(0), min(-counts, cap - so_far))
             note = f"{CATEGORY_NAMES.get(category, category)}本类扣分上限 {cap}"
         used[category] = so_far + abs(counted)
-        d = e.data
-        rows.append({"entry_id": str(d["entry_id"]), "key": d["key"], "position": e.position,
-                     "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "category": category, "points": str(points),
-                     "counted_points": str(round2(counted)), "cap": note if counted != points else None,
+        rows.append({"entry_id": entry, "key": d["key"], "position": e.position,
+                     "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "category": category,
+                     "points": str(points), "counted_points": str(round2(counted)),
+                     "cap": note if counted != counts else None, "changes": changes.get(entry, []),
                      "department": d["department"], "actor": d["actor"], "reason": d["reason"]})
     total = sum((Decimal(r["counted_points"]) for r in rows), Decimal(0))
     assert round2(rulebook.base_score + total) == result.score, "explanation does not add up"
+    ids = {r["entry_id"] for r in rows}
+    cited = [{"event": a.name.rpartition(".")[2], "position": a.position, "appeal_id": str(a.data["appeal_id"]),
+              "entry_id": str(a.data.get("entry_id", "")) or None, "decision": a.data.get("decision"),
+              "points": _s(a.data.get("points")), "reason": a.data["reason"], "actor": a.data["actor"],
+              "recorded_at": a.recorded_at.astimezone(SHANGHAI).isoformat()}
+             for a in appeals if a.name == "EntryAppeals.Decided" or str(a.data.get("entry_id")) in ids]
+    filed = {c["appeal_id"] for c in cited if c["event"] == "Filed"}
     s = result.secretary
     return {"period": period, "branch": branch, "status": status, "base": str(rulebook.base_score),
             "score": _s(result.score), "mode": result.mode, "coefficient": _s(result.coefficient),
@@ -66,7 +91,7 @@ def explain_month(model: AssessmentModel, period: str, branch: str,
             "allowance_base": _s(None if s is None else s.allowance),
             "rulebook": {"version": rulebook.version, "digest": rulebook.digest(),
                          "parameters": _used_parameters(rulebook.to_parameters(), used)},
-            "entries": rows, "appeals": []}
+            "entries": rows, "appeals": [c for c in cited if c["appeal_id"] in filed]}
 
 
 def _used_parameters(params: Mapping[str, Any], used: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,13 +102,15 @@ def _used_parameters(params: Mapping[str, Any], used: Mapping[str, Any]) -> dict
 
 
 def explain_quarter(model: AssessmentModel, period: str, branch: str,
-                    entries_by_month: Mapping[str, Iterable[LoggedEvent]]) -> dict[str, Any]:
+                    entries_by_month: Mapping[str, Iterable[LoggedEvent]],
+                    appeals: Iterable[LoggedEvent] = ()) -> dict[str, Any]:
     status, rows = quarter_view(model, period)
     row = next((r for r in rows if r.branch == branch), None)
     if row is None:
         raise KeyError(f"支部 {branch} 不参加 {period} 的评比")
     rulebook = quarter_rulebook(model, period)
-    months = [explain_month(model, m, branch, entries_by_month.get(m, ())) for m in quarter_months(period)]
+    appeals = list(appeals)
+    months = [explain_month(model, m, branch, entries_by_month.get(m, ()), appeals) for m in quarter_months(period)]
     params = rulebook.to_parameters()
     last = max(r.rank for r in rows)
     return {"period": period, "branch": branch, "status": status, "score": _s(row.score), "rank": row.rank,

@@ -87,6 +87,8 @@ class AssessmentModel:
             "AssessmentMonth.Returned": self._month_status("draft"),
             "AssessmentMonth.Approved": self._month_approved,
             "AssessmentMonth.BusinessScoreRecorded": self._business_recorded,
+            "AssessmentMonth.EntryVoided": self._entry_changed,
+            "AssessmentMonth.EntryCorrected": self._entry_changed,
             "AssessmentQuarter.Opened": self._opened,
             "AssessmentQuarter.Approved": self._quarter_approved,
             "AssessmentYear.Opened": self._opened,
@@ -178,6 +180,17 @@ class AssessmentModel:
         category = raw["category"]
         cats[category] = cats.get(category, 0) + to_cents(e.decimal("points"))
         month.entries += 1
+
+    def _entry_changed(self, e: LoggedEvent) -> None:
+        """A void takes the entry's points out; a correction replaces old points by new."""
+        raw = e.raw
+        month = self._month(self.names[e.aggregate_id])
+        cats = month.sums.setdefault(raw["branch"], {})
+        if "new_points" in raw:
+            delta = to_cents(e.decimal("new_points")) - to_cents(e.decimal("old_points"))
+        else:
+            delta = -to_cents(e.decimal("points"))
+        cats[raw["category"]] = cats.get(raw["category"], 0) + delta
 
     def _month_status(self, status: str) -> Callable[[LoggedEvent], None]:
         def handler(e: LoggedEvent) -> None:

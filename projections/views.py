@@ -88,17 +88,27 @@ def month_json(model: AssessmentModel, period: str) -> dict[str, Any]:
                      "mode": r.mode, "coefficient": _s(r.coefficient), "allowance": _s(r.allowance),
                      "secretary": r.secretary.name if r.secretary else None,
                      "business": b, "combined": _s(combined)})
+    if month is not None and month.approval is not None:
+        approved = {r["branch"]: r["score"] for r in month.approval["results"]}
+        for row in rows:
+            row["changed_since_approval"] = approved.get(row["branch"]) != row["score"]
     return {"period": period, "status": status, "rulebook_version": rulebook.version,
             "dual_formula": rulebook.dual_formula, "branches": rows}
 
 
 def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     status, rows = quarter_view(model, period)
+    out = [{"branch": r.branch, "name": model.branches[r.branch]["name"],
+            "months": {m: _s(s) for m, s in r.months.items()}, "score": _s(r.score),
+            "rank": r.rank, "award": _s(r.award), "fine": _s(r.fine),
+            "mode": r.secretary.mode if r.secretary else None,
+            "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)}
+           for r in rows]
+    approval = model.quarters.get(period)
+    if approval is not None:
+        approved = {r["branch"]: (r["score"], r["rank"], r["award"], r["fine"]) for r in approval["ranking"]}
+        for row in out:
+            now = (row["score"], row["rank"], row["award"], row["fine"])
+            row["changed_since_approval"] = approved.get(row["branch"]) != now
     return {"period": period, "status": status,
-            "rulebook_version": quarter_rulebook(model, period).version, "branches": [
-        {"branch": r.branch, "name": model.branches[r.branch]["name"],
-         "months": {m: _s(s) for m, s in r.months.items()}, "score": _s(r.score),
-         "rank": r.rank, "award": _s(r.award), "fine": _s(r.fine),
-         "mode": r.secretary.mode if r.secretary else None,
-         "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)}
-        for r in rows]}
+            "rulebook_version": quarter_rulebook(model, period).version, "branches": out}
