@@ -22,10 +22,10 @@ from eventsourcing.persistence import IntegrityError
 from domain import commands as c
 from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
 from domain.annual import annual_ranking
-from domain.appeal import EntryAppeals
-from domain.errors import (AppealRefused, EntryNotFound, BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
+from domain.corrections import CorrectionCommands
+from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
                            NotInitialized, QuarterNotReady, YearNotReady)
-from domain.ids import appeal_id_for_key, appeals_id, month_id, organization_id, quarter_id, year_id
+from domain.ids import month_id, organization_id, quarter_id, year_id
 from domain.organization import Organization, members_in
 from domain.periods import month_range, quarter_months
 from domain.results import canonical_hash, frozen_secretary, month_records, month_results, quarter_ranking
@@ -171,7 +171,7 @@ class UnitOfWork:
         return count
 
 
-class Ledger(Application):
+class Ledger(CorrectionCommands, Application):
     """党建考核审计账本 — the commands of the task-book flow."""
 
     name = "Ledger"
@@ -356,82 +356,6 @@ class Ledger(Application):
                     cats = sums.setdefault(e.branch, {})
                     cats[e.category] = cats.get(e.category, 0) + to_cents(e.points)
         return sums
-
-    # -- appeals and corrections -----------------------------------------------------------
-    def _entry(self, uow: UnitOfWork, entry_id: UUID) -> tuple[AssessmentMonth, dict[str, Any]]:
-        """The month holding the entry and the entry as it counts now (after corrections)."""
-        month_agg = (uow.holder_of("ScoreRecorded", "entry_id", entry_id)
-                     or self._key_index().find_event("AssessmentMonth.ScoreRecorded", entry_id))
-        month = None if month_agg is None else uow.find(month_agg, for_update=True)
-        if month is None:
-            raise EntryNotFound(f"没有编号为 {entry_id} 的分值条目", "entry_id")
-        entry: dict[str, Any] | None = None
-        stored_version = month.version - len(month.pending_events)
-        stored = self.repository.event_store.get(month.id, lte=stored_version) if stored_version else []
-        for e in [*stored, *month.pending_events]:
-            if getattr(e, "entry_id", None) != entry_id:
-                continue
-            if isinstance(e, AssessmentMonth.ScoreRecorded):
-                entry = {"branch": e.branch, "category": e.category, "points": e.points, "voided": False}
-            elif entry is not None and type(e).__name__ == "EntryCorrected":
-                entry["points"] = e.new_points
-            elif entry is not None and type(e).__name__ == "EntryVoided":
-                entry["voided"] = True
-        assert entry is not None
-        if entry["voided"]:
-            raise EntryNotFound(f"条目 {entry_id} 已作废", "entry_id")
-        return month, entry
-
-    def _file_appeal(self, uow: UnitOfWork, cmd: c.FileAppeal) -> UUID:
-        org = uow.organization()
-        entry_id = cmd.target()
-        month, entry = self._entry(uow, entry_id)
-        approved_in_store = month.approved_version <= month.version - len(month.pending_events)
-        if month.status == APPROVED and approved_in_store:  # approved in this batch: the window just opened
-            window = org.rulebook_in_force(month.period).appeal_window_days
-            index = self._key_index()
-            approved_at = index.recorded_at(month.id, month.approved_version)
-            if index.clock() > approved_at + window * 86_400_000_000:
-                raise AppealRefused(f"{month.period} 审批已超过 {window} 天，申诉期已过", "entry_id")
-        appeals = uow.find(appeals_id(entry_id), for_update=True)
-        if appeals is None:
-            appeals = EntryAppeals(entry_id=entry_id, period=month.period, branch=entry["branch"])
-            uow.add(appeals)
-        # An import key names the appeal, so later lines of a migration can decide it.
-        given = None if cmd.key is None else appeal_id_for_key(cmd.key)
-        return appeals.file(cmd.branch, cmd.reason, cmd.actor, cmd.key, appeal_id=given)
-
-    def _decide_appeal(self, uow: UnitOfWork, cmd: c.DecideAppeal) -> UUID:
-        appeal_id = cmd.target()
-        holder = (uow.holder_of("Filed", "appeal_id", appeal_id)
-                  or self._key_index().find_event("EntryAppeals.Filed", appeal_id))
-        appeals = None if holder is None else uow.find(holder, for_update=True)
-        if appeals is None:
-            raise AppealRefused(f"没有编号为 {appeal_id} 的申诉", "appeal_id")
-        month, entry = self._entry(uow, appeals.entry_id)
-        appeals.decide(appeal_id, cmd.decision, cmd.points, entry["points"], cmd.reason, cmd.actor, cmd.key)
-        if cmd.decision == "upheld" and cmd.points != entry["points"]:
-            month.correct_entry(appeals.entry_id, entry["branch"], entry["category"], entry["points"],
-                                cmd.points, cmd.reason, "appeal", appeal_id, cmd.actor, cmd.key)
-        if month.status == APPROVED:
-            uow.checkpoint(f"decide_appeal {appeal_id}")
-        return appeal_id
-
-    def _void_entry(self, uow: UnitOfWork, cmd: c.VoidEntry) -> UUID:
-        uow.organization()
-        entry_id = cmd.target()
-        month, entry = self._entry(uow, entry_id)
-        month.void_entry(entry_id, entry["branch"], entry["category"], entry["points"], cmd.reason,
-                         cmd.actor, cmd.key)
-        return entry_id
-
-    def _correct_entry(self, uow: UnitOfWork, cmd: c.CorrectEntry) -> UUID:
-        uow.organization()
-        entry_id = cmd.target()
-        month, entry = self._entry(uow, entry_id)
-        month.correct_entry(entry_id, entry["branch"], entry["category"], entry["points"], cmd.points,
-                            cmd.reason, "committee", None, cmd.actor, cmd.key)
-        return entry_id
 
     def _approved_results(self, uow: UnitOfWork, months: Sequence[str],
                           not_ready: Callable[[str], LedgerError]) -> list[dict[str, Any]]:
