@@ -77,26 +77,26 @@ class LogReader:
             raw.close()
 
     def last_position(self) -> int:
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_positions")
-            value = cursor.fetchone()[0]
-            cursor.close()
-            return int(value)
-        finally:
-            raw.close()
+        return int(first_row(self.engine, "SELECT COALESCE(MAX(position), 0) FROM ledger_positions")[0])
 
     def position_recorded_by(self, recorded_upto_us: int) -> int:
         """The last position recorded at or before the given time (0 if none)."""
         ph = "?" if self.dialect == "sqlite" else "%s"
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_positions "
-                           f"WHERE recorded_at_us <= {ph}", [recorded_upto_us])
-            value = cursor.fetchone()[0]
-            cursor.close()
-            return int(value)
-        finally:
-            raw.close()
+        return int(first_row(self.engine, "SELECT COALESCE(MAX(position), 0) FROM ledger_positions "
+                                          f"WHERE recorded_at_us <= {ph}", (recorded_upto_us,))[0])
+
+
+def first_row(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """The first row of a query run on a pooled driver connection (no ORM), or None.
+
+    Precondition: ``sql`` uses the driver's placeholders (``?`` SQLite, ``%s`` psycopg2).
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        cursor.close()
+        return row
+    finally:
+        raw.close()

@@ -25,6 +25,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.orm import Session
 
+from adapters.logreader import first_row
 from adapters.note import Signer, add_signature
 from adapters.tree import CHECKPOINTS, COSIGNATURES
 from adapters.tree import METADATA as TREE_METADATA
@@ -269,16 +270,9 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             sql, param = "instr(state, ?) > 0", needle.encode()
         else:
             sql, param = "position(convert_to(%s, 'UTF8') in state) > 0", needle
-        raw = self._reader.raw_connection()
-        try:
-            cursor = raw.cursor()
-            ph = "?" if self.dialect == "sqlite" else "%s"
-            cursor.execute(f"SELECT originator_id FROM ledger_events WHERE topic LIKE {ph} AND {sql} "
-                           "ORDER BY id LIMIT 1", ("%:" + topic_suffix, param))
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            raw.close()
+        ph = "?" if self.dialect == "sqlite" else "%s"
+        row = first_row(self._reader, f"SELECT originator_id FROM ledger_events WHERE topic LIKE {ph} AND {sql} "
+                                      "ORDER BY id LIMIT 1", ("%:" + topic_suffix, param))
         if row is None:
             return None
         agg = row[0]
@@ -287,28 +281,12 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
     def recorded_at(self, aggregate_id: UUID, version: int) -> int:
         ph = "?" if self.dialect == "sqlite" else "%s"
         agg = aggregate_id.bytes if self.dialect == "sqlite" else str(aggregate_id)
-        raw = self._reader.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("SELECT p.recorded_at_us FROM ledger_events e JOIN ledger_positions p "
-                           f"ON p.position = e.id WHERE e.originator_id = {ph} AND e.originator_version = {ph}",
-                           (agg, version))
-            value = cursor.fetchone()[0]
-            cursor.close()
-            return int(value)
-        finally:
-            raw.close()
+        return int(first_row(self._reader, "SELECT p.recorded_at_us FROM ledger_events e JOIN ledger_positions p "
+                                           f"ON p.position = e.id WHERE e.originator_id = {ph} "
+                                           f"AND e.originator_version = {ph}", (agg, version))[0])
 
     def clock(self) -> int:
-        raw = self._reader.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(f"SELECT {_CLOCK[self.dialect]}")
-            value = cursor.fetchone()[0]
-            cursor.close()
-            return int(value)
-        finally:
-            raw.close()
+        return int(first_row(self._reader, f"SELECT {_CLOCK[self.dialect]}")[0])
 
     def lookup_keys(self, keys: list[str]) -> dict[str, str]:
         """Digest of each given key already in the ledger."""
