@@ -7,6 +7,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import click
@@ -209,6 +210,63 @@ def _quarter_text(d: dict[str, Any]) -> str:
         who = f"{b['secretary']}（{MODE_NAMES[b['mode']]}）" if b["secretary"] else "无书记"
         lines.append(f"{b['rank']:>4}  {b['branch']:<8}{b['name']:<12}{ms}{b['score']:>10}"
                      f"{b['award']:>10}{b['fine']:>10}  {who}")
+    return "\n".join(lines)
+
+
+@quarter.command("diff", help="审批时的排名与当前排名对照，并列出审批后引起变化的事件。")
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def quarter_diff_cmd(period: str, as_json: bool) -> None:
+    from projections.compare import quarter_diff
+    _run(lambda: check_quarter(period))
+    events = list(LogReader(engine_of(_ledger())).read())
+    model = AssessmentModel().apply_all(events)
+    if period not in model.quarters:
+        _fail([LineError(0, "period", f"{period} 尚未审批，没有可对照的审批结果")], as_json)
+    _emit(quarter_diff(model, period, events), as_json, _compare_text)
+
+
+@quarter.command("whatif", help="假设某些记录或决定不存在（或某条目按其他分值计），重算季度，不写入任何内容。")
+@click.argument("period")
+@click.option("--without", "refs", multiple=True, help="条目编号、申诉编号（其决定）或日志位置")
+@click.option("--set", "sets", multiple=True, help="ENTRY=POINTS：假设该条目按此分值计")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...], as_json: bool) -> None:
+    from projections.compare import quarter_whatif
+    _run(lambda: check_quarter(period))
+    wanted = {_ref(r) for r in refs}
+    points = {}
+    for item in sets:
+        entry, _, value = item.partition("=")
+        points[_ref(entry)] = _run(lambda: c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
+                                                            "reason": "-", "actor": "-"}).points)
+    events = list(LogReader(engine_of(_ledger())).read())
+    _emit(_run(lambda: quarter_whatif(events, period, wanted, points)), as_json, _compare_text)
+
+
+def _ref(text: str) -> str:
+    if text.isdigit():
+        return text
+    try:
+        return str(UUID(text))
+    except ValueError:
+        _fail([LineError(0, "without", f"{text!r} 不是条目编号、申诉编号或日志位置")], False)
+        raise
+
+
+def _compare_text(d: dict[str, Any]) -> str:
+    first, second = ("approved", "now") if "approval_id" in d else ("now", "whatif")
+    names = {"approved": "审批时", "now": "当前", "whatif": "假设"}
+    lines = [f"{d['period']}：{names[first]} 对照 {names[second]}"]
+    for b in d["branches"]:
+        a, n = b.get(first) or {}, b.get(second) or {}
+        mark = "  *" if b.get("changed", b.get("moves")) else "   "
+        lines.append(f"{mark} {b['branch']:<8} {a.get('score', '-'):>7} 第{a.get('rank', '-')}名 奖{a.get('award', '-')} "
+                     f"罚{a.get('fine', '-')}  →  {n.get('score', '-'):>7} 第{n.get('rank', '-')}名 "
+                     f"奖{n.get('award', '-')} 罚{n.get('fine', '-')}")
+        for cause in b.get("causes", []):
+            lines.append(f"        位置 {cause['position']} {cause['event']} {cause['period']} 条目 {cause['entry_id']} "
+                         f"→ {cause['points']}（{cause['actor']}：{cause['reason']}）")
     return "\n".join(lines)
 
 

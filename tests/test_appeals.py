@@ -118,3 +118,29 @@ def test_import_ops_refer_to_their_own_lines_by_key(app, db_url, tmp_path) -> No
     assert (entry["points"], entry["counted_points"]) == ("-4.00", "-1.00")
     assert entry["changes"][0]["kind"] == "corrected" and entry["changes"][0]["cause"] == "appeal"
     assert [a["event"] for a in out["appeals"]] == ["Filed", "Decided"]
+
+
+def test_diff_and_whatif(sealed, db_url) -> None:
+    import json
+    from click.testing import CliRunner
+    from adapters.cli import main
+    app, entry = sealed
+    env = {"LEDGER_DATABASE_URL": db_url}
+    run = CliRunner().invoke
+    logged = len(events(app))
+    whatif = json.loads(run(main, ["quarter", "whatif", "2019Q3", "--without", str(entry), "--json"], env=env).output)
+    rows = {b["branch"]: b for b in whatif["branches"]}
+    assert rows["B"]["now"]["rank"] == 2 and rows["B"]["whatif"]["rank"] == 1 and rows["B"]["moves"]
+    partial = json.loads(run(main, ["quarter", "whatif", "2019Q3", "--set", f"{entry}=-2", "--json"], env=env).output)
+    assert {b["branch"]: b["whatif"]["score"] for b in partial["branches"]}["B"] == "99.33"
+    assert len(events(app)) == logged  # nothing written by a what-if
+    appeal = app.file_appeal(entry_id=str(entry), branch="B", reason="r", actor="B书记")
+    app.decide_appeal(appeal_id=str(appeal), decision="upheld", points="-2", reason="部分成立", actor="committee")
+    diff = json.loads(run(main, ["quarter", "diff", "2019Q3", "--json"], env=env).output)
+    b = next(r for r in diff["branches"] if r["branch"] == "B")
+    assert b["approved"] == {"score": "98.33", "rank": 2, "award": "0.00", "fine": "0.00"}
+    assert b["now"]["score"] == "99.33" and b["changed"]
+    assert [c["event"] for c in b["causes"]] == ["EntryCorrected"] and b["causes"][0]["appeal_id"] == str(appeal)
+    undone = json.loads(run(main, ["quarter", "whatif", "2019Q3", "--without", str(appeal), "--json"], env=env).output)
+    assert {r["branch"]: r["whatif"]["score"] for r in undone["branches"]}["B"] == "98.33"
+    assert run(main, ["quarter", "diff", "2019Q4"], env=env).exit_code != 0
