@@ -270,6 +270,15 @@ def _compare_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@quarter.command("reapprove", help="季度结果变化后（如申诉成立）重新审批：记录新排名及奖罚的补发或追回。")
+@click.argument("period")
+@click.option("--reason", required=True, help="理由")
+@click.option("--actor", required=True, help="操作人")
+def quarter_reapprove(period: str, reason: str, actor: str) -> None:
+    _write(lambda l: l.reapprove_quarter(period=period, reason=reason, actor=actor),
+           lambda a: f"{period} 季度排名已重新审批（审批编号 {a}）")
+
+
 @quarter.command("approve", help="党委书记审批季度排名（三个月均已审批后），并记录奖励与罚款。")
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")

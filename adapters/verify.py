@@ -138,7 +138,8 @@ class Verifier:
         return roots
 
     def _fold(self, e: LoggedEvent) -> None:
-        if e.name in ("AssessmentMonth.Approved", "AssessmentQuarter.Approved", "AssessmentYear.Approved"):
+        if e.name in ("AssessmentMonth.Approved", "AssessmentQuarter.Approved", "AssessmentQuarter.Reapproved",
+                      "AssessmentYear.Approved"):
             self._check_approval(e)
         self.model.apply(e)
 

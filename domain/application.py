@@ -30,7 +30,7 @@ from domain.organization import Organization, members_in
 from domain.periods import month_range, quarter_months
 from domain.results import canonical_hash, frozen_secretary, month_records, month_results, quarter_ranking
 from domain.rulebook import RULEBOOK_V1
-from domain.scoring import to_cents
+from domain.scoring import monthly_score_cents, to_cents
 from domain.year import AssessmentYear
 
 T = TypeVar("T")
@@ -352,42 +352,71 @@ class Ledger(CorrectionCommands, Application):
         sums: dict[str, dict[str, int]] = {}
         for events in (stored, list(month.pending_events)):
             for e in events:
-                if isinstance(e, AssessmentMonth.ScoreRecorded):
-                    cats = sums.setdefault(e.branch, {})
-                    cats[e.category] = cats.get(e.category, 0) + to_cents(e.points)
+                kind = type(e).__name__
+                if kind == "ScoreRecorded":
+                    delta = to_cents(e.points)
+                elif kind == "EntryCorrected":
+                    delta = to_cents(e.new_points) - to_cents(e.old_points)
+                elif kind == "EntryVoided":
+                    delta = -to_cents(e.points)
+                else:
+                    continue
+                cats = sums.setdefault(e.branch, {})
+                cats[e.category] = cats.get(e.category, 0) + delta
         return sums
 
     def _approved_results(self, uow: UnitOfWork, months: Sequence[str],
                           not_ready: Callable[[str], LedgerError]) -> list[dict[str, Any]]:
-        """Each month's frozen results by branch; ``not_ready(month)`` for the first month
-        not approved."""
+        """Each month's results by branch: the inputs its approval froze, the score as it
+        stands now (corrections after the approval count); ``not_ready(month)`` for the
+        first month not approved."""
+        org = uow.organization()
         approved = []
         for m in months:
             month = uow.find(month_id(m), for_update=False)
             if month is None or month.status != APPROVED:
                 raise not_ready(m)
-            approved.append({r["branch"]: r for r in month.results})
+            rulebook = org.rulebook_version(month.rulebook_version)
+            sums = self._month_sums(month)
+            approved.append({r["branch"]: {**r, "score": monthly_score_cents(sums.get(r["branch"], {}), rulebook)}
+                             for r in month.results})
         return approved
 
-    def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:
+    def _quarter_ranking(self, uow: UnitOfWork, period: str) -> tuple[Any, list[dict[str, Any]]]:
+        """The rulebook and the ranking records of a quarter whose three months are approved."""
         org = uow.organization()
-        months = quarter_months(cmd.period)
+        months = quarter_months(period)
         approved = self._approved_results(uow, months, lambda m: QuarterNotReady(
-            f"{cmd.period} 的 {m} 尚未审批，不能审批季度排名", "period"))
+            f"{period} 的 {m} 尚未审批，不能审批季度排名", "period"))
         taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
         scores = {b: {m: approved[i][b]["score"] for i, m in enumerate(months)} for b in taking_part}
-        last = approved[2]
-        secretaries = {b: frozen_secretary(last[b]) for b in taking_part}
+        secretaries = {b: frozen_secretary(approved[2][b]) for b in taking_part}
         rulebook = org.rulebook_in_force(months[0])
-        ranking = [row.to_record() for row in quarter_ranking(scores, secretaries, rulebook)]
-        quarter = uow.find(quarter_id(cmd.period), for_update=True)
+        return rulebook, [row.to_record() for row in quarter_ranking(scores, secretaries, rulebook)]
+
+    def _quarter(self, uow: UnitOfWork, period: str) -> AssessmentQuarter:
+        quarter = uow.find(quarter_id(period), for_update=True)
         if quarter is None:
-            quarter = AssessmentQuarter(period=cmd.period)
+            quarter = AssessmentQuarter(period=period)
             uow.add(quarter)
+        return quarter  # type: ignore[no-any-return]
+
+    def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:
+        rulebook, ranking = self._quarter_ranking(uow, cmd.period)
+        quarter = self._quarter(uow, cmd.period)
         approval_id = uuid5(quarter.id, f"approval:{quarter.version + len(quarter.pending_events)}")
         quarter.approve(approval_id=approval_id, rulebook_version=rulebook.version,
                         ranking=ranking, proof=approval_proof(rulebook, ranking), actor=cmd.actor, key=cmd.key)
         uow.checkpoint(f"approve_quarter {cmd.period}")
+        return approval_id
+
+    def _reapprove_quarter(self, uow: UnitOfWork, cmd: c.ReapproveQuarter) -> UUID:
+        rulebook, ranking = self._quarter_ranking(uow, cmd.period)
+        quarter = self._quarter(uow, cmd.period)
+        approval_id = uuid5(quarter.id, f"approval:{quarter.version + len(quarter.pending_events)}")
+        quarter.reapprove(approval_id=approval_id, rulebook_version=rulebook.version, ranking=ranking,
+                          proof=approval_proof(rulebook, ranking), reason=cmd.reason, actor=cmd.actor, key=cmd.key)
+        uow.checkpoint(f"reapprove_quarter {cmd.period}")
         return approval_id
 
     def _branch_taking_part(self, org: Organization, branch: str, month: str) -> None:
@@ -478,6 +507,9 @@ class Ledger(CorrectionCommands, Application):
     def approve_quarter(self, **fields: Any) -> UUID:
         return self.command("approve_quarter", **fields)  # type: ignore[no-any-return]
 
+    def reapprove_quarter(self, **fields: Any) -> UUID:
+        return self.command("reapprove_quarter", **fields)  # type: ignore[no-any-return]
+
     def record_unit_performance(self, **fields: Any) -> str:
         return self.command("record_unit_performance", **fields)  # type: ignore[no-any-return]
 
@@ -522,6 +554,7 @@ HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {
     c.ReturnMonth: Ledger._return_month,
     c.ApproveMonth: Ledger._approve_month,
     c.ApproveQuarter: Ledger._approve_quarter,
+    c.ReapproveQuarter: Ledger._reapprove_quarter,
     c.RecordUnitPerformance: Ledger._record_unit_performance,
     c.RecordDebriefing: Ledger._record_debriefing,
     c.RecordBusinessScore: Ledger._record_business_score,

@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (InvalidInput, MonthNotOpenForEntries, MonthStateConflict,
-                           QuarterAlreadyApproved, WrongDepartment)
+                           QuarterAlreadyApproved, QuarterNotReady, WrongDepartment)
 from domain.ids import month_id, quarter_id
 from domain.rulebook import BONUS, CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
 from domain.year import check_score
@@ -55,6 +55,7 @@ class AssessmentMonth(Aggregate):
         self.entry_count = 0
         self.results: list[dict[str, Any]] = []
         self.approved_version = 0
+        self.rulebook_version: int | None = None
 
     def record_score(self, *, entry_id: UUID, branch: str, category: str, points: Decimal,
                      reason: str, department: str, actor: str, key: str | None,
@@ -184,6 +185,7 @@ class AssessmentMonth(Aggregate):
         self.status = APPROVED
         self.results = results
         self.approved_version = self.version + 1  # this event's version (applied before the bump)
+        self.rulebook_version = rulebook_version
 
 
 class AssessmentQuarter(Aggregate):
@@ -197,6 +199,7 @@ class AssessmentQuarter(Aggregate):
     def __init__(self, period: str) -> None:
         self.period = period
         self.approval_id: UUID | None = None
+        self.ranking: list[dict[str, Any]] = []
 
     def approve(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
                 proof: dict[str, str], actor: str, key: str | None) -> None:
@@ -219,6 +222,43 @@ class AssessmentQuarter(Aggregate):
     def _approve(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
                  proof: dict[str, str], actor: str, key: str | None) -> None:
         self.approval_id = approval_id
+        self.ranking = ranking
+
+    def reapprove(self, approval_id: UUID, rulebook_version: int, ranking: list[dict[str, Any]],
+                  proof: dict[str, str], reason: str, actor: str, key: str | None) -> None:
+        """A changed quarter approved again (重新审批): the new ranking, then an adjustment per
+        award or fine that changed, so finance pays or recovers the difference. Both
+        approvals stay in the history."""
+        if self.approval_id is None:
+            raise QuarterNotReady(f"{self.period} 尚未审批：请先审批", "period")
+        if not reason.strip():
+            raise InvalidInput("重新审批必须写明理由", "reason")
+        if _lines(ranking) == _lines(self.ranking):
+            raise QuarterAlreadyApproved(f"{self.period} 的排名自上次审批以来没有变化", "period")
+        before = {r["branch"]: r for r in self.ranking}
+        self._reapprove(approval_id=approval_id, previous_approval_id=self.approval_id,
+                        rulebook_version=rulebook_version, ranking=ranking, proof=proof, reason=reason,
+                        actor=actor, key=key)
+        for row in ranking:
+            old = before.get(row["branch"], {"award": Decimal(0), "fine": Decimal(0)})
+            for kind in ("award", "fine"):
+                if Decimal(row[kind]) != Decimal(old[kind]):
+                    self._adjust(approval_id=approval_id, branch=row["branch"], kind=kind,
+                                 previous=Decimal(old[kind]), amount=Decimal(row[kind]),
+                                 delta=Decimal(row[kind]) - Decimal(old[kind]),
+                                 secretary=row["secretary"], rule=row[f"{kind}_rule"] or old.get(f"{kind}_rule"))
+
+    @event("Reapproved")
+    def _reapprove(self, approval_id: UUID, previous_approval_id: UUID, rulebook_version: int,
+                   ranking: list[dict[str, Any]], proof: dict[str, str], reason: str, actor: str,
+                   key: str | None) -> None:
+        self.approval_id = approval_id
+        self.ranking = ranking
+
+    @event("AmountAdjusted")
+    def _adjust(self, approval_id: UUID, branch: str, kind: str, previous: Decimal, amount: Decimal,
+                delta: Decimal, secretary: str | None, rule: str | None) -> None:
+        pass
 
     @event("AwardGranted")
     def _grant_award(self, approval_id: UUID, branch: str, amount: Decimal, rule: str) -> None:
@@ -228,3 +268,9 @@ class AssessmentQuarter(Aggregate):
     def _impose_fine(self, approval_id: UUID, branch: str, secretary: str | None,
                      mode: str | None, amount: Decimal, rule: str) -> None:
         pass
+
+
+def _lines(ranking: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What a re-approval must change: each branch's score, rank, award and fine."""
+    return sorted((r["branch"], Decimal(r["score"]), r["rank"], Decimal(r["award"]), Decimal(r["fine"]))
+                  for r in ranking)

@@ -177,6 +177,13 @@ class ApproveQuarter(Command):
     actor: Text
 
 
+class ReapproveQuarter(Command):
+    op: Literal["reapprove_quarter"] = "reapprove_quarter"
+    period: Quarter
+    reason: Text
+    actor: Text
+
+
 class RecordUnitPerformance(Command):
     op: Literal["record_unit_performance"] = "record_unit_performance"
     branch: Text
@@ -266,13 +273,13 @@ AnyCommand = Annotated[
     Union[RegisterBranch, SetMembers, AppointSecretary, RecordScore, SubmitMonth,
           ApproveMonth, ReturnMonth, ApproveQuarter, RecordUnitPerformance, RecordDebriefing,
           RecordBusinessScore, ApproveYear, AdoptRulebook, FileAppeal, DecideAppeal, VoidEntry,
-          CorrectEntry],
+          CorrectEntry, ReapproveQuarter],
     Field(discriminator="op"),
 ]
 OPS = ("register_branch", "set_members", "appoint_secretary", "record_score", "submit_month",
        "approve_month", "return_month", "approve_quarter", "record_unit_performance",
        "record_debriefing", "record_business_score", "approve_year", "adopt_rulebook", "file_appeal",
-       "decide_appeal", "void_entry", "correct_entry")
+       "decide_appeal", "void_entry", "correct_entry", "reapprove_quarter")
 _adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
 
 

@@ -82,6 +82,10 @@ class Organization(Aggregate):
         best = max(v for v, (start, _) in self.rulebooks.items() if start is None or start <= month)
         return _rulebook(best, self.rulebooks[best][1])
 
+    def rulebook_version(self, version: int) -> Rulebook:
+        """A given version (one a period was approved under)."""
+        return _rulebook(version, self.rulebooks[version][1])
+
     def seal_month(self, period: str) -> None:
         """Note that a month was approved (recorded with the approval, in one transaction),
         so that a later rulebook version cannot reach back into it."""

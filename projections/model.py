@@ -91,6 +91,7 @@ class AssessmentModel:
             "AssessmentMonth.EntryCorrected": self._entry_changed,
             "AssessmentQuarter.Opened": self._opened,
             "AssessmentQuarter.Approved": self._quarter_approved,
+            "AssessmentQuarter.Reapproved": self._quarter_approved,
             "AssessmentYear.Opened": self._opened,
             "AssessmentYear.UnitPerformanceRecorded": self._year_input("unit"),
             "AssessmentYear.DebriefingRecorded": self._year_input("debriefing"),

@@ -144,3 +144,30 @@ def test_diff_and_whatif(sealed, db_url) -> None:
     undone = json.loads(run(main, ["quarter", "whatif", "2019Q3", "--without", str(appeal), "--json"], env=env).output)
     assert {r["branch"]: r["whatif"]["score"] for r in undone["branches"]}["B"] == "98.33"
     assert run(main, ["quarter", "diff", "2019Q4"], env=env).exit_code != 0
+
+
+def test_reapproval_records_the_new_ranking_and_adjusts_money(sealed, db_url) -> None:
+    import json
+    from click.testing import CliRunner
+    from adapters.cli import main
+    from domain.errors import QuarterAlreadyApproved
+    app, entry = sealed
+    with pytest.raises(QuarterAlreadyApproved):
+        app.reapprove_quarter(period="2019Q3", reason="无变化", actor="appr")
+    appeal = app.file_appeal(entry_id=str(entry), branch="B", reason="r", actor="B书记")
+    app.decide_appeal(appeal_id=str(appeal), decision="upheld", points="0", reason="不成立的扣分", actor="committee")
+    with pytest.raises(InvalidInput):
+        app.reapprove_quarter(period="2019Q3", reason=" ", actor="appr")
+    first = next(e for e in events(app) if e.name == "AssessmentQuarter.Approved").data["approval_id"]
+    second = app.reapprove_quarter(period="2019Q3", reason="B 支部申诉成立", actor="appr")
+    log = events(app)
+    re = next(e for e in log if e.name == "AssessmentQuarter.Reapproved")
+    assert re.data["approval_id"] == second and re.data["previous_approval_id"] == first
+    adjustments = {(e.data["branch"], e.data["kind"], str(e.data["delta"])) for e in log
+                   if e.name == "AssessmentQuarter.AmountAdjusted"}
+    # B (100.00) now passes A (99.67): B is granted the award, A's is recovered
+    assert adjustments == {("B", "award", "3000.00"), ("A", "award", "-3000.00")}
+    diff = json.loads(CliRunner().invoke(main, ["quarter", "diff", "2019Q3", "--json"],
+                                         env={"LEDGER_DATABASE_URL": db_url}).output)
+    assert not any(b["changed"] for b in diff["branches"])  # compared against the latest approval
+    assert verify_ledger(engine_of(app), [app.recorder.signer().verifier_key]).ok
