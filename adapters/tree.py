@@ -46,7 +46,7 @@ CHECKPOINTS = Table(
     Column("size", BIGINT, nullable=False),
     Column("root", LargeBinary, nullable=False),
     Column("recorded_at_us", BIGINT, nullable=False),
-    Column("reason", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
     Column("note", Text, nullable=False),
 )
 COSIGNATURES = Table(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _package_version
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar
@@ -35,6 +37,10 @@ from domain.year import AssessmentYear
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
+try:
+    CODE_VERSION = _package_version("party-ledger")  # recorded by approvals: which code computed them
+except PackageNotFoundError:  # running from a checkout that was not installed
+    CODE_VERSION = "unknown"
 RETRIES = 5
 ORG_MAX_STALENESS = 1.0  # seconds a cached organization may serve record_score unrefreshed
 
@@ -162,7 +168,10 @@ class UnitOfWork:
         pending = [a for a, copied in self.loaded.values() if copied and a.pending_events]
         count = sum(len(a.pending_events) for a in pending)
         if pending or self.keys:
-            reason = "; ".join(self.checkpoints) if self.checkpoints else None
+            reason = None
+            if self.checkpoints:  # a batch may approve many periods: name the first and count the rest
+                more = len(self.checkpoints) - 1
+                reason = self.checkpoints[0] + (f" (+{more} more)" if more else "")
             self.app.save(*pending, import_keys=self.keys, checkpoint=reason)
             cache = self.app.repository.cache
             if cache is not None:
@@ -542,7 +551,8 @@ def approval_proof(rulebook: Any, results: Any) -> dict[str, str]:
     """What makes an approval checkable: the hashes of the rulebook version and of the
     canonical result. It was computed from every event before it in the log (the tree
     size at its leaf index); ``ledger verify`` recomputes it from there."""
-    return {"rulebook_hash": rulebook.digest(), "result_hash": canonical_hash(results)}
+    return {"rulebook_hash": rulebook.digest(), "result_hash": canonical_hash(results),
+            "code_version": CODE_VERSION}
 
 
 HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {

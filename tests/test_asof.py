@@ -90,3 +90,17 @@ def test_explain_month_and_quarter_and_as_of_through_the_cli(app, db_url) -> Non
     hist = json.loads(run(main, ["history", "--branch", "B", "--json"], env=env).output)["events"]
     assert hist[0]["event"] == "Organization.BranchRegistered"
     assert any(h["event"] == "AssessmentQuarter.Approved" for h in hist)
+
+
+def test_every_quarter_of_the_demo_year_as_of_its_approval_equals_what_it_recorded(app) -> None:
+    from scripts.demo import demo_lines
+    app.import_batch(enumerate(demo_lines(), start=1))
+    approvals = [e for e in events(app) if e.name == "AssessmentQuarter.Approved"]
+    assert len(approvals) == 4
+    for approval in approvals:
+        period = approval.data["ranking"] and as_of(app, approval.recorded_at_us).names[approval.aggregate_id]
+        shown = quarter_json(as_of(app, approval.recorded_at_us), period)
+        assert shown["status"] == "approved" and shown["rulebook_version"] == approval.data["rulebook_version"]
+        assert [(b["branch"], b["score"], b["rank"], b["award"], b["fine"]) for b in shown["branches"]] == [
+            (r["branch"], str(r["score"]), r["rank"], str(r["award"]), str(r["fine"])) for r in approval.data["ranking"]]
+        assert approval.data["proof"]["code_version"] and len(approval.data["proof"]["rulebook_hash"]) == 64
