@@ -29,17 +29,9 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def explain_month(model: AssessmentModel, period: str, branch: str, entries: Iterable[LoggedEvent],
-                  appeals: Iterable[LoggedEvent] = ()) -> dict[str, Any]:
-    """Precondition: ``entries`` are the month's ScoreRecorded, EntryCorrected and EntryVoided
-    events, ``appeals`` the EntryAppeals events, both up to the model's position."""
-    status, results = month_view(model, period)
-    result = next((r for r in results if r.branch == branch), None)
-    if result is None:
-        raise KeyError(f"支部 {branch} 不参加 {period} 的考核")
-    _, _, rulebook = month_basis(model, period)
-    recorded = [e for e in entries if e.raw.get("branch") == branch]
-    now: dict[str, Decimal | None] = {}  # entry id → points counting now (None: voided)
+def _corrections(recorded: list[LoggedEvent]) -> tuple[dict[str, Decimal | None], dict[str, list[dict[str, Any]]]]:
+    """Points each entry counts now (None: voided), and the corrections and voids of each."""
+    now: dict[str, Decimal | None] = {}
     changes: dict[str, list[dict[str, Any]]] = {}
     for e in recorded:
         entry = str(e.data["entry_id"])
@@ -53,6 +45,31 @@ def explain_month(model: AssessmentModel, period: str, branch: str, entries: Ite
             "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "actor": e.data["actor"],
             "reason": e.data["reason"], "points": None if voided else str(e.decimal("new_points")),
             "cause": e.data.get("cause"), "appeal_id": _s(e.data.get("appeal_id"))})
+    return now, changes
+
+
+def _appeals_cited(appeals: Iterable[LoggedEvent], entry_ids: set[str]) -> list[dict[str, Any]]:
+    """The filings against these entries and the decisions on them, in log order."""
+    cited = [{"event": a.name.rpartition(".")[2], "position": a.position, "appeal_id": str(a.data["appeal_id"]),
+              "entry_id": str(a.data.get("entry_id", "")) or None, "decision": a.data.get("decision"),
+              "points": _s(a.data.get("points")), "reason": a.data["reason"], "actor": a.data["actor"],
+              "recorded_at": a.recorded_at.astimezone(SHANGHAI).isoformat()}
+             for a in appeals if a.name == "EntryAppeals.Decided" or str(a.data.get("entry_id")) in entry_ids]
+    filed = {c["appeal_id"] for c in cited if c["event"] == "Filed"}
+    return [c for c in cited if c["appeal_id"] in filed]
+
+
+def explain_month(model: AssessmentModel, period: str, branch: str, entries: Iterable[LoggedEvent],
+                  appeals: Iterable[LoggedEvent] = ()) -> dict[str, Any]:
+    """Precondition: ``entries`` are the month's ScoreRecorded, EntryCorrected and EntryVoided
+    events, ``appeals`` the EntryAppeals events, both up to the model's position."""
+    status, results = month_view(model, period)
+    result = next((r for r in results if r.branch == branch), None)
+    if result is None:
+        raise KeyError(f"支部 {branch} 不参加 {period} 的考核")
+    _, _, rulebook = month_basis(model, period)
+    recorded = [e for e in entries if e.raw.get("branch") == branch]
+    now, changes = _corrections(recorded)
     used: dict[str, Decimal] = {}
     rows = []
     for e in recorded:
@@ -77,13 +94,6 @@ def explain_month(model: AssessmentModel, period: str, branch: str, entries: Ite
                      "department": d["department"], "actor": d["actor"], "reason": d["reason"]})
     total = sum((Decimal(r["counted_points"]) for r in rows), Decimal(0))
     assert round2(rulebook.base_score + total) == result.score, "explanation does not add up"
-    ids = {r["entry_id"] for r in rows}
-    cited = [{"event": a.name.rpartition(".")[2], "position": a.position, "appeal_id": str(a.data["appeal_id"]),
-              "entry_id": str(a.data.get("entry_id", "")) or None, "decision": a.data.get("decision"),
-              "points": _s(a.data.get("points")), "reason": a.data["reason"], "actor": a.data["actor"],
-              "recorded_at": a.recorded_at.astimezone(SHANGHAI).isoformat()}
-             for a in appeals if a.name == "EntryAppeals.Decided" or str(a.data.get("entry_id")) in ids]
-    filed = {c["appeal_id"] for c in cited if c["event"] == "Filed"}
     s = result.secretary
     return {"period": period, "branch": branch, "status": status, "base": str(rulebook.base_score),
             "score": _s(result.score), "mode": result.mode, "coefficient": _s(result.coefficient),
@@ -91,7 +101,7 @@ def explain_month(model: AssessmentModel, period: str, branch: str, entries: Ite
             "allowance_base": _s(None if s is None else s.allowance),
             "rulebook": {"version": rulebook.version, "digest": rulebook.digest(),
                          "parameters": _used_parameters(rulebook.to_parameters(), used)},
-            "entries": rows, "appeals": [c for c in cited if c["appeal_id"] in filed]}
+            "entries": rows, "appeals": _appeals_cited(appeals, {r["entry_id"] for r in rows})}
 
 
 def _used_parameters(params: Mapping[str, Any], used: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,150 @@
+"""命令行 ``ledger``: explanations (explain month/quarter) and a branch's history."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import click
+
+from adapters.bootstrap import engine_of
+from adapters.cli import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
+from adapters.logreader import LogReader
+from domain.asof import parse_as_of
+from domain.ids import month_id
+from domain.periods import check_month, check_quarter, quarter_months
+from domain.rulebook import CATEGORY_NAMES
+
+
+@main.group(help="说明：从第一性原理推导某支部某月或某季度的得分（每条记录、上限、规则）。")
+def explain() -> None:
+    pass
+
+
+ENTRY_EVENTS = ("AssessmentMonth.ScoreRecorded", "AssessmentMonth.EntryCorrected", "AssessmentMonth.EntryVoided")
+
+
+def _month_entries(period: str, upto: int) -> list[Any]:
+    reader = LogReader(engine_of(_ledger()))
+    return list(reader.read(upto=upto, aggregate_id=month_id(period), topic_suffixes=ENTRY_EVENTS))
+
+
+def _appeal_events(upto: int) -> list[Any]:
+    reader = LogReader(engine_of(_ledger()))
+    return list(reader.read(upto=upto, topic_suffixes=("EntryAppeals.Filed", "EntryAppeals.Decided")))
+
+
+@explain.command("month", help="推导某支部某月得分，如 ledger explain month 2019-07 --branch REPAIR")
+@click.argument("period")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
+def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool) -> None:
+    from projections.explain import explain_month
+    _run(lambda: check_month(period))
+    model = _model(None, as_of)
+    data = _explained(lambda: explain_month(model, period, branch, _month_entries(period, model.position),
+                                            _appeal_events(model.position)))
+    if with_proofs:
+        _attach_proofs(data, data["entries"])
+    _emit(_stamp(data, model, as_of), as_json, _explain_month_text)
+
+
+@explain.command("quarter", help="推导某支部季度得分、名次与奖惩，如 ledger explain quarter 2019Q3 --branch REPAIR")
+@click.argument("period")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
+def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool) -> None:
+    from projections.explain import explain_quarter
+    _run(lambda: check_quarter(period))
+    model = _model(None, as_of)
+    data = _explained(lambda: explain_quarter(
+        model, period, branch, {m: _month_entries(m, model.position) for m in quarter_months(period)},
+        _appeal_events(model.position)))
+    if with_proofs:
+        _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
+    def text(d: dict[str, Any]) -> str:
+        lines = [f"{d['period']} 支部 {d['branch']}：季度得分 {d['score']}（{' + '.join(d['mean_of'])} 的平均，"
+                 f"两位小数四舍五入），第 {d['rank']} 名 / 共 {d['of']} 个支部（末位为第 {d['last_rank']} 名），"
+                 f"奖励 {d['award']} 元，罚款 {d['fine']} 元；考核细则第 {d['rulebook']['version']} 版"]
+        lines += [f"  规则：{r['text']}" for r in d["rules"]]
+        for m in d["months"]:
+            lines.append("")
+            lines.append(_explain_month_text(m))
+        return "\n".join(lines)
+    _emit(_stamp(data, model, as_of), as_json, text)
+
+
+def _attach_proofs(data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Each cited entry gets its leaf index and inclusion proof; the checkpoint once."""
+    from adapters.proofs import ProofError, TreeReader, inclusion_bundle
+    reader = TreeReader(engine_of(_ledger()))
+    try:
+        for entry in entries:
+            bundle = inclusion_bundle(reader, entry["position"])
+            entry["proof"] = {"leaf_index": bundle["leaf_index"], "hashes": bundle["proof"]}
+            data["checkpoint"] = bundle["checkpoint"]
+    except ProofError as e:
+        _fail([LineError(0, None, str(e))], False)
+
+
+def _explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return _run(action)  # type: ignore[no-any-return]
+    except KeyError as e:
+        _fail([LineError(0, "branch", str(e.args[0]))], False)
+        raise
+
+
+def _explain_month_text(d: dict[str, Any]) -> str:
+    pay = (f"绩效系数 {d['coefficient']}" if d["mode"] == "full_time" else
+           f"津贴 {d['allowance']} 元（基数 {d['allowance_base']}）" if d["mode"] == "part_time" else "当月无在任书记")
+    lines = [f"{d['period']} 支部 {d['branch']}：基础分 {d['base']}，得分 {d['score']}，{pay}"
+             f"（考核细则第 {d['rulebook']['version']} 版）"]
+    for e in d["entries"]:
+        capped = f"，计入 {e['counted_points']}（{e['cap']}）" if e["cap"] else ""
+        lines.append(f"  位置 {e['position']:>6}  {e['recorded_at'][:19]}  "
+                     f"{CATEGORY_NAMES.get(e['category'], e['category'])} {e['points']}{capped}  {e['actor']}：{e['reason']}")
+    if not d["entries"]:
+        lines.append("  本月无扣分或加分记录：得分即基础分")
+    return "\n".join(lines)
+
+
+@main.command("history", help="列出与某支部有关的全部事件（最早在前），含操作人与记录时间。")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--from", "first", default=None, help="起始时间（ISO 8601 带时区，或日期）")
+@click.option("--to", "last", default=None, help="结束时间")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def history(branch: str, first: str | None, last: str | None, as_json: bool) -> None:
+    start = _run(lambda: parse_as_of(first, "from")) if first else None
+    end = _run(lambda: parse_as_of(last, "to")) if last else None
+    reader = LogReader(engine_of(_ledger()))
+    rows = []
+    for e in reader.read():
+        if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):
+            continue
+        if not _touches(e.raw, branch):
+            continue
+        d = e.data
+        rows.append({"position": e.position, "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(),
+                     "event": e.name, "actor": d.get("actor"),
+                     "detail": {k: _plain(v) for k, v in d.items()
+                                if k not in ("originator_id", "originator_version", "timestamp", "actor",
+                                             "results", "ranking")}})
+    _emit({"branch": branch, "events": rows}, as_json, lambda d: "\n".join(
+        f"{r['position']:>7}  {r['recorded_at'][:19]}  {r['event']:<40} {r['actor'] or '-':<16} "
+        f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in d["events"]))
+
+
+def _touches(raw: dict[str, Any], branch: str) -> bool:
+    """An event concerns the branch if it names it, or an approval lists it."""
+    if raw.get("branch") == branch or raw.get("code") == branch:
+        return True
+    rows = raw.get("results") or raw.get("ranking") or ()
+    return any(isinstance(r, dict) and r.get("branch") == branch for r in rows)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, bool, type(None), list, dict)) else str(value)
