@@ -155,12 +155,17 @@ class UnitOfWork:
             raise NotInitialized("账本尚未初始化，请先运行 ledger init", None)
         return org  # type: ignore[no-any-return]
 
-    def month(self, period: str, for_update: bool = True) -> AssessmentMonth:
-        month = self.find(month_id(period), for_update, trust_cache=True)
-        if month is None:
-            month = AssessmentMonth(period=period)
-            self.add(month)
-        return month  # type: ignore[no-any-return]
+    def find_or_open(self, aggregate_id: UUID, open_: Callable[[], Aggregate], trust_cache: bool = False) -> Any:
+        """The aggregate, loaded for update, or a new one (its first event pending)."""
+        aggregate = self.find(aggregate_id, for_update=True, trust_cache=trust_cache)
+        if aggregate is None:
+            aggregate = open_()
+            self.add(aggregate)
+        return aggregate
+
+    def month(self, period: str) -> AssessmentMonth:
+        return self.find_or_open(month_id(period), lambda: AssessmentMonth(period=period),  # type: ignore[no-any-return]
+                                 trust_cache=True)
 
     def save(self) -> int:
         """Save every changed aggregate in one transaction; cache the saved copies (they
@@ -404,16 +409,12 @@ class Ledger(CorrectionCommands, Application):
         return rulebook, [row.to_record() for row in quarter_ranking(scores, secretaries, rulebook)]
 
     def _quarter(self, uow: UnitOfWork, period: str) -> AssessmentQuarter:
-        quarter = uow.find(quarter_id(period), for_update=True)
-        if quarter is None:
-            quarter = AssessmentQuarter(period=period)
-            uow.add(quarter)
-        return quarter  # type: ignore[no-any-return]
+        return uow.find_or_open(quarter_id(period), lambda: AssessmentQuarter(period=period))  # type: ignore[no-any-return]
 
     def _approve_quarter(self, uow: UnitOfWork, cmd: c.ApproveQuarter) -> UUID:
         rulebook, ranking = self._quarter_ranking(uow, cmd.period)
         quarter = self._quarter(uow, cmd.period)
-        approval_id = uuid5(quarter.id, f"approval:{quarter.version + len(quarter.pending_events)}")
+        approval_id = next_approval_id(quarter)
         quarter.approve(approval_id=approval_id, rulebook_version=rulebook.version,
                         ranking=ranking, proof=approval_proof(rulebook, ranking), actor=cmd.actor, key=cmd.key)
         uow.checkpoint(f"approve_quarter {cmd.period}")
@@ -422,7 +423,7 @@ class Ledger(CorrectionCommands, Application):
     def _reapprove_quarter(self, uow: UnitOfWork, cmd: c.ReapproveQuarter) -> UUID:
         rulebook, ranking = self._quarter_ranking(uow, cmd.period)
         quarter = self._quarter(uow, cmd.period)
-        approval_id = uuid5(quarter.id, f"approval:{quarter.version + len(quarter.pending_events)}")
+        approval_id = next_approval_id(quarter)
         quarter.reapprove(approval_id=approval_id, rulebook_version=rulebook.version, ranking=ranking,
                           proof=approval_proof(rulebook, ranking), reason=cmd.reason, actor=cmd.actor, key=cmd.key)
         uow.checkpoint(f"reapprove_quarter {cmd.period}")
@@ -435,11 +436,7 @@ class Ledger(CorrectionCommands, Application):
                 f"支部 {branch} 自 {record['from_month']} 起参加考核，不能录入 {month}", "period")
 
     def _year(self, uow: UnitOfWork, period: str) -> AssessmentYear:
-        year = uow.find(year_id(period), for_update=True)
-        if year is None:
-            year = AssessmentYear(period=period)
-            uow.add(year)
-        return year  # type: ignore[no-any-return]
+        return uow.find_or_open(year_id(period), lambda: AssessmentYear(period=period))  # type: ignore[no-any-return]
 
     def _record_unit_performance(self, uow: UnitOfWork, cmd: c.RecordUnitPerformance) -> str:
         self._branch_taking_part(uow.organization(), cmd.branch, f"{cmd.year}-01")
@@ -480,7 +477,7 @@ class Ledger(CorrectionCommands, Application):
             {b: [a[b]["score"] for a in approved] for b in taking_part}, year.unit, year.debriefing,
             {b: members_in(org.branches[b]["members"], months[-1]) for b in taking_part},
             {b: frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
-        approval_id = uuid5(year.id, f"approval:{year.version + len(year.pending_events)}")
+        approval_id = next_approval_id(year)
         results = [r.to_record() for r in rows]
         year.approve(approval_id=approval_id, rulebook_version=rulebook.version, results=results,
                      proof=approval_proof(rulebook, results), actor=cmd.actor, key=cmd.key)
@@ -545,6 +542,11 @@ class Ledger(CorrectionCommands, Application):
 
     def adopt_rulebook(self, **fields: Any) -> int:
         return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
+
+
+def next_approval_id(aggregate: Aggregate) -> UUID:
+    """A deterministic id for the approval about to be recorded on ``aggregate``."""
+    return uuid5(aggregate.id, f"approval:{aggregate.version + len(aggregate.pending_events)}")
 
 
 def approval_proof(rulebook: Any, results: Any) -> dict[str, str]:

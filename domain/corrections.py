@@ -53,10 +53,8 @@ class CorrectionCommands:
             approved_at = index.recorded_at(month.id, month.approved_version)
             if index.clock() > approved_at + window * 86_400_000_000:
                 raise AppealRefused(f"{month.period} 审批已超过 {window} 天，申诉期已过", "entry_id")
-        appeals = uow.find(appeals_id(entry_id), for_update=True)
-        if appeals is None:
-            appeals = EntryAppeals(entry_id=entry_id, period=month.period, branch=entry["branch"])
-            uow.add(appeals)
+        appeals = uow.find_or_open(appeals_id(entry_id), lambda: EntryAppeals(
+            entry_id=entry_id, period=month.period, branch=entry["branch"]))
         # An import key names the appeal, so later lines of a migration can decide it.
         given = None if cmd.key is None else appeal_id_for_key(cmd.key)
         return appeals.file(cmd.branch, cmd.reason, cmd.actor, cmd.key, appeal_id=given)
