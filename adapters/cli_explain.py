@@ -11,7 +11,7 @@ from adapters.cli import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger
 from adapters.logreader import LogReader
 from domain.asof import parse_as_of
 from domain.ids import month_id
-from domain.periods import check_month, check_quarter, quarter_months
+from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
 
 
@@ -110,6 +110,27 @@ def _explain_month_text(d: dict[str, Any]) -> str:
     if not d["entries"]:
         lines.append("  本月无扣分或加分记录：得分即基础分")
     return "\n".join(lines)
+
+
+@explain.command("year", help="推导某支部年度总评：月均分、经营业绩、述职、权重、名次与下一年度指标。")
+@click.argument("period")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def explain_year_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
+    from projections.explain import explain_year
+    _run(lambda: check_year(period))
+    model = _model(None, as_of)
+    data = _explained(lambda: explain_year(model, period, branch))
+    _emit(_stamp(data, model, as_of), as_json, lambda d: (
+        f"{d['period']} 支部 {d['branch']}：总评 {d['score'] or '（缺评分，未排名）'} = "
+        f"{d['weights']['annual_weight_monthly']} × 月均分 {d['monthly_mean']}"
+        f" + {d['weights']['annual_weight_unit']} × 经营业绩 {d['unit_score'] or '-'}"
+        f" + {d['weights']['annual_weight_debriefing']} × 述职 {d['debriefing_score'] or '-'}；"
+        f"第 {d['rank'] or '-'} 名，奖励 {d['award']} 元，罚款 {d['fine']} 元；"
+        f"{d['quota_year']} 年发展党员指标 {d['development_quota']}、优秀党员指标 {d['excellent_member_quota']}"
+        f"（党员 {d['members']} 人；规则：{', '.join(d['rules'])}）\n月度得分："
+        + "，".join(f"{m['period'][5:]}月 {m['score']}" for m in d["months"])))
 
 
 @main.command("history", help="列出与某支部有关的全部事件（最早在前），含操作人与记录时间。")

@@ -132,3 +132,29 @@ def explain_quarter(model: AssessmentModel, period: str, branch: str,
             "rules": [{"rule": n, "text": RULE_TEXT.get(n, n)} for n in row.notes],
             "ranking": [{"branch": r.branch, "score": _s(r.score), "rank": r.rank} for r in rows],
             "months": months}
+
+
+def explain_year(model: AssessmentModel, year: str, branch: str) -> dict[str, Any]:
+    """The annual score from its three inputs and the weights, the rank and the quotas."""
+    from domain.periods import month_range
+    from projections.annual import year_view
+    from projections.views import month_scores
+    status, version, rows = year_view(model, year)
+    row = next((r for r in rows if r.branch == branch), None)
+    if row is None:
+        raise KeyError(f"支部 {branch} 不参加 {year} 年度总评")
+    months = month_range(f"{year}-01", 12)
+    rulebook = model.rulebook(months[-1], version)
+    p = rulebook.to_parameters()
+    return {"period": year, "branch": branch, "status": status,
+            "months": [{"period": m, "score": _s(month_scores(model, m)[branch])} for m in months],
+            "monthly_mean": _s(row.monthly_mean), "unit_score": _s(row.unit_score),
+            "debriefing_score": _s(row.debriefing_score),
+            "weights": {k: p[k] for k in ("annual_weight_monthly", "annual_weight_unit", "annual_weight_debriefing")},
+            "score": _s(row.score), "rank": row.rank, "award": _s(row.award), "fine": _s(row.fine),
+            "members": row.members, "development_quota": row.development_quota,
+            "excellent_member_quota": row.excellent_member_quota, "quota_year": str(int(year) + 1),
+            "rules": list(row.notes),
+            "rulebook": {"version": rulebook.version, "digest": rulebook.digest(),
+                         "parameters": {k: p[k] for k in p if k.startswith(("annual_", "development_", "excellent_",
+                                                                            "first_place_", "last_place_"))}}}

@@ -174,3 +174,20 @@ def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
                                           "debriefing_score": "92.50", "score": "96.50", "rank": 1}
     assert rows["B"]["rank"] is None and rows["B"]["score"] is None  # inputs missing: unranked
     assert runner.invoke(main, ["year", "show", "19"], env=env).exit_code != 0
+
+
+def test_explain_year(app, db_url) -> None:
+    import json
+    from click.testing import CliRunner
+    from adapters.cli import main
+    company(app, ("A", "full_time", None), ("B", "full_time", None))
+    deduct(app, "B", "2019-05", "-12")
+    whole_year(app)
+    inputs(app, "A", "90", "90")
+    inputs(app, "B", "80", "80")
+    app.approve_year(year="2019", actor="committee")
+    out = json.loads(CliRunner().invoke(main, ["explain", "year", "2019", "--branch", "B", "--json"],
+                                        env={"LEDGER_DATABASE_URL": db_url}).output)
+    assert out["months"][4] == {"period": "2019-05", "score": "88.00"}
+    assert (out["monthly_mean"], out["score"], out["rank"]) == ("99.00", "91.40", 2)  # 59.40 + 16 + 16
+    assert (out["fine"], out["development_quota"], out["rules"][-1]) == ("2000.00", 0, "year.quota_cut_last_place")
