@@ -21,10 +21,6 @@ class LogReader:
         self.engine = engine
         self.dialect = engine.dialect.name
 
-    def _uuid(self, raw: Any) -> UUID:
-        if isinstance(raw, (bytes, memoryview)):
-            return UUID(bytes=bytes(raw))
-        return UUID(str(raw))
 
     def _param_uuid(self, value: UUID) -> Any:
         return value.bytes if self.dialect == "sqlite" else str(value)
@@ -60,7 +56,7 @@ class LogReader:
             else:
                 cursor = raw.cursor()
             cursor.execute(sql, params)
-            uuid_of, loads = self._uuid, orjson.loads
+            loads = orjson.loads
             ids: dict[Any, UUID] = {}  # few aggregates, many events
             while True:
                 rows = cursor.fetchmany(batch)
@@ -84,6 +80,29 @@ class LogReader:
         ph = "?" if self.dialect == "sqlite" else "%s"
         return int(first_row(self.engine, "SELECT COALESCE(MAX(position), 0) FROM ledger_positions "
                                           f"WHERE recorded_at_us <= {ph}", (recorded_upto_us,))[0])
+
+
+def uuid_of(raw: Any) -> UUID:
+    """A stored aggregate id as the driver returns it (16 bytes on SQLite, a UUID or its text
+    on PostgreSQL) as a UUID."""
+    if isinstance(raw, UUID):
+        return raw
+    if isinstance(raw, (bytes, memoryview)):
+        return UUID(bytes=bytes(raw))
+    return UUID(str(raw))
+
+
+def find_in_payloads(engine: Engine, topic_suffix: str, value: UUID) -> tuple[int, UUID] | None:
+    """(position, aggregate id) of the first event with that topic whose payload holds
+    ``value`` as the transcoder writes a UUID (its hex). A scan of the log: for rare look-ups
+    (appeals, corrections, proofs by entry id)."""
+    if engine.dialect.name == "sqlite":
+        ph, contains, needle = "?", "instr(state, ?) > 0", value.hex.encode()
+    else:
+        ph, contains, needle = "%s", "position(convert_to(%s, 'UTF8') in state) > 0", value.hex
+    row = first_row(engine, f"SELECT id, originator_id FROM ledger_events WHERE topic LIKE {ph} AND {contains} "
+                            "ORDER BY id LIMIT 1", ("%:" + topic_suffix, needle))
+    return None if row is None else (int(row[0]), uuid_of(row[1]))
 
 
 def first_row(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from adapters.logreader import find_in_payloads, uuid_of
 from adapters.note import NoteError, open_note, parse_checkpoint
 from domain.log import leaf_bytes
 from domain.merkle import consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion
@@ -68,9 +69,7 @@ class TreeReader:
         if not rows:
             raise ProofError(f"日志中没有位置 {position}")
         pos, seq, at, agg, ver, topic, state = rows[0]
-        agg_id = agg if isinstance(agg, UUID) else (UUID(bytes=bytes(agg)) if isinstance(agg, (bytes, memoryview))
-                                                    else UUID(str(agg)))
-        return {"position": pos, "leaf_index": seq, "recorded_at_us": at, "aggregate_id": str(agg_id),
+        return {"position": pos, "leaf_index": seq, "recorded_at_us": at, "aggregate_id": str(uuid_of(agg)),
                 "version": ver, "topic": topic, "payload": base64.b64encode(bytes(state)).decode()}
 
     def positions_between(self, first: int, last: int) -> list[int]:
@@ -79,14 +78,10 @@ class TreeReader:
 
     def position_of_entry(self, entry_id: str) -> int:
         """The position of the ``ScoreRecorded`` event of an entry id."""
-        needle = UUID(entry_id).hex
-        op = "instr(state, :n) > 0" if self.engine.dialect.name == "sqlite" else \
-            "position(convert_to(:n, 'UTF8') in state) > 0"
-        rows = self._rows(f"SELECT id FROM ledger_events WHERE topic LIKE '%ScoreRecorded' AND {op} ORDER BY id",
-                          n=needle if self.engine.dialect.name != "sqlite" else needle.encode())
-        if not rows:
+        found = find_in_payloads(self.engine, "AssessmentMonth.ScoreRecorded", UUID(entry_id))
+        if found is None:
             raise ProofError(f"没有编号为 {entry_id} 的分值条目")
-        return int(rows[0][0])
+        return found[0]
 
 
 def event_leaf(event: dict[str, Any]) -> bytes:

@@ -22,10 +22,10 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import Column, MetaData, String, Table, create_engine, select
 from sqlalchemy.orm import Session
 
-from adapters.logreader import first_row
+from adapters.logreader import find_in_payloads, first_row
 from adapters.note import Signer, add_signature
 from adapters.tree import CHECKPOINTS, COSIGNATURES
 from adapters.tree import METADATA as TREE_METADATA
@@ -34,7 +34,6 @@ from domain.merkle import CompactRange
 
 
 METADATA = MetaData()
-BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
 IMPORT_KEYS = Table(
     "ledger_import_keys", METADATA,
@@ -265,18 +264,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
     def find_event(self, topic_suffix: str, value: UUID) -> UUID | None:
         """The aggregate of the first event with that topic whose payload holds ``value``
         (as the transcoder writes a UUID: its hex). A scan: appeals and corrections are rare."""
-        needle = value.hex
-        if self.dialect == "sqlite":
-            sql, param = "instr(state, ?) > 0", needle.encode()
-        else:
-            sql, param = "position(convert_to(%s, 'UTF8') in state) > 0", needle
-        ph = "?" if self.dialect == "sqlite" else "%s"
-        row = first_row(self._reader, f"SELECT originator_id FROM ledger_events WHERE topic LIKE {ph} AND {sql} "
-                                      "ORDER BY id LIMIT 1", ("%:" + topic_suffix, param))
-        if row is None:
-            return None
-        agg = row[0]
-        return UUID(bytes=bytes(agg)) if isinstance(agg, (bytes, memoryview)) else UUID(str(agg))
+        found = find_in_payloads(self._reader, topic_suffix, value)
+        return None if found is None else found[1]
 
     def recorded_at(self, aggregate_id: UUID, version: int) -> int:
         ph = "?" if self.dialect == "sqlite" else "%s"

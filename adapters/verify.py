@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from uuid import UUID
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from adapters.logreader import uuid_of
 from adapters.note import NoteError, open_note, parse_checkpoint
 from domain.log import LoggedEvent, leaf_bytes
 from domain.merkle import CompactRange, leaf_hash
@@ -56,12 +56,6 @@ class Report:
     def first(self) -> Problem | None:
         located = [p for p in self.problems if p.position is not None]
         return min(located, key=lambda p: p.position) if located else (self.problems[0] if self.problems else None)
-
-
-def _uuid(raw: Any) -> UUID:
-    if isinstance(raw, (bytes, memoryview)):
-        return UUID(bytes=bytes(raw))
-    return raw if isinstance(raw, UUID) else UUID(str(raw))
 
 
 def _rows(engine: Engine) -> Iterator[Any]:
@@ -124,7 +118,7 @@ class Verifier:
                 self.problem("event_missing", position, f"叶子 {seq} 指向的位置 {position} 没有事件")
                 recomputed = bytes(stored)  # nothing to recompute from; the tree check still runs
             else:
-                agg_id = _uuid(agg)
+                agg_id = uuid_of(agg)
                 if versions.get(agg_id, 0) >= version:
                     self.problem("order_changed", position,
                                  f"聚合 {agg_id} 的版本 {version} 出现在版本 {versions[agg_id]} 之后")

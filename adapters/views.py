@@ -12,15 +12,15 @@ from __future__ import annotations
 from typing import Iterable
 
 import orjson
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from adapters.logreader import LogReader
+from adapters.tree import BIGINT
 from projections.model import ORG, AssessmentModel
 
 METADATA = MetaData()
-BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 SECTIONS = Table(
     "ledger_view_sections", METADATA,
     Column("view", String(64), primary_key=True),
