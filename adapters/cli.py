@@ -122,6 +122,14 @@ def _model(sections: list[str] | None, as_of: str | None) -> AssessmentModel:
     return AssessmentModel().apply_all(reader.read(upto=reader.position_recorded_by(moment)))
 
 
+def _fold(fold: Any, as_of: str | None) -> Any:
+    """Feed ``fold`` (a :class:`projections.fold.Fold`) the events of its aggregates, all of
+    them or those recorded by ``as_of``."""
+    reader = LogReader(engine_of(_ledger()))
+    upto = None if as_of is None else reader.position_recorded_by(_run(lambda: parse_as_of(as_of)))
+    return fold.apply_all(reader.read(upto=upto, topic_suffixes=fold.topic_filter()))
+
+
 def _stamp(data: dict[str, Any], model: AssessmentModel, as_of: str | None) -> dict[str, Any]:
     """Say which slice of the log a view shows: ``position`` reached, and ``as_of`` if asked."""
     return {**data, "as_of": as_of, "position": model.position}
@@ -479,8 +487,17 @@ def rebuild() -> None:
     click.echo(f"投影已重建至位置 {model.position}")
 
 
-# The explanation and tamper-evidence commands register themselves on ``main``.
-from adapters import cli_explain, cli_tamper  # noqa: E402,F401
+def _register_subcommands() -> None:
+    """Import every ``adapters/cli_*.py``: each registers its commands on ``main``."""
+    import importlib
+    import pkgutil
+
+    import adapters
+    for module in sorted(m.name for m in pkgutil.iter_modules(adapters.__path__) if m.name.startswith("cli_")):
+        importlib.import_module(f"adapters.{module}")
+
+
+_register_subcommands()
 
 if __name__ == "__main__":
     main()

@@ -25,6 +25,7 @@ from domain import commands as c
 from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
 from domain.annual import annual_ranking
 from domain.corrections import CorrectionCommands
+from domain.handlers import HANDLERS
 from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
                            NotInitialized, QuarterNotReady, YearNotReady)
 from domain.ids import month_id, organization_id, quarter_id, year_id
@@ -475,7 +476,8 @@ class Ledger(CorrectionCommands, Application):
         rulebook = org.rulebook_in_force(months[-1])
         rows = annual_ranking(
             {b: [a[b]["score"] for a in approved] for b in taking_part}, year.unit, year.debriefing,
-            {b: members_in(org.branches[b]["members"], months[-1]) for b in taking_part},
+            {b: member_count(uow, b, months[-1], members_in(org.branches[b]["members"], months[-1]))
+             for b in taking_part},
             {b: frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
         approval_id = next_approval_id(year)
         results = [r.to_record() for r in rows]
@@ -557,7 +559,7 @@ def approval_proof(rulebook: Any, results: Any) -> dict[str, str]:
             "code_version": CODE_VERSION}
 
 
-HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {
+HANDLERS.update({
     c.RegisterBranch: Ledger._register_branch,
     c.SetMembers: Ledger._set_members,
     c.AppointSecretary: Ledger._appoint_secretary,
@@ -576,4 +578,8 @@ HANDLERS: dict[type, Callable[[Ledger, UnitOfWork, Any], Any]] = {
     c.DecideAppeal: Ledger._decide_appeal,
     c.VoidEntry: Ledger._void_entry,
     c.CorrectEntry: Ledger._correct_entry,
-}
+})
+
+# The other mechanisms register their handlers when imported (domain/handlers.py).
+from domain import people  # noqa: E402,F401
+from domain.people import member_count  # noqa: E402

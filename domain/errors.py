@@ -84,3 +84,15 @@ class DuplicateKey(LedgerError):
 
 class ConcurrentWrite(LedgerError):
     """Another writer changed the same aggregate first; the command may be retried."""
+
+
+class PersonNotFound(LedgerError):
+    """No member or employee registered under that person id."""
+
+
+class PersonAlreadyRegistered(LedgerError):
+    """A person with this id is registered already."""
+
+
+class MembershipRefused(LedgerError):
+    """An enrolment, class change, transfer or departure against the member's record."""

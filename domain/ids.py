@@ -39,3 +39,14 @@ def appeal_id_for_key(key: str) -> UUID:
 def entry_id_for_key(key: str) -> UUID:
     """The entry id of a score entry imported with ``key`` (stable across re-imports)."""
     return uuid5(NAMESPACE, f"entry:{key}")
+
+
+@lru_cache(maxsize=65536)
+def person_id(code: str) -> UUID:
+    """A member's or employee's aggregate id, from the person id given on registration."""
+    return uuid5(NAMESPACE, f"person:{code}")
+
+
+@lru_cache(maxsize=65536)
+def roster_id(branch: str) -> UUID:
+    return uuid5(NAMESPACE, f"roster:{branch}")

@@ -97,6 +97,11 @@ class Rulebook:
     dual_formula: str = "mutual"
     dual_business_weight: Decimal = Decimal("0.9")
     appeal_window_days: int = 30  # appeals filed within this many days of the month's approval
+    # Member-level mechanisms (issue: members, points, talks…) add their parameters below,
+    # each with its default; a version stored before a parameter existed keeps the default.
+    # The names a stored version gave (None: all) — its digest covers only those, so adding a
+    # parameter in a later release does not change the digest an approval recorded.
+    given: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def category_cents(self) -> dict[str, int]:
@@ -118,7 +123,7 @@ class Rulebook:
         """The version as plain JSON-able data (decimals as strings), as stored in its event."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name == "version":
+            if f.name in ("version", "given"):
                 continue
             value = getattr(self, f.name)
             if f.name == "category_points":
@@ -133,11 +138,11 @@ class Rulebook:
     def from_parameters(cls, version: int, params: Mapping[str, Any]) -> "Rulebook":
         """Parse stored parameters; a parameter a version does not name keeps its default
         (versions recorded before the parameter existed)."""
-        known = {f.name: f for f in fields(cls)}
+        known = {f.name: f for f in fields(cls) if f.name not in ("version", "given")}
         unknown = set(params) - set(known)
         if unknown:
             raise ValueError(f"unknown rulebook parameters: {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {"version": version}
+        values: dict[str, Any] = {"version": version, "given": frozenset(params)}
         defaults = cls()
         for name, value in params.items():
             kind = type(getattr(defaults, name))
@@ -159,7 +164,10 @@ class Rulebook:
         """SHA-256 (hex) of the version's canonical parameters (recorded by approvals)."""
         import hashlib
         import json
-        return hashlib.sha256(json.dumps(self.to_parameters(), sort_keys=True, separators=(",", ":"),
+        params = self.to_parameters()
+        if self.given is not None:
+            params = {k: v for k, v in params.items() if k in self.given}
+        return hashlib.sha256(json.dumps(params, sort_keys=True, separators=(",", ":"),
                                          ensure_ascii=False).encode()).hexdigest()
 
     def check(self) -> None:

@@ -1,0 +1,50 @@
+"""命令行 ``ledger members`` / ``ledger people``: members and employees (党员与职工)."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from adapters.cli import AS_OF_HELP, _emit, _fold, _op, _run, main
+from domain.periods import check_month
+from projections.people import PeopleModel, people_json
+
+KIND_NAMES = {"member": "党员", "employee": "职工"}
+
+
+@main.group(help="党员与职工：登记、分类、转接、离开；查看名册。")
+def people() -> None:
+    pass
+
+
+@people.command("list", help="查看某月的党员与职工名册，如 ledger people list 2019-07 --branch REPAIR")
+@click.argument("month")
+@click.option("--branch", default=None, help="支部代码（不填则全部支部）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+def people_list(month: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
+    _run(lambda: check_month(month))
+    model = _fold(PeopleModel(), as_of)
+    _emit({**people_json(model, branch, month), "position": model.position, "as_of": as_of}, as_json, _text)
+
+
+def _text(d: dict[str, Any]) -> str:
+    lines = [f"{d['month']} 名册{'（支部 ' + d['branch'] + '）' if d['branch'] else ''}：党员 {d['members']} 人，职工 {d['employees']} 人"]
+    for r in d["people"]:
+        cls = f" {r['class']}类" if r["class"] else ""
+        group = f" {r['group']}" if r["group"] else ""
+        lines.append(f"  {r['person']:<10} {r['name']:<6} {KIND_NAMES[r['kind']]}{cls} 支部 {r['branch']}{group}")
+    return "\n".join(lines)
+
+
+@people.command("enrol", help="登记党员（职工入党亦用此命令）。")
+@click.option("--person", required=True, help="人员编号")
+@click.option("--name", required=True, help="姓名")
+@click.option("--branch", required=True, help="支部代码")
+@click.option("--group", default=None, help="党小组")
+@click.option("--class", "member_class", required=True, type=click.Choice(["A", "B", "C", "D"]),
+              help="党员分类：A 中高层管理 / B 生产一线 / C 一般管理和专业技术 / D 离退休")
+@click.option("--from", "from_month", required=True, help="生效月份 YYYY-MM")
+@click.option("--actor", required=True, help="经办人")
+def people_enrol(member_class: str, from_month: str, **fields: Any) -> None:
+    _op("enrol_member", lambda p: f"党员 {p} 已登记", **fields, **{"class": member_class, "from": from_month})
