@@ -19,6 +19,7 @@ from adapters.cli import _quarter_text, _year_text  # noqa: E402
 from adapters.logreader import LogReader  # noqa: E402
 from adapters.views import MaintainedView  # noqa: E402
 from domain.ids import month_id  # noqa: E402
+from scripts import demo_people  # noqa: E402
 from domain.periods import quarter_months  # noqa: E402
 from projections.explain import explain_quarter  # noqa: E402
 from domain.periods import month_range  # noqa: E402
@@ -64,6 +65,7 @@ def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
         if allowance:
             line["allowance"] = allowance
         yield line
+    yield from demo_people.lines()
     for month in YEAR_MONTHS:
         for code, *_ in BRANCHES:
             weak = 3 if code in ("LOGI", "REPAIR") else 1  # two branches struggle more often
