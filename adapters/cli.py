@@ -413,7 +413,14 @@ def _year_text(d: dict[str, Any]) -> str:
                      f"{b['debriefing_score'] or '-':>10}{b['score'] or '-':>10}{b['award']:>10}{b['fine']:>10}"
                      f"{b['development_quota'] if b['development_quota'] is not None else '-':>8}"
                      f"{b['excellent_member_quota'] if b['excellent_member_quota'] is not None else '-':>8}")
+    lines.extend(member_warning_lines(d.get("member_warnings", [])))
     return "\n".join(lines)
+
+
+def member_warning_lines(warnings: list[dict[str, Any]]) -> list[str]:
+    """One line per branch whose enrolled members disagree with its declared count."""
+    return [f"注意：支部 {w['branch']} {w['month']} 登记在册党员 {w['enrolled']} 人，与申报人数 {w['declared']} 人不一致；"
+            "计算指标以登记在册人数为准" for w in warnings]
 
 
 @year.command("approve", help="公司党委会审批年度总评（十二个月与四个季度均已审批、年度评分齐全后）。")

@@ -135,17 +135,17 @@ class BranchRoster(Aggregate):
         self.spans: dict[str, list[list[str | None]]] = {}
 
     def join(self, person: str, from_month: str) -> None:
-        self._join(person=person, from_month=from_month)
+        self._join(branch=self.branch, person=person, from_month=from_month)
 
     @event("MemberJoined")
-    def _join(self, person: str, from_month: str) -> None:
+    def _join(self, branch: str, person: str, from_month: str) -> None:
         self.spans.setdefault(person, []).append([from_month, None])
 
     def leave(self, person: str, from_month: str) -> None:
-        self._leave(person=person, from_month=from_month)
+        self._leave(branch=self.branch, person=person, from_month=from_month)
 
     @event("MemberLeft")
-    def _leave(self, person: str, from_month: str) -> None:
+    def _leave(self, branch: str, person: str, from_month: str) -> None:
         self.spans[person][-1][1] = from_month
 
     def count_in(self, month: str) -> int:

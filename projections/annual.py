@@ -48,4 +48,5 @@ def year_json(model: AssessmentModel, year: str) -> dict[str, Any]:
                  "excellent_member_quota": r.excellent_member_quota, "members": r.members,
                  "mode": r.secretary.mode if r.secretary else None,
                  "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)}
-                for r in rows]}
+                for r in rows],
+            "member_warnings": model.member_count_warnings(f"{year}-12")}

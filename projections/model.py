@@ -13,6 +13,7 @@ from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.log import LoggedEvent
 from domain.organization import members_in, secretary_in
+from domain.people import count_in
 from domain.rulebook import Rulebook
 from domain.scoring import Secretary, to_cents
 
@@ -96,6 +97,8 @@ class AssessmentModel:
             "AssessmentYear.UnitPerformanceRecorded": self._year_input("unit"),
             "AssessmentYear.DebriefingRecorded": self._year_input("debriefing"),
             "AssessmentYear.Approved": self._year_approved,
+            "BranchRoster.MemberJoined": self._member_joined,
+            "BranchRoster.MemberLeft": self._member_left,
         }
 
     @property
@@ -124,6 +127,15 @@ class AssessmentModel:
 
     def _members_set(self, e: LoggedEvent) -> None:
         self.branches[e.data["branch"]]["members"].append([e.data["from_month"], e.data["members"]])
+        self.dirty.add(ORG)
+
+    def _member_joined(self, e: LoggedEvent) -> None:
+        rosters = self.org.setdefault("rosters", {})
+        rosters.setdefault(e.raw["branch"], {}).setdefault(e.raw["person"], []).append([e.raw["from_month"], None])
+        self.dirty.add(ORG)
+
+    def _member_left(self, e: LoggedEvent) -> None:
+        self.org["rosters"][e.raw["branch"]][e.raw["person"]][-1][1] = e.raw["from_month"]
         self.dirty.add(ORG)
 
     def _secretary_appointed(self, e: LoggedEvent) -> None:
@@ -229,7 +241,22 @@ class AssessmentModel:
         return secretary_in(self.branches[code]["secretaries"], month)
 
     def members_in(self, code: str, month: str) -> int:
+        """Enrolments in force if the branch has any (domain/people.py), else the declared count."""
+        spans = self.org.get("rosters", {}).get(code)
+        return count_in(spans, month) if spans else self.declared_members_in(code, month)
+
+    def declared_members_in(self, code: str, month: str) -> int:
+        """The count given by ``register_branch``/``set_members``."""
         return members_in(self.branches[code]["members"], month)
+
+    def member_count_warnings(self, month: str) -> list[dict[str, Any]]:
+        """Branches whose enrolments and declared count disagree in ``month``."""
+        out = []
+        for code, spans in sorted(self.org.get("rosters", {}).items()):
+            enrolled, declared = count_in(spans, month), self.declared_members_in(code, month)
+            if enrolled != declared:
+                out.append({"branch": code, "month": month, "enrolled": enrolled, "declared": declared})
+        return out
 
     def taking_part(self, first_month: str) -> list[str]:
         """Codes of branches taking part in a period starting at ``first_month``, sorted."""
