@@ -20,6 +20,7 @@ from domain.application import ImportRefused, Ledger, LineError
 from domain.asof import parse_as_of
 from domain.errors import InvalidInput, LedgerError
 from domain.ids import month_id
+from domain.log import provenance, provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
 from projections.model import AssessmentModel
@@ -30,8 +31,14 @@ STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审
 MODE_NAMES = {"full_time": "专职", "part_time": "兼职", None: "无书记"}
 
 
+_acting: list[str | None] = [None]  # ``--as`` of this invocation
+
+
 def _ledger() -> Ledger:
-    return make_ledger(database_url())
+    ledger = make_ledger(database_url())
+    if _acting[0]:
+        ledger.default_user = _acting[0]
+    return ledger
 
 
 def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
@@ -62,15 +69,19 @@ def _run(action: Callable[[], Any], as_json: bool = False) -> Any:
 
 
 @click.group(help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
-                  "数据库由环境变量 LEDGER_DATABASE_URL 指定（默认当前目录的 ledger.sqlite3）。")
-def main() -> None:
-    pass
+                  "数据库由环境变量 LEDGER_DATABASE_URL 指定（默认当前目录的 ledger.sqlite3）。"
+                  "写入命令以 --as 指定的用户（或环境变量 LEDGER_USER）执行，并按其角色检查权限。")
+@click.option("--as", "as_user", default=None, envvar="LEDGER_USER", help="以哪个用户的身份执行（用户编号）")
+def main(as_user: str | None) -> None:
+    _acting[0] = as_user
 
 
-@main.command("init", help="初始化账本：建表，并登记考核细则第 1 版。")
+@main.command("init", help="初始化账本：建表，登记考核细则第 1 版；--admin 创建第一个系统管理员。")
 @click.option("--actor", default="system", show_default=True, help="操作人")
-def init(actor: str) -> None:
-    version = _run(lambda: initialize(_ledger(), actor))
+@click.option("--admin", default=None, help="第一个系统管理员的用户编号（尚无用户时创建）")
+@click.option("--name", "admin_name", default=None, help="系统管理员姓名")
+def init(actor: str, admin: str | None, admin_name: str | None) -> None:
+    version = _run(lambda: initialize(_ledger(), actor, admin, admin_name))
     click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
 
 
@@ -82,7 +93,7 @@ def import_(file: Path, as_json: bool) -> None:
     if errors:
         _fail(errors, as_json)
     ledger = _ledger()
-    result = _run(lambda: ledger.import_batch(lines), as_json)
+    result = _run(lambda: ledger.import_batch(lines, _acting[0]), as_json)
     MaintainedView(engine_of(ledger)).model()  # catch the maintained view up
     _emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids}, as_json,
           lambda d: f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）")
@@ -161,7 +172,14 @@ def _month_text(d: dict[str, Any]) -> str:
     for b in d["branches"]:
         lines.append(f"{b['branch']:<8}{b['name']:<12}{b['score']:>8}  {b['secretary'] or '-':<6}"
                      f"{MODE_NAMES[b['mode']]:<6}{b['coefficient'] or '-':>8}{b['allowance'] or '-':>10}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_approval_lines(d)])
+
+
+def _approval_lines(d: dict[str, Any]) -> list[str]:
+    a = d.get("approval")
+    if not a:
+        return []
+    return [f"审批：{a['actor']}（用户 {a['by'] or '-'}，日志位置 {a['position']}）{provenance_text(a)}"]
 
 
 def _write(action: Callable[[Ledger], Any], message: Callable[[Any], str]) -> None:
@@ -218,7 +236,7 @@ def _quarter_text(d: dict[str, Any]) -> str:
         who = f"{b['secretary']}（{MODE_NAMES[b['mode']]}）" if b["secretary"] else "无书记"
         lines.append(f"{b['rank']:>4}  {b['branch']:<8}{b['name']:<12}{ms}{b['score']:>10}"
                      f"{b['award']:>10}{b['fine']:>10}  {who}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_approval_lines(d)])
 
 
 @quarter.command("diff", help="审批时的排名与当前排名对照，并列出审批后引起变化的事件。")
@@ -311,7 +329,8 @@ def entries(period: str, branch: str | None, as_json: bool) -> None:
         rows.append({"entry_id": str(d["entry_id"]), "key": d["key"], "position": e.position,
                      "branch": d["branch"], "period": period, "category": d["category"],
                      "points": str(d["points"]), "department": d["department"], "actor": d["actor"],
-                     "reason": d["reason"], "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat()})
+                     "reason": d["reason"], "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(),
+                     **provenance(e.raw)})
     _emit({"entries": rows}, as_json, _entries_text)
 
 
@@ -319,7 +338,8 @@ def _entries_text(d: dict[str, Any]) -> str:
     lines = [f"{'位置':>6}  {'录入时间（北京时间）':<26}{'支部':<8}{'类别':<10}{'分值':>7}  {'操作人':<12}理由"]
     for r in d["entries"]:
         lines.append(f"{r['position']:>6}  {r['recorded_at'][:19]:<26}{r['branch']:<8}"
-                     f"{CATEGORY_NAMES.get(r['category'], r['category']):<10}{r['points']:>7}  {r['actor']:<12}{r['reason']}")
+                     f"{CATEGORY_NAMES.get(r['category'], r['category']):<10}{r['points']:>7}  {r['actor']:<12}{r['reason']}"
+                     f"{provenance_text(r)}")
     return "\n".join(lines)
 
 
@@ -413,7 +433,7 @@ def _year_text(d: dict[str, Any]) -> str:
                      f"{b['debriefing_score'] or '-':>10}{b['score'] or '-':>10}{b['award']:>10}{b['fine']:>10}"
                      f"{b['development_quota'] if b['development_quota'] is not None else '-':>8}"
                      f"{b['excellent_member_quota'] if b['excellent_member_quota'] is not None else '-':>8}")
-    lines.extend(member_warning_lines(d.get("member_warnings", [])))
+    lines.extend([*member_warning_lines(d.get("member_warnings", [])), *_approval_lines(d)])
     return "\n".join(lines)
 
 

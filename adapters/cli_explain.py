@@ -10,6 +10,7 @@ from adapters.bootstrap import engine_of
 from adapters.cli import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
 from adapters.logreader import LogReader
 from domain.asof import parse_as_of
+from domain.log import provenance, provenance_text
 from domain.ids import month_id
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
@@ -106,7 +107,8 @@ def _explain_month_text(d: dict[str, Any]) -> str:
     for e in d["entries"]:
         capped = f"，计入 {e['counted_points']}（{e['cap']}）" if e["cap"] else ""
         lines.append(f"  位置 {e['position']:>6}  {e['recorded_at'][:19]}  "
-                     f"{CATEGORY_NAMES.get(e['category'], e['category'])} {e['points']}{capped}  {e['actor']}：{e['reason']}")
+                     f"{CATEGORY_NAMES.get(e['category'], e['category'])} {e['points']}{capped}  {e['actor']}：{e['reason']}"
+                     f"{provenance_text(e)}")
     if not d["entries"]:
         lines.append("  本月无扣分或加分记录：得分即基础分")
     return "\n".join(lines)
@@ -150,13 +152,14 @@ def history(branch: str, first: str | None, last: str | None, as_json: bool) -> 
             continue
         d = e.data
         rows.append({"position": e.position, "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(),
-                     "event": e.name, "actor": d.get("actor"),
+                     "event": e.name, "actor": d.get("actor"), **provenance(e.raw),
                      "detail": {k: _plain(v) for k, v in d.items()
-                                if k not in ("originator_id", "originator_version", "timestamp", "actor",
+                                if k not in ("originator_id", "originator_version", "timestamp", "actor", "by",
+                                             "migrated", "occurred_at",
                                              "results", "ranking")}})
     _emit({"branch": branch, "events": rows}, as_json, lambda d: "\n".join(
         f"{r['position']:>7}  {r['recorded_at'][:19]}  {r['event']:<40} {r['actor'] or '-':<16} "
-        f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in d["events"]))
+        f"{json.dumps(r['detail'], ensure_ascii=False)}{provenance_text(r)}" for r in d["events"]))
 
 
 def _touches(raw: dict[str, Any], branch: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli import LineError, _emit, _fail, _ledger, main
+from adapters.cli import LineError, _emit, _fail, _ledger, _run, main
 
 
 # -- tamper evidence: keys, checkpoints, proofs, verification ---------------------------------
@@ -73,6 +73,7 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None) -> None:
     from adapters.proofs import TreeReader
     from adapters.tree import load_or_create_signer
     ledger = _ledger()
+    _run(lambda: ledger.require_role(ledger.default_user, "auditor", "会签检查点"))
     n = number or TreeReader(engine_of(ledger)).checkpoint(None).number
     click.echo(ledger.recorder.cosign(n, load_or_create_signer(key_file, name)), nl=False)  # type: ignore[attr-defined]
 

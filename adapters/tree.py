@@ -56,8 +56,16 @@ COSIGNATURES = Table(
     Column("signer", String(200), nullable=False),
     Column("note", Text, nullable=False),
 )
+SECURITY_LOG = Table(  # refusals (adapters/security.py): not part of the ledger's log or tree
+    "ledger_security_log", METADATA,
+    Column("id", BIGINT, primary_key=True, autoincrement=True),
+    Column("at_us", BIGINT, nullable=False),
+    Column("user_id", String(200), nullable=True),
+    Column("op", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+)
 APPEND_ONLY = ("ledger_events", "ledger_positions", "ledger_tree", "ledger_checkpoints",
-               "ledger_cosignatures", "ledger_import_keys")
+               "ledger_cosignatures", "ledger_import_keys", "ledger_security_log")
 
 DEFAULT_ORIGIN = "dangjian-ledger"
 DEFAULT_KEY_FILE = "ledger-signing.key"
@@ -165,6 +173,7 @@ def writer_role_sql(role: str) -> list[str]:
         f"CREATE ROLE {role} LOGIN",
         f"GRANT SELECT, INSERT ON {log} TO {role}",
         f"GRANT UPDATE ON ledger_events TO {role}",
-        f"GRANT USAGE ON SEQUENCE ledger_events_id_seq, ledger_cosignatures_id_seq TO {role}",
+        f"GRANT USAGE ON SEQUENCE ledger_events_id_seq, ledger_cosignatures_id_seq, "
+        f"ledger_security_log_id_seq TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ledger_view_sections, ledger_view_tracking TO {role}",
     ]

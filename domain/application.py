@@ -25,10 +25,12 @@ from domain import commands as c
 from domain.assessment import APPROVED, AssessmentMonth, AssessmentQuarter
 from domain.annual import annual_ranking
 from domain.corrections import CorrectionCommands
+from domain.access import Access, now_us
 from domain.handlers import HANDLERS
-from domain.errors import (BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
+from domain.permissions import Authorization, authorize, roles_of
+from domain.errors import (PermissionDenied, BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
                            NotInitialized, QuarterNotReady, YearNotReady)
-from domain.ids import month_id, organization_id, quarter_id, year_id
+from domain.ids import access_id, month_id, organization_id, quarter_id, year_id
 from domain.organization import Organization, members_in
 from domain.periods import month_range, quarter_months
 from domain.results import canonical_hash, frozen_secretary, month_records, month_results, quarter_ranking
@@ -100,9 +102,43 @@ class UnitOfWork:
     def __init__(self, app: "Ledger", fresh: bool = True) -> None:
         self.app = app
         self.fresh = fresh
+        self.auth: Authorization | None = None  # the acting user of the command being run
+        self._stamped: dict[UUID, int] = {}  # aggregate id → pending events already stamped
         self.loaded: dict[UUID, tuple[Aggregate, bool]] = {}  # id → (aggregate, is a copy)
         self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
         self.checkpoints: list[str] = []  # reasons: approvals ask for a signed checkpoint
+
+    def stamp(self) -> None:
+        """Mark the events the current command added with its acting user (``by``) and, for a
+        migration, ``migrated`` and the original document's ``occurred_at``. The marks are
+        part of the stored payload, so the Merkle leaf covers them."""
+        auth = self.auth
+        if auth is None:
+            return
+        for aggregate, copied in self.loaded.values():
+            done = self._stamped.get(aggregate.id, 0)
+            if not copied or len(aggregate.pending_events) == done:
+                continue
+            for e in aggregate.pending_events[done:]:
+                object.__setattr__(e, "by", auth.user)
+                if auth.migrated:
+                    object.__setattr__(e, "migrated", True)
+                    if auth.occurred_at is not None:
+                        object.__setattr__(e, "occurred_at", auth.occurred_at)
+            self._stamped[aggregate.id] = len(aggregate.pending_events)
+
+    def access(self) -> Access:
+        """The user directory, read-only (a cached copy within ``ORG_MAX_STALENESS``)."""
+        trust = time.monotonic() - self.app.access_refreshed_at < ORG_MAX_STALENESS
+        found = self.find(access_id(), for_update=False, trust_cache=trust)
+        if not trust:
+            self.app.access_refreshed_at = time.monotonic()
+        return found if found is not None else Access()  # type: ignore[no-any-return]
+
+    def authorize(self, user: str | None, command: c.Command) -> Authorization:
+        """Check ``user`` may send ``command`` now; remember it for :meth:`stamp`."""
+        self.auth = authorize(self.access(), self.organization(), user, command, now_us())
+        return self.auth
 
     def checkpoint(self, reason: str) -> None:
         """Ask the store for a signed checkpoint covering this unit of work's events."""
@@ -192,6 +228,9 @@ class Ledger(CorrectionCommands, Application):
     name = "Ledger"
     env = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
     org_refreshed_at = float("-inf")
+    access_refreshed_at = float("-inf")
+    default_user: str | None = None  # the acting user when a call names none (test fixtures, scripts)
+    security_log: SecurityLog | None = None  # set by the adapters (adapters/security.py)
 
     # -- running commands --------------------------------------------------------------
     def _run(self, work: Callable[[UnitOfWork], T], hot: bool = False) -> T:
@@ -214,12 +253,48 @@ class Ledger(CorrectionCommands, Application):
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the retries
         raise AssertionError("unreachable")
 
-    def execute(self, command: c.Command) -> Any:
-        """Run one validated command in its own unit of work (with retries)."""
+    def execute(self, command: c.Command, user: str | None = None) -> Any:
+        """Run one validated command as ``user`` (default :attr:`default_user`) in its own
+        unit of work (with retries). A refusal for want of a role writes nothing to the
+        ledger and is recorded in the security log."""
+        user = user or self.default_user
+
         def work(uow: UnitOfWork) -> Any:
-            self._check_key(uow, command, None)
-            return HANDLERS[type(command)](self, uow, command)
-        return self._run(work, hot=isinstance(command, c.RecordScore))
+            uow.authorize(user, command)
+            if self._check_key(uow, command, None):
+                return None  # applied before (same key, same content): nothing written again
+            result = HANDLERS[type(command)](self, uow, command)
+            uow.stamp()
+            return result
+        try:
+            return self._run(work, hot=isinstance(command, c.RecordScore))
+        except PermissionDenied as e:
+            self._refused(user, command.op, e)
+            raise
+
+    def require_role(self, user: str | None, role: str, what: str) -> frozenset[str]:
+        """For actions that are not ledger commands (cosigning a checkpoint): ``user`` must
+        hold ``role`` now; a refusal is logged like a command's. Returns the user's roles."""
+        uow = UnitOfWork(self)
+        try:
+            if user is None or user not in uow.access().users:
+                raise PermissionDenied("未指定操作用户或用户未登记", "user")
+            roles = roles_of(uow.access(), uow.organization(), user, now_us())
+            if role not in roles:
+                raise PermissionDenied(f"用户 {user} 无权{what}：需要角色 {role}", None)
+            return roles
+        except PermissionDenied as e:
+            self._refused(user, what, e)
+            raise
+
+    def roles_now(self, user: str) -> frozenset[str]:
+        """The roles ``user`` holds now (granted and secretary), for read checks."""
+        uow = UnitOfWork(self)
+        return roles_of(uow.access(), uow.organization(), user, now_us())
+
+    def _refused(self, user: str | None, op: str, error: LedgerError) -> None:
+        if self.security_log is not None:
+            self.security_log.refused(user, op, error.reason)
 
     def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str] | None) -> bool:
         """True if the command's key is already in the ledger with the same content
@@ -243,16 +318,27 @@ class Ledger(CorrectionCommands, Application):
         return self.recorder  # type: ignore[return-value]
 
     # -- public commands ---------------------------------------------------------------
-    def init(self, actor: str = "system") -> int:
-        """Create the organization and adopt rulebook v1 if absent; returns the latest version."""
+    def init(self, actor: str = "system", admin: str | None = None, admin_name: str | None = None) -> int:
+        """Create the organization and adopt rulebook v1 if absent; with ``admin``, create
+        the first user and grant them ``admin`` if the directory has no users yet (the one
+        command that needs no role: there is nobody to hold one). Returns the latest version."""
         def work(uow: UnitOfWork) -> int:
+            uow.auth = Authorization(admin or actor, frozenset())  # the events of setting up
             org = uow.find(organization_id(), for_update=True)
             if org is None:
                 org = Organization(actor=actor)
                 uow.add(org)
-            if not org.rulebooks:
-                return org.adopt_rulebook(RULEBOOK_V1, None, actor)
-            return max(org.rulebooks)
+            if admin is not None:
+                directory = uow.find(access_id(), for_update=True)
+                if directory is None:
+                    directory = Access()
+                    uow.add(directory)
+                if not directory.users:
+                    directory.create_user(admin, admin_name or admin, actor, None)
+                    directory.grant(admin, "admin", now_us(), actor, None)
+            version = org.adopt_rulebook(RULEBOOK_V1, None, actor) if not org.rulebooks else max(org.rulebooks)
+            uow.stamp()
+            return version
         return self._run(work)
 
     def is_initialized(self) -> bool:
@@ -261,12 +347,15 @@ class Ledger(CorrectionCommands, Application):
         except AggregateNotFoundError:
             return False
 
-    def import_batch(self, lines: Iterable[tuple[int, Any]]) -> ImportResult:
-        """Apply every line in one unit of work: all or nothing.
+    def import_batch(self, lines: Iterable[tuple[int, Any]], user: str | None = None) -> ImportResult:
+        """Apply every line in one unit of work, as ``user`` (default :attr:`default_user`):
+        all or nothing. Each line is checked against the user's roles; a line's ``actor``
+        stays the name on the original document.
 
         ``lines`` are (line number, decoded JSON). Raises :class:`ImportRefused` with every
         error found (validation continues past an invalid line where it can).
         """
+        user = user or self.default_user
         parsed: list[tuple[int, c.Command]] = []
         errors: list[LineError] = []
         seen: dict[str, int] = {}
@@ -290,11 +379,16 @@ class Ledger(CorrectionCommands, Application):
             result, failures = ImportResult(), []
             for number, command in parsed:
                 try:
+                    uow.authorize(user, command)
                     if self._check_key(uow, command, known):
                         result.skipped += 1
                     else:
                         HANDLERS[type(command)](self, uow, command)
+                        uow.stamp()
                         result.appended += 1
+                except PermissionDenied as e:
+                    self._refused(user, command.op, e)
+                    failures.append(LineError(number, e.field, e.reason))
                 except LedgerError as e:
                     failures.append(LineError(number, e.field, e.reason))
                 if isinstance(command, c.RecordScore) and command.key is not None:
@@ -335,7 +429,7 @@ class Ledger(CorrectionCommands, Application):
 
     def _submit_month(self, uow: UnitOfWork, cmd: c.SubmitMonth) -> str:
         uow.organization()
-        uow.month(cmd.period).submit(actor=cmd.actor, key=cmd.key)
+        uow.month(cmd.period).submit(actor=cmd.actor, key=cmd.key, user=_user(uow))
         return cmd.period
 
     def _return_month(self, uow: UnitOfWork, cmd: c.ReturnMonth) -> str:
@@ -352,7 +446,8 @@ class Ledger(CorrectionCommands, Application):
         secretaries = {b: org.secretary_in(b, cmd.period) for b in branches}
         results = month_records(month_results(branches, sums, secretaries, rulebook))
         month.approve(rulebook_version=rulebook.version, results=results,
-                      proof=approval_proof(rulebook, results), actor=cmd.actor, key=cmd.key)
+                      proof=approval_proof(rulebook, results), actor=cmd.actor, key=cmd.key,
+                      user=_user(uow), exempt=_exempt(uow))
         org.seal_month(cmd.period)
         uow.checkpoint(f"approve_month {cmd.period}")
         return cmd.period
@@ -487,9 +582,9 @@ class Ledger(CorrectionCommands, Application):
         return approval_id
 
     # -- convenience wrappers (keyword arguments, validated like an import line) ----------
-    def command(self, op: str, **fields: Any) -> Any:
-        """Validate ``fields`` as the import op ``op`` and execute it."""
-        return self.execute(c.parse_command({"op": op, **fields}))
+    def command(self, op: str, as_user: str | None = None, **fields: Any) -> Any:
+        """Validate ``fields`` as the import op ``op`` and execute it as ``as_user``."""
+        return self.execute(c.parse_command({"op": op, **fields}), as_user)
 
     def register_branch(self, **fields: Any) -> str:
         return self.command("register_branch", **fields)  # type: ignore[no-any-return]
@@ -546,6 +641,21 @@ class Ledger(CorrectionCommands, Application):
         return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
 
 
+class SecurityLog(Protocol):
+    """Where refusals go (adapters/security.py): append-only, outside the ledger's log."""
+
+    def refused(self, user: str | None, op: str, reason: str) -> None: ...
+
+
+def _user(uow: UnitOfWork) -> str | None:
+    return None if uow.auth is None else uow.auth.user
+
+
+def _exempt(uow: UnitOfWork) -> bool:
+    """Migrations are exempt from separation of duties (README)."""
+    return uow.auth is not None and uow.auth.migrated
+
+
 def next_approval_id(aggregate: Aggregate) -> UUID:
     """A deterministic id for the approval about to be recorded on ``aggregate``."""
     return uuid5(aggregate.id, f"approval:{aggregate.version + len(aggregate.pending_events)}")
@@ -581,5 +691,9 @@ HANDLERS.update({
 })
 
 # The other mechanisms register their handlers when imported (domain/handlers.py).
-from domain import people  # noqa: E402,F401
+from domain import access, people  # noqa: E402,F401
+from domain import care  # noqa: E402,F401
 from domain.people import member_count  # noqa: E402
+from domain import member_points  # noqa: E402,F401
+from domain import innovation, links, projects  # noqa: E402,F401
+from domain import mentoring, selection  # noqa: E402,F401

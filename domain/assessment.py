@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import (InvalidInput, MonthNotOpenForEntries, MonthStateConflict,
+from domain.errors import (SeparationOfDuties, InvalidInput, MonthNotOpenForEntries, MonthStateConflict,
                            QuarterAlreadyApproved, QuarterNotReady, WrongDepartment)
 from domain.ids import month_id, quarter_id
 from domain.rulebook import BONUS, CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
@@ -146,14 +146,16 @@ class AssessmentMonth(Aggregate):
     def _business(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
         pass
 
-    def submit(self, actor: str, key: str | None) -> None:
+    def submit(self, actor: str, key: str | None, user: str | None = None) -> None:
+        """``user``: the acting user, remembered so that they cannot also approve."""
         if self.status != DRAFT:
             raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有草稿可以提交", "period")
-        self._submit(actor=actor, key=key)
+        self._submit(actor=actor, key=key, user=user)
 
     @event("Submitted")
-    def _submit(self, actor: str, key: str | None) -> None:
+    def _submit(self, actor: str, key: str | None, user: str | None = None) -> None:
         self.status = SUBMITTED
+        self.submitted_by = user
 
     def return_to_draft(self, reason: str, actor: str, key: str | None) -> None:
         if self.status != SUBMITTED:
@@ -167,15 +169,18 @@ class AssessmentMonth(Aggregate):
         self.status = DRAFT
 
     def approve(self, rulebook_version: int, results: list[dict[str, Any]], proof: dict[str, str],
-                actor: str, key: str | None) -> None:
+                actor: str, key: str | None, user: str | None = None, exempt: bool = False) -> None:
         """Seal the month, freezing its results and their inputs (who was in office, on
-        what terms, under which rulebook version, over how many entries).
+        what terms, under which rulebook version, over how many entries). The approving
+        ``user`` cannot be the one who submitted (unless ``exempt``: a migration).
 
         Precondition: ``results`` were computed from this aggregate's entries at its
         current version (the save fails if another writer moved it meanwhile).
         """
         if self.status != SUBMITTED:
             raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有已提交的月份可以审批", "period")
+        if not exempt and user is not None and user == getattr(self, "submitted_by", None):
+            raise SeparationOfDuties(f"{self.period} 由 {user} 提交，不能由同一用户审批", "period")
         self._approve(rulebook_version=rulebook_version, entry_count=self.entry_count,
                       results=results, proof=proof, actor=actor, key=key)
 

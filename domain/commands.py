@@ -61,6 +61,16 @@ def _year(value: Any) -> str:
         raise ValueError(e.reason) from None
 
 
+def _date(value: Any) -> str:
+    from datetime import date
+    if not isinstance(value, str):
+        raise ValueError("应为日期 YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"不是有效的日期：{value!r}（应为 YYYY-MM-DD）") from None
+
+
 def _first_month_of_quarter(value: Any) -> str:
     month = _month(value)
     if month[5:] not in ("01", "04", "07", "10"):
@@ -99,6 +109,8 @@ class Command(BaseModel):
                               ignored_types=(cached_property,))
     roles: ClassVar[tuple[str, ...]] = ()
     key: Text | None = None
+    # The original document's date, kept beside the ledger's recorded-at (migrations only).
+    occurred_at: Annotated[str, BeforeValidator(_date)] | None = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -127,6 +139,7 @@ def _canonical(value: Any) -> str:
 
 class RegisterBranch(Command):
     op: Literal["register_branch"] = "register_branch"
+    roles = ("registrar",)
     code: Text
     name: Text
     members: StrictInt = Field(ge=0)
@@ -136,6 +149,7 @@ class RegisterBranch(Command):
 
 class SetMembers(Command):
     op: Literal["set_members"] = "set_members"
+    roles = ("registrar",)
     branch: Text
     members: StrictInt = Field(ge=0)
     from_month: Month = Field(alias="from")
@@ -144,6 +158,7 @@ class SetMembers(Command):
 
 class AppointSecretary(Command):
     op: Literal["appoint_secretary"] = "appoint_secretary"
+    roles = ("registrar",)
     branch: Text
     name: Text
     user: Text | None = None
@@ -155,6 +170,7 @@ class AppointSecretary(Command):
 
 class RecordScore(Command):
     op: Literal["record_score"] = "record_score"
+    roles = ("scorer",)
     branch: Text
     period: Month
     category: Text
@@ -171,18 +187,21 @@ class RecordScore(Command):
 
 class SubmitMonth(Command):
     op: Literal["submit_month"] = "submit_month"
+    roles = ("aggregator",)
     period: Month
     actor: Text
 
 
 class ApproveMonth(Command):
     op: Literal["approve_month"] = "approve_month"
+    roles = ("approver",)
     period: Month
     actor: Text
 
 
 class ReturnMonth(Command):
     op: Literal["return_month"] = "return_month"
+    roles = ("approver", "aggregator")
     period: Month
     reason: Text
     actor: Text
@@ -190,12 +209,14 @@ class ReturnMonth(Command):
 
 class ApproveQuarter(Command):
     op: Literal["approve_quarter"] = "approve_quarter"
+    roles = ("approver",)
     period: Quarter
     actor: Text
 
 
 class ReapproveQuarter(Command):
     op: Literal["reapprove_quarter"] = "reapprove_quarter"
+    roles = ("approver",)
     period: Quarter
     reason: Text
     actor: Text
@@ -203,6 +224,7 @@ class ReapproveQuarter(Command):
 
 class RecordUnitPerformance(Command):
     op: Literal["record_unit_performance"] = "record_unit_performance"
+    roles = ("performance",)
     branch: Text
     year: Year
     score: ExactDecimal
@@ -211,6 +233,7 @@ class RecordUnitPerformance(Command):
 
 class RecordDebriefing(Command):
     op: Literal["record_debriefing"] = "record_debriefing"
+    roles = ("committee",)
     branch: Text
     year: Year
     score: ExactDecimal
@@ -219,6 +242,7 @@ class RecordDebriefing(Command):
 
 class RecordBusinessScore(Command):
     op: Literal["record_business_score"] = "record_business_score"
+    roles = ("performance",)
     branch: Text
     period: Month
     score: ExactDecimal
@@ -227,12 +251,14 @@ class RecordBusinessScore(Command):
 
 class ApproveYear(Command):
     op: Literal["approve_year"] = "approve_year"
+    roles = ("committee",)
     year: Year
     actor: Text
 
 
 class AdoptRulebook(Command):
     op: Literal["adopt_rulebook"] = "adopt_rulebook"
+    roles = ("committee",)
     version: StrictInt = Field(ge=2)
     from_month: QuarterStart = Field(alias="from")
     parameters: dict[str, Any]
@@ -253,6 +279,7 @@ class EntryRef(Command):
 
 class FileAppeal(EntryRef):
     op: Literal["file_appeal"] = "file_appeal"
+    roles = ("secretary",)
     branch: Text
     reason: Text
     actor: Text
@@ -260,6 +287,7 @@ class FileAppeal(EntryRef):
 
 class DecideAppeal(Command):
     op: Literal["decide_appeal"] = "decide_appeal"
+    roles = ("committee",)
     appeal_id: UUID | None = None
     appeal_key: Text | None = None
     decision: Literal["upheld", "rejected"]
@@ -275,12 +303,14 @@ class DecideAppeal(Command):
 
 class VoidEntry(EntryRef):
     op: Literal["void_entry"] = "void_entry"
+    roles = ("scorer",)
     reason: Text
     actor: Text
 
 
 class CorrectEntry(EntryRef):
     op: Literal["correct_entry"] = "correct_entry"
+    roles = ("committee",)
     points: ExactDecimal
     reason: Text
     actor: Text

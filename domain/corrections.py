@@ -11,7 +11,8 @@ from uuid import UUID
 from domain import commands as c
 from domain.appeal import EntryAppeals
 from domain.assessment import APPROVED, AssessmentMonth
-from domain.errors import AppealRefused, EntryNotFound
+from domain.errors import AppealRefused, EntryNotFound, SeparationOfDuties
+from domain.permissions import check_scorer_of
 from domain.ids import appeal_id_for_key, appeals_id
 
 
@@ -32,7 +33,10 @@ class CorrectionCommands:
             if getattr(e, "entry_id", None) != entry_id:
                 continue
             if isinstance(e, AssessmentMonth.ScoreRecorded):
-                entry = {"branch": e.branch, "category": e.category, "points": e.points, "voided": False}
+                # ``by``: the acting user stamped on the stored event (this command's, if pending)
+                by = e.__dict__.get("by", None if uow.auth is None else uow.auth.user)
+                entry = {"branch": e.branch, "category": e.category, "points": e.points, "voided": False,
+                         "department": e.department, "recorded_by": by}
             elif entry is not None and type(e).__name__ == "EntryCorrected":
                 entry["points"] = e.new_points
             elif entry is not None and type(e).__name__ == "EntryVoided":
@@ -67,6 +71,9 @@ class CorrectionCommands:
         if appeals is None:
             raise AppealRefused(f"没有编号为 {appeal_id} 的申诉", "appeal_id")
         month, entry = self._entry(uow, appeals.entry_id)
+        auth = uow.auth
+        if auth is not None and not auth.migrated and entry["recorded_by"] == auth.user:
+            raise SeparationOfDuties(f"该条目由 {auth.user} 录入，申诉不能由同一用户决定", "appeal_id")
         appeals.decide(appeal_id, cmd.decision, cmd.points, entry["points"], cmd.reason, cmd.actor, cmd.key)
         if cmd.decision == "upheld" and cmd.points != entry["points"]:
             month.correct_entry(appeals.entry_id, entry["branch"], entry["category"], entry["points"],
@@ -79,6 +86,7 @@ class CorrectionCommands:
         uow.organization()
         entry_id = cmd.target()
         month, entry = self._entry(uow, entry_id)
+        check_scorer_of(uow.auth, entry["department"])
         month.void_entry(entry_id, entry["branch"], entry["category"], entry["points"], cmd.reason,
                          cmd.actor, cmd.key)
         return entry_id

@@ -96,3 +96,67 @@ class PersonAlreadyRegistered(LedgerError):
 
 class MembershipRefused(LedgerError):
     """An enrolment, class change, transfer or departure against the member's record."""
+
+
+class MemberPointsRefused(LedgerError):
+    """A member-points, group-points or appraisal entry (or its voiding) against the rules:
+    not a member of the branch that month, unknown group, item not open to typed entries."""
+
+
+class LinkRefused(LedgerError):
+    """A 1+N link, unlink or per-group N against the rules (not a member or employee of the
+    branch, employee linked already, duplicate link, unknown group)."""
+
+
+class ProjectNotFound(LedgerError):
+    """No one-thing-a-year project registered under that project id."""
+
+
+class ProjectRefused(LedgerError):
+    """A project registration, progress or completion against the rules."""
+
+
+class ProposalRefused(LedgerError):
+    """An innovation proposal or points award against the rules (duplicate id, person not in
+    the branch, points not positive)."""
+
+
+class SelectionNotFound(LedgerError):
+    """No competitive selection (竞聘) opened under that id."""
+
+
+class SelectionRefused(LedgerError):
+    """A selection opened, a score sheet recorded or a selection closed against the rules."""
+
+
+class MentorshipNotFound(LedgerError):
+    """No mentor-apprentice pair under that id in the branch and year."""
+
+
+class MentorshipRefused(LedgerError):
+    """A pair, appraisal or skill-competition result against the rules (导师带徒)."""
+
+
+class OccasionNotFound(LedgerError):
+    """No talk or visit occasion (六必谈 / 六必访) under that id or import key."""
+
+
+class OccasionRefused(LedgerError):
+    """An occasion raised or answered against the rules (branch, dates, answered already,
+    person's key erased)."""
+
+
+class VaultUnavailable(LedgerError):
+    """No key store is configured: summaries cannot be sealed or opened."""
+
+
+class PermissionDenied(LedgerError):
+    """The acting user lacks the role the command needs (recorded in the security log)."""
+
+
+class SeparationOfDuties(LedgerError):
+    """The same user may not do both steps (submit and approve; record and decide)."""
+
+
+class UserRefused(LedgerError):
+    """A user, role or token command against the directory's rules."""

@@ -89,3 +89,19 @@ class LoggedEvent:
     def at_position(self, position: int) -> "LoggedEvent":
         """The same event at another position (for tests that reorder a log)."""
         return LoggedEvent(position, self.recorded_at_us, self.aggregate_id, self.version, self.topic, self.raw)
+
+
+def provenance(raw: dict[str, Any]) -> dict[str, Any]:
+    """Who made an event and how: the acting user (``by``), whether it came from a
+    migration of history (``migrated``) and, then, the original document's date
+    (``occurred_at``) — shown beside the ledger's own recorded-at in every view."""
+    return {"by": raw.get("by"), "migrated": bool(raw.get("migrated", False)),
+            "occurred_at": raw.get("occurred_at")}
+
+
+def provenance_text(row: dict[str, Any]) -> str:
+    """" [迁移，原始单据日期 …]" for migrated rows, "" otherwise (for text output)."""
+    if not row.get("migrated"):
+        return ""
+    date = f"，原始单据日期 {row['occurred_at']}" if row.get("occurred_at") else ""
+    return f" [历史迁移{date}]"

@@ -99,6 +99,31 @@ class Rulebook:
     appeal_window_days: int = 30  # appeals filed within this many days of the month's approval
     # Member-level mechanisms (issue: members, points, talks…) add their parameters below,
     # each with its default; a version stored before a parameter existed keeps the default.
+    # Party-member points (党员积分制管理): each part (individual behaviour, party-group work,
+    # annual appraisal) = base + its entries, clamped to [min, max]; the annual total weighs
+    # the three parts (seed: 50/30/20), two decimals, half-up. A year uses the version in
+    # force in its December.
+    points_base: Decimal = Decimal(80)
+    points_min: Decimal = Decimal(0)
+    points_max: Decimal = Decimal(100)
+    points_weight_individual: Decimal = Decimal("0.5")
+    points_weight_group: Decimal = Decimal("0.3")
+    points_weight_appraisal: Decimal = Decimal("0.2")
+    # Competitive selection (竞聘): total = representatives' mean × w_r + leaders' mean × w_l;
+    # below the threshold nobody is appointed, even in first place [seed].
+    selection_weight_representatives: Decimal = Decimal("0.5")
+    selection_weight_leaders: Decimal = Decimal("0.5")
+    selection_threshold: Decimal = Decimal(80)
+    # 1+N links, one-thing-a-year, innovation (党员“1+N”、创新创效): default N of a member's
+    # linked employees (a group may set its own), yuan per innovation proposal, innovation
+    # points per pay-grade step (steps = floor(cumulative points / points_per_grade)).
+    link_quota_default: int = 5
+    proposal_reward: Decimal = Decimal(10)
+    points_per_grade: int = 10
+    # Talks and visits (六必谈 / 六必访): days from the occasion to the talk or visit before
+    # it is overdue; the version in force in the occasion's month applies.
+    talk_window_days: int = 15
+    visit_window_days: int = 7
     # The names a stored version gave (None: all) — its digest covers only those, so adding a
     # parameter in a later release does not change the digest an approval recorded.
     given: frozenset[str] | None = field(default=None, compare=False, repr=False)
@@ -185,6 +210,28 @@ class Rulebook:
                 raise ValueError(f"departments name an unknown category {category!r}")
         for value in (*self.category_points.values(), self.base_score, self.bonus_cap):
             _cents(value)
+        points_weights = (self.points_weight_individual, self.points_weight_group,
+                          self.points_weight_appraisal)
+        if any(w < 0 for w in points_weights) or sum(points_weights) != 1:
+            raise ValueError(f"member points weights must be non-negative and sum to 1, not {sum(points_weights)}")
+        if not self.points_min <= self.points_base <= self.points_max:
+            raise ValueError("member points need points_min <= points_base <= points_max")
+        for value in (self.points_base, self.points_min, self.points_max):
+            _cents(value)
+        selection_weights = (self.selection_weight_representatives, self.selection_weight_leaders)
+        if any(w < 0 for w in selection_weights) or sum(selection_weights) != 1:
+            raise ValueError(f"selection weights must be non-negative and sum to 1, not {sum(selection_weights)}")
+        if not 0 <= self.selection_threshold <= 100:
+            raise ValueError("selection_threshold must be between 0 and 100")
+        if self.link_quota_default < 0:
+            raise ValueError("link_quota_default must not be negative")
+        if self.proposal_reward < 0:
+            raise ValueError("proposal_reward must not be negative")
+        _cents(self.proposal_reward)
+        if self.points_per_grade <= 0:
+            raise ValueError("points_per_grade must be positive")
+        if self.talk_window_days < 0 or self.visit_window_days < 0:
+            raise ValueError("talk_window_days and visit_window_days must not be negative")
 
 
 RULEBOOK_V1 = Rulebook()

@@ -12,7 +12,7 @@ from typing import Any
 from domain.annual import AnnualRow, annual_ranking
 from domain.periods import month_range
 from projections.model import AssessmentModel
-from projections.views import month_scores, month_secretaries
+from projections.views import approval_provenance, month_scores, month_secretaries
 
 
 def year_view(model: AssessmentModel, year: str) -> tuple[str, int, list[AnnualRow]]:
@@ -49,4 +49,5 @@ def year_json(model: AssessmentModel, year: str) -> dict[str, Any]:
                  "mode": r.secretary.mode if r.secretary else None,
                  "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)}
                 for r in rows],
-            "member_warnings": model.member_count_warnings(f"{year}-12")}
+            "member_warnings": model.member_count_warnings(f"{year}-12"),
+            "approval": approval_provenance((model.years.get(year) or {}).get("approval"))}

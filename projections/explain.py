@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from domain.asof import SHANGHAI
-from domain.log import LoggedEvent
+from domain.log import LoggedEvent, provenance
 from domain.periods import quarter_months
 from domain.rulebook import BONUS, CATEGORY_NAMES
 from domain.scoring import round2
@@ -44,7 +44,7 @@ def _corrections(recorded: list[LoggedEvent]) -> tuple[dict[str, Decimal | None]
             "kind": "voided" if voided else "corrected", "position": e.position,
             "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "actor": e.data["actor"],
             "reason": e.data["reason"], "points": None if voided else str(e.decimal("new_points")),
-            "cause": e.data.get("cause"), "appeal_id": _s(e.data.get("appeal_id"))})
+            "cause": e.data.get("cause"), "appeal_id": _s(e.data.get("appeal_id")), **provenance(e.raw)})
     return now, changes
 
 
@@ -53,7 +53,7 @@ def _appeals_cited(appeals: Iterable[LoggedEvent], entry_ids: set[str]) -> list[
     cited = [{"event": a.name.rpartition(".")[2], "position": a.position, "appeal_id": str(a.data["appeal_id"]),
               "entry_id": str(a.data.get("entry_id", "")) or None, "decision": a.data.get("decision"),
               "points": _s(a.data.get("points")), "reason": a.data["reason"], "actor": a.data["actor"],
-              "recorded_at": a.recorded_at.astimezone(SHANGHAI).isoformat()}
+              "recorded_at": a.recorded_at.astimezone(SHANGHAI).isoformat(), **provenance(a.raw)}
              for a in appeals if a.name == "EntryAppeals.Decided" or str(a.data.get("entry_id")) in entry_ids]
     filed = {c["appeal_id"] for c in cited if c["event"] == "Filed"}
     return [c for c in cited if c["appeal_id"] in filed]
@@ -91,7 +91,8 @@ def explain_month(model: AssessmentModel, period: str, branch: str, entries: Ite
                      "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(), "category": category,
                      "points": str(points), "counted_points": str(round2(counted)),
                      "cap": note if counted != counts else None, "changes": changes.get(entry, []),
-                     "department": d["department"], "actor": d["actor"], "reason": d["reason"]})
+                     "department": d["department"], "actor": d["actor"], "reason": d["reason"],
+                     **provenance(e.raw)})
     total = sum((Decimal(r["counted_points"]) for r in rows), Decimal(0))
     assert round2(rulebook.base_score + total) == result.score, "explanation does not add up"
     s = result.secretary

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
-from domain.log import LoggedEvent
+from domain.log import LoggedEvent, provenance
 from domain.organization import members_in, secretary_in
 from domain.people import count_in
 from domain.rulebook import Rulebook
@@ -172,7 +172,7 @@ class AssessmentModel:
         self._year(self.names[e.aggregate_id])["approval"] = {
             "position": e.position, "approval_id": str(e.data["approval_id"]),
             "rulebook_version": e.data["rulebook_version"], "actor": e.data["actor"],
-            "results": plain(e.data["results"])}
+            "results": plain(e.data["results"]), **provenance(e.raw)}
 
     def _business_recorded(self, e: LoggedEvent) -> None:
         self._month(self.names[e.aggregate_id]).business[e.data["branch"]] = str(e.data["score"])
@@ -214,14 +214,14 @@ class AssessmentModel:
         month = self._month(self.names[e.aggregate_id])
         month.status = "approved"
         month.approval = {"position": e.position, "rulebook_version": e.data["rulebook_version"],
-                          "actor": e.data["actor"], "results": plain(e.data["results"])}
+                          "actor": e.data["actor"], "results": plain(e.data["results"]), **provenance(e.raw)}
 
     def _quarter_approved(self, e: LoggedEvent) -> None:
         period = self.names[e.aggregate_id]
         self.quarters[period] = {"status": "approved", "approval_id": str(e.data["approval_id"]),
                                  "rulebook_version": e.data["rulebook_version"],
                                  "position": e.position, "actor": e.data["actor"],
-                                 "ranking": plain(e.data["ranking"])}
+                                 "ranking": plain(e.data["ranking"]), **provenance(e.raw)}
         self.dirty.add("quarter:" + period)
 
     # -- questions -----------------------------------------------------------------------

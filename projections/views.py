@@ -93,7 +93,15 @@ def month_json(model: AssessmentModel, period: str) -> dict[str, Any]:
         for row in rows:
             row["changed_since_approval"] = approved.get(row["branch"]) != row["score"]
     return {"period": period, "status": status, "rulebook_version": rulebook.version,
-            "dual_formula": rulebook.dual_formula, "branches": rows}
+            "dual_formula": rulebook.dual_formula, "branches": rows,
+            "approval": approval_provenance(None if month is None else month.approval)}
+
+
+def approval_provenance(approval: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Who approved (document name and acting user), where in the log, migrated or not."""
+    if approval is None:
+        return None
+    return {k: approval.get(k) for k in ("actor", "by", "migrated", "occurred_at", "position")}
 
 
 def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
@@ -111,4 +119,5 @@ def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
             now = (row["score"], row["rank"], row["award"], row["fine"])
             row["changed_since_approval"] = approved.get(row["branch"]) != now
     return {"period": period, "status": status,
-            "rulebook_version": quarter_rulebook(model, period).version, "branches": out}
+            "rulebook_version": quarter_rulebook(model, period).version, "branches": out,
+            "approval": approval_provenance(approval)}

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy  # noqa: E402
 
-from adapters.bootstrap import engine_of, initialize, make_ledger  # noqa: E402
+from adapters.bootstrap import engine_of, make_ledger, migration_user  # noqa: E402
 from adapters.views import MaintainedView  # noqa: E402
 from domain.ids import month_id, organization_id  # noqa: E402
 from domain.periods import month_range, quarter_of  # noqa: E402
@@ -98,7 +98,7 @@ def main() -> None:
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     app = make_ledger(url)
-    initialize(app)
+    app.default_user = migration_user(app)
     app.import_batch(enumerate(org_lines(args.branches), start=1))
     months = month_range("2019-01", args.months)
 

@@ -18,8 +18,9 @@ import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.bootstrap import close, initialize, make_ledger  # noqa: E402
+from adapters.bootstrap import close, make_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402
+from tests.helpers import MIGRATION, with_users  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 _pg_checked: list[str | None] = []
@@ -43,6 +44,15 @@ def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test signs with its own key, never one in the working directory."""
     path = tmp_path / "signing.key"
     monkeypatch.setenv("LEDGER_SIGNING_KEY", str(path))
+    monkeypatch.setenv("LEDGER_USER", "migration")  # the CLI acts as the fixtures' migration user
+    return path
+
+
+@pytest.fixture(autouse=True)
+def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps talk/visit summary keys in its own key store (adapters/keystore.py)."""
+    path = tmp_path / "ledger-keys.sqlite3"
+    monkeypatch.setenv("LEDGER_KEYSTORE", str(path))
     return path
 
 
@@ -77,6 +87,7 @@ def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
 
     def make() -> Ledger:
         app = make_ledger(db_url)
+        app.default_user = MIGRATION  # history-style fixtures: see ``app``
         apps.append(app)
         return app
 
@@ -87,7 +98,5 @@ def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
 
 @pytest.fixture
 def app(make_app: Callable[[], Ledger]) -> Ledger:
-    """An initialized ledger (rulebook v1 adopted)."""
-    ledger = make_app()
-    initialize(ledger)
-    return ledger
+    """An initialized ledger (rulebook v1 adopted), acting as the ``migration`` user."""
+    return with_users(make_app())

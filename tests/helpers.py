@@ -10,6 +10,18 @@ from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
 
+ADMIN, MIGRATION = "admin", "migration"
+
+
+def with_users(ledger: Ledger) -> Ledger:
+    """Initialize with an admin, who creates the ``migration`` user (role ``migrator``): the
+    fixtures' default acting user, like a migration of history (issue: roles). Tests of
+    roles act as other users explicitly."""
+    from adapters.bootstrap import migration_user
+    ledger.default_user = migration_user(ledger, ADMIN, MIGRATION)
+    return ledger
+
+
 def company(app: Ledger, *branches: tuple[str, str | None, str | None]) -> None:
     """Register branches ``(code, mode, from_month)``; mode None = no secretary."""
     for code, mode, from_month in branches:
@@ -47,3 +59,14 @@ def quarter(app: Ledger, period: str) -> dict[str, Any]:
 
 def events(app: Ledger) -> list[Any]:
     return list(LogReader(engine_of(app)).read())
+
+
+def cli_users(runner: Any, env: dict[str, str]) -> dict[str, str]:
+    """``ledger init`` with an admin, who creates a ``migration`` user (role migrator); the
+    returned env acts as that user (``LEDGER_USER``)."""
+    from adapters.cli import main
+    for args in (["init", "--admin", "admin"], ["--as", "admin", "user", "create", "migration", "--name", "迁移"],
+                 ["--as", "admin", "user", "grant", "migration", "migrator"]):
+        result = runner.invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+    return {**env, "LEDGER_USER": "migration"}

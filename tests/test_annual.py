@@ -154,6 +154,7 @@ def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
     import json
     from click.testing import CliRunner
     from adapters.cli import main
+    from tests.helpers import cli_users
     env = {"LEDGER_DATABASE_URL": db_url}
     lines = [{"op": "register_branch", "code": "A", "name": "甲", "members": 9},
              {"op": "register_branch", "code": "B", "name": "乙", "members": 40},
@@ -163,7 +164,7 @@ def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
     f = tmp_path / "y.jsonl"
     f.write_text("\n".join(json.dumps(l, ensure_ascii=False) for l in lines), encoding="utf-8")
     runner = CliRunner()
-    assert runner.invoke(main, ["init"], env=env).exit_code == 0
+    env = cli_users(runner, env)
     assert runner.invoke(main, ["import", str(f)], env=env).exit_code == 0
     out = json.loads(runner.invoke(main, ["year", "show", "2019", "--json"], env=env).output)
     assert out["status"] == "draft"

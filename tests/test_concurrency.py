@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from domain.errors import ConcurrentWrite, LedgerError, MonthNotOpenForEntries, QuarterAlreadyApproved
-from tests.helpers import approve, company, deduct, events
+from tests.helpers import with_users, approve, company, deduct, events
 
 PERIOD = "2019-07"
 
@@ -44,7 +44,7 @@ def _approver(url: str, out: Any) -> None:
 
 def test_no_entry_lands_after_submission_under_racing_writers(make_app, db_url: str) -> None:
     app = make_app()
-    app.init()
+    with_users(app)
     company(app, *[(b, "full_time", None) for b in ("A", "B", "C")])
     ctx = mp.get_context("fork")
     out = ctx.Queue()
@@ -82,7 +82,7 @@ def _quarter_approver(url: str, out: Any) -> None:
 
 def test_a_quarter_is_approved_once_by_racing_approvers(make_app, db_url: str) -> None:
     app = make_app()
-    app.init()
+    with_users(app)
     company(app, ("A", "full_time", None), ("B", "part_time", None))
     deduct(app, "B", "2019-08", "-1")
     approve(app, "2019-07", "2019-08", "2019-09")

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli import main
-from tests.helpers import events
+from tests.helpers import cli_users, events
 
 BASE = [
     {"op": "register_branch", "key": "b/A", "code": "A", "name": "甲支部", "members": 20},
@@ -32,13 +32,13 @@ def write(path: Path, lines: list[Any]) -> Path:
 
 
 def run(url: str, *args: str) -> Any:
-    result = CliRunner().invoke(main, list(args), env={"LEDGER_DATABASE_URL": url})
+    result = CliRunner().invoke(main, list(args), env={"LEDGER_DATABASE_URL": url, "LEDGER_USER": "migration"})
     return result
 
 
 @pytest.fixture
 def ledger_url(db_url: str) -> str:
-    assert run(db_url, "init").exit_code == 0
+    cli_users(CliRunner(), {"LEDGER_DATABASE_URL": db_url})
     return db_url
 
 

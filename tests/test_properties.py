@@ -13,7 +13,7 @@ from adapters.views import MaintainedView
 from domain.log import LoggedEvent
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
-from tests.helpers import approve, company, deduct, events
+from tests.helpers import with_users, approve, company, deduct, events
 
 MONTHS = ("2019-07", "2019-08", "2019-09")
 
@@ -23,7 +23,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> list[LoggedEvent]:
     """A real event stream (SQLite): four branches, a quarter of mixed entries, approved."""
     url = f"sqlite:///{tmp_path_factory.mktemp('prop') / 'l.sqlite3'}"
     app = make_ledger(url)
-    app.init()
+    with_users(app)
     company(app, ("A", "full_time", None), ("B", "part_time", None), ("C", None, None), ("D", "full_time", None))
     rng = random.Random(7)
     for m in MONTHS:
@@ -105,7 +105,7 @@ def _roundtrip(value: Any) -> Any:
 
 def test_maintained_view_catches_up_and_equals_a_rebuild(make_app) -> None:
     app = make_app()
-    app.init()
+    with_users(app)
     view = MaintainedView(engine_of(app))
     company(app, ("A", "full_time", None), ("B", "part_time", None))
     for i, m in enumerate(MONTHS):

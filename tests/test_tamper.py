@@ -287,8 +287,12 @@ def test_witness_cosignature_is_listed_and_explain_carries_proofs(ledger, db_url
     witness_pub = tmp_path / "w.txt"
     made = run(main, ["key", "generate", "--out", str(tmp_path / "w.key"), "--name", "jijian-witness"], env=env)
     witness_pub.write_text(made.output, encoding="utf-8")
-    assert run(main, ["checkpoint", "cosign", "--key", str(tmp_path / "w.key"), "--name", "jijian-witness"],
-               env=env).exit_code == 0
+    cosign = ["checkpoint", "cosign", "--key", str(tmp_path / "w.key"), "--name", "jijian-witness"]
+    refused = run(main, cosign, env=env)  # the migration user is no auditor: cosigning is the auditor's
+    assert refused.exit_code != 0 and "auditor" in refused.output
+    ledger.command("create_user", as_user="admin", user="jijian", name="纪检审计", actor="admin")
+    ledger.command("grant_role", as_user="admin", user="jijian", role="auditor", actor="admin")
+    assert run(main, cosign, env={**env, "LEDGER_USER": "jijian"}).exit_code == 0
     out = json.loads(run(main, ["verify", "--witness-key", str(witness_pub), "--json"], env=env).output)
     assert out["ok"] and out["signatures"]["5"] == sorted(["dangjian-ledger", "jijian-witness"])
     assert load_or_create_signer(tmp_path / "w.key", "jijian-witness").verifier_key == made.output.strip()

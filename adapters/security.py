@@ -1,0 +1,54 @@
+"""The security log (安全日志): every refused command, who tried what and when.
+
+Append-only (the same triggers as the ledger's tables), separate from the ledger's event
+log: a refusal is not part of any result and is not in the Merkle tree. Rate-limited per
+user so that a flood of refused commands cannot fill the database: at most ``LIMIT`` rows
+per user per ``WINDOW_US``; the row that reaches the limit says so, and further refusals in
+that window are counted in memory only and summarised by the next row written.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+
+from adapters.tree import METADATA, SECURITY_LOG
+
+LIMIT = 20
+WINDOW_US = 60_000_000
+
+
+class SqlSecurityLog:
+    """``Ledger.security_log``: records refusals in ``ledger_security_log``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        METADATA.create_all(engine, tables=[SECURITY_LOG], checkfirst=True)
+        self._suppressed: dict[str | None, int] = {}
+        self._lock = threading.Lock()
+
+    def refused(self, user: str | None, op: str, reason: str) -> None:
+        now = int(time.time() * 1_000_000)
+        with self._lock, self.engine.begin() as conn:
+            recent = conn.execute(select(func.count()).select_from(SECURITY_LOG).where(
+                SECURITY_LOG.c.user_id == user, SECURITY_LOG.c.at_us > now - WINDOW_US)).scalar_one()
+            if recent >= LIMIT:
+                self._suppressed[user] = self._suppressed.get(user, 0) + 1
+                return
+            suppressed = self._suppressed.pop(user, 0)
+            if suppressed:
+                reason = f"{reason}（此前另有 {suppressed} 次被拒绝未逐条记录：已限流）"
+            if recent == LIMIT - 1:
+                reason = f"{reason}（已达每分钟 {LIMIT} 条上限，之后的拒绝暂不逐条记录）"
+            conn.execute(insert(SECURITY_LOG).values(at_us=now, user_id=user, op=op[:100], reason=reason))
+
+    def rows(self, user: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """The latest refusals, newest first."""
+        query = select(SECURITY_LOG).order_by(SECURITY_LOG.c.id.desc()).limit(limit)
+        if user is not None:
+            query = query.where(SECURITY_LOG.c.user_id == user)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
