@@ -19,7 +19,11 @@ from adapters.cli import _quarter_text, _year_text  # noqa: E402
 from adapters.logreader import LogReader  # noqa: E402
 from adapters.views import MaintainedView  # noqa: E402
 from domain.ids import month_id  # noqa: E402
-from scripts import demo_people  # noqa: E402
+from scripts import (demo_care, demo_innovation, demo_links, demo_member_points, demo_mentoring,  # noqa: E402
+                     demo_people, demo_projects, demo_selection)
+
+MEMBER_LEVEL = (demo_member_points, demo_care, demo_links, demo_projects, demo_innovation, demo_selection,
+                demo_mentoring)
 from domain.periods import quarter_months  # noqa: E402
 from projections.explain import explain_quarter  # noqa: E402
 from domain.periods import month_range  # noqa: E402
@@ -100,6 +104,20 @@ def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
         yield {"op": "record_debriefing", "key": f"demo/2019/{code}/debriefing", "branch": code,
                "year": "2019", "score": f"{rng.randint(8000, 9800) / 100:.2f}", "actor": "公司党委会"}
     yield {"op": "approve_year", "key": "demo/2019/approve", "year": "2019", "actor": "公司党委会"}
+    for part in MEMBER_LEVEL:  # points, talks and visits, links, projects, proposals, selection, mentoring
+        yield from part.lines(random.Random(f"{seed}/{part.__name__}"))
+
+
+def _show(args: list[str], lines: int = 4) -> None:
+    """Run ``ledger ARGS`` in-process and print its first ``lines`` lines."""
+    import contextlib
+    import io
+    from adapters.cli import main as ledger
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ledger.main(args=args, standalone_mode=False)
+    print(f"\n$ ledger {' '.join(args)}")
+    print("\n".join(out.getvalue().splitlines()[:lines]))
 
 
 def main() -> None:
@@ -122,6 +140,12 @@ def main() -> None:
         print(f"  {month['period']}：100 {counted or '（无扣分）'} → {month['score']}")
     print()
     print(_year_text(year_json(model, "2019")))
+    print("\n党员层面的机制（每条命令的前几行；完整输出请直接运行该命令）：")
+    for args in (["members", "show", "2019", "--branch", "REPAIR"], ["people", "list", "2019-12", "--branch", "QC"],
+                 ["talks", "due"], ["links", "show", "--branch", "REPAIR"], ["projects", "show", "2019"],
+                 ["innovation", "show", "--year", "2019"], ["selection", "show", demo_selection.POSITION],
+                 ["mentors", "show", "2019"]):
+        _show(args)
     print("\n查看明细：ledger month show 2019-07 ；ledger entries --period 2019-07 --branch REPAIR ；"
           "ledger quarter show 2019Q3 --json ；ledger year show 2019 --json")
 
