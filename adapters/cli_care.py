@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from domain.permissions import may_read_summaries
+
 from adapters.cli import AS_OF_HELP, SHANGHAI, _emit, _fold, _ledger, _op, _run, _write, main
 from domain.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, check_date, erase_person
 from domain.errors import InvalidInput
@@ -14,7 +16,7 @@ from projections.care import CareModel, care_json
 
 STATUS_NAMES = {"open": "待办", "overdue": "已超期", "answered": "已按期完成", "answered_late": "超期完成"}
 SUMMARY_NAMES = {"hidden": "（摘要已隐藏）", "erased": "（密钥已销毁，摘要不可读）", "unreadable": "（摘要无法解密）"}
-REVEAL_NOTE = "注意：--reveal 解密显示摘要；角色权限落实后仅本支部书记与党委可用（domain/permissions.py）。"
+REVEAL_NOTE = "仅该人员所在支部的书记与党委（committee）可解密摘要：须以 --as 指定用户"
 
 
 def _group(name: str, help_text: str) -> click.Group:
@@ -61,11 +63,20 @@ def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str |
 def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_of: str | None) -> None:
     day = _run(lambda: _today(today))
     model = _fold(CareModel(), as_of)
-    vault = _ledger().vault if reveal else None  # type: ignore[attr-defined]
-    data = care_json(model, day, branch, reveal=reveal, vault=vault)
-    if reveal and not as_json:
-        click.echo(REVEAL_NOTE, err=True)
+    ledger = _ledger()
+    vault = None
+    if reveal:  # the person's branch secretary and the committee only (domain/permissions.py)
+        roles = _run(lambda: ledger.require_role(ledger.default_user, "committee", "解密谈话摘要")
+                     if f"secretary:{branch}" not in _roles(ledger) else _roles(ledger))
+        vault = ledger.vault  # type: ignore[attr-defined]
+        reveal_for: Any = lambda b: may_read_summaries(roles, b)  # noqa: E731
+    data = care_json(model, day, branch, reveal=reveal_for if reveal else False, vault=vault)
     _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+
+
+def _roles(ledger: Any) -> frozenset[str]:
+    user = ledger.default_user
+    return frozenset() if user is None else ledger.roles_now(user)  # type: ignore[no-any-return]
 
 
 def _text(d: dict[str, Any]) -> str:

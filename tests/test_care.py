@@ -308,11 +308,16 @@ def test_cli_due_show_and_erase(staff: Any, db_url: str, monkeypatch: pytest.Mon
     assert [o["occasion_id"] for o in data["occasions"]] == [str(oid)] and data["occasions"][0]["overdue"] is True
     shown = runner.invoke(main, ["talks", "show", "--branch", "A", "--today", "2019-07-20"])
     assert shown.exit_code == 0 and "摘要已隐藏" in shown.output and SECRET not in shown.output
-    revealed = runner.invoke(main, ["talks", "show", "--branch", "A", "--today", "2019-07-20", "--reveal", "--json"])
+    reveal = ["talks", "show", "--branch", "A", "--today", "2019-07-20", "--reveal", "--json"]
+    refused = runner.invoke(main, reveal)  # the migration user is neither A's secretary nor the committee
+    assert refused.exit_code == 1 and SECRET not in refused.output
+    staff.command("create_user", as_user="admin", user="boss", name="党委", actor="admin")
+    staff.command("grant_role", as_user="admin", user="boss", role="committee", actor="admin")
+    revealed = runner.invoke(main, reveal, env={"LEDGER_USER": "boss"})
     assert SECRET in revealed.output
     bad = runner.invoke(main, ["talks", "due", "--today", "2019-7-20"])
     assert bad.exit_code == 1 and "today" in bad.output
     erased = runner.invoke(main, ["person", "erase", "A1", "--actor", "管理员"])
     assert erased.exit_code == 0, erased.output
-    revealed = runner.invoke(main, ["talks", "show", "--branch", "A", "--today", "2019-07-20", "--reveal", "--json"])
+    revealed = runner.invoke(main, reveal, env={"LEDGER_USER": "boss"})
     assert SECRET not in revealed.output and json.loads(revealed.output)["erased"][0]["person"] == "A1"
