@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from domain.errors import VaultUnavailable
 from cryptography.fernet import Fernet, InvalidToken
 
 DEFAULT_PATH = "ledger-keys.sqlite3"
@@ -41,12 +42,17 @@ class KeyStore:
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("CREATE TABLE IF NOT EXISTS person_keys (person TEXT PRIMARY KEY, key BLOB NOT NULL, "
                          "created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+            # Tombstones: an erased person never gets a new key, even from an answer racing the erasure.
+            conn.execute("CREATE TABLE IF NOT EXISTS erased_persons (person TEXT PRIMARY KEY, "
+                         "erased_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
             self._conn = conn
         return self._conn
 
     def _key(self, person: str, create: bool) -> bytes | None:
         db = self._db()
         if create:
+            if db.execute("SELECT 1 FROM erased_persons WHERE person = ?", (person,)).fetchone():
+                raise VaultUnavailable(f"{person} 的密钥已销毁，不能再记录其摘要", "person")
             db.execute("INSERT OR IGNORE INTO person_keys (person, key) VALUES (?, ?)", (person, Fernet.generate_key()))
         row = db.execute("SELECT key FROM person_keys WHERE person = ?", (person,)).fetchone()
         return None if row is None else bytes(row[0])
@@ -70,6 +76,7 @@ class KeyStore:
     def erase(self, person: str) -> None:
         with self._lock:
             db = self._db()
+            db.execute("INSERT OR IGNORE INTO erased_persons (person) VALUES (?)", (person,))
             db.execute("DELETE FROM person_keys WHERE person = ?", (person,))
             db.execute("VACUUM")
 

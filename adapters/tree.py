@@ -63,6 +63,7 @@ SECURITY_LOG = Table(  # refusals (adapters/security.py): not part of the ledger
     Column("user_id", String(200), nullable=True),
     Column("op", String(100), nullable=False),
     Column("reason", Text, nullable=False),
+    Index("ledger_security_log_user_at", "user_id", "at_us"),
 )
 APPEND_ONLY = ("ledger_events", "ledger_positions", "ledger_tree", "ledger_checkpoints",
                "ledger_cosignatures", "ledger_import_keys", "ledger_security_log")

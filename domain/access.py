@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from domain import commands as c
 from domain.errors import InvalidInput, UserRefused
@@ -39,6 +39,9 @@ FIXED_ROLES = {  # role → who holds it (Chinese, for README and error messages
     "migrator": "历史数据迁移",
 }
 SCORER_DEPARTMENTS = ("party_mass", "discipline_inspection", "office")
+
+
+USER_ID = r"^[A-Za-z0-9_.@-]{1,64}$"
 
 
 def check_role(role: str) -> str:
@@ -170,7 +173,7 @@ Effective = Annotated[int | None, BeforeValidator(_effective)]
 class CreateUser(c.Command):
     op: Literal["create_user"] = "create_user"
     roles = ("admin",)
-    user: c.Text
+    user: Annotated[str, Field(pattern=USER_ID)]  # letters, digits, _ . @ -; at most 64
     name: c.Text
     actor: c.Text
 
@@ -219,7 +222,7 @@ def directory(uow: "UnitOfWork", for_update: bool = False) -> Access:
 
 
 def _not_self(uow: "UnitOfWork", user: str) -> None:
-    if uow.auth is not None and uow.auth.user == user and not uow.auth.migrated:
+    if uow.auth is not None and uow.auth.user == user:
         raise UserRefused("管理员不能给自己授予或撤销角色", "user")
 
 

@@ -35,7 +35,7 @@ class EntryAppeals(Aggregate):
         self.decided = False
 
     def file(self, branch: str, reason: str, actor: str, key: str | None,
-             appeal_id: UUID | None = None) -> UUID:
+             appeal_id: UUID | None = None, user: str | None = None) -> UUID:
         """File an appeal; its id is ``appeal_id`` if given (derived from an import key)."""
         if branch != self.branch:
             raise AppealRefused(f"该条目属于支部 {self.branch}，不能由支部 {branch} 申诉", "branch")
@@ -47,13 +47,14 @@ class EntryAppeals(Aggregate):
             raise InvalidInput("申诉必须写明理由", "reason")
         appeal_id = appeal_id or uuid5(self.id, f"appeal:{self.version + len(self.pending_events)}")
         self._file(appeal_id=appeal_id, entry_id=self.entry_id, period=self.period, branch=branch,
-                   reason=reason, actor=actor, key=key)
+                   reason=reason, actor=actor, key=key, user=user)
         return appeal_id
 
     @event("Filed")
     def _file(self, appeal_id: UUID, entry_id: UUID, period: str, branch: str, reason: str, actor: str,
-              key: str | None) -> None:
+              key: str | None, user: str | None = None) -> None:
         self.open = appeal_id
+        self.filed_by = user  # who filed the open appeal: they do not decide it
 
     def decide(self, appeal_id: UUID, decision: str, points: Decimal | None, original: Decimal, reason: str,
                actor: str, key: str | None) -> None:

@@ -28,7 +28,7 @@ from domain.corrections import CorrectionCommands
 from domain.access import Access, now_us
 from domain.handlers import HANDLERS
 from domain.permissions import Authorization, authorize, roles_of
-from domain.errors import (PermissionDenied, BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
+from domain.errors import (PermissionDenied, SeparationOfDuties, UserRefused, BranchNotFound, BranchNotTakingPart, ConcurrentWrite, DuplicateKey, LedgerError,
                            NotInitialized, QuarterNotReady, YearNotReady)
 from domain.ids import access_id, month_id, organization_id, quarter_id, year_id
 from domain.organization import Organization, members_in
@@ -268,7 +268,7 @@ class Ledger(CorrectionCommands, Application):
             return result
         try:
             return self._run(work, hot=isinstance(command, c.RecordScore))
-        except PermissionDenied as e:
+        except (PermissionDenied, SeparationOfDuties, UserRefused) as e:
             self._refused(user, command.op, e)
             raise
 
@@ -293,8 +293,13 @@ class Ledger(CorrectionCommands, Application):
         return roles_of(uow.access(), uow.organization(), user, now_us())
 
     def _refused(self, user: str | None, op: str, error: LedgerError) -> None:
-        if self.security_log is not None:
-            self.security_log.refused(user, op, error.reason)
+        """Log a refusal; names not in the directory share one bucket (no flooding by inventing names)."""
+        if self.security_log is None:
+            return
+        reason = error.reason
+        if user is not None and user not in UnitOfWork(self).access().users:
+            user, reason = "(unknown)", f"{reason}（声称的用户：{user[:64]}）"
+        self.security_log.refused(user, op, reason)
 
     def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str] | None) -> bool:
         """True if the command's key is already in the ledger with the same content
@@ -386,7 +391,7 @@ class Ledger(CorrectionCommands, Application):
                         HANDLERS[type(command)](self, uow, command)
                         uow.stamp()
                         result.appended += 1
-                except PermissionDenied as e:
+                except (PermissionDenied, SeparationOfDuties, UserRefused) as e:
                     self._refused(user, command.op, e)
                     failures.append(LineError(number, e.field, e.reason))
                 except LedgerError as e:
@@ -412,6 +417,15 @@ class Ledger(CorrectionCommands, Application):
         return cmd.branch
 
     def _appoint_secretary(self, uow: UnitOfWork, cmd: c.AppointSecretary) -> str:
+        auth = uow.auth
+        if cmd.user is not None and auth is not None and not auth.migrated:
+            access = uow.access()
+            if cmd.user not in access.users:
+                raise UserRefused(f"用户 {cmd.user!r} 未登记：请先由系统管理员创建", "user")
+            if cmd.user == auth.user:
+                raise SeparationOfDuties("登记员不能任命自己为支部书记", "user")
+            if access.holds(cmd.user, "admin", now_us()):
+                raise SeparationOfDuties("系统管理员不能兼任支部书记", "user")
         uow.organization(for_update=True).appoint_secretary(
             branch=cmd.branch, name=cmd.name, user=cmd.user, mode=cmd.mode,
             allowance=cmd.allowance, from_month=cmd.from_month, actor=cmd.actor, key=cmd.key)

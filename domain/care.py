@@ -231,7 +231,7 @@ class ErasePersonKey(c.Command):
     """Destroy a person's summary key (no import op: run by ``erase_person`` only, which
     destroys the key after the erasure is in the log)."""
     op: ClassVar[str] = "erase_person_key"  # a class attribute, not a field: never an import op
-    roles: ClassVar[tuple[str, ...]] = ("admin",)
+    roles: ClassVar[tuple[str, ...]] = ("committee",)  # a decision about personal data, not user admin
     person: c.Text
     reason: c.Text | None = None
     actor: c.Text

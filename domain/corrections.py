@@ -34,7 +34,7 @@ class CorrectionCommands:
                 continue
             if isinstance(e, AssessmentMonth.ScoreRecorded):
                 # ``by``: the acting user stamped on the stored event (this command's, if pending)
-                by = e.__dict__.get("by", None if uow.auth is None else uow.auth.user)
+                by = e.__dict__.get("by")  # None: recorded before users existed (unknown)
                 entry = {"branch": e.branch, "category": e.category, "points": e.points, "voided": False,
                          "department": e.department, "recorded_by": by}
             elif entry is not None and type(e).__name__ == "EntryCorrected":
@@ -61,7 +61,8 @@ class CorrectionCommands:
             entry_id=entry_id, period=month.period, branch=entry["branch"]))
         # An import key names the appeal, so later lines of a migration can decide it.
         given = None if cmd.key is None else appeal_id_for_key(cmd.key)
-        return appeals.file(cmd.branch, cmd.reason, cmd.actor, cmd.key, appeal_id=given)
+        return appeals.file(cmd.branch, cmd.reason, cmd.actor, cmd.key, appeal_id=given,
+                            user=None if uow.auth is None else uow.auth.user)
 
     def _decide_appeal(self, uow: Any, cmd: c.DecideAppeal) -> UUID:
         appeal_id = cmd.target()
@@ -71,9 +72,10 @@ class CorrectionCommands:
         if appeals is None:
             raise AppealRefused(f"没有编号为 {appeal_id} 的申诉", "appeal_id")
         month, entry = self._entry(uow, appeals.entry_id)
+        _not_recorder(uow, entry, "申诉不能由同一用户决定")
         auth = uow.auth
-        if auth is not None and not auth.migrated and entry["recorded_by"] == auth.user:
-            raise SeparationOfDuties(f"该条目由 {auth.user} 录入，申诉不能由同一用户决定", "appeal_id")
+        if auth is not None and not auth.migrated and getattr(appeals, "filed_by", None) == auth.user:
+            raise SeparationOfDuties(f"该申诉由 {auth.user} 提出，不能由同一用户决定", "appeal_id")
         appeals.decide(appeal_id, cmd.decision, cmd.points, entry["points"], cmd.reason, cmd.actor, cmd.key)
         if cmd.decision == "upheld" and cmd.points != entry["points"]:
             month.correct_entry(appeals.entry_id, entry["branch"], entry["category"], entry["points"],
@@ -95,6 +97,14 @@ class CorrectionCommands:
         uow.organization()
         entry_id = cmd.target()
         month, entry = self._entry(uow, entry_id)
+        _not_recorder(uow, entry, "不能由同一用户更正")
         month.correct_entry(entry_id, entry["branch"], entry["category"], entry["points"], cmd.points,
                             cmd.reason, "committee", None, cmd.actor, cmd.key)
         return entry_id
+
+
+def _not_recorder(uow: Any, entry: dict[str, Any], what: str) -> None:
+    """Separation of duties: the user who recorded an entry does not decide on it."""
+    auth = uow.auth
+    if auth is not None and not auth.migrated and entry["recorded_by"] == auth.user:
+        raise SeparationOfDuties(f"该条目由 {auth.user} 录入，{what}", "entry_id")

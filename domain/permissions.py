@@ -5,7 +5,8 @@ the command itself: ``secretary`` means ``secretary:<the command's branch>`` and
 ``scorer`` means ``scorer:<the command's department>`` (any scorer where the command names
 no department; the handler then checks the entry's department); ``party_mass`` (the
 Party-Mass Work Dept's clerk, 党群工作部) means ``scorer:party_mass``. A ``migrator`` may send
-every op: its events are marked migrated and exempt from separation of duties.
+every op except the directory's (users, roles, tokens: ``admin`` only): its events are
+marked migrated and exempt from separation of duties.
 
 ``secretary:<branch>`` is never granted: a user holds it while an appointment of that
 branch naming them (``appoint_secretary``'s ``user``) is in force in the current month
@@ -80,11 +81,11 @@ def authorize(access: Access, org: Organization | None, user: str | None, comman
         raise PermissionDenied(f"用户 {user!r} 未登记", "user")
     roles = roles_of(access, org, user, at_us)
     occurred_at = getattr(command, "occurred_at", None)
-    if MIGRATOR in roles:
+    needed = required(command)
+    if MIGRATOR in roles and "admin" not in needed:  # history of every kind, never users and roles
         return Authorization(user, roles, migrated=True, occurred_at=occurred_at)
     if occurred_at is not None:
         raise PermissionDenied("只有迁移角色（migrator）可以填写原始单据日期 occurred_at", "occurred_at")
-    needed = required(command)
     if not allowed(roles, needed):
         want = " 或 ".join(needed) if needed else "（该操作未分配角色，仅迁移角色可用）"
         raise PermissionDenied(f"用户 {user} 无权执行 {command.op}：需要角色 {want}", None)
