@@ -40,12 +40,14 @@ def month_of(at_us: int) -> str:
     return datetime.fromtimestamp(at_us / 1_000_000, timezone.utc).astimezone(SHANGHAI).strftime("%Y-%m")
 
 
-def roles_of(access: Access, org: Organization | None, user: str, at_us: int) -> frozenset[str]:
-    """Granted roles in force at ``at_us`` plus the secretary roles of current appointments."""
+def roles_of(access: Access, org: Organization | None, user: str, at_us: int,
+             branches: Iterable[str] | None = None) -> frozenset[str]:
+    """Granted roles in force at ``at_us`` plus the secretary roles of current appointments
+    (of ``branches`` only, if given: a command needs only its own branch's)."""
     roles = set(access.roles_at(user, at_us))
     if org is not None:
         month = month_of(at_us)
-        for code in org.branches:
+        for code in (org.branches if branches is None else [b for b in branches if b in org.branches]):
             secretary = org.secretary_in(code, month)
             if secretary is not None and secretary.user == user:
                 roles.add(f"secretary:{code}")
@@ -79,7 +81,8 @@ def authorize(access: Access, org: Organization | None, user: str | None, comman
         raise PermissionDenied("未指定操作用户（命令行用 --as 或 LEDGER_USER，接口用令牌）", "user")
     if user not in access.users:
         raise PermissionDenied(f"用户 {user!r} 未登记", "user")
-    roles = roles_of(access, org, user, at_us)
+    branch = getattr(command, "branch", None)
+    roles = roles_of(access, org, user, at_us, branches=[branch] if isinstance(branch, str) else [])
     occurred_at = getattr(command, "occurred_at", None)
     needed = required(command)
     if MIGRATOR in roles and "admin" not in needed:  # history of every kind, never users and roles
