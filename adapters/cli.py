@@ -99,22 +99,53 @@ def import_(file: Path, as_json: bool) -> None:
           lambda d: f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）")
 
 
+MAX_LINE_BYTES = 1 << 20  # a command is a few hundred bytes; a longer line is refused, never read whole
+
+
 def read_jsonl(path: Path) -> tuple[list[tuple[int, Any]], list[LineError]]:
-    """Decode each non-blank line; numbers become exact Decimals, NaN/Infinity are refused."""
+    """Decode each non-blank line; numbers become exact Decimals, NaN/Infinity are refused.
+
+    Hostile input is a line error, never an exception: invalid UTF-8, a line longer than
+    ``MAX_LINE_BYTES`` (skipped in pieces, memory stays bounded), nesting too deep to
+    decode, a field given twice in one object (``json`` would keep the last silently)."""
     lines, errors = [], []
-    with path.open(encoding="utf-8") as f:
-        for number, raw in enumerate(f, start=1):
-            if not raw.strip():
+    with path.open("rb") as f:
+        number = 0
+        while raw := f.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                errors.append(LineError(number, None, f"行过长（超过 {MAX_LINE_BYTES} 字节），未读取"))
+                while raw and not raw.endswith(b"\n"):
+                    raw = f.readline(MAX_LINE_BYTES)
                 continue
             try:
-                lines.append((number, json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)))
-            except (ValueError, InvalidInput) as e:
-                errors.append(LineError(number, None, f"不是有效的 JSON：{e}"))
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                errors.append(LineError(number, None, f"不是有效的 UTF-8 编码（第 {e.start + 1} 字节）"))
+                continue
+            if not text.strip():
+                continue
+            try:
+                lines.append((number, json.loads(text, parse_float=Decimal, parse_constant=_no_constant,
+                                                 object_pairs_hook=_no_repeated_field)))
+            except InvalidInput as e:
+                errors.append(LineError(number, e.field, e.reason if e.field else f"不是有效的 JSON：{e}"))
+            except (ValueError, RecursionError) as e:
+                errors.append(LineError(number, None, f"不是有效的 JSON：{str(e)[:200]}"))
     return lines, errors
 
 
 def _no_constant(name: str) -> Any:
     raise InvalidInput(f"不允许 {name}")
+
+
+def _no_repeated_field(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise InvalidInput("字段重复出现", name[:100])
+        out[name] = value
+    return out
 
 
 def _view(ledger: Ledger | None = None) -> MaintainedView:

@@ -6,6 +6,7 @@ One model per import op. Decimals are parsed exactly from strings or JSON number
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cached_property
 from uuid import UUID
 from decimal import Decimal, InvalidOperation
@@ -19,23 +20,31 @@ from domain.ids import appeal_id_for_key, entry_id_for_key
 from domain.periods import check_month, check_quarter, check_year
 
 
+# A decimal written as text: ASCII digits, optional sign, point and exponent (``Decimal``
+# alone would also take ``1_000`` and fullwidth digits).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
 def _exact_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
         raise ValueError("数值必须写成字符串或精确的 JSON 数字，不能是浮点数或布尔值")
     if isinstance(value, int):
         value = Decimal(value)
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = Decimal(value.strip())
+            value = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"不是有效的数值：{value!r}") from None
+            raise ValueError(f"不是有效的数值：{text[:50]!r}") from None
+        if value.is_finite() and not _NUMBER.match(text):
+            raise ValueError(f"不是有效的数值：{text[:50]!r}（只用 ASCII 数字、小数点和正负号）")
     if not isinstance(value, Decimal):
         raise ValueError("应为数值")
     if not value.is_finite():
         raise ValueError("数值不能是 NaN 或 Infinity")
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError("最多两位小数")
-    if abs(value) >= Decimal("1e9"):
+    if value.copy_abs() >= Decimal("1e9"):  # copy_abs: no context, so 1e999999999999 cannot overflow
         raise ValueError("数值过大")
     return value.quantize(Decimal("0.01"))  # exact: at most two places were given
 
@@ -122,8 +131,11 @@ class Command(BaseModel):
             COMMANDS[op.default] = cls
 
     def digest(self) -> str:
-        """SHA-256 of the command's content without its key (canonical JSON)."""
-        content = {k: v for k, v in self.__dict__.items() if k != "key"}
+        """SHA-256 of the command's content without its key (canonical JSON).
+
+        The declared fields only: a cached property (``RecordScore.entry_id``) also lands in
+        ``__dict__`` once read, and must not change the digest of a retried command."""
+        content = {k: getattr(self, k) for k in type(self).model_fields if k != "key"}
         canonical = orjson.dumps(content, default=_canonical, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
 
@@ -321,9 +333,13 @@ def parse_command(data: Any) -> Command:
     first field at fault."""
     if not isinstance(data, dict):
         raise InvalidInput("每行必须是一个 JSON 对象", None)
-    model = COMMANDS.get(data.get("op"))  # type: ignore[arg-type]
+    op = data.get("op")
+    model = COMMANDS.get(op) if isinstance(op, str) else None
     if model is None:
-        raise InvalidInput(f"未知的操作 {data.get('op')!r}，应为 {', '.join(COMMANDS)}", "op")
+        raise InvalidInput(f"未知的操作 {repr(op)[:100]}，应为 {', '.join(COMMANDS)}", "op")
+    unstorable = _unstorable(data)
+    if unstorable is not None:
+        raise unstorable
     try:
         return model.model_validate(data)
     except ValidationError as e:
@@ -331,6 +347,34 @@ def parse_command(data: Any) -> Command:
         loc = [str(p) for p in err["loc"]]
         field = loc[0] if loc else None
         raise InvalidInput(_reason(err), field) from None
+
+
+_MAX_INT = 2**63 - 1
+
+
+def _unstorable(data: dict[str, Any]) -> InvalidInput | None:
+    """The first value, at any depth, that no field may hold: text with NUL or a lone UTF-16
+    surrogate (neither is valid UTF-8 nor PostgreSQL text, so the digest or the store would
+    fail later), an integer beyond 64 bits. Iterative: any nesting depth is safe."""
+    for field, top in data.items():
+        stack = [top]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(value.keys())
+                stack.extend(value.values())
+            elif isinstance(value, (list, tuple)):
+                stack.extend(value)
+            elif isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return InvalidInput("含有不成对的 UTF-16 代理字符，不是有效的文本", str(field)[:100])
+                if "\x00" in value:
+                    return InvalidInput("含有 NUL 字符（\\u0000），不是有效的文本", str(field)[:100])
+            elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
+                return InvalidInput("数值过大", str(field)[:100])
+    return None
 
 
 def _reason(err: Any) -> str:

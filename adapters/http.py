@@ -1,0 +1,383 @@
+"""HTTP 接口 (HTTP API): every read and write of the CLI over FastAPI, with token authentication.
+
+``create_app(url)`` builds the application over one ledger per process. Every request
+carries ``Authorization: Bearer <token>`` (tokens issued per user by an admin, stored as
+SHA-256 hashes, revocable: ``domain/access.py``); the token names the acting user, whose
+roles are read fresh on every request (a revoked token or role is refused at once).
+
+Writes: ``POST /commands/{op}`` — the body is an import line's fields without ``op``,
+validated by ``domain.commands.parse_command`` (numbers parsed exactly, never through
+float); ``actor`` defaults to the acting user; an ``Idempotency-Key`` header becomes the
+command's ``key`` (a retry with the same key and content is applied once: 200 with
+``"duplicate": true``; other content: 409). ``POST /import``: a JSONL body or a JSON list,
+one batch, all or nothing. Reads: ``adapters/http_reads.py``.
+
+Concurrency: within one process the ledger's calls are serialized by a lock (its
+aggregate cache is shared state, fast-forwarded in place); parallelism comes from
+several worker processes (``ledger serve --workers N``), which race optimistically
+through the database: a command that loses a version race is retried while still valid
+(``Ledger._run``), otherwise it is refused with 409.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, AsyncIterator, Callable, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from adapters.bootstrap import close, database_url, engine_of, make_ledger
+from adapters.views import MaintainedView
+from domain import commands as c
+from domain.access import now_us
+from domain.application import ImportRefused, ImportResult, Ledger, LineError, UnitOfWork
+from domain.errors import (BranchNotTakingPart, InvalidInput, LedgerError, NotInitialized, PermissionDenied,
+                           SeparationOfDuties, VaultUnavailable, WrongDepartment)
+from domain.ids import appeal_id_for_key, organization_id
+from domain.permissions import authorize, roles_of
+
+T = TypeVar("T")
+
+# -- status codes ------------------------------------------------------------------------------
+STATUS: dict[type[LedgerError], int] = {
+    InvalidInput: 422, WrongDepartment: 422, BranchNotTakingPart: 422, ImportRefused: 422,
+    PermissionDenied: 403, SeparationOfDuties: 403,  # the user may not do this (not a state conflict)
+    NotInitialized: 503, VaultUnavailable: 503,
+}
+
+
+def status_of(error: LedgerError) -> int:
+    """403 refused, 404 ``*NotFound``, 422 bad input, 503 server not set up, 409 otherwise
+    (the command conflicts with the ledger's state: a month already submitted, a quarter
+    already approved, an appeal decided, a lost race, a key reused with other content)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    if type(error).__name__.endswith("NotFound"):
+        return 404
+    return 409
+
+
+def plain(value: Any) -> Any:
+    """JSON for values the views do not already render: exact decimals and ids as strings."""
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    if isinstance(value, ImportResult):
+        return value.__dict__
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class LedgerJSON(JSONResponse):
+    """JSON rendered with decimals as strings (FastAPI's default encoder would make floats)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=plain).encode("utf-8")
+
+
+def reply(data: Any, status: int = 200) -> LedgerJSON:
+    return LedgerJSON(data, status_code=status)
+
+
+def error_body(error: str, field: str | None, reason: str, **more: Any) -> dict[str, Any]:
+    return {"error": error, "field": field, "reason": reason, **more}
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: the error's class name, the field at fault (or null) and the reason."""
+
+    error: str
+    field: str | None
+    reason: str
+
+
+class CommandResult(BaseModel):
+    """``result``: what the command returns (an entry id, an appeal id, a branch code, a
+    token …); ``duplicate``: the key was applied before (nothing written now)."""
+
+    op: str
+    key: str | None
+    result: Any
+    duplicate: bool
+
+
+ERRORS = {401: {"model": ErrorBody, "description": "缺少令牌、令牌无效或已吊销"},
+          403: {"model": ErrorBody, "description": "无权执行（已记入安全日志）"},
+          404: {"model": ErrorBody, "description": "引用的对象不存在"},
+          409: {"model": ErrorBody, "description": "与账本当前状态冲突（含并发竞争失败、同键不同内容）"},
+          422: {"model": ErrorBody, "description": "字段无效（field 指明字段）"}}
+
+
+# -- the service: one ledger per process -----------------------------------------------------
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user of a request and the roles they hold now."""
+
+    user: str
+    roles: frozenset[str]
+
+
+class Unauthenticated(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Service:
+    """The process's ledger. Calls that touch its aggregates (the cache) take ``lock``;
+    reads of the log and the maintained view go straight to the database."""
+
+    def __init__(self, url: str) -> None:
+        self.ledger: Ledger = make_ledger(url)
+        self.ledger.default_user = None  # every call names its user: never a fallback identity
+        self.lock = threading.Lock()
+        self.engine = engine_of(self.ledger)
+        self.view = MaintainedView(self.engine)
+
+    def locked(self, action: Callable[[], T]) -> T:
+        with self.lock:
+            return action()
+
+    def caller(self, token: str) -> Caller:
+        """The user of ``token`` (the directory read fresh: a revocation counts at once)."""
+        def look() -> Caller:
+            uow = UnitOfWork(self.ledger)
+            access = uow.access()
+            user = access.user_of_token(token)
+            if user is None:
+                raise Unauthenticated("令牌无效或已吊销")
+            org = uow.find(organization_id(), for_update=False)
+            return Caller(user, roles_of(access, org, user, now_us()))
+        return self.locked(look)
+
+    def execute(self, command: c.Command, user: str) -> Any:
+        return self.locked(lambda: self.ledger.execute(command, user))
+
+    def preauthorize(self, commands: list[tuple[int, c.Command]], user: str) -> list[LineError]:
+        """The lines of a batch the user may not send (each recorded in the security log)."""
+        def check() -> list[LineError]:
+            uow = UnitOfWork(self.ledger)
+            access, org = uow.access(), uow.find(organization_id(), for_update=False)
+            refused = []
+            for number, command in commands:
+                try:
+                    authorize(access, org, user, command, now_us())
+                except PermissionDenied as e:
+                    self.ledger._refused(user, command.op, e)
+                    refused.append(LineError(number, e.field, e.reason))
+            return refused
+        return self.locked(check)
+
+    def import_batch(self, lines: list[tuple[int, Any]], user: str) -> ImportResult:
+        return self.locked(lambda: self.ledger.import_batch(lines, user))
+
+    def close(self) -> None:
+        close(self.ledger)
+
+
+# -- request helpers -----------------------------------------------------------------------------
+bearer = HTTPBearer(auto_error=False, description="管理员签发的接口令牌：Authorization: Bearer <token>")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"不允许 {name}")
+
+
+def decode_json(raw: bytes) -> Any:
+    """JSON with numbers as exact decimals; NaN and Infinity refused (422, field null)."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"不是有效的 JSON：{e}", None) from None
+
+
+def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(defs[ref.rsplit("/", 1)[1]], defs)
+        return {k: _inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline_refs(v, defs) for v in schema]
+    return schema
+
+
+def body_schema(model: type[c.Command]) -> dict[str, Any]:
+    """The op's JSON body as OpenAPI shows it: the model's fields (by alias) without ``op``;
+    ``actor`` optional (defaults to the acting user)."""
+    try:
+        schema = model.model_json_schema(by_alias=True)
+    except Exception:  # noqa: BLE001 - a schema pydantic cannot render: document a plain object
+        return {"type": "object"}
+    schema = _inline_refs(schema, schema.get("$defs", {}))
+    schema["properties"].pop("op", None)
+    schema["required"] = [f for f in schema.get("required", []) if f not in ("op", "actor")]
+    return schema  # type: ignore[no-any-return]
+
+
+def command_of(op: str, body: Any, caller: Caller, idempotency_key: str | None) -> c.Command:
+    """Validate a command body: ``Idempotency-Key`` becomes its ``key``; ``actor`` defaults
+    to the acting user."""
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体必须是一个 JSON 对象", None)
+    if "op" in body and body["op"] != op:
+        raise InvalidInput(f"请求体的 op {body['op']!r} 与路径 {op!r} 不一致", "op")
+    data = {**body, "op": op}
+    model = c.COMMANDS[op]
+    if idempotency_key is not None:
+        if data.get("key") is None:
+            data["key"] = idempotency_key
+        elif data["key"] != idempotency_key:
+            raise InvalidInput("请求体的 key 与 Idempotency-Key 头不一致", "key")
+    if "actor" in model.model_fields and data.get("actor") is None:
+        data["actor"] = caller.user
+    return c.parse_command(data)
+
+
+def _duplicate_result(command: c.Command) -> Any:
+    """What the first application of a keyed command returned, where it follows from the key."""
+    if isinstance(command, c.RecordScore):
+        return command.entry_id
+    if isinstance(command, c.FileAppeal) and command.key is not None:
+        return appeal_id_for_key(command.key)
+    return None
+
+
+def read_lines(raw: bytes) -> list[tuple[int, Any]]:
+    """A JSON list of commands, or JSONL (one per non-blank line); line numbers from 1."""
+    text = raw.decode("utf-8", errors="replace")
+    if text.lstrip().startswith("["):
+        data = decode_json(raw)
+        if not isinstance(data, list):
+            raise InvalidInput("请求体应为 JSON 数组或 JSONL", None)
+        return list(enumerate(data, start=1))
+    lines, errors = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            lines.append((number, decode_json(line.encode("utf-8"))))
+        except InvalidInput as e:
+            errors.append(LineError(number, None, e.reason))
+    if errors:
+        raise ImportRefused(errors)
+    return lines
+
+
+# -- the application -------------------------------------------------------------------------------
+def create_app(url: str | None = None) -> FastAPI:
+    """The HTTP API over the ledger at ``url`` (default ``LEDGER_DATABASE_URL``)."""
+    service = Service(url or database_url())
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(title="党建考核审计账本 HTTP 接口", version="1", default_response_class=LedgerJSON, lifespan=lifespan,
+                  description="每个请求带 Authorization: Bearer <令牌>。写入：POST /commands/{op}（与导入行字段相同），"
+                              "可带 Idempotency-Key 头；读取：与命令行 show 相同的视图，按角色限定范围。")
+    app.state.service = service
+
+    @app.exception_handler(LedgerError)
+    async def _ledger_error(request: Request, exc: LedgerError) -> LedgerJSON:
+        more = {"errors": [e.__dict__ for e in exc.errors]} if isinstance(exc, ImportRefused) else {}
+        return reply(error_body(type(exc).__name__, exc.field, exc.reason, **more), status_of(exc))
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, exc: Unauthenticated) -> LedgerJSON:
+        response = reply(error_body("Unauthenticated", "Authorization", exc.reason), 401)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> LedgerJSON:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "请求无效"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
+        return reply(error_body("InvalidInput", loc[-1] if loc else None, str(first.get("msg"))), 422)
+
+    def authenticated(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+        if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+            raise Unauthenticated("缺少令牌：请求头应为 Authorization: Bearer <令牌>")
+        return service.caller(credentials.credentials)
+
+    app.state.authenticated = authenticated
+
+    # -- writes ----------------------------------------------------------------------------------
+    async def run_command(op: str, request: Request, caller: Caller) -> LedgerJSON:
+        body = decode_json(await request.body() or b"{}")
+        command = command_of(op, body, caller, request.headers.get("Idempotency-Key"))
+        result = await run_in_threadpool(service.execute, command, caller.user)
+        if result is None and command.key is not None:
+            return reply({"op": op, "key": command.key, "result": _duplicate_result(command), "duplicate": True})
+        return reply({"op": op, "key": command.key, "result": result, "duplicate": False}, 201)
+
+    def endpoint_for(op: str) -> Callable[..., Any]:
+        async def endpoint(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+            return await run_command(op, request, caller)
+        endpoint.__name__ = f"command_{op}"
+        return endpoint
+
+    for op, model in sorted(c.COMMANDS.items()):
+        roles = "、".join(model.roles) or "migrator"
+        app.add_api_route(
+            f"/commands/{op}", endpoint_for(op), methods=["POST"], status_code=201, tags=["写入"],
+            summary=f"{op}（角色：{roles}）", description=(model.__doc__ or "").strip(),
+            response_model=CommandResult, responses={200: {"model": CommandResult, "description": "同键重试：已应用过"},
+                                                     **ERRORS},
+            openapi_extra={"parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                           "schema": {"type": "string"},
+                                           "description": "幂等键：重试同一请求只应用一次"}],
+                           "requestBody": {"required": True,
+                                           "content": {"application/json": {"schema": body_schema(model)}}}})
+
+    @app.post("/commands/{op}", tags=["写入"], include_in_schema=False)
+    async def unknown_command(op: str, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+        return reply(error_body("UnknownOp", "op", f"未知的操作 {op!r}，应为 {', '.join(sorted(c.COMMANDS))}"), 404)
+
+    @app.post("/import", tags=["写入"], responses=ERRORS,
+              summary="批量导入：JSONL 或 JSON 数组，每行一条命令，全部成功或全部不写入",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/x-ndjson": {"schema": {"type": "string"}},
+                  "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
+    async def import_(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+        lines = read_lines(await request.body())
+        header = request.headers.get("Idempotency-Key")
+        if header is not None:  # a retried batch: each line without a key gets "<header>#<line>"
+            lines = [(n, {**d, "key": f"{header}#{n}"} if isinstance(d, dict) and d.get("key") is None else d)
+                     for n, d in lines]
+        parsed, errors = [], []
+        for number, data in lines:
+            try:
+                parsed.append((number, c.parse_command(data)))
+            except LedgerError as e:
+                errors.append(LineError(number, e.field, e.reason))
+        if errors:
+            raise ImportRefused(errors)
+        refused = await run_in_threadpool(service.preauthorize, parsed, caller.user)
+        if refused:
+            return reply(error_body("PermissionDenied", refused[0].field, refused[0].reason,
+                                    errors=[e.__dict__ for e in refused]), 403)
+        result = await run_in_threadpool(service.import_batch, lines, caller.user)
+        return reply({"appended": result.appended, "skipped": result.skipped, "ids": result.ids},
+                     201 if result.appended else 200)
+
+    from adapters.http_reads import read_routes
+    app.include_router(read_routes(service, authenticated))
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory ``ledger serve`` gives uvicorn (``adapters.http:app_from_env``): each
+    worker process builds its app over ``LEDGER_DATABASE_URL``."""
+    return create_app(os.environ.get("LEDGER_DATABASE_URL") or database_url())
