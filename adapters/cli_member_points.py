@@ -90,6 +90,13 @@ def _explain_text(d: dict[str, Any]) -> str:
         for e in part["entries"]:
             what = e["item_name"] or (f"党小组 {e['group']}" if e["group"] else "年度评议")
             state = "" if e["counted"] else f"  [已作废：{e['voided']['reason']}，{e['voided']['actor']}，{e['voided']['recorded_at']}]"
-            lines.append(f"    {e['month'] or d['year']} {what} {e['points']:>7}  {e['reason']}  "
+            source = f"（由会议出勤生成，会议记录位置 {e['meeting']['position']}）" if e.get("meeting") else ""
+            lines.append(f"    {e['month'] or d['year']} {what} {e['points']:>7}  {e['reason']}{source}  "
                          f"——{e['actor']} 录入于 {e['recorded_at']}{state}")
+    a = d.get("attendance")
+    if a and a["meetings"]:
+        n = a["counts"]
+        lines.append(f"  组织生活出勤：{len(a['meetings'])} 次会议，出席 {n['present']}、请假 {n['excused']}、缺席 {n['absent']}"
+                     f"（每次缺席 {a['absent_points']} 分，请假 {a['excused_points']} 分；ledger meetings show {d['year']} "
+                     f"--branch {d['branch']}）")
     return "\n".join(lines)

@@ -711,3 +711,4 @@ from domain.people import member_count  # noqa: E402
 from domain import member_points  # noqa: E402,F401
 from domain import innovation, links, projects  # noqa: E402,F401
 from domain import mentoring, selection  # noqa: E402,F401
+from domain import dues, meetings  # noqa: E402,F401

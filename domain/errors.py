@@ -160,3 +160,20 @@ class SeparationOfDuties(LedgerError):
 
 class UserRefused(LedgerError):
     """A user, role or token command against the directory's rules."""
+
+
+class MeetingNotFound(LedgerError):
+    """No meeting of that branch, kind, date (and group) is recorded."""
+
+
+class MeetingRefused(LedgerError):
+    """A meeting or its attendance recorded against the rules (三会一课: attendees not members
+    of the branch or group, a member missing from the list, 两会 without the 三问)."""
+
+
+class DuesRefused(LedgerError):
+    """A dues base, payment or publication against the rules (党费)."""
+
+
+class PaymentNotFound(LedgerError):
+    """No dues payment under that id or import key."""

@@ -117,3 +117,23 @@ def person_key_id(person: str) -> UUID:
 @lru_cache(maxsize=1)
 def access_id() -> UUID:
     return uuid5(NAMESPACE, "access")
+
+
+def meeting_id(branch: str, kind: str, date: str, group: str | None) -> UUID:
+    """A meeting (三会一课 etc.), from its natural key: branch, kind, date and (group meetings) group."""
+    return uuid5(NAMESPACE, f"meeting:{branch}:{kind}:{date}:{group or ''}")
+
+
+def dues_account_id(person: str) -> UUID:
+    """A member's party-dues account (党费): bases and payments."""
+    return uuid5(NAMESPACE, f"dues-account:{person}")
+
+
+def dues_payment_id_for_key(key: str) -> UUID:
+    """The id of a dues payment imported with ``key`` (stable across re-imports)."""
+    return uuid5(NAMESPACE, f"dues-payment:{key}")
+
+
+def dues_statement_id(branch: str, half: str) -> UUID:
+    """A branch's half-yearly dues statements (党费收缴公示)."""
+    return uuid5(NAMESPACE, f"dues-statement:{branch}:{half}")

@@ -140,6 +140,8 @@ class MemberPoints(Aggregate):
         self.year = year
         self.entries: dict[UUID, str] = {}
         self.voided: set[UUID] = set()
+        self.derived: set[str] = set()  # months whose organizational-life item comes from attendance
+        self.typed_org_life: dict[UUID, str] = {}  # typed organizational-life entries → month
 
     def new_entry_id(self, key: str | None) -> UUID:
         """From the import key (stable across re-imports), else the next in this aggregate."""
@@ -154,11 +156,33 @@ class MemberPoints(Aggregate):
 
     def check_item(self, item: str, month: str) -> None:
         """The one guard of typed individual entries: ``item`` is a point item, open to
-        typed entries in ``month``. (When meeting attendance exists, the organizational-life
-        item of a branch and period with attendance recorded is derived, and refused here.)"""
+        typed entries in ``month``. Once meeting attendance is recorded for this branch and
+        month (domain/meetings.py), the organizational-life item there is derived from it and
+        refused here."""
         self._check_month(month)
         if item not in ITEM_NAMES:
             raise MemberPointsRefused(f"积分项目 {item!r} 无效，应为 {', '.join(ITEM_NAMES)}", "item")
+        if item == ORGANIZATIONAL_LIFE and month in self.derived:
+            raise MemberPointsRefused(f"支部 {self.branch} {month} 已录入会议出勤，“参加党的组织生活”积分由出勤生成，"
+                                      "不能手工录入", "item")
+
+    def derive_organizational_life(self, month: str, meeting_id: UUID) -> None:
+        """From now on the organizational-life item of ``month`` in this branch comes from
+        meeting attendance (the first meeting recorded, ``meeting_id``, is named). Refused
+        while typed entries of that item for the month still count: void them first. Nothing
+        is recorded if the month is derived already."""
+        self._check_month(month)
+        if month in self.derived:
+            return
+        typed = sorted(str(e) for e, m in self.typed_org_life.items() if m == month and e not in self.voided)
+        if typed:
+            raise MemberPointsRefused(f"支部 {self.branch} {month} 已有 {len(typed)} 条手工录入的“参加党的组织生活”积分"
+                                      f"（如 {typed[0]}）；先作废（void_member_points）再录入会议出勤", "attendance")
+        self._derive(month=month, meeting_id=meeting_id)
+
+    @event("OrganizationalLifeDerived")
+    def _derive(self, month: str, meeting_id: UUID) -> None:
+        self.derived.add(month)
 
     def record_member_points(self, person: str, month: str, item: str, points: Decimal, reason: str,
                              actor: str, key: str | None) -> UUID:
@@ -173,6 +197,8 @@ class MemberPoints(Aggregate):
     def _record_member(self, entry_id: UUID, person: str, month: str, item: str, points: Decimal,
                        reason: str, actor: str, key: str | None) -> None:
         self.entries[entry_id] = INDIVIDUAL
+        if item == ORGANIZATIONAL_LIFE:
+            self.typed_org_life[entry_id] = month
 
     def record_group_points(self, group: str, month: str, points: Decimal, reason: str, actor: str,
                             key: str | None) -> UUID:

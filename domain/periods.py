@@ -9,8 +9,10 @@ import re
 
 from domain.errors import InvalidInput
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+# ASCII digits only, and ``\Z`` (``$`` would also match before a trailing newline): a
+# fullwidth ``２０１９-07`` or ``2019-07\n`` must not become a second, distinct month.
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
+_QUARTER = re.compile(r"^([0-9]{4})Q([1-4])\Z")
 
 
 def check_month(value: object, field: str = "period") -> str:
@@ -31,7 +33,7 @@ def check_year(value: object, field: str = "year") -> str:
     """Return the year ``YYYY`` (an int is accepted and written as text)."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or len(value) != 4 or not value.isdigit():
+    if not isinstance(value, str) or len(value) != 4 or not (value.isascii() and value.isdigit()):
         raise InvalidInput(f"年份格式应为 YYYY，收到 {value!r}", field)
     return value
 
@@ -57,3 +59,20 @@ def month_range(first: str, count: int) -> list[str]:
         y, mm = divmod(m - 1 + i, 12)
         out.append(f"{year + y}-{mm + 1:02d}")
     return out
+
+
+_HALF = re.compile(r"^(\d{4})H([12])$")
+
+
+def check_half(value: object, field: str = "half") -> str:
+    """Return ``value`` if it is a half-year ``YYYYHn`` (2019H1: January–June, 2019H2:
+    July–December); raise :class:`InvalidInput` otherwise."""
+    if not isinstance(value, str) or not _HALF.match(value):
+        raise InvalidInput(f"半年格式应为 YYYYHn（如 2019H1），收到 {value!r}", field)
+    return value
+
+
+def half_months(half: str) -> list[str]:
+    """The six months of a half-year, in order. Precondition: ``half`` is valid."""
+    year, h = half.split("H")
+    return month_range(f"{year}-{'01' if h == '1' else '07'}", 6)

@@ -124,6 +124,24 @@ class Rulebook:
     # it is overdue; the version in force in the occasion's month applies.
     talk_window_days: int = 15
     visit_window_days: int = 7
+    # Organizational life and party dues (三会一课、党费; domain/meetings.py, domain/dues.py):
+    # each meeting kind's expected frequency in months (at least one meeting per block of that
+    # many months, blocks aligned on January; a kind not named has no schedule); the member
+    # points an attendance status adds to the "organizational life" item; the dues rate table
+    # of 中组发〔2008〕3号 — per income category, brackets (upper bound inclusive or None for
+    # "above", rate) — and the monthly dues of members without income.
+    meeting_frequency: Mapping[str, int] = field(default_factory=lambda: {
+        "general_meeting": 3, "committee_meeting": 1, "group_meeting": 1, "party_lesson": 3,
+        "theme_day": 1, "org_life_meeting": 12,
+    })
+    attendance_absent_points: Decimal = Decimal(-2)
+    attendance_excused_points: Decimal = Decimal(0)
+    dues_rates: Mapping[str, tuple[tuple[Decimal | None, Decimal], ...]] = field(default_factory=lambda: {
+        "salaried": ((Decimal(3000), Decimal("0.005")), (Decimal(5000), Decimal("0.01")),
+                     (Decimal(10000), Decimal("0.015")), (None, Decimal("0.02"))),
+        "retired": ((Decimal(5000), Decimal("0.005")), (None, Decimal("0.01"))),
+    })
+    dues_no_income: Decimal = Decimal("0.20")
     # The names a stored version gave (None: all) — its digest covers only those, so adding a
     # parameter in a later release does not change the digest an approval recorded.
     given: frozenset[str] | None = field(default=None, compare=False, repr=False)
@@ -155,6 +173,10 @@ class Rulebook:
                 out[f.name] = {k: str(v) for k, v in value.items()}
             elif f.name == "departments":
                 out[f.name] = {k: list(v) for k, v in value.items()}
+            elif f.name == "meeting_frequency":
+                out[f.name] = dict(value)
+            elif f.name == "dues_rates":
+                out[f.name] = {k: [[None if u is None else str(u), str(r)] for u, r in v] for k, v in value.items()}
             else:
                 out[f.name] = str(value) if isinstance(value, Decimal) else value
         return out
@@ -175,6 +197,11 @@ class Rulebook:
                 values[name] = {k: _d(v) for k, v in value.items()}
             elif name == "departments":
                 values[name] = {k: tuple(v) for k, v in value.items()}
+            elif name == "meeting_frequency":
+                values[name] = {str(k): int(v) for k, v in value.items()}
+            elif name == "dues_rates":
+                values[name] = {str(k): tuple((None if u is None else _d(u), _d(r)) for u, r in v)
+                                for k, v in value.items()}
             elif kind is Decimal:
                 values[name] = _d(value)
             elif kind is int:
@@ -232,6 +259,31 @@ class Rulebook:
             raise ValueError("points_per_grade must be positive")
         if self.talk_window_days < 0 or self.visit_window_days < 0:
             raise ValueError("talk_window_days and visit_window_days must not be negative")
+        self._check_meetings_and_dues()
+
+    def _check_meetings_and_dues(self) -> None:
+        """Meeting frequencies divide the year; attendance points have two decimals; the dues
+        table has both income categories, ascending bounds ending in None, rates in [0, 1]."""
+        from domain.meetings import KIND_NAMES
+        for kind, months in self.meeting_frequency.items():
+            if kind not in KIND_NAMES:
+                raise ValueError(f"meeting_frequency names an unknown meeting kind {kind!r}")
+            if months not in (1, 2, 3, 4, 6, 12):
+                raise ValueError(f"meeting_frequency of {kind} must be 1, 2, 3, 4, 6 or 12 months")
+        for value in (self.attendance_absent_points, self.attendance_excused_points, self.dues_no_income):
+            _cents(value)
+        if self.dues_no_income < 0:
+            raise ValueError("dues_no_income must not be negative")
+        if set(self.dues_rates) != {"salaried", "retired"}:
+            raise ValueError("dues_rates must have exactly the categories 'salaried' and 'retired'")
+        for category, brackets in self.dues_rates.items():
+            bounds = [u for u, _ in brackets]
+            if not brackets or bounds[-1] is not None or None in bounds[:-1]:
+                raise ValueError(f"dues_rates[{category}] must end with one bracket whose bound is null")
+            if any(b <= a for a, b in zip(bounds[:-2], bounds[1:-1])) or any(u <= 0 for u in bounds[:-1]):
+                raise ValueError(f"dues_rates[{category}] bounds must be positive and ascending")
+            if any(not 0 <= r <= 1 for _, r in brackets):
+                raise ValueError(f"dues_rates[{category}] rates must be between 0 and 1")
 
 
 RULEBOOK_V1 = Rulebook()

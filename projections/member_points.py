@@ -26,6 +26,7 @@ from domain.people import CLASSES, MEMBER
 from domain.periods import month_range
 from domain.rulebook import Rulebook
 from projections.fold import Fold
+from projections.meetings import MeetingsModel, attendance_entries, attendance_json
 from projections.people import PeopleModel
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -39,7 +40,7 @@ class MemberPointsModel(Fold):
     ``by_group[(branch, group, month)]``. ``people`` is the people fold; ``rulebooks[v] =
     (effective_from, parameters)``."""
 
-    TOPICS = ("MemberPoints", "Person", "BranchRoster", "Organization")
+    TOPICS = ("MemberPoints", "Person", "BranchRoster", "Organization", "Meeting")
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,10 +50,14 @@ class MemberPointsModel(Fold):
         self.by_person: dict[tuple[str, str], list[UUID]] = {}
         self.by_group: dict[tuple[str, str, str], list[UUID]] = {}
         self._books: dict[UUID, tuple[str, str]] = {}  # aggregate id → (branch, year)
+        self.meetings = MeetingsModel()  # attendance: the derived organizational-life entries
 
     def apply(self, event: LoggedEvent) -> None:
         if event.name.startswith(("Person.", "BranchRoster.")):
             self.people.apply(event)
+            self.position = event.position
+        elif event.name.startswith("Meeting."):
+            self.meetings.apply(event)
             self.position = event.position
         else:
             super().apply(event)
@@ -143,6 +148,8 @@ def members_view(model: MemberPointsModel, year: str, branch: str | None = None
         if branch is not None and placement["branch"] != branch:
             continue
         parts = model.parts(person, year, months)
+        parts[INDIVIDUAL] = sorted(parts[INDIVIDUAL] + attendance_entries(model.meetings, person, year, rulebook),
+                                   key=lambda e: e["position"])  # organizational life from attendance
         result = member_total(_counted(parts[INDIVIDUAL]), _counted(parts[GROUP_WORK]),
                               _counted(parts[APPRAISAL]), rulebook)
         left = model.people.persons[person]["left"]
@@ -165,7 +172,9 @@ def _rules(rulebook: Rulebook, year: str) -> dict[str, Any]:
             "points_max": str(rulebook.points_max),
             "points_weight_individual": str(rulebook.points_weight_individual),
             "points_weight_group": str(rulebook.points_weight_group),
-            "points_weight_appraisal": str(rulebook.points_weight_appraisal)}
+            "points_weight_appraisal": str(rulebook.points_weight_appraisal),
+            "attendance_absent_points": str(rulebook.attendance_absent_points),
+            "attendance_excused_points": str(rulebook.attendance_excused_points)}
 
 
 def _row_json(r: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +204,8 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
             "item": entry["item"], "item_name": ITEM_NAMES.get(entry["item"] or ""),
             "points": str(entry["points"]), "counted": voided is None, "reason": entry["reason"],
             "actor": entry["actor"], "key": entry["key"], "recorded_at": _time(entry["recorded_at_us"]),
-            "position": entry["position"],
+            "position": entry["position"], "derived": entry.get("derived", False),
+            "meeting": entry.get("meeting"),
             "voided": None if voided is None else {
                 "reason": voided["reason"], "actor": voided["actor"], "key": voided["key"],
                 "recorded_at": _time(voided["recorded_at_us"]), "position": voided["position"]}}
@@ -225,6 +235,7 @@ def explain_member_json(model: MemberPointsModel, year: str, person: str) -> dic
     return {**_row_json(row), "year": year, "rulebook": _rules(rulebook, year),
             "branch_size": len(rows),
             "groups": [{"month": m, "branch": p["branch"], "group": p["group"]} for m, p in row["months"]],
+            "attendance": attendance_json(model.meetings, person, year, rulebook),
             "parts": [_part_json(INDIVIDUAL, row["entries"][INDIVIDUAL], result.individual, rulebook),
                       _part_json(GROUP_WORK, row["entries"][GROUP_WORK], result.group, rulebook),
                       _part_json(APPRAISAL, row["entries"][APPRAISAL], result.appraisal, rulebook)],

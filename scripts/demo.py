@@ -21,9 +21,10 @@ from adapters.views import MaintainedView  # noqa: E402
 from domain.ids import month_id  # noqa: E402
 from scripts import (demo_care, demo_innovation, demo_links, demo_member_points, demo_mentoring,  # noqa: E402
                      demo_people, demo_projects, demo_selection)
+from scripts import demo_dues, demo_meetings  # noqa: E402
 
-MEMBER_LEVEL = (demo_member_points, demo_care, demo_links, demo_projects, demo_innovation, demo_selection,
-                demo_mentoring)
+MEMBER_LEVEL = (demo_meetings, demo_member_points, demo_care, demo_links, demo_projects, demo_innovation, demo_selection,
+                demo_mentoring, demo_dues)
 from domain.periods import quarter_months  # noqa: E402
 from projections.explain import explain_quarter  # noqa: E402
 from domain.periods import month_range  # noqa: E402
@@ -146,6 +147,8 @@ def main() -> None:
                  ["innovation", "show", "--year", "2019"], ["selection", "show", demo_selection.POSITION],
                  ["mentors", "show", "2019"]):
         _show(args)
+    _show(["meetings", "schedule", "2019"], lines=8)  # organizational life: the branches behind schedule
+    _show(["dues", "statement", "2019H1", "--branch", "QC"], lines=40)  # posted with its signed checkpoint
     print("\n查看明细：ledger month show 2019-07 ；ledger entries --period 2019-07 --branch REPAIR ；"
           "ledger quarter show 2019Q3 --json ；ledger year show 2019 --json")
 

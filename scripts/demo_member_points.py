@@ -12,6 +12,7 @@ import random
 from typing import Any, Iterator
 
 from domain.periods import month_range
+from scripts.demo_meetings import records_attendance
 from scripts.demo_people import MEMBERS
 
 YEAR = "2019"
@@ -55,6 +56,8 @@ def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
                     continue
                 item = rng.choices(items, weights)[0]
                 points, reason = rng.choice(ITEM_ENTRIES[item])
+                if item == "organizational_life" and records_attendance(m["branch"], month):
+                    continue  # derived from meeting attendance there (scripts/demo_meetings.py)
                 yield {"op": "record_member_points", "key": f"demo/points/{month}/{m['person']}/{n}",
                        "branch": m["branch"], "person": m["person"], "month": month, "item": item,
                        "points": points, "reason": reason, "actor": _secretary(m["branch"])}
