@@ -20,7 +20,7 @@ from typing import Any, Callable, Union
 from domain.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, TALK, Vault, sealed_hash
 from domain.log import LoggedEvent
 from domain.rulebook import RULEBOOK_V1, Rulebook
-from projections.fold import Fold
+from projections.fold import OrgFold
 
 HIDDEN, SHOWN, ERASED, UNREADABLE = "hidden", "shown", "erased", "unreadable"
 # True / False for every row, or a predicate on the occasion's branch (the roles issue:
@@ -28,7 +28,7 @@ HIDDEN, SHOWN, ERASED, UNREADABLE = "hidden", "shown", "erased", "unreadable"
 Reveal = Union[bool, Callable[[str], bool]]
 
 
-class CareModel(Fold):
+class CareModel(OrgFold):
     """``occasions[id]``: the raised occasion and its answer as recorded; ``erased[person]``:
     who erased the person's key, when; ``names[person]``: names (for display)."""
 
@@ -39,11 +39,6 @@ class CareModel(Fold):
         self.occasions: dict[str, dict[str, Any]] = {}
         self.erased: dict[str, dict[str, Any]] = {}
         self.names: dict[str, str] = {}
-        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
-        self._parsed: dict[int, Rulebook] = {}
-
-    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
-        self.rulebooks[int(e.raw["version"])] = (e.raw["effective_from"], e.raw["parameters"])
 
     def on_Person_Registered(self, e: LoggedEvent) -> None:
         self.names[e.raw["person"]] = e.raw["name"]
@@ -69,13 +64,9 @@ class CareModel(Fold):
     # -- questions ---------------------------------------------------------------------
     def rulebook(self, month: str) -> Rulebook:
         """The version in force in ``month`` (version 1's defaults before ``ledger init``)."""
-        versions = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
-        if not versions:
+        if not self.rulebooks:
             return RULEBOOK_V1
-        version = max(versions)
-        if version not in self._parsed:
-            self._parsed[version] = Rulebook.from_parameters(version, self.rulebooks[version][1])
-        return self._parsed[version]
+        return self.rulebook_in(month)  # type: ignore[no-any-return]
 
     def window(self, kind: str, date: str) -> int:
         book = self.rulebook(date[:7])

@@ -12,16 +12,13 @@ from uuid import UUID
 
 from domain.dues import (CATEGORY_NAMES, CHANNEL_NAMES, ZERO, DuesMonth, branch_member_months, dues_months,
                          statement, statement_hash, statement_row)
-from domain.errors import NotInitialized
 from domain.log import LoggedEvent, provenance
 from domain.people import MEMBER
 from domain.periods import half_months, month_range
-from domain.rulebook import Rulebook
-from projections.fold import Fold
-from projections.people import PeopleModel
+from projections.fold import OrgFold
 
 
-class DuesModel(Fold):
+class DuesModel(OrgFold):
     """``accounts[person] = {"bases": [(from, category, base, branch, position)], "payments":
     {id: {...}}}``; ``publications[(branch, half)] = [{number, statement, statement_hash,
     rulebook_versions, actor, by, key, position, recorded_at_us, aggregate_id, version}]``."""
@@ -30,26 +27,9 @@ class DuesModel(Fold):
 
     def __init__(self) -> None:
         super().__init__()
-        self.people = PeopleModel()
-        self.branches: dict[str, dict[str, Any]] = {}
-        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
-        self._parsed: dict[int, Rulebook] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
         self.publications: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._ids: dict[UUID, Any] = {}
-
-    def apply(self, event: LoggedEvent) -> None:
-        if event.name.startswith(("Person.", "BranchRoster.")):
-            self.people.apply(event)
-            self.position = event.position
-        else:
-            super().apply(event)
-
-    def on_Organization_BranchRegistered(self, e: LoggedEvent) -> None:
-        self.branches[e.raw["code"]] = {"name": e.raw["name"], "from_month": e.raw["from_month"]}
-
-    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
-        self.rulebooks[int(e.data["version"])] = (e.data["effective_from"], e.data["parameters"])
 
     def on_DuesAccount_Opened(self, e: LoggedEvent) -> None:
         self._ids[e.aggregate_id] = e.raw["person"]
@@ -86,15 +66,6 @@ class DuesModel(Fold):
              "aggregate_id": str(e.aggregate_id), "version": e.version})
 
     # -- questions ---------------------------------------------------------------------
-    def rulebook_in(self, month: str) -> Rulebook:
-        usable = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
-        if not usable:
-            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
-        version = max(usable)
-        if version not in self._parsed:
-            self._parsed[version] = Rulebook.from_parameters(version, self.rulebooks[version][1])
-        return self._parsed[version]
-
     def base_in(self, person: str, month: str) -> tuple[str, Decimal] | None:
         current = None
         for b in self.accounts.get(person, {}).get("bases", ()):

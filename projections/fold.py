@@ -44,3 +44,51 @@ def actor_of(event: LoggedEvent) -> dict[str, Any]:
     """Who recorded an event and when (for explanations): actor, recorded-at, position."""
     return {"actor": event.raw.get("actor"), "recorded_at_us": event.recorded_at_us,
             "position": event.position}
+
+
+class OrgFold(Fold):
+    """A fold that also needs the organization: its branches, its rulebook versions and its
+    people (a :class:`projections.people.PeopleModel` fed the person and roster events).
+
+    Subclasses name their own aggregates in ``TOPICS``; these three are always read.
+    """
+
+    ORG_TOPICS: ClassVar[tuple[str, ...]] = ("Organization", "Person", "BranchRoster")
+
+    def __init__(self) -> None:
+        super().__init__()
+        from projections.people import PeopleModel  # people is itself a Fold: import here
+        self.people = PeopleModel()
+        self.branches: dict[str, dict[str, Any]] = {}
+        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
+        self._parsed: dict[int, Any] = {}
+
+    @classmethod
+    def topic_filter(cls) -> tuple[str, ...]:
+        return tuple(t + ".%" for t in dict.fromkeys((*cls.TOPICS, *cls.ORG_TOPICS)))
+
+    def apply(self, event: LoggedEvent) -> None:
+        if event.name.startswith(("Person.", "BranchRoster.")):
+            self.people.apply(event)
+            self.position = event.position
+        else:
+            super().apply(event)
+
+    def on_Organization_BranchRegistered(self, e: LoggedEvent) -> None:
+        self.branches[e.raw["code"]] = {"name": e.raw["name"], "from_month": e.raw["from_month"]}
+
+    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
+        self.rulebooks[int(e.raw["version"])] = (e.raw["effective_from"], e.raw["parameters"])
+
+    def rulebook_in(self, month: str) -> Any:
+        """The :class:`domain.rulebook.Rulebook` version in force in ``month`` (YYYY-MM);
+        :class:`NotInitialized` if the log (as folded) has no version yet."""
+        from domain.errors import NotInitialized
+        from domain.rulebook import Rulebook
+        usable = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
+        if not usable:
+            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
+        version = max(usable)
+        if version not in self._parsed:
+            self._parsed[version] = Rulebook.from_parameters(version, self.rulebooks[version][1])
+        return self._parsed[version]

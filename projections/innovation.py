@@ -13,14 +13,12 @@ from typing import Any
 
 from domain.innovation import grade_steps
 from domain.log import LoggedEvent
-from projections.fold import Fold
-from projections.links import rulebook_at
-from projections.people import PeopleModel
+from projections.fold import OrgFold
 
 ZERO = Decimal("0.00")
 
 
-class InnovationModel(Fold):
+class InnovationModel(OrgFold):
     """``proposals = [{"proposal", "branch", "person", "title", "date", "reward"}]``;
     ``awards = [{"person", "branch", "points", "reason", "date", "proposal"}]``."""
 
@@ -28,21 +26,9 @@ class InnovationModel(Fold):
 
     def __init__(self) -> None:
         super().__init__()
-        self.people = PeopleModel()
-        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
         self.proposals: list[dict[str, Any]] = []
         self.awards: list[dict[str, Any]] = []
         self._person: dict[Any, str] = {}  # account aggregate id → person
-
-    def apply(self, event: LoggedEvent) -> None:
-        if event.name.startswith("Person."):
-            self.people.apply(event)
-            self.position = event.position
-        else:
-            super().apply(event)
-
-    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
-        self.rulebooks[int(e.data["version"])] = (e.data["effective_from"], e.data["parameters"])
 
     def on_Proposal_Submitted(self, e: LoggedEvent) -> None:
         d = e.raw
@@ -63,7 +49,7 @@ def innovation_json(model: InnovationModel, year: str | None = None, branch: str
     """Rows per person (see module doc), by person id; totals of the rows."""
     end = f"{year}-12-31" if year else "9999-12-31"
     start = f"{year}-01-01" if year else "0000-01-01"
-    per_grade = rulebook_at(model.rulebooks, end[:7]).points_per_grade
+    per_grade = model.rulebook_in(end[:7]).points_per_grade
 
     def chosen(r: dict[str, Any]) -> bool:
         return start <= r["date"] <= end and (branch is None or r["branch"] == branch)

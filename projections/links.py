@@ -11,27 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.errors import NotInitialized
 from domain.links import quota_in
 from domain.log import LoggedEvent
 from domain.people import EMPLOYEE, MEMBER
-from domain.rulebook import Rulebook
-from projections.fold import Fold
-from projections.people import PeopleModel
+from projections.fold import OrgFold
 
 UNDER, OVER, OK = "under", "over", "ok"  # 不足 N / 超过 N / 达标
 
 
-def rulebook_at(books: dict[int, tuple[str | None, dict[str, Any]]], month: str) -> Rulebook:
-    """The latest version in force in ``month``. Raises NotInitialized without versions."""
-    usable = [v for v, (start, _) in books.items() if start is None or start <= month]
-    if not usable:
-        raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
-    version = max(usable)
-    return Rulebook.from_parameters(version, books[version][1])
-
-
-class LinksModel(Fold):
+class LinksModel(OrgFold):
     """``links[branch][employee] = [[member, from, until]]``; ``quotas[branch][group] =
     [[from, n]]``; ``months[branch]`` the months the branch's link events name."""
 
@@ -39,22 +27,10 @@ class LinksModel(Fold):
 
     def __init__(self) -> None:
         super().__init__()
-        self.people = PeopleModel()
-        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
         self.links: dict[str, dict[str, list[list[str | None]]]] = {}
         self.quotas: dict[str, dict[str, list[list[Any]]]] = {}
         self.months: dict[str, set[str]] = {}
         self._branch: dict[Any, str] = {}  # aggregate id → branch
-
-    def apply(self, event: LoggedEvent) -> None:
-        if event.name.startswith(("Person.", "BranchRoster.")):
-            self.people.apply(event)
-            self.position = event.position
-        else:
-            super().apply(event)
-
-    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
-        self.rulebooks[int(e.data["version"])] = (e.data["effective_from"], e.data["parameters"])
 
     def on_BranchLinks_Opened(self, e: LoggedEvent) -> None:
         branch = e.raw["branch"]
@@ -102,7 +78,7 @@ class LinksModel(Fold):
 
 def links_json(model: LinksModel, branch: str, month: str) -> dict[str, Any]:
     """The branch's members in ``month`` with their links, N and flag (see module doc)."""
-    default_n = rulebook_at(model.rulebooks, month).link_quota_default
+    default_n = model.rulebook_in(month).link_quota_default
     quotas = model.quotas.get(branch, {})
     members = {r["person"]: r for r in model.people.people_in(branch, month, MEMBER)}
     employees = {r["person"]: r for r in model.people.people_in(branch, month, EMPLOYEE)}

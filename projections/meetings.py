@@ -10,20 +10,18 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
-from domain.errors import NotInitialized
 from domain.log import LoggedEvent
 from domain.meetings import ABSENT, EXCUSED, GROUP_MEETING, KIND_NAMES, PRESENT, QUESTIONS, STATUS_NAMES
 from domain.member_points import INDIVIDUAL, ORGANIZATIONAL_LIFE
 from domain.people import MEMBER
 from domain.periods import month_range
 from domain.rulebook import Rulebook
-from projections.fold import Fold
-from projections.people import PeopleModel
+from projections.fold import OrgFold
 
 CENT = Decimal("0.01")
 
 
-class MeetingsModel(Fold):
+class MeetingsModel(OrgFold):
     """``meetings[id]``: branch, kind, date, group, topic, chair, answers, ``attendance``
     (person → status as corrected), ``corrections`` (each with who/when/why), ``voided``
     (None or who/when/why), actor, key, by, recorded-at, position. ``by_person[(person,
@@ -36,23 +34,6 @@ class MeetingsModel(Fold):
         super().__init__()
         self.meetings: dict[UUID, dict[str, Any]] = {}
         self.by_person: dict[tuple[str, str], list[UUID]] = {}
-        self.people = PeopleModel()
-        self.branches: dict[str, dict[str, Any]] = {}
-        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
-        self._parsed: dict[int, Rulebook] = {}
-
-    def apply(self, event: LoggedEvent) -> None:
-        if event.name.startswith(("Person.", "BranchRoster.")):
-            self.people.apply(event)
-            self.position = event.position
-        else:
-            super().apply(event)
-
-    def on_Organization_BranchRegistered(self, e: LoggedEvent) -> None:
-        self.branches[e.raw["code"]] = {"name": e.raw["name"], "from_month": e.raw["from_month"]}
-
-    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
-        self.rulebooks[int(e.data["version"])] = (e.data["effective_from"], e.data["parameters"])
 
     def on_Meeting_Recorded(self, e: LoggedEvent) -> None:
         d = e.raw
@@ -80,15 +61,6 @@ class MeetingsModel(Fold):
                                                    "recorded_at_us": e.recorded_at_us, "position": e.position}
 
     # -- questions ---------------------------------------------------------------------
-    def rulebook_in(self, month: str) -> Rulebook:
-        usable = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
-        if not usable:
-            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
-        version = max(usable)
-        if version not in self._parsed:
-            self._parsed[version] = Rulebook.from_parameters(version, self.rulebooks[version][1])
-        return self._parsed[version]
-
     def of_year(self, year: str, branch: str | None = None, kind: str | None = None,
                 include_voided: bool = True) -> list[dict[str, Any]]:
         """The year's meetings by date, branch, kind, group."""

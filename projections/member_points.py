@@ -18,22 +18,20 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.errors import NotInitialized
 from domain.log import EPOCH, LoggedEvent
 from domain.member_points import (APPRAISAL, GROUP_WORK, INDIVIDUAL, ITEM_NAMES, PART_NAMES, MemberTotal,
                                   member_total, ranks, year_rulebook_month)
 from domain.people import CLASSES, MEMBER
 from domain.periods import month_range
 from domain.rulebook import Rulebook
-from projections.fold import Fold
+from projections.fold import OrgFold
 from projections.meetings import MeetingsModel, attendance_entries, attendance_json
-from projections.people import PeopleModel
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 ZERO = Decimal("0.00")
 
 
-class MemberPointsModel(Fold):
+class MemberPointsModel(OrgFold):
     """``entries[id]``: one dict per entry (kind, branch, year, person or group, month, item,
     points, reason, actor, key, recorded-at, position, ``voided``: None or who/when/why).
     Indexes: ``by_person[(person, year)]`` (individual and appraisal entries) and
@@ -44,8 +42,6 @@ class MemberPointsModel(Fold):
 
     def __init__(self) -> None:
         super().__init__()
-        self.people = PeopleModel()
-        self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
         self.entries: dict[UUID, dict[str, Any]] = {}
         self.by_person: dict[tuple[str, str], list[UUID]] = {}
         self.by_group: dict[tuple[str, str, str], list[UUID]] = {}
@@ -53,17 +49,11 @@ class MemberPointsModel(Fold):
         self.meetings = MeetingsModel()  # attendance: the derived organizational-life entries
 
     def apply(self, event: LoggedEvent) -> None:
-        if event.name.startswith(("Person.", "BranchRoster.")):
-            self.people.apply(event)
-            self.position = event.position
-        elif event.name.startswith("Meeting."):
+        if event.name.startswith("Meeting."):
             self.meetings.apply(event)
             self.position = event.position
         else:
             super().apply(event)
-
-    def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
-        self.rulebooks[int(e.data["version"])] = (e.data["effective_from"], e.data["parameters"])
 
     def on_MemberPoints_Opened(self, e: LoggedEvent) -> None:
         self._books[e.aggregate_id] = (e.raw["branch"], e.raw["year"])
@@ -98,12 +88,7 @@ class MemberPointsModel(Fold):
     # -- questions ---------------------------------------------------------------------
     def rulebook(self, year: str) -> Rulebook:
         """The version in force in December of ``year``."""
-        month = year_rulebook_month(year)
-        usable = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
-        if not usable:
-            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
-        version = max(usable)
-        return Rulebook.from_parameters(version, self.rulebooks[version][1])
+        return self.rulebook_in(year_rulebook_month(year))  # type: ignore[no-any-return]
 
     def member_months(self, person: str, year: str) -> list[tuple[str, dict[str, Any]]]:
         """(month, placement) for each month of ``year`` in which ``person`` is a member."""
