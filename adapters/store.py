@@ -16,7 +16,10 @@ event: the bulk path. The Merkle tree grows in the same transaction (``adapters/
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+import sys
+import time
+from typing import Any, Callable, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -65,6 +68,31 @@ _SQLITE_HEAD = "SELECT last_insert_rowid(), " + _head_columns("sqlite")
 PAGE = 5000
 
 
+def _hook_from_env() -> Callable[[str], None] | None:
+    """Test hook (tests/test_reliability_*.py), off unless ``LEDGER_TEST_PAUSE`` is set.
+
+    A write passes named points: ``begin`` (its transaction open, the write lock not yet
+    taken), ``locked`` (lock held, the log's head read), ``written`` (every row inserted, not
+    committed), ``committed``. ``LEDGER_TEST_PAUSE=locked`` announces ``ledger-hook locked
+    <time>`` on stderr at that point and sleeps there (for a test to kill the process);
+    ``LEDGER_TEST_PAUSE=trace`` announces every point and goes on.
+    """
+    spec = os.environ.get("LEDGER_TEST_PAUSE")
+    if not spec:
+        return None
+
+    def hook(point: str) -> None:
+        if spec in ("trace", point):
+            sys.stderr.write(f"ledger-hook {point} {time.monotonic():.6f}\n")
+            sys.stderr.flush()
+        if spec == point:
+            time.sleep(600)
+    return hook
+
+
+HOOK: Callable[[str], None] | None = _hook_from_env()  # None in production: each point costs one "is None"
+
+
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that also keeps positions, recorded-at times and keys."""
 
@@ -104,6 +132,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         """
         if not stored_events:
             return []
+        if HOOK is not None:
+            HOOK("begin")
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             if self.dialect == "postgresql":
@@ -131,6 +161,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                     CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
         rows, at = grow(head, ids, now, events)
         keys, checkpoint = self._extras(head, at, kwargs)
+        if HOOK is not None:
+            HOOK("locked")
         m = cursor.mogrify
         for start in range(0, len(events), PAGE):
             page = range(start, min(start + PAGE, len(events)))
@@ -150,6 +182,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                                  "VALUES (%(number)s, %(size)s, %(root)s, %(recorded_at_us)s, %(reason)s, %(note)s)",
                                  checkpoint))
             cursor.execute(b"".join(sql))
+        if HOOK is not None:
+            HOOK("written")
         return list(ids)
 
     def _append_sqlite(self, cursor: Any, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
@@ -166,6 +200,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                     CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
         rows, at = grow(head, ids, now, events)
         keys, checkpoint = self._extras(head, at, kwargs)
+        if HOOK is not None:
+            HOOK("locked")
         cursor.executemany("INSERT INTO ledger_positions (position, seq, recorded_at_us, leaf_hash) "
                            "VALUES (?, ?, ?, ?)", rows)
         cursor.execute("INSERT INTO ledger_tree (size, compact) VALUES (?, ?)",
@@ -175,6 +211,14 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         if checkpoint:
             cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
                            "VALUES (:number, :size, :root, :recorded_at_us, :reason, :note)", checkpoint)
+        if HOOK is not None:
+            HOOK("written")
+        return ids
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super().insert_events(stored_events, **kwargs)
+        if HOOK is not None:
+            HOOK("committed")
         return ids
 
     def make_checkpoint(self, reason: str, extensions: Sequence[str] = ()) -> dict[str, Any]:

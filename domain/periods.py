@@ -61,7 +61,7 @@ def month_range(first: str, count: int) -> list[str]:
     return out
 
 
-_HALF = re.compile(r"^(\d{4})H([12])$")
+_HALF = re.compile(r"^([0-9]{4})H([12])\Z")
 
 
 def check_half(value: object, field: str = "half") -> str:
