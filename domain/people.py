@@ -289,8 +289,17 @@ def record_departure(app: "Ledger", uow: "UnitOfWork", cmd: RecordDeparture) -> 
     return cmd.person
 
 
+def enrolled_count(spans: dict[str, list[list[str | None]]], month: str) -> int | None:
+    """The enrolments in force in ``month``, or None where enrolment does not yet speak for
+    the branch: no enrolments, or ``month`` before the first (then the declared count holds)."""
+    if not spans or month < min(start for rows in spans.values() for start, _ in rows):  # type: ignore[type-var]
+        return None
+    return count_in(spans, month)
+
+
 def member_count(uow: "UnitOfWork", branch: str, month: str, declared: int) -> int:
-    """The branch's member count in ``month``: its enrolments in force if it has any,
-    else ``declared`` (from ``register_branch``/``set_members``)."""
+    """The branch's member count in ``month``: its enrolments in force (from its first
+    enrolment's month on), else ``declared`` (from ``register_branch``/``set_members``)."""
     found = uow.find(roster_id(branch), for_update=False)
-    return declared if found is None or not found.spans else found.count_in(month)
+    counted = None if found is None else enrolled_count(found.spans, month)
+    return declared if counted is None else counted

@@ -13,7 +13,7 @@ from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.log import LoggedEvent, provenance
 from domain.organization import members_in, secretary_in
-from domain.people import count_in
+from domain.people import enrolled_count
 from domain.rulebook import Rulebook
 from domain.scoring import Secretary, to_cents
 
@@ -242,8 +242,8 @@ class AssessmentModel:
 
     def members_in(self, code: str, month: str) -> int:
         """Enrolments in force if the branch has any (domain/people.py), else the declared count."""
-        spans = self.org.get("rosters", {}).get(code)
-        return count_in(spans, month) if spans else self.declared_members_in(code, month)
+        counted = enrolled_count(self.org.get("rosters", {}).get(code, {}), month)
+        return self.declared_members_in(code, month) if counted is None else counted
 
     def declared_members_in(self, code: str, month: str) -> int:
         """The count given by ``register_branch``/``set_members``."""
@@ -253,8 +253,8 @@ class AssessmentModel:
         """Branches whose enrolments and declared count disagree in ``month``."""
         out = []
         for code, spans in sorted(self.org.get("rosters", {}).items()):
-            enrolled, declared = count_in(spans, month), self.declared_members_in(code, month)
-            if enrolled != declared:
+            enrolled, declared = enrolled_count(spans, month), self.declared_members_in(code, month)
+            if enrolled is not None and enrolled != declared:
                 out.append({"branch": code, "month": month, "enrolled": enrolled, "declared": declared})
         return out
 

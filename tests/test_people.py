@@ -103,3 +103,11 @@ def test_annual_approval_counts_the_enrolments_in_december(app) -> None:
     year = model_of(app).years["2019"]["approval"]["results"]
     members = {r["branch"]: r["members"] for r in year}
     assert members == {"A": 20, "B": 20}
+
+
+def test_before_its_first_enrolment_a_branch_keeps_its_declared_count(app) -> None:
+    company(app, ("A", "full_time", None))
+    enrol(app, "P1", from_month="2020-01")
+    model = model_of(app)
+    assert (model.members_in("A", "2019-12"), model.members_in("A", "2020-01")) == (20, 1)
+    assert model.member_count_warnings("2019-12") == []
