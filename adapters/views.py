@@ -32,7 +32,7 @@ TRACKING = Table(
     Column("view", String(64), primary_key=True),
     Column("position", BIGINT, nullable=False),
 )
-VIEW = "assessment"
+VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name is rebuilt from position 0
 
 
 class MaintainedView:
