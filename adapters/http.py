@@ -21,6 +21,7 @@ through the database: a command that loses a version race is retried while still
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -48,8 +50,45 @@ from domain.permissions import authorize, roles_of
 
 T = TypeVar("T")
 
+MAX_BODY_BYTES = 1 << 20  # a command or a form, and each line of a batch: as a line of ``ledger import`` (adapters/cli.py)
+MAX_IMPORT_BYTES = 64 << 20  # POST /import (bigger files: ``ledger import``)
+_DRAIN_BYTES = 64 << 20  # read and dropped past a limit, so the client gets its 413 rather than a reset
+
+
+class BodyTooLarge(LedgerError):
+    """A request body over its limit (413): refused while it arrives, never held whole."""
+
+
+class BodyLimit:
+    """ASGI middleware: a request body may be at most ``limit(path)`` bytes. Past it (counted
+    as it arrives, with or without Content-Length) reading the body raises
+    :class:`BodyTooLarge`, after reading and dropping the rest (up to ``_DRAIN_BYTES``)."""
+
+    def __init__(self, app: Any, limit: Callable[[str], int]) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)  # type: ignore[no-any-return]
+        limit, received = self.limit(scope["path"]), 0
+
+        async def limited() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    while message.get("more_body") and received <= limit + _DRAIN_BYTES:
+                        message = await receive()
+                        received += len(message.get("body", b""))
+                    raise BodyTooLarge(f"请求体过大：超过 {limit} 字节（{limit >> 20} MiB）", None)
+            return message
+        await self.app(scope, limited, send)
+
+
 # -- status codes ------------------------------------------------------------------------------
 STATUS: dict[type[LedgerError], int] = {
+    BodyTooLarge: 413,
     InvalidInput: 422, WrongDepartment: 422, BranchNotTakingPart: 422, ImportRefused: 422,
     PermissionDenied: 403, SeparationOfDuties: 403,  # the user may not do this (not a state conflict)
     NotInitialized: 503, VaultUnavailable: 503,
@@ -66,6 +105,21 @@ def status_of(error: LedgerError) -> int:
     if type(error).__name__.endswith("NotFound"):
         return 404
     return 409
+
+
+def database_unavailable_errors() -> tuple[type[Exception], ...]:
+    """Errors of a lost or refused database connection (a restart, a failover, a network
+    cut): 503, and the client retries. A write that failed while committing may or may not
+    have landed; a retry with the same ``Idempotency-Key`` settles it (201, or 200 duplicate)."""
+    import psycopg2
+    import sqlalchemy.exc
+    from eventsourcing import persistence
+    return (persistence.OperationalError, persistence.InterfaceError, sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+DATABASE_UNAVAILABLE = ("数据库暂时不可用（连接中断或正在重启），请求未完成；写入是否已生效未知，"
+                        "请稍后用同一 Idempotency-Key 重试")
 
 
 def plain(value: Any) -> Any:
@@ -116,7 +170,9 @@ ERRORS = {401: {"model": ErrorBody, "description": "缺少令牌、令牌无效�
           403: {"model": ErrorBody, "description": "无权执行（已记入安全日志）"},
           404: {"model": ErrorBody, "description": "引用的对象不存在"},
           409: {"model": ErrorBody, "description": "与账本当前状态冲突（含并发竞争失败、同键不同内容）"},
-          422: {"model": ErrorBody, "description": "字段无效（field 指明字段）"}}
+          413: {"model": ErrorBody, "description": "请求体过大"},
+          422: {"model": ErrorBody, "description": "字段无效（field 指明字段）"},
+          503: {"model": ErrorBody, "description": "数据库暂时不可用：稍后用同一 Idempotency-Key 重试"}}
 
 
 # -- the service: one ledger per process -----------------------------------------------------
@@ -194,12 +250,29 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"不允许 {name}")
 
 
+def _no_repeated_field(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise InvalidInput("字段重复出现", name[:100])
+        out[name] = value
+    return out
+
+
 def decode_json(raw: bytes) -> Any:
-    """JSON with numbers as exact decimals; NaN and Infinity refused (422, field null)."""
+    """JSON with numbers as exact decimals, read as ``ledger import`` reads a line: NaN and
+    Infinity, invalid UTF-8 and nesting too deep to decode refused (422, field null), a field
+    given twice refused naming it (``json`` would keep the last silently)."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidInput(f"不是有效的 JSON：{e}", None) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"不是有效的 UTF-8 编码（第 {e.start + 1} 字节）", None) from None
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_no_repeated_field)
+    except InvalidInput:
+        raise
+    except (ValueError, RecursionError) as e:
+        raise InvalidInput(f"不是有效的 JSON：{str(e)[:200]}", None) from None
 
 
 def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
@@ -255,21 +328,25 @@ def _duplicate_result(command: c.Command) -> Any:
 
 
 def read_lines(raw: bytes) -> list[tuple[int, Any]]:
-    """A JSON list of commands, or JSONL (one per non-blank line); line numbers from 1."""
-    text = raw.decode("utf-8", errors="replace")
-    if text.lstrip().startswith("["):
+    """A JSON list of commands, or JSONL (one per non-blank line, each decoded by
+    :func:`decode_json`, at most ``MAX_BODY_BYTES`` like a line of ``ledger import``);
+    line numbers from 1."""
+    if raw.lstrip().startswith(b"["):
         data = decode_json(raw)
         if not isinstance(data, list):
             raise InvalidInput("请求体应为 JSON 数组或 JSONL", None)
         return list(enumerate(data, start=1))
     lines, errors = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if len(line.rstrip(b"\r")) > MAX_BODY_BYTES:
+            errors.append(LineError(number, None, f"行过长（超过 {MAX_BODY_BYTES} 字节），未读取"))
+            continue
         if not line.strip():
             continue
         try:
-            lines.append((number, decode_json(line.encode("utf-8"))))
+            lines.append((number, decode_json(line)))
         except InvalidInput as e:
-            errors.append(LineError(number, None, e.reason))
+            errors.append(LineError(number, e.field, e.reason))
     if errors:
         raise ImportRefused(errors)
     return lines
@@ -288,11 +365,33 @@ def create_app(url: str | None = None) -> FastAPI:
                   description="每个请求带 Authorization: Bearer <令牌>。写入：POST /commands/{op}（与导入行字段相同），"
                               "可带 Idempotency-Key 头；读取：与命令行 show 相同的视图，按角色限定范围。")
     app.state.service = service
+    app.add_middleware(BodyLimit, limit=lambda path: MAX_IMPORT_BYTES if path == "/import" else MAX_BODY_BYTES)
 
     @app.exception_handler(LedgerError)
     async def _ledger_error(request: Request, exc: LedgerError) -> LedgerJSON:
         more = {"errors": [e.__dict__ for e in exc.errors]} if isinstance(exc, ImportRefused) else {}
         return reply(error_body(type(exc).__name__, exc.field, exc.reason, **more), status_of(exc))
+
+    async def _database_unavailable(request: Request, exc: Exception) -> LedgerJSON:
+        logging.getLogger("uvicorn.error").warning("503 %s %s: %s", request.method, request.url.path,
+                                                   (str(exc).splitlines() or [type(exc).__name__])[0][:300])
+        response = reply(error_body("DatabaseUnavailable", None, DATABASE_UNAVAILABLE), 503)
+        response.headers["Retry-After"] = "1"
+        return response
+
+    for unavailable in database_unavailable_errors():
+        app.add_exception_handler(unavailable, _database_unavailable)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> LedgerJSON:
+        """The framework's own refusals (no such path, method not allowed, a body it cannot
+        parse) in the same error shape as every other refusal."""
+        name, reason = {400: ("BadRequest", "请求无效：请求体无法解析"), 404: ("NotFound", "没有这个地址"),
+                        405: ("MethodNotAllowed", "该地址不支持此请求方法")}.get(
+            exc.status_code, ("HTTPError", str(exc.detail)))
+        response = reply(error_body(name, None, reason), exc.status_code)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(request: Request, exc: Unauthenticated) -> LedgerJSON:
@@ -374,6 +473,8 @@ def create_app(url: str | None = None) -> FastAPI:
 
     from adapters.http_reads import read_routes
     app.include_router(read_routes(service, authenticated))
+    from adapters.web import mount_web  # the web pages (/web/…): the same service, checks and endpoints
+    mount_web(app, service)
     return app
 
 

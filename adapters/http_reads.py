@@ -274,28 +274,10 @@ def read_routes(service: Service, authenticated: Callable[..., Caller]) -> APIRo
     @router.get("/history", summary="与某支部有关的全部事件（ledger history；含对本支部申诉的决定）")
     def history(branch: str, request: Request, from_: str | None = Query(None, alias="from"),
                 to: str | None = None, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-        from adapters.cli_explain import _plain, _touches
         own_branch(request, caller, branch)
         start = parse_as_of(from_, "from") if from_ else None
         end = parse_as_of(to, "to") if to else None
-        rows, appeals_of_branch = [], set()
-        for e in LogReader(engine).read():
-            touches = _touches(e.raw, branch)
-            if e.name.startswith("EntryAppeals."):  # a decision names no branch: it is the appeal's
-                if touches:
-                    appeals_of_branch.add(e.aggregate_id)
-                touches = touches or e.aggregate_id in appeals_of_branch
-            if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):
-                continue
-            if not touches:
-                continue
-            d = e.data
-            rows.append({"position": e.position, "recorded_at": _iso(e.recorded_at_us), "event": e.name,
-                         "actor": d.get("actor"),
-                         "detail": {k: _plain(v) for k, v in d.items()
-                                    if k not in ("originator_id", "originator_version", "timestamp", "actor",
-                                                 "results", "ranking")}})
-        return reply({"branch": branch, "events": rows})
+        return reply({"branch": branch, "events": history_rows(engine, branch, start, end)})
 
     # -- people and the member-level mechanisms ---------------------------------------------------------------
     @router.get("/people/{month}", summary="某月党员与职工名册（ledger people list）")
@@ -460,9 +442,11 @@ def read_routes(service: Service, authenticated: Callable[..., Caller]) -> APIRo
             return action()
         except ProofError as e:
             raise ProofNotFound(str(e), None) from None
+        except OverflowError:  # SQLite: beyond 64 bits names no position or checkpoint (PostgreSQL finds none)
+            raise ProofNotFound("没有这个日志位置或检查点（数值超出 64 位整数范围）", None) from None
 
     def event_position(reader: Any, event: str) -> int:
-        if event.isdigit():
+        if event.isascii() and event.isdigit():  # "²".isdigit() too, but int("²") fails
             return int(event)
         try:
             UUID(event)
@@ -603,6 +587,34 @@ def read_routes(service: Service, authenticated: Callable[..., Caller]) -> APIRo
         return reply({"refusals": [{**r, "at": _iso(r["at_us"])} for r in rows]})
 
     return router
+
+
+def history_rows(engine: Any, branch: str, start: int | None = None, end: int | None = None) -> list[dict[str, Any]]:
+    """Every event that concerns ``branch`` (names it, an approval lists it, or a decision on
+    one of its appeals), oldest first, recorded within [start, end] (UTC µs) if given. Shared
+    by ``GET /history``, the web pages and ``ledger export history``. ``period``: the event's
+    own, else its month's, quarter's or year's (from that aggregate's ``Opened`` event)."""
+    from adapters.cli_explain import _plain, _touches
+    rows, appeals_of_branch, periods = [], set(), {}
+    for e in LogReader(engine).read():
+        if e.name.endswith(".Opened") and isinstance(e.raw.get("period"), str):
+            periods[e.aggregate_id] = e.raw["period"]
+        touches = _touches(e.raw, branch)
+        if e.name.startswith("EntryAppeals."):  # a decision names no branch: it is the appeal's
+            if touches:
+                appeals_of_branch.add(e.aggregate_id)
+            touches = touches or e.aggregate_id in appeals_of_branch
+        if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):
+            continue
+        if not touches:
+            continue
+        d = e.data
+        rows.append({"position": e.position, "recorded_at": _iso(e.recorded_at_us), "event": e.name,
+                     "actor": d.get("actor"), "period": d.get("period") or periods.get(e.aggregate_id),
+                     "detail": {k: _plain(v) for k, v in d.items()
+                                if k not in ("originator_id", "originator_version", "timestamp", "actor",
+                                             "results", "ranking")}})
+    return rows
 
 
 def _ref(text: str, field: str) -> str:

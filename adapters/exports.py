@@ -1,0 +1,216 @@
+"""Excel exports (Excel 导出): month sheet, quarter ranking, annual evaluation, a branch's history.
+
+Each function takes the JSON a read returns (``month_json``, ``quarter_json``,
+``year_json`` — as ``ledger … show --json`` and the HTTP API give them — or the API's
+history rows) and builds one workbook with openpyxl: a title row, a row saying which
+slice of the log it shows (status, rulebook version, log position, as-of, exported at),
+an empty row, the Chinese header on row 4 (bold, frozen, with an autofilter) and one row
+per branch or event from row 5. Numbers are numbers, never text: scores ``0.00``,
+coefficients ``0.0000``, money ``#,##0.00`` (yuan), counts ``0``; times are Excel
+date-times in Beijing time. The web pages and ``ledger export … --xlsx`` call the same
+functions on the same data, so a sheet from either is identical but for its export time.
+"""
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from domain.asof import SHANGHAI
+from domain.periods import quarter_months
+from domain.rulebook import CATEGORY_NAMES
+
+SCORE, COEFFICIENT, MONEY, COUNT, TIME, TEXT = "0.00", "0.0000", "#,##0.00", "0", "yyyy-mm-dd hh:mm:ss", "@"
+HEADER_ROW, FIRST_ROW = 4, 5
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审批"}
+MODE_NAMES = {"full_time": "专职", "part_time": "兼职", None: "无书记"}
+EVENT_NAMES = {  # the events a branch's history shows most, in Chinese (others keep their name)
+    "Organization.BranchRegistered": "登记支部", "Organization.MembersSet": "变更党员人数",
+    "Organization.SecretaryAppointed": "任命支部书记", "AssessmentMonth.ScoreRecorded": "录入得分",
+    "AssessmentMonth.EntryCorrected": "更正得分", "AssessmentMonth.EntryVoided": "作废条目",
+    "AssessmentMonth.BusinessScoreRecorded": "录入经营得分", "AssessmentMonth.Submitted": "提交月度",
+    "AssessmentMonth.Returned": "退回月度", "AssessmentMonth.Approved": "审批月度",
+    "AssessmentQuarter.Approved": "审批季度排名", "AssessmentQuarter.Reapproved": "重新审批季度排名",
+    "AssessmentQuarter.AwardGranted": "季度奖励", "AssessmentQuarter.FineImposed": "季度罚款",
+    "AssessmentQuarter.AmountAdjusted": "奖罚调整", "AssessmentYear.Approved": "审批年度总评",
+    "AssessmentYear.UnitPerformanceRecorded": "录入单位经营业绩", "AssessmentYear.DebriefingRecorded": "录入述职评分",
+    "AssessmentYear.AwardGranted": "年度奖励", "AssessmentYear.FineImposed": "年度罚款",
+    "AssessmentYear.QuotaSet": "下一年度指标", "EntryAppeals.Opened": "申诉记录建立",
+    "EntryAppeals.Filed": "提出申诉", "EntryAppeals.Decided": "申诉决定",
+}
+RULE_NAMES = {
+    "quarter.first_place_award": "季度第一名奖励", "quarter.last_place_below_threshold_fine": "季度末位且低于阈值罚款",
+    "quarter.last_place_no_secretary_no_fine": "季度末位但季末无在任书记，不罚款",
+    "year.first_place_award": "年度第一名奖励", "year.inputs_missing": "缺经营业绩或述职评分，未排名",
+    "year.last_place_below_threshold_fine": "年度末位且低于阈值：罚款、削减指标",
+    "year.quota_base": "按党员人数计算指标", "year.quota_cut_last_place": "末位：优秀党员指标减一、发展指标为零",
+    "year.quota_raised_first_place": "第一名：指标增加",
+}
+
+Column = tuple[str, str | None, float]  # header, number format (None: text), width
+
+
+def _d(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _stamp_line(data: dict[str, Any]) -> str:
+    parts = [f"状态：{STATUS_NAMES.get(data.get('status', ''), data.get('status', '-'))}"]
+    if data.get("rulebook_version") is not None:
+        parts.append(f"考核细则第 {data['rulebook_version']} 版")
+    if data.get("position") is not None:
+        parts.append(f"日志位置 {data['position']}")
+    if data.get("as_of"):
+        parts.append(f"截至 {data['as_of']}")
+    parts.append(f"导出于 {datetime.now(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）")
+    return "；".join(parts)
+
+
+def _sheet(title: str, sheet: str, subtitle: str, columns: Sequence[Column],
+           rows: Iterable[Sequence[Any]]) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    ws.cell(2, 1, subtitle).font = Font(color="666666")
+    fill = PatternFill("solid", fgColor="DDE5F0")
+    for c, (header, _, width) in enumerate(columns, start=1):
+        cell = ws.cell(HEADER_ROW, c, header)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(c)].width = width
+    r = FIRST_ROW - 1
+    for r, row in enumerate(rows, start=FIRST_ROW):
+        for c, ((_, fmt, _), value) in enumerate(zip(columns, row), start=1):
+            cell = ws.cell(r, c, value)
+            if fmt is not None and value is not None:
+                cell.number_format = fmt
+    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{max(r, HEADER_ROW)}"
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    return wb
+
+
+def month_workbook(data: dict[str, Any]) -> Workbook:
+    """月度考核表: ``month_json`` (scores, coefficients of full-time secretaries, allowances
+    of part-time ones, the business score and the dual hundred-point result)."""
+    columns: list[Column] = [("支部代码", None, 11), ("支部名称", None, 18), ("书记", None, 10),
+                             ("任职方式", None, 9), ("得分", SCORE, 9), ("绩效系数", COEFFICIENT, 10),
+                             ("津贴（元）", MONEY, 12), ("经营得分", SCORE, 10), ("双百分得分", SCORE, 11),
+                             ("审批后有变化", None, 12)]
+    rows = [[b["branch"], b["name"], b.get("secretary"), MODE_NAMES.get(b.get("mode"), b.get("mode")),
+             _d(b["score"]), _d(b.get("coefficient")), _d(b.get("allowance")), _d(b.get("business")),
+             _d(b.get("combined")),
+             None if "changed_since_approval" not in b else ("是" if b["changed_since_approval"] else "否")]
+            for b in data["branches"]]
+    return _sheet(f"{data['period']} 月度考核结果", "月度考核", _stamp_line(data), columns, rows)
+
+
+def quarter_workbook(data: dict[str, Any]) -> Workbook:
+    """季度评比表: ``quarter_json`` (the three months, the quarter's score, rank, award, fine)."""
+    months = quarter_months(data["period"])
+    columns: list[Column] = [("名次", COUNT, 6), ("支部代码", None, 11), ("支部名称", None, 18),
+                             *((f"{int(m[5:])}月得分", SCORE, 10) for m in months),
+                             ("季度得分", SCORE, 10), ("奖励（元）", MONEY, 12), ("罚款（元）", MONEY, 12),
+                             ("季末书记", None, 10), ("任职方式", None, 9), ("说明", None, 36)]
+    rows = [[b["rank"], b["branch"], b["name"], *(_d(b["months"].get(m)) for m in months), _d(b["score"]),
+             _d(b["award"]), _d(b["fine"]), b.get("secretary"), MODE_NAMES.get(b.get("mode"), b.get("mode")),
+             "；".join(RULE_NAMES.get(n, n) for n in b.get("notes", [])) or None]
+            for b in data["branches"]]
+    return _sheet(f"{data['period']} 季度评比排名", "季度排名", _stamp_line(data), columns, rows)
+
+
+def year_workbook(data: dict[str, Any]) -> Workbook:
+    """年度总评表: ``year_json`` (mean, inputs, score, rank, award, fine, next year's quotas)."""
+    columns: list[Column] = [("名次", COUNT, 6), ("支部代码", None, 11), ("支部名称", None, 18),
+                             ("月均分", SCORE, 9), ("单位经营业绩", SCORE, 12), ("书记述职评分", SCORE, 12),
+                             ("总评得分", SCORE, 10), ("奖励（元）", MONEY, 12), ("罚款（元）", MONEY, 12),
+                             ("党员人数", COUNT, 9), (f"{data['quota_year']}年发展党员指标", COUNT, 14),
+                             (f"{data['quota_year']}年优秀党员指标", COUNT, 14), ("12月书记", None, 10),
+                             ("说明", None, 30)]
+    rows = [[b["rank"], b["branch"], b["name"], _d(b["monthly_mean"]), _d(b.get("unit_score")),
+             _d(b.get("debriefing_score")), _d(b.get("score")), _d(b["award"]), _d(b["fine"]), b.get("members"),
+             b.get("development_quota"), b.get("excellent_member_quota"), b.get("secretary"),
+             "；".join(RULE_NAMES.get(n, n) for n in b.get("notes", [])) or None]
+            for b in data["branches"]]
+    return _sheet(f"{data['period']} 年度总评", "年度总评", _stamp_line(data), columns, rows)
+
+
+HISTORY_COLUMNS: list[Column] = [
+    ("日志位置", COUNT, 9), ("记录时间（北京时间）", TIME, 20), ("事件", None, 30), ("事件说明", None, 14),
+    ("操作人", None, 14), ("执行用户", None, 12), ("期间", None, 9), ("类别", None, 14), ("分值", SCORE, 8),
+    ("理由", None, 36), ("历史迁移", None, 9), ("详情（JSON）", None, 60)]
+
+
+def event_points(detail: dict[str, Any]) -> Decimal | None:
+    """The points an event records: an entry's, a correction's new points, a decision's."""
+    for key in ("points", "new_points"):
+        if detail.get(key) not in (None, ""):
+            try:
+                return Decimal(str(detail[key]))
+            except ArithmeticError:
+                return None
+    return None
+
+
+def event_period(event: dict[str, Any]) -> str | None:
+    """A history row's period: the API's ``period`` (the event's or its aggregate's), else the
+    detail's year or first month."""
+    d = event["detail"]
+    return event.get("period") or d.get("period") or d.get("year") or d.get("from_month") or d.get("from")
+
+
+def history_workbook(data: dict[str, Any], filters: dict[str, str | None] | None = None) -> Workbook:
+    """一个支部的全部记录: the API's ``/history`` rows (as filtered on the page, if so)."""
+    rows = []
+    for e in data["events"]:
+        d = e["detail"]
+        at = datetime.fromisoformat(e["recorded_at"]).astimezone(SHANGHAI).replace(tzinfo=None)
+        rows.append([e["position"], at, e["event"], EVENT_NAMES.get(e["event"]), e.get("actor"), d.get("by"),
+                     event_period(e), CATEGORY_NAMES.get(d.get("category", ""), d.get("category")),
+                     event_points(d), d.get("reason"), "是" if d.get("migrated") else None,
+                     json.dumps(d, ensure_ascii=False, sort_keys=True)])
+    shown = "；".join(f"{name}：{value}" for name, value in (filters or {}).items() if value)
+    subtitle = f"共 {len(rows)} 条" + (f"（筛选 {shown}）" if shown else "") + \
+        f"；导出于 {datetime.now(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）"
+    return _sheet(f"支部 {data['branch']} 全部记录", "支部记录", subtitle, HISTORY_COLUMNS, rows)
+
+
+def filter_history(events: list[dict[str, Any]], period: str | None = None, actor: str | None = None,
+                   category: str | None = None) -> list[dict[str, Any]]:
+    """History rows whose period starts with ``period`` (``2019``, ``2019-07``, ``2019Q3``: its
+    months), whose document name or acting user contains ``actor``, of ``category``."""
+    months = set(quarter_months(period)) if period and "Q" in period else None
+
+    def keep(e: dict[str, Any]) -> bool:
+        d = e["detail"]
+        if period:
+            p = str(event_period(e) or "")
+            if not ((months is not None and (p in months or p == period)) or (months is None and p.startswith(period))):
+                return False
+        if actor and actor not in f"{e.get('actor') or ''} {d.get('by') or ''}":
+            return False
+        return not (category and d.get("category") != category)
+    return [e for e in events if keep(e)]
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+EXPORTS: dict[str, Callable[[dict[str, Any]], Workbook]] = {
+    "month": month_workbook, "quarter": quarter_workbook, "year": year_workbook}
