@@ -10,7 +10,8 @@ validated by ``domain.commands.parse_command`` (numbers parsed exactly, never th
 float); ``actor`` defaults to the acting user; an ``Idempotency-Key`` header becomes the
 command's ``key`` (a retry with the same key and content is applied once: 200 with
 ``"duplicate": true``; other content: 409). ``POST /import``: a JSONL body or a JSON list,
-one batch, all or nothing. Reads: ``adapters/http_reads.py``.
+one batch, all or nothing (``adapters/http_writes.py``). Reads: ``adapters/http_reads.py``
+(routers in ``http_reads_*.py``). Web pages: ``adapters/web.py``.
 
 Concurrency: within one process the ledger's calls are serialized by a lock (its
 aggregate cache is shared state, fast-forwarded in place); parallelism comes from
@@ -36,7 +37,6 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from adapters.bootstrap import close, database_url, engine_of, make_ledger
 from adapters.views import MaintainedView
@@ -45,7 +45,7 @@ from domain.access import now_us
 from domain.application import ImportRefused, ImportResult, Ledger, LineError, UnitOfWork
 from domain.errors import (BranchNotTakingPart, InvalidInput, LedgerError, NotInitialized, PermissionDenied,
                            SeparationOfDuties, VaultUnavailable, WrongDepartment)
-from domain.ids import appeal_id_for_key, organization_id
+from domain.ids import organization_id
 from domain.permissions import authorize, roles_of
 
 T = TypeVar("T")
@@ -246,6 +246,18 @@ class Service:
 bearer = HTTPBearer(auto_error=False, description="管理员签发的接口令牌：Authorization: Bearer <token>")
 
 
+def service_of(request: Request) -> Service:
+    """The ledger service of the application serving ``request`` (set by :func:`create_app`)."""
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """The dependency of every endpoint: the user of the request's bearer token (401 without one)."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthenticated("缺少令牌：请求头应为 Authorization: Bearer <令牌>")
+    return service_of(request).caller(credentials.credentials)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"不允许 {name}")
 
@@ -318,15 +330,6 @@ def command_of(op: str, body: Any, caller: Caller, idempotency_key: str | None) 
     return c.parse_command(data)
 
 
-def _duplicate_result(command: c.Command) -> Any:
-    """What the first application of a keyed command returned, where it follows from the key."""
-    if isinstance(command, c.RecordScore):
-        return command.entry_id
-    if isinstance(command, c.FileAppeal) and command.key is not None:
-        return appeal_id_for_key(command.key)
-    return None
-
-
 def read_lines(raw: bytes) -> list[tuple[int, Any]]:
     """A JSON list of commands, or JSONL (one per non-blank line, each decoded by
     :func:`decode_json`, at most ``MAX_BODY_BYTES`` like a line of ``ledger import``);
@@ -352,9 +355,57 @@ def read_lines(raw: bytes) -> list[tuple[int, Any]]:
     return lines
 
 
+# -- refusals: every one in the same shape (ErrorBody) ---------------------------------------------
+async def _ledger_error(request: Request, exc: LedgerError) -> LedgerJSON:
+    more = {"errors": [e.__dict__ for e in exc.errors]} if isinstance(exc, ImportRefused) else {}
+    return reply(error_body(type(exc).__name__, exc.field, exc.reason, **more), status_of(exc))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> LedgerJSON:
+    logging.getLogger("uvicorn.error").warning("503 %s %s: %s", request.method, request.url.path,
+                                               (str(exc).splitlines() or [type(exc).__name__])[0][:300])
+    response = reply(error_body("DatabaseUnavailable", None, DATABASE_UNAVAILABLE), 503)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> LedgerJSON:
+    """The framework's own refusals (no such path, method not allowed, a body it cannot
+    parse) in the same error shape as every other refusal."""
+    name, reason = {400: ("BadRequest", "请求无效：请求体无法解析"), 404: ("NotFound", "没有这个地址"),
+                    405: ("MethodNotAllowed", "该地址不支持此请求方法")}.get(
+        exc.status_code, ("HTTPError", str(exc.detail)))
+    response = reply(error_body(name, None, reason), exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _unauthenticated(request: Request, exc: Unauthenticated) -> LedgerJSON:
+    response = reply(error_body("Unauthenticated", "Authorization", exc.reason), 401)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> LedgerJSON:
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "请求无效"}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
+    return reply(error_body("InvalidInput", loc[-1] if loc else None, str(first.get("msg"))), 422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(LedgerError, _ledger_error)  # type: ignore[arg-type]
+    for unavailable in database_unavailable_errors():
+        app.add_exception_handler(unavailable, _database_unavailable)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Unauthenticated, _unauthenticated)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+
+
 # -- the application -------------------------------------------------------------------------------
 def create_app(url: str | None = None) -> FastAPI:
-    """The HTTP API over the ledger at ``url`` (default ``LEDGER_DATABASE_URL``)."""
+    """The HTTP API over the ledger at ``url`` (default ``LEDGER_DATABASE_URL``): the error
+    handlers, the writes, the reads (``adapters/http_reads*.py``) and the web pages
+    (``adapters/web*.py``), all over one ``Service`` on ``app.state.service``."""
     service = Service(url or database_url())
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -366,113 +417,13 @@ def create_app(url: str | None = None) -> FastAPI:
                               "可带 Idempotency-Key 头；读取：与命令行 show 相同的视图，按角色限定范围。")
     app.state.service = service
     app.add_middleware(BodyLimit, limit=lambda path: MAX_IMPORT_BYTES if path == "/import" else MAX_BODY_BYTES)
-
-    @app.exception_handler(LedgerError)
-    async def _ledger_error(request: Request, exc: LedgerError) -> LedgerJSON:
-        more = {"errors": [e.__dict__ for e in exc.errors]} if isinstance(exc, ImportRefused) else {}
-        return reply(error_body(type(exc).__name__, exc.field, exc.reason, **more), status_of(exc))
-
-    async def _database_unavailable(request: Request, exc: Exception) -> LedgerJSON:
-        logging.getLogger("uvicorn.error").warning("503 %s %s: %s", request.method, request.url.path,
-                                                   (str(exc).splitlines() or [type(exc).__name__])[0][:300])
-        response = reply(error_body("DatabaseUnavailable", None, DATABASE_UNAVAILABLE), 503)
-        response.headers["Retry-After"] = "1"
-        return response
-
-    for unavailable in database_unavailable_errors():
-        app.add_exception_handler(unavailable, _database_unavailable)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> LedgerJSON:
-        """The framework's own refusals (no such path, method not allowed, a body it cannot
-        parse) in the same error shape as every other refusal."""
-        name, reason = {400: ("BadRequest", "请求无效：请求体无法解析"), 404: ("NotFound", "没有这个地址"),
-                        405: ("MethodNotAllowed", "该地址不支持此请求方法")}.get(
-            exc.status_code, ("HTTPError", str(exc.detail)))
-        response = reply(error_body(name, None, reason), exc.status_code)
-        response.headers.update(exc.headers or {})
-        return response
-
-    @app.exception_handler(Unauthenticated)
-    async def _unauthenticated(request: Request, exc: Unauthenticated) -> LedgerJSON:
-        response = reply(error_body("Unauthenticated", "Authorization", exc.reason), 401)
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> LedgerJSON:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "请求无效"}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
-        return reply(error_body("InvalidInput", loc[-1] if loc else None, str(first.get("msg"))), 422)
-
-    def authenticated(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
-        if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-            raise Unauthenticated("缺少令牌：请求头应为 Authorization: Bearer <令牌>")
-        return service.caller(credentials.credentials)
-
+    install_error_handlers(app)
     app.state.authenticated = authenticated
-
-    # -- writes ----------------------------------------------------------------------------------
-    async def run_command(op: str, request: Request, caller: Caller) -> LedgerJSON:
-        body = decode_json(await request.body() or b"{}")
-        command = command_of(op, body, caller, request.headers.get("Idempotency-Key"))
-        result = await run_in_threadpool(service.execute, command, caller.user)
-        if result is None and command.key is not None:
-            return reply({"op": op, "key": command.key, "result": _duplicate_result(command), "duplicate": True})
-        return reply({"op": op, "key": command.key, "result": result, "duplicate": False}, 201)
-
-    def endpoint_for(op: str) -> Callable[..., Any]:
-        async def endpoint(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-            return await run_command(op, request, caller)
-        endpoint.__name__ = f"command_{op}"
-        return endpoint
-
-    for op, model in sorted(c.COMMANDS.items()):
-        roles = "、".join(model.roles) or "migrator"
-        app.add_api_route(
-            f"/commands/{op}", endpoint_for(op), methods=["POST"], status_code=201, tags=["写入"],
-            summary=f"{op}（角色：{roles}）", description=(model.__doc__ or "").strip(),
-            response_model=CommandResult, responses={200: {"model": CommandResult, "description": "同键重试：已应用过"},
-                                                     **ERRORS},
-            openapi_extra={"parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                           "schema": {"type": "string"},
-                                           "description": "幂等键：重试同一请求只应用一次"}],
-                           "requestBody": {"required": True,
-                                           "content": {"application/json": {"schema": body_schema(model)}}}})
-
-    @app.post("/commands/{op}", tags=["写入"], include_in_schema=False)
-    async def unknown_command(op: str, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-        return reply(error_body("UnknownOp", "op", f"未知的操作 {op!r}，应为 {', '.join(sorted(c.COMMANDS))}"), 404)
-
-    @app.post("/import", tags=["写入"], responses=ERRORS,
-              summary="批量导入：JSONL 或 JSON 数组，每行一条命令，全部成功或全部不写入",
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/x-ndjson": {"schema": {"type": "string"}},
-                  "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
-    async def import_(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-        lines = read_lines(await request.body())
-        header = request.headers.get("Idempotency-Key")
-        if header is not None:  # a retried batch: each line without a key gets "<header>#<line>"
-            lines = [(n, {**d, "key": f"{header}#{n}"} if isinstance(d, dict) and d.get("key") is None else d)
-                     for n, d in lines]
-        parsed, errors = [], []
-        for number, data in lines:
-            try:
-                parsed.append((number, c.parse_command(data)))
-            except LedgerError as e:
-                errors.append(LineError(number, e.field, e.reason))
-        if errors:
-            raise ImportRefused(errors)
-        refused = await run_in_threadpool(service.preauthorize, parsed, caller.user)
-        if refused:
-            return reply(error_body("PermissionDenied", refused[0].field, refused[0].reason,
-                                    errors=[e.__dict__ for e in refused]), 403)
-        result = await run_in_threadpool(service.import_batch, lines, caller.user)
-        return reply({"appended": result.appended, "skipped": result.skipped, "ids": result.ids},
-                     201 if result.appended else 200)
-
-    from adapters.http_reads import read_routes
-    app.include_router(read_routes(service, authenticated))
+    from adapters.http_writes import add_writes
+    add_writes(app)
+    from adapters.http_reads import read_routers
+    for router in read_routers():  # the reads, in their order
+        app.include_router(router)
     from adapters.web import mount_web  # the web pages (/web/…): the same service, checks and endpoints
     mount_web(app, service)
     return app

@@ -53,7 +53,7 @@ class Api:
                 for r in routes:
                     if isinstance(r, APIRoute):
                         found.update({(m, r.path): r.endpoint for m in r.methods})
-                    elif hasattr(r, "original_router"):  # an included router (no prefix: read_routes has none)
+                    elif hasattr(r, "original_router"):  # an included router (no prefix: the read routers have none)
                         walk(r.original_router.routes)
             walk(self.app.router.routes)
             self._routes = found
