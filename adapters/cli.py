@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from adapters.bootstrap import database_url, engine_of, initialize, make_ledger
+from adapters.json_input import decode_text
 from adapters.logreader import LogReader
 from adapters.views import MaintainedView
 from domain import commands as c
@@ -20,9 +21,10 @@ from domain.application import ImportRefused, Ledger, LineError
 from domain.asof import parse_as_of
 from domain.errors import InvalidInput, LedgerError
 from domain.ids import month_id
-from domain.log import provenance, provenance_text
+from domain.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
+from projections.entries import entry_rows
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
@@ -120,32 +122,13 @@ def read_jsonl(path: Path) -> tuple[list[tuple[int, Any]], list[LineError]]:
                 continue
             try:
                 text = raw.decode("utf-8")
+                if text.strip():
+                    lines.append((number, decode_text(text)))
             except UnicodeDecodeError as e:
                 errors.append(LineError(number, None, f"不是有效的 UTF-8 编码（第 {e.start + 1} 字节）"))
-                continue
-            if not text.strip():
-                continue
-            try:
-                lines.append((number, json.loads(text, parse_float=Decimal, parse_constant=_no_constant,
-                                                 object_pairs_hook=_no_repeated_field)))
             except InvalidInput as e:
-                errors.append(LineError(number, e.field, e.reason if e.field else f"不是有效的 JSON：{e}"))
-            except (ValueError, RecursionError) as e:
-                errors.append(LineError(number, None, f"不是有效的 JSON：{str(e)[:200]}"))
+                errors.append(LineError(number, e.field, e.reason))
     return lines, errors
-
-
-def _no_constant(name: str) -> Any:
-    raise InvalidInput(f"不允许 {name}")
-
-
-def _no_repeated_field(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in out:
-            raise InvalidInput("字段重复出现", name[:100])
-        out[name] = value
-    return out
 
 
 def _view(ledger: Ledger | None = None) -> MaintainedView:
@@ -351,17 +334,9 @@ def quarter_approve(period: str, actor: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def entries(period: str, branch: str | None, as_json: bool) -> None:
     _run(lambda: check_month(period))
-    reader = LogReader(engine_of(_ledger()))
-    rows = []
-    for e in reader.read(aggregate_id=month_id(period), topic_suffixes=("AssessmentMonth.ScoreRecorded",)):
-        d = e.data
-        if branch is not None and d["branch"] != branch:
-            continue
-        rows.append({"entry_id": str(d["entry_id"]), "key": d["key"], "position": e.position,
-                     "branch": d["branch"], "period": period, "category": d["category"],
-                     "points": str(d["points"]), "department": d["department"], "actor": d["actor"],
-                     "reason": d["reason"], "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(),
-                     **provenance(e.raw)})
+    events = LogReader(engine_of(_ledger())).read(aggregate_id=month_id(period),
+                                                  topic_suffixes=("AssessmentMonth.ScoreRecorded",))
+    rows = entry_rows(events, period, branch)
     _emit({"entries": rows}, as_json, _entries_text)
 
 

@@ -80,13 +80,9 @@ def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bo
 
 def _attach_proofs(data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Each cited entry gets its leaf index and inclusion proof; the checkpoint once."""
-    from adapters.proofs import ProofError, TreeReader, inclusion_bundle
-    reader = TreeReader(engine_of(_ledger()))
+    from adapters.proofs import ProofError, attach_inclusion_proofs
     try:
-        for entry in entries:
-            bundle = inclusion_bundle(reader, entry["position"])
-            entry["proof"] = {"leaf_index": bundle["leaf_index"], "hashes": bundle["proof"]}
-            data["checkpoint"] = bundle["checkpoint"]
+        attach_inclusion_proofs(engine_of(_ledger()), data, entries)
     except ProofError as e:
         _fail([LineError(0, None, str(e))], False)
 

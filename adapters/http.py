@@ -42,6 +42,7 @@ from adapters.bootstrap import close, database_url, engine_of, make_ledger
 from adapters.views import MaintainedView
 from domain import commands as c
 from domain.access import now_us
+from adapters.json_input import decode_json  # noqa: F401 (the API's body decoder; also used by http_writes)
 from domain.application import ImportRefused, ImportResult, Ledger, LineError, UnitOfWork
 from domain.errors import (BranchNotTakingPart, InvalidInput, LedgerError, NotInitialized, PermissionDenied,
                            SeparationOfDuties, VaultUnavailable, WrongDepartment)
@@ -256,35 +257,6 @@ def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | 
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("缺少令牌：请求头应为 Authorization: Bearer <令牌>")
     return service_of(request).caller(credentials.credentials)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"不允许 {name}")
-
-
-def _no_repeated_field(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in out:
-            raise InvalidInput("字段重复出现", name[:100])
-        out[name] = value
-    return out
-
-
-def decode_json(raw: bytes) -> Any:
-    """JSON with numbers as exact decimals, read as ``ledger import`` reads a line: NaN and
-    Infinity, invalid UTF-8 and nesting too deep to decode refused (422, field null), a field
-    given twice refused naming it (``json`` would keep the last silently)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InvalidInput(f"不是有效的 UTF-8 编码（第 {e.start + 1} 字节）", None) from None
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_no_repeated_field)
-    except InvalidInput:
-        raise
-    except (ValueError, RecursionError) as e:
-        raise InvalidInput(f"不是有效的 JSON：{str(e)[:200]}", None) from None
 
 
 def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:

@@ -20,6 +20,7 @@ from domain.errors import InvalidInput
 from domain.ids import month_id
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.permissions import ALL_BRANCHES, readable_branches
+from projections.entries import entry_rows
 from projections.model import AssessmentModel
 
 router = APIRouter(tags=["读取"])
@@ -119,13 +120,9 @@ def explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 def attach_proofs(engine: Engine, data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Each entry's inclusion proof in the latest checkpoint (named in ``data["checkpoint"]``)."""
-    from adapters.proofs import ProofError, TreeReader, inclusion_bundle
-    reader = TreeReader(engine)
+    from adapters.proofs import ProofError, attach_inclusion_proofs
     try:
-        for entry in entries:
-            bundle = inclusion_bundle(reader, entry["position"])
-            entry["proof"] = {"leaf_index": bundle["leaf_index"], "hashes": bundle["proof"]}
-            data["checkpoint"] = bundle["checkpoint"]
+        attach_inclusion_proofs(engine, data, entries)
     except ProofError as e:
         raise ProofNotFound(str(e), None) from None
 
@@ -177,16 +174,9 @@ def entries(period: str, request: Request, branch: str | None = None,
             caller: Caller = Depends(authenticated)) -> LedgerJSON:
     branch = branch_param(request, caller, branch)
     check_month(period)
-    rows = []
-    for e in LogReader(service_of(request).engine).read(aggregate_id=month_id(period),
-                                                        topic_suffixes=("AssessmentMonth.ScoreRecorded",)):
-        d = e.data
-        if branch is not None and d["branch"] != branch:
-            continue
-        rows.append({"entry_id": str(d["entry_id"]), "key": d["key"], "position": e.position,
-                     "branch": d["branch"], "period": period, "category": d["category"],
-                     "points": str(d["points"]), "department": d["department"], "actor": d["actor"],
-                     "by": d.get("by"), "reason": d["reason"], "recorded_at": _iso(e.recorded_at_us)})
+    events = LogReader(service_of(request).engine).read(aggregate_id=month_id(period),
+                                                        topic_suffixes=("AssessmentMonth.ScoreRecorded",))
+    rows = entry_rows(events, period, branch)
     return reply({"entries": rows})
 
 

@@ -103,6 +103,17 @@ def inclusion_bundle(reader: TreeReader, position: int, checkpoint: int | None =
             "checkpoint": cp.note, "proof": [h.hex() for h in proof]}
 
 
+def attach_inclusion_proofs(engine: Engine, data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Give each entry (a dict with ``position``) its leaf index and inclusion proof in the
+    latest checkpoint, named once in ``data["checkpoint"]``. Raises :class:`ProofError` if an
+    entry is not yet covered by a checkpoint."""
+    reader = TreeReader(engine)
+    for entry in entries:
+        bundle = inclusion_bundle(reader, entry["position"])
+        entry["proof"] = {"leaf_index": bundle["leaf_index"], "hashes": bundle["proof"]}
+        data["checkpoint"] = bundle["checkpoint"]
+
+
 def consistency_bundle(reader: TreeReader, old: int, new: int | None = None) -> dict[str, Any]:
     a, b = reader.checkpoint(old), reader.checkpoint(new)
     if a.size > b.size:

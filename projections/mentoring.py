@@ -2,12 +2,12 @@
 yearly mentor ranking (:func:`domain.mentoring.rank_mentors`)."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from domain.log import LoggedEvent
 from domain.mentoring import PARTY_STANDINGS, STANDING_NAMES, rank_mentors
 from projections.fold import Fold
+from projections.model import plain
 
 
 class MentoringModel(Fold):
@@ -47,16 +47,6 @@ class MentoringModel(Fold):
         return [p for (y, b, _), p in sorted(self.pairs.items()) if y == year and (branch is None or b == branch)]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def mentors_json(model: MentoringModel, year: str, branch: str | None = None) -> dict[str, Any]:
     """The year's pairs (in ``branch``, or all) and the mentors ranked among them."""
     pairs = model.pairs_of(year, branch)
@@ -66,4 +56,4 @@ def mentors_json(model: MentoringModel, year: str, branch: str | None = None) ->
         m["standing_name"] = STANDING_NAMES[m["standing"]]
     return {"year": year, "branch": branch, "pairs": len(pairs),
             "pairs_with_party_mentor": sum(by_standing[s] for s in PARTY_STANDINGS),
-            "pairs_by_mentor_standing": by_standing, "mentors": _plain(mentors)}
+            "pairs_by_mentor_standing": by_standing, "mentors": plain(mentors)}

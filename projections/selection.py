@@ -1,23 +1,12 @@
 """Competitive selections (竞聘) as folded from ``Selection`` events."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from domain.log import LoggedEvent
 from domain.selection import OUTCOME_NAMES
 from projections.fold import Fold
-
-
-def _plain(value: Any) -> Any:
-    """Decimals as two-decimal strings, for JSON."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+from projections.model import plain
 
 
 class SelectionModel(Fold):
@@ -75,15 +64,15 @@ def selection_json(s: dict[str, Any]) -> dict[str, Any]:
         "selection": s["selection"], "position": s["position"], "date": s["date"],
         "status": "closed" if result else "open",
         "candidates": [{"person": c, "name": s["names"].get(c, "")} for c in s["candidates"]],
-        "representative_sheets": [{"sheet": n, "scores": _plain(s["representative"][n])}
+        "representative_sheets": [{"sheet": n, "scores": plain(s["representative"][n])}
                                   for n in sorted(s["representative"])],
-        "leader_sheets": [{"leader": name, "scores": _plain(s["leaders"][name])} for name in sorted(s["leaders"])],
+        "leader_sheets": [{"leader": name, "scores": plain(s["leaders"][name])} for name in sorted(s["leaders"])],
         "clerks": s["clerks"], "result": None}
     if result:
-        out["result"] = {**_plain({k: v for k, v in result.items() if k != "rows"}),
+        out["result"] = {**plain({k: v for k, v in result.items() if k != "rows"}),
                          "outcome_name": OUTCOME_NAMES[result["outcome"]],
                          "appointed": next((r["candidate"] for r in result["rows"] if r["appointed"]), None),
-                         "rows": _plain(result["rows"])}
+                         "rows": plain(result["rows"])}
     return out
 
 
