@@ -247,11 +247,11 @@ def _raise(uow: "UnitOfWork", occasion_id: UUID, code: str, person: str, branch:
     """Check the person stood in ``branch`` on ``date`` and open the occasion."""
     record = find_person(uow, person)
     month = date[:7]
-    placed = record.placement_in(month)
+    placed = record.standing_in(month)
     if placed is None:
-        raise OccasionRefused(f"{person} 自 {record.history[0][0]} 起登记，{date} 尚未登记", "date")
-    if record.left is not None and record.left <= month:
-        raise OccasionRefused(f"{person} 已于 {record.left} 离开", "date")
+        gone = record.left is not None and record.left <= month
+        raise OccasionRefused(f"{person} 已于 {record.left} 离开" if gone else
+                              f"{person} 自 {record.history[0][0]} 起登记，{date} 尚未登记", "date")
     if placed[0] != branch:
         raise OccasionRefused(f"{person} 在 {month} 属于支部 {placed[0]}，不属于支部 {branch}", "branch")
     if _erased(uow, person):

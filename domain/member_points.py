@@ -107,9 +107,7 @@ def year_rulebook_month(year: str) -> str:
 def member_placement(person: Person, month: str) -> tuple[str, str | None, str] | None:
     """(branch, group, class) if ``person`` is a party member in ``month``; else None
     (not yet registered, an employee then, or gone from ``left`` on)."""
-    if person.left is not None and person.left <= month:
-        return None
-    placement = person.placement_in(month)
+    placement = person.standing_in(month)
     if placement is None or placement[2] is None:
         return None
     return placement  # type: ignore[return-value]

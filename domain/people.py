@@ -74,6 +74,13 @@ class Person(Aggregate):
                 current = row
         return None if current is None else (current[1], current[2], current[3])
 
+    def standing_in(self, month: str) -> tuple[str, str | None, str | None] | None:
+        """(branch, group, class) if the person counts in ``month``: None before the first
+        record and from the month they left (``left`` is the first month not counted)."""
+        if self.left is not None and self.left <= month:
+            return None
+        return self.placement_in(month)
+
     def _after_latest(self, from_month: str) -> None:
         latest = self.history[-1][0]
         if from_month < latest:

@@ -22,9 +22,7 @@ Refusal = Callable[[str, str], LedgerError]
 def placed(person: Person, month: str) -> tuple[str, str | None, str] | None:
     """``(branch, group, kind)`` of ``person`` in ``month``; None before the first record or
     from the month they left."""
-    if person.left is not None and person.left <= month:
-        return None
-    row = person.placement_in(month)
+    row = person.standing_in(month)
     if row is None:
         return None
     return row[0], row[1], MEMBER if row[2] is not None else EMPLOYEE
