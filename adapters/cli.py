@@ -20,11 +20,9 @@ from domain import commands as c
 from domain.application import ImportRefused, Ledger, LineError
 from domain.asof import parse_as_of
 from domain.errors import InvalidInput, LedgerError
-from domain.ids import month_id
 from domain.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.rulebook import CATEGORY_NAMES
-from projections.entries import entry_rows
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
@@ -328,24 +326,30 @@ def quarter_approve(period: str, actor: str) -> None:
 
 
 # -- entries and scoring ----------------------------------------------------------------
-@main.command("entries", help="列出某月的得分条目（谁、何时、为何）。")
+@main.command("entries", help="列出某月的得分条目（谁、何时、为何；录入分值、现分值、计入分值，更正、作废与申诉）。")
 @click.option("--period", required=True, help="月份 YYYY-MM")
 @click.option("--branch", default=None, help="支部代码")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def entries(period: str, branch: str | None, as_json: bool) -> None:
+    from adapters.explanations import entries_at
     _run(lambda: check_month(period))
-    events = LogReader(engine_of(_ledger())).read(aggregate_id=month_id(period),
-                                                  topic_suffixes=("AssessmentMonth.ScoreRecorded",))
-    rows = entry_rows(events, period, branch)
+    model = _model(["month:" + period], None)
+    rows = _run(lambda: entries_at(engine_of(_ledger()), model, period, branch))
     _emit({"entries": rows}, as_json, _entries_text)
 
 
 def _entries_text(d: dict[str, Any]) -> str:
-    lines = [f"{'位置':>6}  {'录入时间（北京时间）':<26}{'支部':<8}{'类别':<10}{'分值':>7}  {'操作人':<12}理由"]
+    from adapters.explain_format import STATE_NAMES, appeal_text, change_text
+    lines = [f"{'位置':>6}  {'录入时间（北京时间）':<21}{'支部':<8}{'类别':<10}{'录入':>7}{'现分值':>8}{'计入':>7}  "
+             f"{'状态':<5}{'操作人':<12} 理由"]
     for r in d["entries"]:
-        lines.append(f"{r['position']:>6}  {r['recorded_at'][:19]:<26}{r['branch']:<8}"
-                     f"{CATEGORY_NAMES.get(r['category'], r['category']):<10}{r['points']:>7}  {r['actor']:<12}{r['reason']}"
-                     f"{provenance_text(r)}")
+        lines.append(f"{r['position']:>6}  {r['recorded_at'][:19]:<21}{r['branch']:<8}"
+                     f"{CATEGORY_NAMES.get(r['category'], r['category']):<10}{r['points']:>7}"
+                     f"{r['current_points'] or '-':>8}{r['counted_points']:>7}  {STATE_NAMES[r['state']]:<5}"
+                     f"{r['actor']:<12} {r['reason']}{provenance_text(r)}"
+                     + (f"（{r['cap']}）" if r["cap"] else ""))
+        lines += [f"{'':>8}{change_text(c)}" for c in r["changes"]]
+        lines += [f"{'':>8}{appeal_text(a)}" for a in r["appeals"]]
     return "\n".join(lines)
 
 

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from adapters.bootstrap import engine_of
 from adapters.cli import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
+from adapters.explanations import explain_month_at, explain_quarter_at
 from adapters.logreader import LogReader
 from domain.asof import parse_as_of
 from domain.log import provenance, provenance_text
-from domain.ids import month_id
-from domain.periods import check_month, check_quarter, check_year, quarter_months
+from domain.periods import check_month, check_quarter, check_year
 from domain.rulebook import CATEGORY_NAMES
 
 
@@ -21,17 +22,9 @@ def explain() -> None:
     pass
 
 
-ENTRY_EVENTS = ("AssessmentMonth.ScoreRecorded", "AssessmentMonth.EntryCorrected", "AssessmentMonth.EntryVoided")
-
-
-def _month_entries(period: str, upto: int) -> list[Any]:
-    reader = LogReader(engine_of(_ledger()))
-    return list(reader.read(upto=upto, aggregate_id=month_id(period), topic_suffixes=ENTRY_EVENTS))
-
-
-def _appeal_events(upto: int) -> list[Any]:
-    reader = LogReader(engine_of(_ledger()))
-    return list(reader.read(upto=upto, topic_suffixes=("EntryAppeals.Filed", "EntryAppeals.Decided")))
+def _xlsx_option(f: Callable[..., None]) -> Callable[..., None]:
+    return click.option("--xlsx", "xlsx", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                        help="同时把这份说明写入 Excel 文件（.xlsx）")(f)
 
 
 @explain.command("month", help="推导某支部某月得分，如 ledger explain month 2019-07 --branch REPAIR")
@@ -40,15 +33,19 @@ def _appeal_events(upto: int) -> list[Any]:
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
-def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool) -> None:
-    from projections.explain import explain_month
+@_xlsx_option
+def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool,
+                      xlsx: Path | None) -> None:
+    from adapters.exports import explain_month_workbook
     _run(lambda: check_month(period))
     model = _model(None, as_of)
-    data = _explained(lambda: explain_month(model, period, branch, _month_entries(period, model.position),
-                                            _appeal_events(model.position)))
+    data = _explained(lambda: explain_month_at(engine_of(_ledger()), model, period, branch))
     if with_proofs:
         _attach_proofs(data, data["entries"])
-    _emit(_stamp(data, model, as_of), as_json, _explain_month_text)
+    data = _stamp(data, model, as_of)
+    _emit(data, as_json, explain_month_text)
+    if xlsx is not None:
+        _save_xlsx(explain_month_workbook(data), xlsx, as_json)
 
 
 @explain.command("quarter", help="推导某支部季度得分、名次与奖惩，如 ledger explain quarter 2019Q3 --branch REPAIR")
@@ -57,25 +54,38 @@ def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
-def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool) -> None:
-    from projections.explain import explain_quarter
+@_xlsx_option
+def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool,
+                        xlsx: Path | None) -> None:
+    from adapters.exports import explain_quarter_workbook
     _run(lambda: check_quarter(period))
     model = _model(None, as_of)
-    data = _explained(lambda: explain_quarter(
-        model, period, branch, {m: _month_entries(m, model.position) for m in quarter_months(period)},
-        _appeal_events(model.position)))
+    data = _explained(lambda: explain_quarter_at(engine_of(_ledger()), model, period, branch))
     if with_proofs:
         _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
-    def text(d: dict[str, Any]) -> str:
-        lines = [f"{d['period']} 支部 {d['branch']}：季度得分 {d['score']}（{' + '.join(d['mean_of'])} 的平均，"
-                 f"两位小数四舍五入），第 {d['rank']} 名 / 共 {d['of']} 个支部（末位为第 {d['last_rank']} 名），"
-                 f"奖励 {d['award']} 元，罚款 {d['fine']} 元；考核细则第 {d['rulebook']['version']} 版"]
-        lines += [f"  规则：{r['text']}" for r in d["rules"]]
-        for m in d["months"]:
-            lines.append("")
-            lines.append(_explain_month_text(m))
-        return "\n".join(lines)
-    _emit(_stamp(data, model, as_of), as_json, text)
+    data = _stamp(data, model, as_of)
+    _emit(data, as_json, explain_quarter_text)
+    if xlsx is not None:
+        _save_xlsx(explain_quarter_workbook(data), xlsx, as_json)
+
+
+def _save_xlsx(workbook: Any, path: Path, as_json: bool) -> None:
+    workbook.save(path)
+    if not as_json:  # JSON output stays one document
+        click.echo(f"已导出说明：{path}")
+
+
+def explain_quarter_text(d: dict[str, Any]) -> str:
+    """The text of ``ledger explain quarter`` (each month as :func:`explain_month_text`)."""
+    lines = [f"{d['period']} 支部 {d['branch']}：季度得分 {d['score']}（{' + '.join(d['mean_of'])} 的平均，"
+             f"两位小数四舍五入），第 {d['rank']} 名 / 共 {d['of']} 个支部（末位为第 {d['last_rank']} 名），"
+             f"奖励 {d['award']} 元，罚款 {d['fine']} 元；考核细则第 {d['rulebook']['version']} 版"]
+    lines += [f"  规则：{r['text']}" for r in d["rules"]]
+    for m in d["months"]:
+        lines.append("")
+        lines.append(explain_month_text(m, proofs=False))
+    lines += _checkpoint_lines(d)
+    return "\n".join(lines)
 
 
 def _attach_proofs(data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
@@ -95,19 +105,40 @@ def _explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         raise
 
 
-def _explain_month_text(d: dict[str, Any]) -> str:
+def explain_month_text(d: dict[str, Any], proofs: bool = True) -> str:
+    """The text of ``ledger explain month``: every entry with the points recorded, the points
+    it carries now and the points counted, its corrections, void and appeals (open ones too),
+    then the sum that makes the score. ``proofs``: print the checkpoint (a quarter prints it
+    once, after its months)."""
+    from adapters.explain_format import appeal_text, change_text, state_text
     pay = (f"绩效系数 {d['coefficient']}" if d["mode"] == "full_time" else
            f"津贴 {d['allowance']} 元（基数 {d['allowance_base']}）" if d["mode"] == "part_time" else "当月无在任书记")
     lines = [f"{d['period']} 支部 {d['branch']}：基础分 {d['base']}，得分 {d['score']}，{pay}"
              f"（考核细则第 {d['rulebook']['version']} 版）"]
     for e in d["entries"]:
-        capped = f"，计入 {e['counted_points']}（{e['cap']}）" if e["cap"] else ""
         lines.append(f"  位置 {e['position']:>6}  {e['recorded_at'][:19]}  "
-                     f"{CATEGORY_NAMES.get(e['category'], e['category'])} {e['points']}{capped}  {e['actor']}：{e['reason']}"
+                     f"{CATEGORY_NAMES.get(e['category'], e['category'])} {state_text(e)}  {e['actor']}：{e['reason']}"
                      f"{provenance_text(e)}")
+        lines += [f"      {change_text(c)}" for c in e["changes"]]
+        lines += [f"      {appeal_text(a)}" for a in e["appeals"]]
+        if e.get("proof"):
+            lines.append(f"      包含证明：叶子 {e['proof']['leaf_index']}，路径 {' '.join(e['proof']['hashes']) or '（空）'}")
     if not d["entries"]:
         lines.append("  本月无扣分或加分记录：得分即基础分")
+    else:
+        lines.append(f"  计入合计 {d['counted_total']}：基础分 {d['base']} + ({d['counted_total']}) = 得分 {d['score']}")
+    if d.get("open_appeals"):
+        lines.append(f"  未决申诉 {d['open_appeals']} 项：决定前得分按现有分值计算")
+    if proofs:
+        lines += _checkpoint_lines(d)
     return "\n".join(lines)
+
+
+def _checkpoint_lines(d: dict[str, Any]) -> list[str]:
+    if not d.get("checkpoint"):
+        return []
+    return ["", "以上包含证明所对的签名检查点（ledger prove 位置 取得完整证明文件，ledger verify-proof 离线核验）：",
+            *("  " + line for line in str(d["checkpoint"]).splitlines())]
 
 
 @explain.command("year", help="推导某支部年度总评：月均分、经营业绩、述职、权重、名次与下一年度指标。")

@@ -212,5 +212,48 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
+EXPLAIN_COLUMNS: list[Column] = [
+    ("月份", None, 9), ("日志位置", COUNT, 9), ("录入时间（北京时间）", TIME, 20), ("类别", None, 14),
+    ("录入分值", SCORE, 9), ("现分值", SCORE, 9), ("计入分值", SCORE, 9), ("状态", None, 8), ("上限说明", None, 22),
+    ("部门", None, 12), ("操作人", None, 14), ("理由", None, 30), ("更正、作废与申诉", None, 60)]
+COUNTED_LABEL, COUNTED_VALUE = 3, 6  # summary rows: label in 类别, figure in 计入分值 (0-based columns)
+
+
+def explain_rows(m: dict[str, Any]) -> list[list[Any]]:
+    """A month's explanation (``explain_month``) as sheet rows: one per entry, then its
+    计入合计, 基础分 and 得分 rows — the counted column adds up to the score."""
+    from adapters.explain_format import STATE_NAMES, history_text
+    rows: list[list[Any]] = []
+    for e in m["entries"]:
+        at = datetime.fromisoformat(e["recorded_at"]).astimezone(SHANGHAI).replace(tzinfo=None)
+        rows.append([m["period"], e["position"], at, CATEGORY_NAMES.get(e["category"], e["category"]),
+                     _d(e["points"]), _d(e["current_points"]), _d(e["counted_points"]),
+                     STATE_NAMES.get(e["state"], e["state"]), e.get("cap"), e["department"], e["actor"], e["reason"],
+                     history_text(e) or None])
+    for label, value in (("计入合计", m["counted_total"]), ("基础分", m["base"]), ("得分", m["score"])):
+        row: list[Any] = [m["period"]] + [None] * (len(EXPLAIN_COLUMNS) - 1)
+        row[COUNTED_LABEL], row[COUNTED_VALUE] = label, _d(value)
+        rows.append(row)
+    return rows
+
+
+def explain_month_workbook(data: dict[str, Any]) -> Workbook:
+    """某支部某月得分由来: the explanation model (``ledger explain month --json``)."""
+    subtitle = (f"基础分 {data['base']} + 计入合计 {data['counted_total']} = 得分 {data['score']}；"
+                + (f"未决申诉 {data['open_appeals']} 项；" if data.get("open_appeals") else "")
+                + _stamp_line({**data, "rulebook_version": data["rulebook"]["version"]}))
+    return _sheet(f"{data['period']} 支部 {data['branch']} 得分由来", "得分由来", subtitle, EXPLAIN_COLUMNS,
+                  explain_rows(data))
+
+
+def explain_quarter_workbook(data: dict[str, Any]) -> Workbook:
+    """某支部季度得分由来: each month's entries and sums (``ledger explain quarter --json``)."""
+    subtitle = (f"季度得分 {data['score']} = （{' + '.join(data['mean_of'])}）÷ 3；第 {data['rank']} 名 / 共 "
+                f"{data['of']} 个；奖励 {data['award']} 元，罚款 {data['fine']} 元；"
+                + _stamp_line({**data, "rulebook_version": data["rulebook"]["version"]}))
+    return _sheet(f"{data['period']} 支部 {data['branch']} 季度得分由来", "季度得分由来", subtitle, EXPLAIN_COLUMNS,
+                  [row for m in data["months"] for row in explain_rows(m)])
+
+
 EXPORTS: dict[str, Callable[[dict[str, Any]], Workbook]] = {
     "month": month_workbook, "quarter": quarter_workbook, "year": year_workbook}

@@ -33,11 +33,10 @@ from domain.asof import SHANGHAI, parse_as_of
 from domain.errors import InvalidInput, LedgerError, PermissionDenied
 from domain.permissions import (ALL_BRANCHES, branch_in_scope, check_read_all, check_read_branch,
                                 may_read_rankings, readable_branches)
+from adapters.explanations import APPEAL_EVENTS, ENTRY_EVENTS  # noqa: F401 - one definition, re-exported
 from projections.model import AssessmentModel
 
 T = TypeVar("T")
-ENTRY_EVENTS = ("AssessmentMonth.ScoreRecorded", "AssessmentMonth.EntryCorrected", "AssessmentMonth.EntryVoided")
-APPEAL_EVENTS = ("EntryAppeals.Filed", "EntryAppeals.Decided")
 AS_OF = Query(None, description="按某一时刻账本所知的情况重放（ISO 8601 带时区；只写日期表示北京时间当日结束）")
 
 

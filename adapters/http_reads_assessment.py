@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Engine
 
 from adapters.http import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http_reads import (APPEAL_EVENTS, AS_OF, ENTRY_EVENTS, ProofNotFound, _iso, _ref, branch_param,
+from adapters.http_reads import (APPEAL_EVENTS, AS_OF, ProofNotFound, _iso, _ref, branch_param,
                                  everything, history_rows, model_of, own_branch, rankings, stamped, upto, visible)
 from adapters.logreader import LogReader
 from domain import commands as c
@@ -20,7 +20,7 @@ from domain.errors import InvalidInput
 from domain.ids import month_id
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.permissions import ALL_BRANCHES, readable_branches
-from projections.entries import entry_rows
+from adapters.explanations import entries_at, explain_month_at, explain_quarter_at
 from projections.model import AssessmentModel
 
 router = APIRouter(tags=["读取"])
@@ -102,14 +102,6 @@ def rulebook_show(request: Request, caller: Caller = Depends(authenticated)) -> 
 
 
 # -- explanations -------------------------------------------------------------------------------
-def month_entries(engine: Engine, period: str, position: int) -> list[Any]:
-    return list(LogReader(engine).read(upto=position, aggregate_id=month_id(period), topic_suffixes=ENTRY_EVENTS))
-
-
-def appeal_events(engine: Engine, position: int) -> list[Any]:
-    return list(LogReader(engine).read(upto=position, topic_suffixes=APPEAL_EVENTS))
-
-
 def explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     from domain.errors import BranchNotFound
     try:
@@ -130,13 +122,11 @@ def attach_proofs(engine: Engine, data: dict[str, Any], entries: list[dict[str, 
 @router.get("/explain/month/{period}", summary="推导某支部某月得分（ledger explain month）")
 def explain_month_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
                        with_proofs: bool = False, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from projections.explain import explain_month
     own_branch(request, caller, branch)
     check_month(period)
     service = service_of(request)
     model = model_of(service, None, as_of)
-    data = explained(lambda: explain_month(model, period, branch, month_entries(service.engine, period, model.position),
-                                           appeal_events(service.engine, model.position)))
+    data = explained(lambda: explain_month_at(service.engine, model, period, branch))
     if with_proofs:
         attach_proofs(service.engine, data, data["entries"])
     return reply(stamped(data, model.position, as_of))
@@ -145,14 +135,11 @@ def explain_month_show(period: str, branch: str, request: Request, as_of: str | 
 @router.get("/explain/quarter/{period}", summary="推导某支部季度得分、名次与奖惩（ledger explain quarter）")
 def explain_quarter_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
                          with_proofs: bool = False, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from projections.explain import explain_quarter
     own_branch(request, caller, branch)
     check_quarter(period)
     service = service_of(request)
     model = model_of(service, None, as_of)
-    data = explained(lambda: explain_quarter(
-        model, period, branch, {m: month_entries(service.engine, m, model.position) for m in quarter_months(period)},
-        appeal_events(service.engine, model.position)))
+    data = explained(lambda: explain_quarter_at(service.engine, model, period, branch))
     if with_proofs:
         attach_proofs(service.engine, data, [e for m in data["months"] for e in m["entries"]])
     return reply(stamped(data, model.position, as_of))
@@ -174,10 +161,9 @@ def entries(period: str, request: Request, branch: str | None = None,
             caller: Caller = Depends(authenticated)) -> LedgerJSON:
     branch = branch_param(request, caller, branch)
     check_month(period)
-    events = LogReader(service_of(request).engine).read(aggregate_id=month_id(period),
-                                                        topic_suffixes=("AssessmentMonth.ScoreRecorded",))
-    rows = entry_rows(events, period, branch)
-    return reply({"entries": rows})
+    service = service_of(request)
+    model = model_of(service, ["month:" + period], None)
+    return reply({"entries": entries_at(service.engine, model, period, branch)})
 
 
 def _appeal_rows(events: Any) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from adapters.charts import rank_chart
-from adapters.web_base import as_of_param, page, read, shift, shift_quarter
+from adapters.web_base import as_of_param, error_page, page, read, require, shift, shift_quarter
 from adapters.web_support import Visitor, quarters_of
 from domain.errors import InvalidInput, LedgerError
 from domain.periods import check_quarter, check_year
@@ -104,6 +104,9 @@ def print_page(kind: str, period: str, request: Request) -> Response:
 # -- explanations and single events -----------------------------------------------------------------------------------
 @router.get("/web/explain/{kind}/{period}")
 def explain(kind: str, period: str, request: Request, branch: str, as_of: str | None = None) -> Response:
+    if period.endswith(".xlsx"):
+        return _explain_xlsx(kind, period.removesuffix(".xlsx"), request, branch, as_of)
+
     def build(v: Visitor) -> dict[str, Any]:
         if kind not in ("month", "quarter", "year"):
             raise InvalidInput("说明只有 month、quarter、year 三种", "kind")
@@ -111,6 +114,22 @@ def explain(kind: str, period: str, request: Request, branch: str, as_of: str | 
                     as_of=as_of_param(as_of))
         return {"kind": kind, "d": data, "as_of": as_of or ""}
     return page(request, f"explain_{kind}.html" if kind in ("month", "quarter", "year") else "error.html", build)
+
+
+def _explain_xlsx(kind: str, period: str, request: Request, branch: str, as_of: str | None) -> Response:
+    """The explanation page's Excel: the same API read, the same model, as a workbook."""
+    from adapters.exports import explain_month_workbook, explain_quarter_workbook, workbook_bytes
+    from adapters.web_audit import xlsx
+    visitor = require(request)
+    builders = {"month": explain_month_workbook, "quarter": explain_quarter_workbook}
+    try:
+        if kind not in builders:
+            raise InvalidInput("可导出 month、quarter 的说明", "kind")
+        data = read(f"/explain/{kind}/{{period}}", request, visitor, period=period, branch=branch,
+                    as_of=as_of_param(as_of))
+    except LedgerError as e:
+        return error_page(request, visitor, e)
+    return xlsx(workbook_bytes(builders[kind](data)), f"explain-{kind}-{period}-{branch}.xlsx")
 
 
 @router.get("/web/event/{position}")

@@ -16,17 +16,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import database_url, engine_of, make_ledger, migration_user  # noqa: E402
 from adapters.cli import _quarter_text, _year_text  # noqa: E402
-from adapters.logreader import LogReader  # noqa: E402
+from adapters.explain_format import STATE_NAMES  # noqa: E402
+from adapters.explanations import explain_quarter_at  # noqa: E402
 from adapters.views import MaintainedView  # noqa: E402
-from domain.ids import month_id  # noqa: E402
 from scripts import (demo_care, demo_innovation, demo_links, demo_member_points, demo_mentoring,  # noqa: E402
                      demo_people, demo_projects, demo_selection)
 from scripts import demo_dues, demo_meetings  # noqa: E402
 
 MEMBER_LEVEL = (demo_meetings, demo_member_points, demo_care, demo_links, demo_projects, demo_innovation, demo_selection,
                 demo_mentoring, demo_dues)
-from domain.periods import quarter_months  # noqa: E402
-from projections.explain import explain_quarter  # noqa: E402
+from projections.explain import check_adds_up  # noqa: E402
 from domain.periods import month_range  # noqa: E402
 from projections.annual import year_json  # noqa: E402
 from projections.views import quarter_json  # noqa: E402
@@ -129,16 +128,16 @@ def main() -> None:
     model = MaintainedView(engine_of(ledger)).model()
     print(_quarter_text(quarter_json(model, "2019Q3")))
     last = quarter_json(model, "2019Q3")["branches"][-1]["branch"]
-    reader = LogReader(engine_of(ledger))
-    entries = {m: list(reader.read(aggregate_id=month_id(m), topic_suffixes=("AssessmentMonth.ScoreRecorded",)))
-               for m in quarter_months("2019Q3")}
-    explained = explain_quarter(model, "2019Q3", last, entries)
+    explained = explain_quarter_at(engine_of(ledger), model, "2019Q3", last)  # the model every surface shows
     print(f"\n末位支部 {last} 的季度得分从何而来（ledger explain quarter 2019Q3 --branch {last}）：")
     print(f"  季度得分 {explained['score']} = ({' + '.join(explained['mean_of'])}) / 3，"
           f"第 {explained['rank']} 名，罚款 {explained['fine']} 元——{explained['rules'][0]['text'] if explained['rules'] else ''}")
     for month in explained["months"]:
-        counted = ", ".join(f"{e['counted_points']}（{e['reason']}，位置 {e['position']}）" for e in month["entries"])
-        print(f"  {month['period']}：100 {counted or '（无扣分）'} → {month['score']}")
+        check_adds_up(month)
+        counted = ", ".join(f"{e['counted_points']}（{e['reason']}，位置 {e['position']}"
+                            + ("" if e["state"] == "recorded" else f"，{STATE_NAMES[e['state']]}，录入 {e['points']}")
+                            + "）" for e in month["entries"])
+        print(f"  {month['period']}：{month['base']} {counted or '（无扣分）'} → {month['score']}")
     print()
     print(_year_text(year_json(model, "2019")))
     print("\n党员层面的机制（每条命令的前几行；完整输出请直接运行该命令）：")
