@@ -183,8 +183,27 @@ def _month_text(d: dict[str, Any]) -> str:
              f"{'支部':<8}{'名称':<12}{'得分':>8}  {'书记':<6}{'方式':<6}{'绩效系数':>8}{'津贴(元)':>10}"]
     for b in d["branches"]:
         lines.append(f"{b['branch']:<8}{b['name']:<12}{b['score']:>8}  {b['secretary'] or '-':<6}"
-                     f"{MODE_NAMES[b['mode']]:<6}{b['coefficient'] or '-':>8}{b['allowance'] or '-':>10}")
-    return "\n".join([*lines, *_approval_lines(d)])
+                     f"{MODE_NAMES[b['mode']]:<6}{b['coefficient'] or '-':>8}{b['allowance'] or '-':>10}"
+                     f"{_changed_mark(b)}")
+    return "\n".join([*lines, *_changed_lines(d, None), *_approval_lines(d)])
+
+
+CHANGED_MARK = "  ※审批后有变化"
+
+
+def _changed_mark(row: dict[str, Any]) -> str:
+    """The mark of a row whose result differs from the latest approval's."""
+    return CHANGED_MARK if row.get("changed_since_approval") else ""
+
+
+def _changed_lines(d: dict[str, Any], diff_command: str | None) -> list[str]:
+    """A warning under a table whose approved results changed since (none if none did)."""
+    changed = [b["branch"] for b in d.get("branches", []) if b.get("changed_since_approval")]
+    if not changed:
+        return []
+    again = f"尚待重新审批；审批时与当前的对照见 {diff_command}" if diff_command else "月度审批不重做，变化已计入其后的季度与年度"
+    return [f"注意：支部 {'、'.join(changed)} 的结果在审批后有变化（如申诉成立后的更正），标 ※ 的行为当前结果，"
+            f"与签名审批时不同，{again}"]
 
 
 def _approval_lines(d: dict[str, Any]) -> list[str]:
@@ -247,8 +266,8 @@ def _quarter_text(d: dict[str, Any]) -> str:
         ms = "".join(f"{b['months'][m]:>10}" for m in months)
         who = f"{b['secretary']}（{MODE_NAMES[b['mode']]}）" if b["secretary"] else "无书记"
         lines.append(f"{b['rank']:>4}  {b['branch']:<8}{b['name']:<12}{ms}{b['score']:>10}"
-                     f"{b['award']:>10}{b['fine']:>10}  {who}")
-    return "\n".join([*lines, *_approval_lines(d)])
+                     f"{b['award']:>10}{b['fine']:>10}  {who}{_changed_mark(b)}")
+    return "\n".join([*lines, *_changed_lines(d, f"ledger quarter diff {d['period']}"), *_approval_lines(d)])
 
 
 @quarter.command("diff", help="审批时的排名与当前排名对照，并列出审批后引起变化的事件。")
@@ -302,19 +321,61 @@ def _compare_text(d: dict[str, Any]) -> str:
         lines.append(f"{mark} {b['branch']:<8} {a.get('score', '-'):>7} 第{a.get('rank', '-')}名 奖{a.get('award', '-')} "
                      f"罚{a.get('fine', '-')}  →  {n.get('score', '-'):>7} 第{n.get('rank', '-')}名 "
                      f"奖{n.get('award', '-')} 罚{n.get('fine', '-')}")
-        for cause in b.get("causes", []):
+        lines.extend(_cause_lines(b.get("causes", [])))
+    return "\n".join(lines)
+
+
+def _cause_lines(causes: list[dict[str, Any]]) -> list[str]:
+    """One line per event after the approval that changed a branch's line."""
+    lines = []
+    for cause in causes:
+        if cause.get("entry_id") is not None:
             lines.append(f"        位置 {cause['position']} {cause['event']} {cause['period']} 条目 {cause['entry_id']} "
                          f"→ {cause['points']}（{cause['actor']}：{cause['reason']}）")
-    return "\n".join(lines)
+        else:
+            what = f"党员人数 {cause['members']}" if cause.get("members") is not None else f"党员 {cause.get('person')}"
+            lines.append(f"        位置 {cause['position']} {cause['event']} 自 {cause['period']} 起 {what}"
+                         f"（{cause.get('actor') or '-'}）")
+    return lines
+
+
+KIND_NAMES = {"award": "奖励（元）", "fine": "罚款（元）", "development_quota": "发展党员指标",
+              "excellent_member_quota": "优秀党员指标"}
+
+
+def _reapproved(kind: str, period: str, approval_id: Any, as_json: bool) -> None:
+    """Say what a re-approval recorded: its id and each adjustment (branch, kind, previous,
+    new, delta), read back from the log."""
+    from domain.ids import quarter_id, year_id
+    from projections.compare import adjustments
+    aggregate = quarter_id(period) if kind == "quarter" else year_id(period)
+    events = LogReader(engine_of(_ledger())).read(aggregate_id=aggregate)
+    data = {"period": period, "approval_id": str(approval_id), "adjustments": adjustments(events, str(approval_id))}
+    name = "季度排名" if kind == "quarter" else "年度总评"
+
+    def text(d: dict[str, Any]) -> str:
+        lines = [f"{period} {name}已重新审批（审批编号 {d['approval_id']}）"]
+        if not d["adjustments"]:
+            lines.append("奖罚与指标均无变化，未记录调整")
+            return "\n".join(lines)
+        lines.append(f"记录调整 {len(d['adjustments'])} 项（正数为补发或增加，负数为追回或减少）：")
+        lines.append(f"  {'支部':<8}{'项目':<14}{'原':>10}{'新':>10}{'差额':>10}")
+        for a in d["adjustments"]:
+            delta = a["delta"] if a["delta"].startswith("-") else "+" + a["delta"]
+            lines.append(f"  {a['branch']:<8}{KIND_NAMES.get(a['kind'], a['kind']):<14}{a['previous']:>10}"
+                         f"{a['new']:>10}{delta:>10}" + (f"  （{a['for_year']} 年）" if a.get("for_year") else ""))
+        return "\n".join(lines)
+    _emit(data, as_json, text)
 
 
 @quarter.command("reapprove", help="季度结果变化后（如申诉成立）重新审批：记录新排名及奖罚的补发或追回。")
 @click.argument("period")
 @click.option("--reason", required=True, help="理由")
 @click.option("--actor", required=True, help="操作人")
-def quarter_reapprove(period: str, reason: str, actor: str) -> None:
-    _write(lambda l: l.reapprove_quarter(period=period, reason=reason, actor=actor),
-           lambda a: f"{period} 季度排名已重新审批（审批编号 {a}）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（审批编号与各项调整）")
+def quarter_reapprove(period: str, reason: str, actor: str, as_json: bool) -> None:
+    approval_id = _run(lambda: _ledger().reapprove_quarter(period=period, reason=reason, actor=actor), as_json)
+    _reapproved("quarter", period, approval_id, as_json)
 
 
 @quarter.command("approve", help="党委书记审批季度排名（三个月均已审批后），并记录奖励与罚款。")
@@ -442,8 +503,10 @@ def _year_text(d: dict[str, Any]) -> str:
         lines.append(f"{b['rank'] or '-':>4}  {b['branch']:<8}{b['monthly_mean']:>10}{b['unit_score'] or '-':>10}"
                      f"{b['debriefing_score'] or '-':>10}{b['score'] or '-':>10}{b['award']:>10}{b['fine']:>10}"
                      f"{b['development_quota'] if b['development_quota'] is not None else '-':>8}"
-                     f"{b['excellent_member_quota'] if b['excellent_member_quota'] is not None else '-':>8}")
-    lines.extend([*member_warning_lines(d.get("member_warnings", [])), *_approval_lines(d)])
+                     f"{b['excellent_member_quota'] if b['excellent_member_quota'] is not None else '-':>8}"
+                     f"{_changed_mark(b)}")
+    lines.extend([*member_warning_lines(d.get("member_warnings", [])),
+                  *_changed_lines(d, f"ledger year diff {d['period']}"), *_approval_lines(d)])
     return "\n".join(lines)
 
 
@@ -458,6 +521,45 @@ def member_warning_lines(warnings: list[dict[str, Any]]) -> list[str]:
 @click.option("--actor", required=True, help="操作人")
 def year_approve(period: str, actor: str) -> None:
     _op("approve_year", lambda a: f"{period} 年度总评已审批（审批编号 {a}）", year=period, actor=actor)
+
+
+@year.command("diff", help="审批时的年度总评与当前对照，并列出审批后引起变化的事件（更正、作废、党员人数）。")
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def year_diff_cmd(period: str, as_json: bool) -> None:
+    from projections.compare import year_diff
+    _run(lambda: check_year(period), as_json)
+    events = list(LogReader(engine_of(_ledger())).read())
+    model = AssessmentModel().apply_all(events)
+    if (model.years.get(period) or {}).get("approval") is None:
+        _fail([LineError(0, "year", f"{period} 年度总评尚未审批，没有可对照的审批结果")], as_json)
+    _emit(year_diff(model, period, events), as_json, _year_diff_text)
+
+
+def _year_diff_text(d: dict[str, Any]) -> str:
+    def line(x: dict[str, Any] | None) -> str:
+        if not x:
+            return "-"
+        dq = "-" if x.get("development_quota") is None else x["development_quota"]
+        eq = "-" if x.get("excellent_member_quota") is None else x["excellent_member_quota"]
+        return (f"月均{x.get('monthly_mean') or '-'} 总评{x.get('score') or '-'} 第{x.get('rank') or '-'}名 "
+                f"奖{x.get('award')} 罚{x.get('fine')} 发展{dq} 优秀{eq}")
+    lines = [f"{d['period']} 年度总评：审批时（日志位置 {d['approved_at_position']}）对照 当前"]
+    for b in d["branches"]:
+        mark = "  *" if b["changed"] else "   "
+        lines.append(f"{mark} {b['branch']:<8} {line(b['approved'])}  →  {line(b['now'])}")
+        lines.extend(_cause_lines(b["causes"]))
+    return "\n".join(lines)
+
+
+@year.command("reapprove", help="年度总评变化后（如申诉成立）由党委会重新审批：记录新结果及奖罚、指标的调整。")
+@click.argument("period")
+@click.option("--reason", required=True, help="理由")
+@click.option("--actor", required=True, help="操作人")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（审批编号与各项调整）")
+def year_reapprove(period: str, reason: str, actor: str, as_json: bool) -> None:
+    approval_id = _run(lambda: _ledger().command("reapprove_year", year=period, reason=reason, actor=actor), as_json)
+    _reapproved("year", period, approval_id, as_json)
 
 
 @year.command("unit", help="录入单位年度经营业绩得分（0–100）。")

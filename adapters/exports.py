@@ -42,7 +42,8 @@ EVENT_NAMES = {  # the events a branch's history shows most, in Chinese (others 
     "AssessmentQuarter.AmountAdjusted": "奖罚调整", "AssessmentYear.Approved": "审批年度总评",
     "AssessmentYear.UnitPerformanceRecorded": "录入单位经营业绩", "AssessmentYear.DebriefingRecorded": "录入述职评分",
     "AssessmentYear.AwardGranted": "年度奖励", "AssessmentYear.FineImposed": "年度罚款",
-    "AssessmentYear.QuotaSet": "下一年度指标", "EntryAppeals.Opened": "申诉记录建立",
+    "AssessmentYear.QuotaSet": "下一年度指标", "AssessmentYear.Reapproved": "重新审批年度总评",
+    "AssessmentYear.AmountAdjusted": "年度奖罚及指标调整", "EntryAppeals.Opened": "申诉记录建立",
     "EntryAppeals.Filed": "提出申诉", "EntryAppeals.Decided": "申诉决定",
 }
 RULE_NAMES = {
@@ -69,6 +70,9 @@ def _stamp_line(data: dict[str, Any]) -> str:
         parts.append(f"日志位置 {data['position']}")
     if data.get("as_of"):
         parts.append(f"截至 {data['as_of']}")
+    changed = [b["branch"] for b in data.get("branches", []) if b.get("changed_since_approval")]
+    if changed:
+        parts.append(f"注意：支部 {'、'.join(changed)} 审批后有变化，表中为当前结果，与签名审批时不同")
     parts.append(f"导出于 {datetime.now(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）")
     return "；".join(parts)
 

@@ -75,6 +75,18 @@ def quarter_diff_show(period: str, request: Request, caller: Caller = Depends(au
     return reply(quarter_diff(model, period, events))
 
 
+@router.get("/year/{period}/diff", summary="审批时与当前的年度总评对照（ledger year diff）")
+def year_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.compare import year_diff
+    everything(request, caller, "年度对照")
+    check_year(period)
+    events = list(LogReader(service_of(request).engine).read())
+    model = AssessmentModel().apply_all(events)
+    if (model.years.get(period) or {}).get("approval") is None:
+        raise InvalidInput(f"{period} 年度总评尚未审批，没有可对照的审批结果", "year")
+    return reply(year_diff(model, period, events))
+
+
 @router.get("/quarter/{period}/whatif", summary="假设某些记录不存在或按其他分值计，重算季度（ledger quarter whatif）")
 def quarter_whatif_show(period: str, request: Request,
                         without: list[str] = Query([], description="条目编号、申诉编号或日志位置"),

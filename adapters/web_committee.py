@@ -49,7 +49,8 @@ def committee(request: Request, year: str | None = None) -> Response:
                 "ready": {q["period"]: all(status.get(m) == "approved" for m in quarter_months(q["period"]))
                           for q in quarters},
                 "changed": {q["period"]: any(b.get("changed_since_approval") for b in q["branches"])
-                            for q in quarters}}
+                            for q in quarters},
+                "annual_changed": any(b.get("changed_since_approval") for b in annual["branches"])}
     return page(request, "committee.html", build)
 
 

@@ -17,7 +17,7 @@ from adapters.charts import rank_chart
 from adapters.web_base import as_of_param, error_page, page, read, require, shift, shift_quarter
 from adapters.web_support import Visitor, quarters_of
 from domain.errors import InvalidInput, LedgerError
-from domain.periods import check_quarter, check_year
+from domain.periods import check_month, check_quarter, check_year
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,13 +80,18 @@ def quarter_page(period: str, request: Request, as_of: str | None = None) -> Res
     return page(request, "quarter.html", build)
 
 
+def year_context(period: str, request: Request, v: Visitor, as_of: str | None) -> dict[str, Any]:
+    data = read("/year/{period}", request, v, period=check_year(period), as_of=as_of_param(as_of))
+    diff = None
+    if v.reads_all() and data["status"] == "approved" and not as_of:
+        diff = read("/year/{period}/diff", request, v, period=period)
+    return {"data": data, "diff": diff, "as_of": as_of or "",
+            "checkpoint": None if as_of else checkpoint_block(request, v, data.get("approval"))}
+
+
 @router.get("/web/year/{period}")
 def year_page(period: str, request: Request, as_of: str | None = None) -> Response:
-    def build(v: Visitor) -> dict[str, Any]:
-        data = read("/year/{period}", request, v, period=check_year(period), as_of=as_of_param(as_of))
-        return {"data": data, "as_of": as_of or "",
-                "checkpoint": None if as_of else checkpoint_block(request, v, data.get("approval"))}
-    return page(request, "year.html", build)
+    return page(request, "year.html", lambda v: year_context(period, request, v, as_of))
 
 
 @router.get("/web/print/{kind}/{period}")
@@ -97,7 +102,10 @@ def print_page(kind: str, period: str, request: Request) -> Response:
         if kind == "year":
             data = read("/year/{period}", request, v, period=check_year(period))
             return {"kind": kind, "data": data, "checkpoint": checkpoint_block(request, v, data.get("approval"))}
-        raise InvalidInput("只能打印季度排名或年度总评", "kind")
+        if kind == "month":
+            data = read("/month/{period}", request, v, period=check_month(period))
+            return {"kind": kind, "data": data, "checkpoint": checkpoint_block(request, v, data.get("approval"))}
+        raise InvalidInput("只能打印月度考核结果、季度排名或年度总评", "kind")
     return page(request, "print.html", build)
 
 

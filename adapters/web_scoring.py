@@ -87,8 +87,12 @@ async def quarter_action(period: str, action: str, request: Request) -> Response
     return back(form)
 
 
-@router.post("/web/year/{period}/approve")
-async def year_approve(period: str, request: Request) -> Response:
+@router.post("/web/year/{period}/{action}")
+async def year_action(period: str, action: str, request: Request) -> Response:
     visitor, form = await form_of(request)
-    await send(request, visitor, "approve_year", {"year": period}, lambda a: f"{period} 年度总评已审批")
+    if action not in ("approve", "reapprove"):
+        raise Refused(InvalidInput(f"未知操作 {action!r}", "action"))
+    fields = {"year": period, **({"reason": form.get("reason")} if action == "reapprove" else {})}
+    await send(request, visitor, f"{action}_year", fields,
+               lambda a: f"{period} 年度总评已{'重新' if action == 'reapprove' else ''}审批")
     return back(form)

@@ -303,6 +303,9 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
     def approve_year(self, **fields: Any) -> UUID:
         return self.command("approve_year", **fields)  # type: ignore[no-any-return]
 
+    def reapprove_year(self, **fields: Any) -> UUID:
+        return self.command("reapprove_year", **fields)  # type: ignore[no-any-return]
+
     def file_appeal(self, **fields: Any) -> UUID:
         return self.command("file_appeal", **fields)  # type: ignore[no-any-return]
 
@@ -339,6 +342,7 @@ HANDLERS.update({
     c.RecordDebriefing: Ledger._record_debriefing,
     c.RecordBusinessScore: Ledger._record_business_score,
     c.ApproveYear: Ledger._approve_year,
+    c.ReapproveYear: Ledger._reapprove_year,
     c.AdoptRulebook: Ledger._adopt_rulebook,
     c.FileAppeal: Ledger._file_appeal,
     c.DecideAppeal: Ledger._decide_appeal,

@@ -1,5 +1,5 @@
 """The period commands (月度、季度、年度): submit, return and approve months; approve and
-reapprove quarters; record the annual inputs and approve the year.
+reapprove quarters; record the annual inputs, approve and reapprove the year.
 
 Mixed into :class:`domain.application.Ledger`; the handlers run inside its units of work.
 An approval freezes its inputs and asks for a signed checkpoint in the same transaction.
@@ -159,16 +159,18 @@ class PeriodCommands:
         uow.month(cmd.period).record_business_score(cmd.branch, cmd.score, cmd.actor, cmd.key)
         return cmd.branch
 
-    def _approve_year(self, uow: UnitOfWork, cmd: c.ApproveYear) -> UUID:
+    def _year_results(self, uow: UnitOfWork, period: str) -> tuple[Any, list[dict[str, Any]]]:
+        """The rulebook and the result records of a year whose twelve months and four quarters
+        are approved and whose branches all have both annual inputs."""
         org = uow.organization()
-        months = month_range(f"{cmd.year}-01", 12)
+        months = month_range(f"{period}-01", 12)
         approved = self._approved_results(uow, months, lambda m: YearNotReady(
-            f"{m} 尚未审批，不能审批 {cmd.year} 年度总评", "year"))
+            f"{m} 尚未审批，不能审批 {period} 年度总评", "year"))
         for q in range(1, 5):
-            quarter = uow.find(quarter_id(f"{cmd.year}Q{q}"), for_update=False)
+            quarter = uow.find(quarter_id(f"{period}Q{q}"), for_update=False)
             if quarter is None or quarter.approval_id is None:
-                raise YearNotReady(f"{cmd.year}Q{q} 尚未审批，不能审批年度总评", "year")
-        year = self._year(uow, cmd.year)
+                raise YearNotReady(f"{period}Q{q} 尚未审批，不能审批年度总评", "year")
+        year = self._year(uow, period)
         taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
         missing = [b for b in taking_part if b not in year.unit or b not in year.debriefing]
         if missing:
@@ -179,13 +181,27 @@ class PeriodCommands:
             {b: member_count(uow, b, months[-1], members_in(org.branches[b]["members"], months[-1]))
              for b in taking_part},
             {b: frozen_secretary(approved[-1][b]) for b in taking_part}, rulebook)
+        return rulebook, [r.to_record() for r in rows]
+
+    def _approve_year(self, uow: UnitOfWork, cmd: c.ApproveYear) -> UUID:
+        rulebook, results = self._year_results(uow, cmd.year)
+        year = self._year(uow, cmd.year)
         approval_id = next_approval_id(year)
-        results = [r.to_record() for r in rows]
         year.approve(approval_id=approval_id, rulebook_version=rulebook.version, results=results,
                      proof=approval_proof(rulebook, results), actor=cmd.actor, key=cmd.key)
         uow.checkpoint(f"approve_year {cmd.year}")
         return approval_id
 
+    def _reapprove_year(self, uow: UnitOfWork, cmd: c.ReapproveYear) -> UUID:
+        year = self._year(uow, cmd.year)
+        if year.approval_id is None:
+            raise YearNotReady(f"{cmd.year} 年度总评尚未审批：请先审批", "year")
+        rulebook, results = self._year_results(uow, cmd.year)
+        approval_id = next_approval_id(year)
+        year.reapprove(approval_id=approval_id, rulebook_version=rulebook.version, results=results,
+                       proof=approval_proof(rulebook, results), reason=cmd.reason, actor=cmd.actor, key=cmd.key)
+        uow.checkpoint(f"reapprove_year {cmd.year}")
+        return approval_id
 
 def _user(uow: UnitOfWork) -> str | None:
     return None if uow.auth is None else uow.auth.user

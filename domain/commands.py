@@ -268,6 +268,17 @@ class ApproveYear(Command):
     actor: Text
 
 
+class ReapproveYear(Command):
+    """Approve a changed year again (重新审批年度总评): the new results and one adjustment per
+    award, fine or next-year quota that changed."""
+
+    op: Literal["reapprove_year"] = "reapprove_year"
+    roles = ("committee",)
+    year: Year
+    reason: Text
+    actor: Text
+
+
 class AdoptRulebook(Command):
     op: Literal["adopt_rulebook"] = "adopt_rulebook"
     roles = ("committee",)

@@ -37,9 +37,14 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+YEAR_LINE = ("monthly_mean", "score", "rank", "award", "fine", "development_quota", "excellent_member_quota")
+
+
 def year_json(model: AssessmentModel, year: str) -> dict[str, Any]:
+    """The ``--json`` contract; once approved, each row says whether it is ``changed_since_approval``
+    (its mean, score, rank, award, fine or a quota differs from the latest approval's)."""
     status, version, rows = year_view(model, year)
-    return {"period": year, "status": status, "rulebook_version": version,
+    data: dict[str, Any] = {"period": year, "status": status, "rulebook_version": version,
             "quota_year": str(int(year) + 1), "branches": [
                 {"branch": r.branch, "name": model.branches[r.branch]["name"],
                  "monthly_mean": _s(r.monthly_mean), "unit_score": _s(r.unit_score),
@@ -51,3 +56,9 @@ def year_json(model: AssessmentModel, year: str) -> dict[str, Any]:
                 for r in rows],
             "member_warnings": model.member_count_warnings(f"{year}-12"),
             "approval": approval_provenance((model.years.get(year) or {}).get("approval"))}
+    approval = (model.years.get(year) or {}).get("approval")
+    if approval is not None:
+        approved = {r["branch"]: tuple(r.get(k) for k in YEAR_LINE) for r in approval["results"]}
+        for row in data["branches"]:
+            row["changed_since_approval"] = approved.get(row["branch"]) != tuple(row[k] for k in YEAR_LINE)
+    return data

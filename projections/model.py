@@ -97,6 +97,7 @@ class AssessmentModel:
             "AssessmentYear.UnitPerformanceRecorded": self._year_input("unit"),
             "AssessmentYear.DebriefingRecorded": self._year_input("debriefing"),
             "AssessmentYear.Approved": self._year_approved,
+            "AssessmentYear.Reapproved": self._year_approved,
             "BranchRoster.MemberJoined": self._member_joined,
             "BranchRoster.MemberLeft": self._member_left,
         }

@@ -21,7 +21,7 @@ EXPECTED: dict[str, set[str]] = {
     "register_branch": {"registrar"}, "set_members": {"registrar"}, "appoint_secretary": {"registrar"},
     "record_score": {"scorer:party_mass"}, "submit_month": {"aggregator"}, "approve_month": {"approver"},
     "return_month": {"approver", "aggregator"}, "approve_quarter": {"approver"},
-    "reapprove_quarter": {"approver"}, "record_unit_performance": {"performance"},
+    "reapprove_quarter": {"approver"}, "reapprove_year": {"committee"}, "record_unit_performance": {"performance"},
     "record_debriefing": {"committee"}, "record_business_score": {"performance"},
     "approve_year": {"committee"}, "adopt_rulebook": {"committee"}, "file_appeal": {"secretary:A"},
     "decide_appeal": {"committee"}, "void_entry": {f"scorer:{d}" for d in SCORER_DEPARTMENTS},
