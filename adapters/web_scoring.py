@@ -17,6 +17,22 @@ from domain.errors import InvalidInput
 from domain.periods import check_month
 
 router = APIRouter(include_in_schema=False)
+KIND_NAMES = {"award": "奖励", "fine": "罚款", "development_quota": "发展党员指标", "excellent_member_quota": "优秀党员指标"}
+
+
+def _reapproved(request: Request, kind: str, period: str, approval_id: Any) -> str:
+    """The flash after a re-approval: what it recorded (branch, kind, previous → new, delta)."""
+    from adapters.logreader import LogReader
+    from domain.ids import quarter_id, year_id
+    from projections.compare import adjustments
+    aggregate = quarter_id(period) if kind == "quarter" else year_id(period)
+    found = adjustments(LogReader(web_of(request).service.engine).read(aggregate_id=aggregate), str(approval_id))
+    name = "季度排名" if kind == "quarter" else "年度总评"
+    if not found:
+        return f"{period} {name}已重新审批；奖罚与指标均无变化，未记录调整"
+    items = "；".join(f"{a['branch']} {KIND_NAMES.get(a['kind'], a['kind'])} {a['previous']} → {a['new']}"
+                     f"（{'' if a['delta'].startswith('-') else '+'}{a['delta']}）" for a in found)
+    return f"{period} {name}已重新审批；记录调整 {len(found)} 项：{items}"
 MONTH_ACTIONS = {"submit": ("submit_month", "已提交"), "approve": ("approve_month", "已审批封存"),
                  "return": ("return_month", "已退回草稿")}
 
@@ -83,7 +99,7 @@ async def quarter_action(period: str, action: str, request: Request) -> Response
     if action not in ("approve", "reapprove"):
         raise Refused(InvalidInput(f"未知操作 {action!r}", "action"))
     await send(request, visitor, f"{action}_quarter", {"period": period, "reason": form.get("reason")},
-               lambda a: f"{period} 季度排名已{'重新' if action == 'reapprove' else ''}审批")
+               lambda a: _reapproved(request, "quarter", period, a) if action == "reapprove" else f"{period} 季度排名已审批")
     return back(form)
 
 
@@ -94,5 +110,5 @@ async def year_action(period: str, action: str, request: Request) -> Response:
         raise Refused(InvalidInput(f"未知操作 {action!r}", "action"))
     fields = {"year": period, **({"reason": form.get("reason")} if action == "reapprove" else {})}
     await send(request, visitor, f"{action}_year", fields,
-               lambda a: f"{period} 年度总评已{'重新' if action == 'reapprove' else ''}审批")
+               lambda a: _reapproved(request, "year", period, a) if action == "reapprove" else f"{period} 年度总评已审批")
     return back(form)

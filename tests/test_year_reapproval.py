@@ -213,7 +213,8 @@ def test_printed_notices_warn_after_a_change_and_the_web_reapproves_the_year(app
         assert 'action="/web/year/2019/reapprove"' in desk
         done = committee.post("/web/year/2019/reapprove", data={"csrf": csrf_of(year), "reason": "B 申诉成立",
                                                                  "next": "/web/year/2019"})
-        assert flash_of(done.text) == "ok:2019年度总评已重新审批"
+        assert flash_of(done.text).startswith("ok:2019年度总评已重新审批；记录调整6项：")
+        assert "B奖励0.00→5000.00（+5000.00）" in flash_of(done.text)
         assert 'id="diff-none"' in done.text
         assert 'id="changed-note"' not in auditor.get("/web/print/year/2019").text
         assert 'id="changed-note"' in auditor.get("/web/print/quarter/2019Q3").text  # not reapproved yet
