@@ -108,7 +108,8 @@ def write_xlsx(bundle: dict[str, Any], path: Path) -> None:
         data.append([key, value])
     data.column_dimensions["A"].width = 22
     data.column_dimensions["B"].width = 100
-    wb.save(path)
+    from adapters.xlsx_text import as_text
+    as_text(wb).save(path)
 
 
 def _amount(value: Any) -> str:

@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from adapters.xlsx_text import as_text
 from domain.asof import SHANGHAI
 from domain.periods import quarter_months
 from domain.rulebook import CATEGORY_NAMES
@@ -104,7 +105,7 @@ def _sheet(title: str, sheet: str, subtitle: str, columns: Sequence[Column],
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
-    return wb
+    return as_text(wb)
 
 
 def month_workbook(data: dict[str, Any]) -> Workbook:
@@ -212,7 +213,7 @@ def filter_history(events: list[dict[str, Any]], period: str | None = None, acto
 
 def workbook_bytes(wb: Workbook) -> bytes:
     out = io.BytesIO()
-    wb.save(out)
+    as_text(wb).save(out)
     return out.getvalue()
 
 
