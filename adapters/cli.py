@@ -95,8 +95,9 @@ def import_(file: Path, as_json: bool) -> None:
     ledger = _ledger()
     result = _run(lambda: ledger.import_batch(lines, _acting[0]), as_json)
     MaintainedView(engine_of(ledger)).model()  # catch the maintained view up
-    _emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids}, as_json,
-          lambda d: f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）")
+    _emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids, "warnings": result.warnings},
+          as_json, lambda d: "\n".join([f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）",
+                                         *(f"注意：第 {w['line']} 行 {w['message']}" for w in d["warnings"])]))
 
 
 MAX_LINE_BYTES = 1 << 20  # a command is a few hundred bytes; a longer line is refused, never read whole
@@ -467,9 +468,15 @@ def branch_secretary(code: str, name: str, mode: str, allowance: str | None, fro
 @click.option("--department", required=True, help="考核部门：party_mass / discipline_inspection / office")
 @click.option("--actor", required=True, help="操作人")
 @click.option("--key", default=None, help="幂等键（可选）")
-def score(**fields: Any) -> None:
-    cmd = _run(lambda: c.parse_command({"op": "record_score", **fields}))
-    _write(lambda l: l.execute(cmd), lambda entry_id: f"已录入，条目编号 {entry_id}")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（条目编号与提示）")
+def score(as_json: bool, **fields: Any) -> None:
+    cmd = _run(lambda: c.parse_command({"op": "record_score", **fields}), as_json)
+    ledger = _ledger()
+    entry_id, warnings = _run(lambda: ledger.execute_noting(cmd), as_json)
+    if entry_id is None and cmd.key is not None:  # applied before under this key: nothing written again
+        entry_id = cmd.entry_id
+    _emit({"entry_id": str(entry_id), "warnings": warnings}, as_json,
+          lambda d: "\n".join([f"已录入，条目编号 {d['entry_id']}", *(f"注意：{w['message']}" for w in d["warnings"])]))
 
 
 # -- year, business scores, rulebook ----------------------------------------------------------

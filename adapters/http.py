@@ -159,12 +159,14 @@ class ErrorBody(BaseModel):
 
 class CommandResult(BaseModel):
     """``result``: what the command returns (an entry id, an appeal id, a branch code, a
-    token …); ``duplicate``: the key was applied before (nothing written now)."""
+    token …); ``duplicate``: the key was applied before (nothing written now); ``warnings``:
+    accepted with a word (an entry the category's cap will not count in full, with ``counted``)."""
 
     op: str
     key: str | None
     result: Any
     duplicate: bool
+    warnings: list[dict[str, Any]] = []  # accepted, but e.g. beyond the category's cap: how much counts
 
 
 ERRORS = {401: {"model": ErrorBody, "description": "缺少令牌、令牌无效或已吊销"},
@@ -220,6 +222,9 @@ class Service:
 
     def execute(self, command: c.Command, user: str) -> Any:
         return self.locked(lambda: self.ledger.execute(command, user))
+
+    def execute_noting(self, command: c.Command, user: str) -> tuple[Any, list[dict[str, Any]]]:
+        return self.locked(lambda: self.ledger.execute_noting(command, user))
 
     def preauthorize(self, commands: list[tuple[int, c.Command]], user: str) -> list[LineError]:
         """The lines of a batch the user may not send (each recorded in the security log)."""

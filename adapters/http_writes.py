@@ -30,10 +30,11 @@ def _duplicate_result(command: c.Command) -> Any:
 async def run_command(op: str, request: Request, caller: Caller) -> LedgerJSON:
     body = decode_json(await request.body() or b"{}")
     command = command_of(op, body, caller, request.headers.get("Idempotency-Key"))
-    result = await run_in_threadpool(service_of(request).execute, command, caller.user)
+    result, warnings = await run_in_threadpool(service_of(request).execute_noting, command, caller.user)
     if result is None and command.key is not None:
-        return reply({"op": op, "key": command.key, "result": _duplicate_result(command), "duplicate": True})
-    return reply({"op": op, "key": command.key, "result": result, "duplicate": False}, 201)
+        return reply({"op": op, "key": command.key, "result": _duplicate_result(command), "duplicate": True,
+                      "warnings": []})
+    return reply({"op": op, "key": command.key, "result": result, "duplicate": False, "warnings": warnings}, 201)
 
 
 def endpoint_for(op: str) -> Callable[..., Any]:
@@ -67,8 +68,8 @@ async def import_(request: Request, caller: Caller = Depends(authenticated)) -> 
         return reply(error_body("PermissionDenied", refused[0].field, refused[0].reason,
                                 errors=[e.__dict__ for e in refused]), 403)
     result = await run_in_threadpool(service.import_batch, lines, caller.user)
-    return reply({"appended": result.appended, "skipped": result.skipped, "ids": result.ids},
-                 201 if result.appended else 200)
+    return reply({"appended": result.appended, "skipped": result.skipped, "ids": result.ids,
+                  "warnings": result.warnings}, 201 if result.appended else 200)
 
 
 def add_writes(app: FastAPI) -> None:

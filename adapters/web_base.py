@@ -190,11 +190,13 @@ async def send(request: Request, visitor: Visitor, op: str, fields: dict[str, An
         data = {k: v for k, v in fields.items() if v not in (None, "")}
         data.setdefault("actor", visitor.name)
         command = command_of(op, data, visitor.caller, None)
-        result = await run_in_threadpool(web_of(request).service.execute, command, visitor.user)
+        result, warnings = await run_in_threadpool(web_of(request).service.execute_noting, command, visitor.user)
     except LedgerError as e:
         await run_in_threadpool(flash, request, visitor, "error", e.reason, e.field)
         return False
     text = "此表单已提交过，未重复记录" if result is None and command.key else success(result)
+    if warnings:
+        text += "。注意：" + "；".join(w["message"] for w in warnings)
     await run_in_threadpool(flash, request, visitor, "ok", text)
     return True
 

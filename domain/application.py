@@ -21,8 +21,8 @@ from domain import commands as c
 from domain.access import Access, now_us
 from domain.approvals import PeriodCommands
 from domain.corrections import CorrectionCommands
-from domain.errors import (BranchNotFound, ConcurrentWrite, DuplicateKey, LedgerError, PermissionDenied,
-                           SeparationOfDuties, UserRefused)
+from domain.errors import (BranchNotFound, ConcurrentWrite, DuplicateKey, InvalidInput, LedgerError,
+                           PermissionDenied, SeparationOfDuties, UserRefused)
 from domain.handlers import HANDLERS
 from domain.ids import access_id, organization_id
 from domain.organization import Organization
@@ -33,6 +33,7 @@ from domain.unit_of_work import (ImportRefused, ImportResult, KeyIndex, LineErro
 
 T = TypeVar("T")
 RETRIES = 5
+EMPTY_IMPORT = "导入内容为空（文件为空或只有空行）：没有任何命令，未写入任何内容"
 
 
 class Ledger(PeriodCommands, CorrectionCommands, Application):
@@ -70,15 +71,20 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
         """Run one validated command as ``user`` (default :attr:`default_user`) in its own
         unit of work (with retries). A refusal for want of a role writes nothing to the
         ledger and is recorded in the security log."""
+        return self.execute_noting(command, user)[0]
+
+    def execute_noting(self, command: c.Command, user: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
+        """:meth:`execute`, and the warnings of an accepted command (an entry the category's
+        cap will not count in full: ``kind``, ``field``, ``counted``, ``message``…)."""
         user = user or self.default_user
 
-        def work(uow: UnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> tuple[Any, list[dict[str, Any]]]:
             uow.authorize(user, command)
             if self._check_key(uow, command, None):
-                return None  # applied before (same key, same content): nothing written again
+                return None, []  # applied before (same key, same content): nothing written again
             result = HANDLERS[type(command)](self, uow, command)
             uow.stamp()
-            return result
+            return result, uow.warnings
         try:
             return self._run(work, hot=isinstance(command, c.RecordScore))
         except (PermissionDenied, SeparationOfDuties, UserRefused) as e:
@@ -174,6 +180,9 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
         error found (validation continues past an invalid line where it can).
         """
         user = user or self.default_user
+        lines = list(lines)
+        if not lines:
+            raise InvalidInput(EMPTY_IMPORT, None)
         parsed: list[tuple[int, c.Command]] = []
         errors: list[LineError] = []
         seen: dict[str, int] = {}
@@ -201,9 +210,11 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                     if self._check_key(uow, command, known):
                         result.skipped += 1
                     else:
+                        noted = len(uow.warnings)
                         HANDLERS[type(command)](self, uow, command)
                         uow.stamp()
                         result.appended += 1
+                        result.warnings += [{"line": number, **w} for w in uow.warnings[noted:]]
                 except (PermissionDenied, SeparationOfDuties, UserRefused) as e:
                     self._refused(user, command.op, e)
                     failures.append(LineError(number, e.field, e.reason))
@@ -248,10 +259,12 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
         org = uow.organization()
         self._branch_taking_part(org, cmd.branch, cmd.period)
         entry_id = cmd.entry_id or uuid4()
-        uow.month(cmd.period).record_score(
+        note = uow.month(cmd.period).record_score(
             entry_id=entry_id, branch=cmd.branch, category=cmd.category, points=cmd.points,
             reason=cmd.reason, department=cmd.department, actor=cmd.actor, key=cmd.key,
             rulebook=org.rulebook_in_force(cmd.period))
+        if note is not None:
+            uow.warnings.append(note)
         return entry_id
 
     def _adopt_rulebook(self, uow: UnitOfWork, cmd: c.AdoptRulebook) -> int:

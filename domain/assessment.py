@@ -56,11 +56,43 @@ class AssessmentMonth(Aggregate):
         self.results: list[dict[str, Any]] = []
         self.approved_version = 0
         self.rulebook_version: int | None = None
+        self.sums: dict[str, dict[str, int]] = {}  # branch → category → points counted now (cents)
+
+    def _add(self, branch: str, category: str, points: Decimal) -> None:
+        per = self.sums.setdefault(branch, {})
+        per[category] = per.get(category, 0) + int(points.scaleb(2))
+
+    def cap_note(self, branch: str, category: str, points: Decimal, rulebook: Rulebook) -> dict[str, Any] | None:
+        """What the cap leaves of a new entry of ``points``, recorded after the branch's
+        entries so far (caps count in log order, as explanations do): None if it counts in
+        full, else a warning saying how much counts. Precondition: ``points`` passed
+        :func:`check_points` for ``category``."""
+        before = self.sums.get(branch, {}).get(category, 0)
+        cents = int(points.scaleb(2))
+        if category == BONUS:
+            cap = rulebook.bonus_cap_cents
+            used = min(cap, max(0, before))
+            counted = min(cents, max(0, cap - used))
+            limit = f"本月特色加分上限 {Decimal(cap).scaleb(-2)}"
+        else:
+            cap = rulebook.category_cents.get(category, 0)
+            used = min(cap, max(0, -before))
+            counted = -min(-cents, max(0, cap - used))
+            limit = f"「{CATEGORY_NAMES.get(category, category)}」本类扣分上限 {Decimal(cap).scaleb(-2)}"
+        if counted == cents:
+            return None
+        shown = [f"{Decimal(x).scaleb(-2):.2f}" for x in (cents, counted, cap, used)]
+        counts = f"只计入 {shown[1]}" if counted else "不再计入得分（计入 0.00）"
+        return {"kind": "cap", "field": "points", "branch": branch, "period": self.period, "category": category,
+                "points": shown[0], "counted": shown[1], "cap": shown[2], "used_before": shown[3],
+                "message": f"已录入，但超出上限：{limit}，支部 {branch} {self.period} 此前已计 {shown[3]}，"
+                           f"本条 {shown[0]} {counts}"}
 
     def record_score(self, *, entry_id: UUID, branch: str, category: str, points: Decimal,
                      reason: str, department: str, actor: str, key: str | None,
-                     rulebook: Rulebook) -> None:
-        """Record a deduction or bonus. Precondition: ``branch`` takes part this month."""
+                     rulebook: Rulebook) -> dict[str, Any] | None:
+        """Record a deduction or bonus; return :meth:`cap_note` (None: it counts in full).
+        Precondition: ``branch`` takes part this month."""
         if self.status != DRAFT:
             raise MonthNotOpenForEntries(
                 f"{self.period} 状态为 {self.status}（已提交或已审批），不能再录入分值", "period")
@@ -76,8 +108,10 @@ class AssessmentMonth(Aggregate):
         check_points(points, category)
         if not reason.strip():
             raise InvalidInput("必须写明扣分或加分理由", "reason")
+        note = self.cap_note(branch, category, points, rulebook)
         self.trigger_event(self.ScoreRecorded, entry_id=entry_id, branch=branch, category=category,
                            points=points, reason=reason, department=department, actor=actor, key=key)
+        return note
 
     class ScoreRecorded(Aggregate.Event):
         """A deduction (negative) or bonus (positive) for one branch in this month.
@@ -96,6 +130,7 @@ class AssessmentMonth(Aggregate):
 
         def apply(self, aggregate: "AssessmentMonth") -> None:  # type: ignore[override]
             aggregate.entry_count += 1
+            aggregate._add(self.branch, self.category, self.points)
 
     def void_entry(self, entry_id: UUID, branch: str, category: str, points: Decimal, reason: str,
                    actor: str, key: str | None) -> None:
@@ -112,7 +147,7 @@ class AssessmentMonth(Aggregate):
     @event("EntryVoided")
     def _void(self, entry_id: UUID, branch: str, category: str, points: Decimal, reason: str, actor: str,
               key: str | None) -> None:
-        pass
+        self._add(branch, category, -points)
 
     def correct_entry(self, entry_id: UUID, branch: str, category: str, old_points: Decimal,
                       new_points: Decimal, reason: str, cause: str, appeal_id: UUID | None, actor: str,
@@ -131,7 +166,7 @@ class AssessmentMonth(Aggregate):
     @event("EntryCorrected")
     def _correct(self, entry_id: UUID, branch: str, category: str, old_points: Decimal, new_points: Decimal,
                  reason: str, cause: str, appeal_id: UUID | None, actor: str, key: str | None) -> None:
-        pass
+        self._add(branch, category, new_points - old_points)
 
     def record_business_score(self, branch: str, score: Decimal, actor: str, key: str | None) -> None:
         """The unit's business (or production, or key-work) score for the month (双百分).

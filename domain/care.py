@@ -184,8 +184,8 @@ class RaiseOccasion(c.Command):
     op: Literal["raise_occasion"] = "raise_occasion"
     roles = ("secretary",)
     occasion: OccasionCode
-    person: c.Text
-    branch: c.Text
+    person: c.Code
+    branch: c.Code
     date: Date
     actor: c.Text
 
@@ -198,7 +198,7 @@ class AnswerOccasion(c.Command):
     roles = ("secretary",)
     occasion_id: UUID | None = None
     occasion_key: c.Text | None = None
-    branch: c.Text
+    branch: c.Code
     conducted_by: c.Text  # who talked or visited (``by`` on events is the acting user)
     date: Date
     summary: c.Text
@@ -220,8 +220,8 @@ class RecordPersonnelEvent(c.Command):
     """A personnel decision (人事事项) recorded by HR; raises the matching talk occasion."""
     op: Literal["record_personnel_event"] = "record_personnel_event"
     roles = ("registrar",)
-    person: c.Text
-    branch: c.Text
+    person: c.Code
+    branch: c.Code
     kind: PersonnelKind
     date: Date
     actor: c.Text
@@ -232,7 +232,7 @@ class ErasePersonKey(c.Command):
     destroys the key after the erasure is in the log)."""
     op: ClassVar[str] = "erase_person_key"  # a class attribute, not a field: never an import op
     roles: ClassVar[tuple[str, ...]] = ("committee",)  # a decision about personal data, not user admin
-    person: c.Text
+    person: c.Code
     reason: c.Text | None = None
     actor: c.Text
 

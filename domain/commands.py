@@ -9,20 +9,23 @@ import hashlib
 import re
 from functools import cached_property
 from uuid import UUID
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Literal
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Callable, ClassVar, Literal
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from domain.errors import InvalidInput
 from domain.ids import appeal_id_for_key, entry_id_for_key
-from domain.periods import check_month, check_quarter, check_year
+from domain.asof import SHANGHAI
+from domain.periods import check_month, check_quarter, check_year, quarter_months
 
 
-# A decimal written as text: ASCII digits, optional sign, point and exponent (``Decimal``
-# alone would also take ``1_000`` and fullwidth digits).
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+# A decimal written as text: ASCII digits, one optional sign, at most one point — nothing
+# around it (``Decimal`` alone would also take `` -1 ``, a no-break space, ``1_000``,
+# fullwidth digits and exponents). JSON numbers are read as exact Decimals separately.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 
 
 def _exact_decimal(value: Any) -> Decimal:
@@ -31,13 +34,19 @@ def _exact_decimal(value: Any) -> Decimal:
     if isinstance(value, int):
         value = Decimal(value)
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"不是有效的数值：{text[:50]!r}") from None
-        if value.is_finite() and not _NUMBER.match(text):
-            raise ValueError(f"不是有效的数值：{text[:50]!r}（只用 ASCII 数字、小数点和正负号）")
+        text = value
+        if text != text.strip() or text != "".join(text.split()):
+            raise ValueError(f"不是有效的数值：{text[:50]!r}（数值前后和中间不能有空白字符）")
+        if not _NUMBER.match(text):
+            special = text.lstrip("+-").lower()
+            if special in ("nan", "snan"):
+                raise ValueError("数值不能是 NaN 或 Infinity")
+            if special in ("inf", "infinity"):
+                raise ValueError("数值不能是 NaN 或 Infinity")
+            if any(ch.isdigit() for ch in text) and not text.isascii():
+                raise ValueError(f"不是有效的数值：{text[:50]!r}（只用 ASCII 数字、小数点和正负号）")
+            raise ValueError(f"不是有效的数值：{text[:50]!r}（只用 ASCII 数字、一个正负号和一个小数点）")
+        value = Decimal(text)
     if not isinstance(value, Decimal):
         raise ValueError("应为数值")
     if not value.is_finite():
@@ -49,29 +58,62 @@ def _exact_decimal(value: Any) -> Decimal:
     return value.quantize(Decimal("0.01"))  # exact: at most two places were given
 
 
-def _month(value: Any) -> str:
+def _today_in_beijing() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+# The clock the period checks read (today in Beijing). Tests replace it; nothing else should.
+TODAY: Callable[[], date] = _today_in_beijing
+MONTHS_AHEAD = 1  # a period may start at most this many months after the current one
+RULEBOOK_MONTHS_AHEAD = 12  # a rulebook may be adopted up to a year ahead
+
+
+def latest_month(ahead: int = MONTHS_AHEAD) -> str:
+    """The last month a command's period may start in: ``ahead`` months after this one."""
+    today = TODAY()
+    years, month = divmod(today.month - 1 + ahead, 12)
+    return f"{today.year + years:04d}-{month + 1:02d}"
+
+
+def check_not_future(first_month: str, shown: str, ahead: int = MONTHS_AHEAD) -> str:
+    """Return ``shown`` unless its first month ``first_month`` is after :func:`latest_month`
+    (raise ``ValueError``, which the command's validation turns into the field's error)."""
+    latest = latest_month(ahead)
+    if first_month > latest:
+        raise ValueError(f"{shown} 尚未到来：只能是不晚于 {latest} 开始的期间（今天是 {TODAY().isoformat()}，"
+                         f"北京时间），请检查是否写错")
+    return shown
+
+
+def _month_format(value: Any) -> str:
     try:
         return check_month(value)
     except InvalidInput as e:
         raise ValueError(e.reason) from None
 
 
+def _month(value: Any) -> str:
+    month = _month_format(value)
+    return check_not_future(month, month)
+
+
 def _quarter(value: Any) -> str:
     try:
-        return check_quarter(value)
+        quarter = check_quarter(value)
     except InvalidInput as e:
         raise ValueError(e.reason) from None
+    return check_not_future(quarter_months(quarter)[0], quarter)
 
 
 def _year(value: Any) -> str:
     try:
-        return check_year(value)
+        year = check_year(value)
     except InvalidInput as e:
         raise ValueError(e.reason) from None
+    return check_not_future(f"{year}-01", year)
 
 
 def _date(value: Any) -> str:
-    from datetime import date
     if not isinstance(value, str):
         raise ValueError("应为日期 YYYY-MM-DD")
     try:
@@ -81,17 +123,53 @@ def _date(value: Any) -> str:
 
 
 def _first_month_of_quarter(value: Any) -> str:
-    month = _month(value)
+    month = _month_format(value)
     if month[5:] not in ("01", "04", "07", "10"):
         raise ValueError(f"考核细则只能自某季度的第一个月起生效（1、4、7、10 月），收到 {month}")
-    return month
+    return check_not_future(month, month, RULEBOOK_MONTHS_AHEAD)
 
 
 def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if value is None:
+        raise ValueError("不能为空")
+    if not isinstance(value, str):
+        raise ValueError(f"应为文本，收到{_kind(value)}")
+    if not value.strip():
         raise ValueError("不能为空")
     if len(value) > 2000:
         raise ValueError("过长（最多 2000 字）")
+    return value
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in Chinese (for "应为文本，收到…")."""
+    if isinstance(value, bool):
+        return "布尔值"
+    if isinstance(value, (int, float, Decimal)):
+        return "数值"
+    if isinstance(value, dict):
+        return " JSON 对象"
+    if isinstance(value, (list, tuple)):
+        return "列表"
+    return "其他类型"
+
+
+# Codes and ids (branch codes, person, group, project… ids): 1–32 ASCII letters, digits, ``_``
+# and ``-``, so that ``H1 ``, a fullwidth ``Ｈ1``, ``H\n1`` or one with a bidirectional control
+# cannot name a second, different-looking-alike branch or person.
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
+CODE_RULE = "1–32 个 ASCII 字母、数字、下划线或连字符（A-Z a-z 0-9 _ -）"
+
+
+def _code(value: Any) -> str:
+    if value is None:
+        raise ValueError("不能为空")
+    if not isinstance(value, str):
+        raise ValueError(f"应为文本，收到{_kind(value)}")
+    if not value:
+        raise ValueError("不能为空")
+    if not CODE_PATTERN.match(value):
+        raise ValueError(f"应为 {CODE_RULE}，收到 {value[:40]!r}")
     return value
 
 
@@ -99,6 +177,7 @@ ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
 Month = Annotated[str, BeforeValidator(_month)]
 Quarter = Annotated[str, BeforeValidator(_quarter)]
 Text = Annotated[str, BeforeValidator(_text)]
+Code = Annotated[str, BeforeValidator(_code)]
 Year = Annotated[str, BeforeValidator(_year)]
 QuarterStart = Annotated[str, BeforeValidator(_first_month_of_quarter)]
 
@@ -152,7 +231,7 @@ def _canonical(value: Any) -> str:
 class RegisterBranch(Command):
     op: Literal["register_branch"] = "register_branch"
     roles = ("registrar",)
-    code: Text
+    code: Code
     name: Text
     members: StrictInt = Field(ge=0)
     from_month: Month | None = Field(default=None, alias="from")
@@ -162,7 +241,7 @@ class RegisterBranch(Command):
 class SetMembers(Command):
     op: Literal["set_members"] = "set_members"
     roles = ("registrar",)
-    branch: Text
+    branch: Code
     members: StrictInt = Field(ge=0)
     from_month: Month = Field(alias="from")
     actor: Text
@@ -171,7 +250,7 @@ class SetMembers(Command):
 class AppointSecretary(Command):
     op: Literal["appoint_secretary"] = "appoint_secretary"
     roles = ("registrar",)
-    branch: Text
+    branch: Code
     name: Text
     user: Text | None = None
     mode: Literal["full_time", "part_time"]
@@ -183,7 +262,7 @@ class AppointSecretary(Command):
 class RecordScore(Command):
     op: Literal["record_score"] = "record_score"
     roles = ("scorer",)
-    branch: Text
+    branch: Code
     period: Month
     category: Text
     points: ExactDecimal
@@ -237,7 +316,7 @@ class ReapproveQuarter(Command):
 class RecordUnitPerformance(Command):
     op: Literal["record_unit_performance"] = "record_unit_performance"
     roles = ("performance",)
-    branch: Text
+    branch: Code
     year: Year
     score: ExactDecimal
     actor: Text
@@ -246,7 +325,7 @@ class RecordUnitPerformance(Command):
 class RecordDebriefing(Command):
     op: Literal["record_debriefing"] = "record_debriefing"
     roles = ("committee",)
-    branch: Text
+    branch: Code
     year: Year
     score: ExactDecimal
     actor: Text
@@ -255,7 +334,7 @@ class RecordDebriefing(Command):
 class RecordBusinessScore(Command):
     op: Literal["record_business_score"] = "record_business_score"
     roles = ("performance",)
-    branch: Text
+    branch: Code
     period: Month
     score: ExactDecimal
     actor: Text
@@ -303,7 +382,7 @@ class EntryRef(Command):
 class FileAppeal(EntryRef):
     op: Literal["file_appeal"] = "file_appeal"
     roles = ("secretary",)
-    branch: Text
+    branch: Code
     reason: Text
     actor: Text
 

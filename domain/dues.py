@@ -252,8 +252,8 @@ class SetDuesBase(c.Command):
     (pay after tax, or pension; 0 or omitted for members without income)."""
     op: Literal["set_dues_base"] = "set_dues_base"
     roles = ("secretary",)
-    branch: c.Text
-    person: c.Text
+    branch: c.Code
+    person: c.Code
     from_month: c.Month = Field(alias="from")
     category: Category
     base: c.ExactDecimal = Decimal("0.00")
@@ -264,8 +264,8 @@ class RecordDuesPayment(c.Command):
     """A payment (交纳): amount, the month it covers, channel and the date paid."""
     op: Literal["record_dues_payment"] = "record_dues_payment"
     roles = ("secretary",)
-    branch: c.Text
-    person: c.Text
+    branch: c.Code
+    person: c.Code
     month: c.Month
     amount: c.ExactDecimal
     channel: Channel
@@ -277,8 +277,8 @@ class VoidDuesPayment(c.Command):
     """A payment recorded in error, voided (record the right one anew)."""
     op: Literal["void_dues_payment"] = "void_dues_payment"
     roles = ("secretary",)
-    branch: c.Text
-    person: c.Text
+    branch: c.Code
+    person: c.Code
     payment_id: UUID | None = None
     payment_key: c.Text | None = None
     reason: c.Text
@@ -292,9 +292,10 @@ class VoidDuesPayment(c.Command):
 
 def _half(value: Any) -> str:
     try:
-        return check_half(value)
+        half = check_half(value)
     except InvalidInput as e:
         raise ValueError(e.reason) from None
+    return c.check_not_future(half_months(half)[0], half)
 
 
 class PublishDues(c.Command):
@@ -302,7 +303,7 @@ class PublishDues(c.Command):
     checkpoint. The branch secretary or the Party-Mass Work Dept may publish it."""
     op: Literal["publish_dues"] = "publish_dues"
     roles = ("secretary", "party_mass")
-    branch: c.Text
+    branch: c.Code
     half: Annotated[str, BeforeValidator(_half)]
     actor: c.Text
 

@@ -82,9 +82,9 @@ class SubmitProposal(c.Command):
     """A proposal by a member or employee, rewarded ``proposal_reward`` yuan (seed: 10)."""
     op: Literal["submit_proposal"] = "submit_proposal"
     roles = ("party_mass",)
-    branch: c.Text
-    person: c.Text
-    proposal: c.Text
+    branch: c.Code
+    person: c.Code
+    proposal: c.Code
     title: c.Text
     date: Date
     actor: c.Text
@@ -94,12 +94,12 @@ class AwardInnovationPoints(c.Command):
     """Points into the person's account (e.g. for an adopted proposal or an innovation result)."""
     op: Literal["award_innovation_points"] = "award_innovation_points"
     roles = ("party_mass",)
-    branch: c.Text
-    person: c.Text
+    branch: c.Code
+    person: c.Code
     points: c.ExactDecimal
     reason: c.Text
     date: Date
-    proposal: c.Text | None = None
+    proposal: c.Code | None = None
     actor: c.Text
 
 

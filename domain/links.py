@@ -109,9 +109,9 @@ class LinkEmployee(c.Command):
     """A member takes on a non-member employee of the branch (党员联系职工) from a month."""
     op: Literal["link_employee"] = "link_employee"
     roles = ("secretary",)
-    branch: c.Text
-    member: c.Text
-    employee: c.Text
+    branch: c.Code
+    member: c.Code
+    employee: c.Code
     from_month: c.Month = Field(alias="from")
     actor: c.Text
 
@@ -120,9 +120,9 @@ class UnlinkEmployee(c.Command):
     """The link ends; ``from`` is the first month it no longer counts."""
     op: Literal["unlink_employee"] = "unlink_employee"
     roles = ("secretary",)
-    branch: c.Text
-    member: c.Text
-    employee: c.Text
+    branch: c.Code
+    member: c.Code
+    employee: c.Code
     from_month: c.Month = Field(alias="from")
     reason: c.Text | None = None
     actor: c.Text
@@ -132,8 +132,8 @@ class SetLinkQuota(c.Command):
     """A party group's own N (1+N) from a month on, instead of the rulebook's default."""
     op: Literal["set_link_quota"] = "set_link_quota"
     roles = ("secretary",)
-    branch: c.Text
-    group: c.Text
+    branch: c.Code
+    group: c.Code
     n: StrictInt = Field(ge=0, le=50)
     from_month: c.Month = Field(alias="from")
     actor: c.Text

@@ -132,10 +132,10 @@ class Meeting(Aggregate):
 class MeetingRef(c.Command):
     """Names a meeting by its natural key."""
     roles = ("secretary",)
-    branch: c.Text
+    branch: c.Code
     kind: Kind
     date: Date
-    group: c.Text | None = None
+    group: c.Code | None = None
 
 
 class RecordMeeting(MeetingRef):
@@ -152,7 +152,7 @@ class RecordMeeting(MeetingRef):
 class CorrectAttendance(MeetingRef):
     """One attendee's status corrected (or an attendee added to a committee meeting)."""
     op: Literal["correct_attendance"] = "correct_attendance"
-    person: c.Text
+    person: c.Code
     status: Status
     reason: c.Text
     actor: c.Text

@@ -243,8 +243,8 @@ class RecordMemberPoints(c.Command):
     recorded by the member's branch."""
     op: Literal["record_member_points"] = "record_member_points"
     roles = ("secretary",)
-    branch: c.Text
-    person: c.Text
+    branch: c.Code
+    person: c.Code
     month: c.Month
     item: Item
     points: c.ExactDecimal
@@ -256,8 +256,8 @@ class RecordGroupPoints(c.Command):
     """A party-group work entry (党小组工作计分): counts for every member of the group that month."""
     op: Literal["record_group_points"] = "record_group_points"
     roles = ("secretary",)
-    branch: c.Text
-    group: c.Text
+    branch: c.Code
+    group: c.Code
     month: c.Month
     points: c.ExactDecimal
     reason: c.Text
@@ -268,8 +268,8 @@ class RecordAppraisal(c.Command):
     """An annual appraisal entry (年度评议计分, 民主评议党员): signed points over the base."""
     op: Literal["record_appraisal"] = "record_appraisal"
     roles = ("secretary",)
-    branch: c.Text
-    person: c.Text
+    branch: c.Code
+    person: c.Code
     year: c.Year
     points: c.ExactDecimal
     reason: c.Text
@@ -280,7 +280,7 @@ class VoidMemberPoints(c.Command):
     """Voids one entry of any part (a correction: void, then record the right entry)."""
     op: Literal["void_member_points"] = "void_member_points"
     roles = ("secretary",)
-    branch: c.Text
+    branch: c.Code
     year: c.Year
     entry_id: UUID | None = None
     entry_key: c.Text | None = None

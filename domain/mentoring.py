@@ -186,11 +186,11 @@ class RegisterMentorship(c.Command):
     or another employee (recorded, counted apart)."""
     op: Literal["register_mentorship"] = "register_mentorship"
     roles = ("secretary",)
-    branch: c.Text
-    pair: c.Text
-    mentor: c.Text
+    branch: c.Code
+    pair: c.Code
+    mentor: c.Code
     mentor_is_activist: StrictBool = False
-    apprentice: c.Text
+    apprentice: c.Code
     year: c.Year
     actor: c.Text
 
@@ -199,8 +199,8 @@ class RecordApprenticeAppraisal(c.Command):
     """The apprentice's appraisal at work on ``date`` (0–100); the pair of that year."""
     op: Literal["record_apprentice_appraisal"] = "record_apprentice_appraisal"
     roles = ("secretary",)
-    branch: c.Text
-    pair: c.Text
+    branch: c.Code
+    pair: c.Code
     date: Date
     score: c.ExactDecimal
     actor: c.Text
@@ -210,8 +210,8 @@ class RecordSkillResult(c.Command):
     """The apprentice's rank in a skill competition (技术比武, 1 = first) on ``date``."""
     op: Literal["record_skill_result"] = "record_skill_result"
     roles = ("secretary",)
-    branch: c.Text
-    pair: c.Text
+    branch: c.Code
+    pair: c.Code
     competition: c.Text
     rank: StrictInt = Field(ge=1)
     date: Date

@@ -171,10 +171,10 @@ class EnrolMember(c.Command):
     registered under the id is admitted (入党)."""
     op: Literal["enrol_member"] = "enrol_member"
     roles = ("registrar",)
-    person: c.Text
+    person: c.Code
     name: c.Text
-    branch: c.Text
-    group: c.Text | None = None
+    branch: c.Code
+    group: c.Code | None = None
     member_class: MemberClass = Field(alias="class")
     from_month: c.Month = Field(alias="from")
     actor: c.Text
@@ -184,10 +184,10 @@ class RegisterEmployee(c.Command):
     """A non-member employee (职工): visits, 1+N links and proposals concern them."""
     op: Literal["register_employee"] = "register_employee"
     roles = ("registrar",)
-    person: c.Text
+    person: c.Code
     name: c.Text
-    branch: c.Text
-    group: c.Text | None = None
+    branch: c.Code
+    group: c.Code | None = None
     from_month: c.Month = Field(alias="from")
     actor: c.Text
 
@@ -195,7 +195,7 @@ class RegisterEmployee(c.Command):
 class ChangeMemberClass(c.Command):
     op: Literal["change_member_class"] = "change_member_class"
     roles = ("registrar",)
-    person: c.Text
+    person: c.Code
     member_class: MemberClass = Field(alias="class")
     from_month: c.Month = Field(alias="from")
     actor: c.Text
@@ -205,9 +205,9 @@ class TransferPerson(c.Command):
     """To another branch or party group (组织关系转接 within the company)."""
     op: Literal["transfer_person"] = "transfer_person"
     roles = ("registrar",)
-    person: c.Text
-    branch: c.Text
-    group: c.Text | None = None
+    person: c.Code
+    branch: c.Code
+    group: c.Code | None = None
     from_month: c.Month = Field(alias="from")
     actor: c.Text
 
@@ -217,7 +217,7 @@ class RecordDeparture(c.Command):
     the person no longer counts."""
     op: Literal["record_departure"] = "record_departure"
     roles = ("registrar",)
-    person: c.Text
+    person: c.Code
     reason: c.Text
     from_month: c.Month = Field(alias="from")
     actor: c.Text

@@ -170,10 +170,10 @@ class RegisterProject(c.Command):
     exactly one of ``member``, ``group``), serving a company goal (公司目标)."""
     op: Literal["register_project"] = "register_project"
     roles = ("secretary",)
-    branch: c.Text
-    project: c.Text
-    member: c.Text | None = None
-    group: c.Text | None = None
+    branch: c.Code
+    project: c.Code
+    member: c.Code | None = None
+    group: c.Code | None = None
     year: c.Year
     title: c.Text
     target: Annotated[Target, BeforeValidator(_target_shape)]
@@ -185,8 +185,8 @@ class RecordProjectProgress(c.Command):
     """The achieved value so far (a cumulative reading) on a date."""
     op: Literal["record_project_progress"] = "record_project_progress"
     roles = ("secretary",)
-    branch: c.Text
-    project: c.Text
+    branch: c.Code
+    project: c.Code
     date: Date
     value: c.ExactDecimal
     note: c.Text | None = None
@@ -197,8 +197,8 @@ class CompleteProject(c.Command):
     """The project is done: refused unless the achieved value reaches the target."""
     op: Literal["complete_project"] = "complete_project"
     roles = ("secretary",)
-    branch: c.Text
-    project: c.Text
+    branch: c.Code
+    project: c.Code
     date: Date
     value: c.ExactDecimal | None = None
     note: c.Text | None = None

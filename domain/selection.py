@@ -206,7 +206,7 @@ class Selection(Aggregate):
 
 
 # -- commands ------------------------------------------------------------------------------
-Scores = dict[c.Text, c.ExactDecimal]
+Scores = dict[c.Code, c.ExactDecimal]
 
 
 class OpenSelection(c.Command):
@@ -214,10 +214,10 @@ class OpenSelection(c.Command):
     people) and the date it is held (the rulebook in force that month applies)."""
     op: Literal["open_selection"] = "open_selection"
     roles = ("party_mass",)
-    selection: c.Text
+    selection: c.Code
     position: c.Text
     date: Date
-    candidates: list[c.Text] = Field(min_length=1)
+    candidates: list[c.Code] = Field(min_length=1)
     actor: c.Text
 
 
@@ -226,7 +226,7 @@ class RecordRepresentativeSheet(c.Command):
     (``actor``); ``sheet`` is the number the clerk gave it, never the voter's."""
     op: Literal["record_representative_sheet"] = "record_representative_sheet"
     roles = ("party_mass",)
-    selection: c.Text
+    selection: c.Code
     sheet: StrictInt = Field(ge=1)
     scores: Scores
     actor: c.Text
@@ -236,7 +236,7 @@ class RecordLeaderSheet(c.Command):
     """A company leader's score sheet, by name (公司领导实名评分表)."""
     op: Literal["record_leader_sheet"] = "record_leader_sheet"
     roles = ("party_mass",)
-    selection: c.Text
+    selection: c.Code
     leader: c.Text
     scores: Scores
     actor: c.Text
@@ -246,7 +246,7 @@ class CloseSelection(c.Command):
     """Close the selection and record its result (who, if anyone, is appointed)."""
     op: Literal["close_selection"] = "close_selection"
     roles = ("committee",)
-    selection: c.Text
+    selection: c.Code
     actor: c.Text
 
 

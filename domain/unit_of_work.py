@@ -67,6 +67,7 @@ class ImportResult:
     appended: int = 0
     skipped: int = 0
     ids: dict[str, str] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # accepted, but (e.g.) beyond a cap; with "line"
 
 
 class UnitOfWork:
@@ -87,6 +88,7 @@ class UnitOfWork:
         self.loaded: dict[UUID, tuple[Aggregate, bool]] = {}  # id → (aggregate, is a copy)
         self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
         self.checkpoints: list[str] = []  # reasons: approvals ask for a signed checkpoint
+        self.warnings: list[dict[str, Any]] = []  # accepted with a word: an entry the cap will not count in full
 
     def stamp(self) -> None:
         """Mark the events the current command added with its acting user (``by``) and, for a

@@ -200,7 +200,13 @@ def _sqlite_backup_while_writing(app: Any, make_app: Any, db_url: str, tmp_path:
     last = make_ledger(f"sqlite:///{copies[-1][0]}")
     try:
         last.default_user = app.default_user
-        deduct(last, "A", "2030-01", "-1")  # beyond what the writer reached
+        from datetime import date
+        from domain import commands
+        today, commands.TODAY = commands.TODAY, lambda: date(2030, 1, 1)  # 2030-01 is not in the future
+        try:
+            deduct(last, "A", "2030-01", "-1")  # beyond what the writer reached
+        finally:
+            commands.TODAY = today
         assert_verifies(last)
     finally:
         close(last)
