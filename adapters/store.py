@@ -5,8 +5,9 @@ them) and, in the same transaction and under the same write lock:
 
 * one row per event in ``ledger_positions``: ``position`` (the notification id), ``seq``
   (0-based, gap-free: PostgreSQL ids can skip after a rollback), and ``recorded_at_us``
-  (UTC microseconds from the database clock read after the lock is taken, never earlier
-  than the previous row's);
+  (UTC microseconds from the database clock read after the lock is taken, and at least
+  1 µs after the previous transaction's: strictly increasing from one transaction to the
+  next, shared by the events of one; on SQLite the clock is the process's, in µs);
 * the import keys of the command (``ledger_import_keys``; a duplicate is a primary-key
   violation, so two concurrent imports of the same line cannot both land).
 
@@ -25,7 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import Column, MetaData, String, Table, create_engine, select
+from sqlalchemy import Column, MetaData, String, Table, create_engine, event, select
 from sqlalchemy.orm import Session
 
 from adapters.logreader import find_in_payloads, first_row
@@ -46,10 +47,26 @@ IMPORT_KEYS = Table(
     Column("ref", String(64), nullable=False),
 )
 
-_CLOCK = {
+_CLOCK = {  # the database clock in UTC µs; SQLite's own ('now') has milliseconds only
     "postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
-    "sqlite": "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)",
+    "sqlite": "ledger_clock_us()",
 }
+
+
+def _wall_clock_us() -> int:
+    """UTC µs from the system clock: SQLite runs in this process, so this is its clock."""
+    return time.time_ns() // 1000
+
+
+def _add_sqlite_clock(dbapi_connection: Any, _record: Any = None) -> None:
+    """Give a SQLite connection ``ledger_clock_us()`` (µs; SQLite's ``julianday('now')`` is ms)."""
+    dbapi_connection.create_function("ledger_clock_us", 0, _wall_clock_us)
+
+
+def sqlite_clock_on(engine: Any) -> None:
+    """Register :func:`_add_sqlite_clock` on every new connection of a SQLite ``engine``."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _add_sqlite_clock):
+        event.listen(engine, "connect", _add_sqlite_clock)
 
 
 def _head_columns(dialect: str) -> str:
@@ -108,6 +125,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         self._reader = create_engine(self.datastore.engine.url, isolation_level="AUTOCOMMIT",
                                      pool_size=2, max_overflow=8,
                                      **({"connect_args": {"timeout": 60}} if self.dialect == "sqlite" else {}))
+        sqlite_clock_on(self.datastore.engine)
+        sqlite_clock_on(self._reader)
 
     def dispose(self) -> None:
         """Close the connection pools (the library's and the reader's)."""
@@ -144,6 +163,26 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         finally:
             cursor.close()
 
+    def _check_guards(self, cursor: Any, guards: dict[UUID, int] | None) -> None:
+        """Under the write lock: every aggregate the command read and depends on
+        (``UnitOfWork.depend_on``) is still at the version it was read at; otherwise raise
+        :class:`IntegrityError` (rolled back; the application retries with fresh loads)."""
+        if not guards:
+            return
+        ids = list(guards)
+        if self.dialect == "postgresql":
+            cursor.execute("SELECT originator_id, MAX(originator_version) FROM ledger_events "
+                           "WHERE originator_id = ANY(%s::uuid[]) GROUP BY originator_id", ([str(i) for i in ids],))
+        else:
+            cursor.execute("SELECT originator_id, MAX(originator_version) FROM ledger_events "
+                           f"WHERE originator_id IN ({', '.join('?' * len(ids))}) GROUP BY originator_id",
+                           [i.bytes for i in ids])
+        now = {(i if isinstance(i, UUID) else UUID(bytes=i) if isinstance(i, bytes) else UUID(str(i))): v
+               for i, v in cursor.fetchall()}
+        moved = [i for i, v in guards.items() if now.get(i, 0) != v]
+        if moved:
+            raise IntegrityError(f"aggregates read by this command changed before it was saved: {moved}")
+
     def _extras(self, head: Head, at: int, kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any] | None]:
         """Import-key rows and the checkpoint row (if asked for) of one append."""
         keys = list(kwargs.get("import_keys") or [])
@@ -157,6 +196,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         the tree row, keys and checkpoint."""
         cursor.execute(_PG_HEAD, (len(events),))
         seq, last_at, now, compact, checkpoints, ids = cursor.fetchone()
+        self._check_guards(cursor, kwargs.get("guards"))
         head = Head(-1 if seq is None else seq, last_at or now,
                     CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
         rows, at = grow(head, ids, now, events)
@@ -195,6 +235,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         # the ids of one executemany are consecutive.
         cursor.execute(_SQLITE_HEAD)
         last, seq, last_at, now, compact, checkpoints = cursor.fetchone()
+        self._check_guards(cursor, kwargs.get("guards"))  # the guarded aggregates got none of these events
         ids = list(range(last - len(events) + 1, last + 1))
         head = Head(-1 if seq is None else seq, last_at or now,
                     CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
@@ -347,3 +388,4 @@ class Factory(SQLAlchemyFactory):
             url = str(engine.url)
             self.datastore = self.datastore_class(
                 url=url, connect_args={"timeout": 60, "check_same_thread": False})
+            sqlite_clock_on(self.datastore.engine)

@@ -104,10 +104,19 @@ class Head:
     checkpoints: int  # number of checkpoints so far
 
 
+def next_recorded_at(head: Head, now_us: int) -> int:
+    """The recorded-at of the transaction appending after ``head``: the clock, but at least
+    1 µs after the previous transaction's (a clock that stands still or steps back cannot
+    give two transactions one time, so "as of" a transaction's time is never ambiguous).
+    Precondition: called under the write lock."""
+    return now_us if head.seq < 0 else max(now_us, head.recorded_at_us + 1)
+
+
 def grow(head: Head, ids: Sequence[int], now_us: int, events: Sequence[StoredEvent]) -> tuple[list[tuple[int, int, int, bytes]], int]:
     """Position rows ``(position, seq, recorded_at_us, leaf_hash)`` for new events, extending
-    ``head.compact``; returns them and the recorded-at they share (never before the head's)."""
-    at = max(now_us, head.recorded_at_us)
+    ``head.compact``; returns them and the recorded-at they share (strictly after the head's,
+    see :func:`next_recorded_at`)."""
+    at = next_recorded_at(head, now_us)
     rows = []
     for n, (position, e) in enumerate(zip(ids, events)):
         agg = e.originator_id if isinstance(e.originator_id, UUID) else UUID(str(e.originator_id))

@@ -50,21 +50,26 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
     def _run(self, work: Callable[[UnitOfWork], T], hot: bool = False) -> T:
         """Run ``work`` in a unit of work and save it; on a lost race, retry with fresh
         loads. ``hot``: trust cached copies on the first attempt (see UnitOfWork)."""
-        for attempt in range(RETRIES):
+        attempt = 0
+        while attempt < RETRIES:
             uow = UnitOfWork(self, fresh=not (hot and attempt == 0))
             try:
                 result = work(uow)
             except BranchNotFound:
                 if uow.fresh:
                     raise
+                attempt += 1
                 continue  # the cached organization may predate the branch: look again
+            except KeyLanded:
+                continue  # not a lost race: the next attempt finds the key (keys are never removed)
+            attempt += 1
             try:
                 uow.save()
                 return result
             except IntegrityError:
-                if attempt == RETRIES - 1:
+                if attempt == RETRIES:
                     raise ConcurrentWrite("另一个写入者同时修改了同一对象，请重试", None) from None
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the retries
+                time.sleep(random.uniform(0, 0.002 * attempt))  # spread the retries
         raise AssertionError("unreachable")
 
     def execute(self, command: c.Command, user: str | None = None) -> Any:
@@ -82,7 +87,11 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
             uow.authorize(user, command)
             if self._check_key(uow, command, None):
                 return None, []  # applied before (same key, same content): nothing written again
-            result = HANDLERS[type(command)](self, uow, command)
+            try:
+                result = HANDLERS[type(command)](self, uow, command)
+            except LedgerError:
+                self._key_landed(command.key, {})
+                raise
             uow.stamp()
             return result, uow.warnings
         try:
@@ -137,6 +146,18 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
         if stored != digest:
             raise DuplicateKey(f"键 {command.key!r} 已在账本中，但内容不同", "key")
         return True
+
+    def _key_landed(self, keys: str | list[str] | None, known: dict[str, str]) -> None:
+        """After a refusal: raise :class:`KeyLanded` if one of ``keys`` reached the ledger
+        since ``known`` was looked up (fresh from the database, after the failing attempt).
+
+        A keyed command that finds a state its own retry made (a month another client just
+        approved with the same key) is that retry's duplicate, not a conflict: the key was
+        committed in the same transaction as the state, so whoever saw the state sees the
+        key. Run again, :meth:`_check_key` answers as the duplicate (or ``DuplicateKey``)."""
+        wanted = [keys] if isinstance(keys, str) else list(keys or [])
+        if wanted and any(k not in known for k in self._key_index().lookup_keys(wanted)):
+            raise KeyLanded()
 
     def _key_index(self) -> KeyIndex:
         return self.recorder  # type: ignore[return-value]
@@ -223,6 +244,7 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                 if isinstance(command, c.RecordScore) and command.key is not None:
                     result.ids[command.key] = str(command.entry_id)
             if failures:
+                self._key_landed(list(seen), known)
                 raise ImportRefused(failures)
             return result
         return self._run(work)
@@ -333,6 +355,11 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
 
     def adopt_rulebook(self, **fields: Any) -> int:
         return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
+
+
+class KeyLanded(Exception):
+    """Internal: a refused attempt whose import key landed meanwhile; :meth:`Ledger._run`
+    runs the command again (a bounded loop: each time at least one more key is stored)."""
 
 
 class SecurityLog(Protocol):

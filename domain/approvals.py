@@ -91,11 +91,13 @@ class PeriodCommands:
         stands now (corrections after the approval count); ``not_ready(month)`` for the
         first month not approved."""
         org = uow.organization()
+        uow.depend_on(org)
         approved = []
         for m in months:
             month = uow.find(month_id(m), for_update=False)
             if month is None or month.status != APPROVED:
                 raise not_ready(m)
+            uow.depend_on(month)  # a correction landing meanwhile must not precede the approval
             rulebook = org.rulebook_version(month.rulebook_version)
             sums = self._month_sums(month)
             approved.append({r["branch"]: {**r, "score": monthly_score_cents(sums.get(r["branch"], {}), rulebook)}
@@ -170,6 +172,7 @@ class PeriodCommands:
             quarter = uow.find(quarter_id(f"{period}Q{q}"), for_update=False)
             if quarter is None or quarter.approval_id is None:
                 raise YearNotReady(f"{period}Q{q} 尚未审批，不能审批年度总评", "year")
+            uow.depend_on(quarter)
         year = self._year(uow, period)
         taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
         missing = [b for b in taking_part if b not in year.unit or b not in year.debriefing]

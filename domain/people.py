@@ -308,5 +308,6 @@ def member_count(uow: "UnitOfWork", branch: str, month: str, declared: int) -> i
     """The branch's member count in ``month``: its enrolments in force (from its first
     enrolment's month on), else ``declared`` (from ``register_branch``/``set_members``)."""
     found = uow.find(roster_id(branch), for_update=False)
+    uow.depend_on(found)  # an approval records this count: an enrolment meanwhile must not precede it
     counted = None if found is None else enrolled_count(found.spans, month)
     return declared if counted is None else counted

@@ -89,6 +89,7 @@ class UnitOfWork:
         self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
         self.checkpoints: list[str] = []  # reasons: approvals ask for a signed checkpoint
         self.warnings: list[dict[str, Any]] = []  # accepted with a word: an entry the cap will not count in full
+        self.guards: dict[UUID, int] = {}  # aggregates read, not written, that must not have moved
 
     def stamp(self) -> None:
         """Mark the events the current command added with its acting user (``by``) and, for a
@@ -153,6 +154,16 @@ class UnitOfWork:
         except KeyError:
             return None
 
+    def depend_on(self, aggregate: Aggregate | None) -> None:
+        """Make the save fail (an integrity error: the command is retried with fresh loads)
+        if ``aggregate`` got a new event after it was loaded here. For what a command only
+        reads but records a result of (an approval freezes its months' scores): the store
+        checks the versions under its write lock, so no write to them can land between the
+        read and this command's events. Precondition: ``aggregate`` was loaded fresh in this
+        unit of work (not a trusted cached copy)."""
+        if aggregate is not None:
+            self.guards.setdefault(aggregate.id, aggregate.version - len(aggregate.pending_events))
+
     def add(self, aggregate: Aggregate) -> None:
         self.loaded[aggregate.id] = (aggregate, True)
 
@@ -196,7 +207,9 @@ class UnitOfWork:
             if self.checkpoints:  # a batch may approve many periods: name the first and count the rest
                 more = len(self.checkpoints) - 1
                 reason = self.checkpoints[0] + (f" (+{more} more)" if more else "")
-            self.app.save(*pending, import_keys=self.keys, checkpoint=reason)
+            written = {a.id for a in pending}  # their own versions are checked by the insert
+            guards = {i: v for i, v in self.guards.items() if i not in written}
+            self.app.save(*pending, import_keys=self.keys, checkpoint=reason, guards=guards)
             cache = self.app.repository.cache
             if cache is not None:
                 for aggregate in pending:
