@@ -205,3 +205,28 @@ def test_a_quarter_approval_raced_by_a_correction_agrees_with_the_log_before_it(
     assert scores["A"] == "100.00", scores  # the correction counted: it came first in the log
     assert_verifies(app)
     assert quarter_json(as_of(app, approval.recorded_at_us), "2019Q3")["status"] == "approved"
+
+
+def test_a_year_approval_raced_by_a_correction_agrees_with_the_log_before_it(app, make_app, monkeypatch) -> None:
+    """The same race for the year: a committee correction of an entry of an approved month lands
+    while the year is being approved (the demo year, everything but its approval)."""
+    from scripts.demo import demo_lines
+    lines = list(demo_lines())
+    cut = next(i for i, line in enumerate(lines) if line["op"] == "approve_year")
+    app.import_batch(enumerate(lines[:cut], start=1))
+    log = events(app)
+    entry = next(e for e in log if e.name == "AssessmentMonth.ScoreRecorded" and e.data["category"] != "bonus"
+                 and str(e.data["points"]) != "-0.01")
+    period = next(e.data["period"] for e in log if e.aggregate_id == entry.aggregate_id and "period" in e.data)
+    before = {b["branch"]: b["score"] for b in month_json(as_of(app, log[-1].recorded_at_us), period)["branches"]}
+    other = make_app()
+    done = interleave(monkeypatch, c.ApproveYear, app, after=True, meanwhile=lambda: other.correct_entry(
+        entry_id=str(entry.data["entry_id"]), points="-0.01", reason="党委更正", actor="党委"))
+    app.approve_year(year="2019", actor="公司党委会")
+    assert done
+    log = events(app)
+    names = [e.name for e in log]
+    assert names.index("AssessmentMonth.EntryCorrected") < names.index("AssessmentYear.Approved")
+    after = {b["branch"]: b["score"] for b in month_json(as_of(app, log[-1].recorded_at_us), period)["branches"]}
+    assert after[entry.data["branch"]] != before[entry.data["branch"]]  # the correction moved a score
+    assert_verifies(app)
