@@ -133,7 +133,7 @@ class Verifier:
 
     def _fold(self, e: LoggedEvent) -> None:
         if e.name in ("AssessmentMonth.Approved", "AssessmentQuarter.Approved", "AssessmentQuarter.Reapproved",
-                      "AssessmentYear.Approved"):
+                      "AssessmentYear.Approved", "AssessmentYear.Reapproved"):
             self._check_approval(e)
         self.model.apply(e)
 

@@ -127,7 +127,9 @@ def test_year_reapproval_records_the_new_results_and_adjusts_awards_fines_and_qu
     assert not any(b["changed"] for b in json.loads(_cli(db_url, "year", "diff", "2019", "--json").output)["branches"])
     again = _cli(db_url, "year", "reapprove", "2019", "--reason", "再来", "--actor", "公司党委会")
     assert again.exit_code != 0 and "没有变化" in again.output
-    assert verify_ledger(engine_of(app), [app.recorder.signer().verifier_key]).ok  # the reapproval proves out
+    report = verify_ledger(engine_of(app), [app.recorder.signer().verifier_key])
+    approvals = sum(1 for e in events(app) if e.name.endswith(("Approved", "Reapproved")) and e.data.get("proof"))
+    assert report.ok and report.approvals == approvals  # the reapproval is recomputed and proves out
 
 
 def test_reapprove_year_is_an_import_op_of_the_committee_and_its_text_lists_adjustments(approved_year, db_url,
