@@ -64,18 +64,28 @@ def checkpoint_show(number: int | None) -> None:
         _fail([LineError(0, None, str(e))], False)
 
 
-@checkpoint.command("cosign", help="见证方（纪检监察部）用自己的密钥为检查点加签。")
+@checkpoint.command("cosign", help="见证方（纪检监察部）用自己的密钥为检查点加签：只会签经一致性证明延续其上次会签的检查点"
+                                   "（见证方存储 LEDGER_MONITOR_STORE，在账本数据库之外）；分叉则拒签并给出证据。")
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="见证方私钥文件")
 @click.option("--name", required=True, help="见证方密钥名称")
 @click.option("--number", type=int, default=None, help="检查点序号（默认最新）")
-def checkpoint_cosign(key_file: Path, name: str, number: int | None) -> None:
-    from adapters.proofs import TreeReader
+@click.option("--store", default=None, envvar="LEDGER_MONITOR_STORE", help="见证方存储（SQLite 文件或数据库 URL）")
+def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str | None) -> None:
+    from adapters.cli_group import _observation_text, cosign_ledger
+    from adapters.monitor import WitnessError
     from adapters.tree import load_or_create_signer
     ledger = _ledger()
     _run(lambda: ledger.require_role(ledger.default_user, "auditor", "会签检查点"))
-    n = number or TreeReader(engine_of(ledger)).checkpoint(None).number
-    click.echo(ledger.recorder.cosign(n, load_or_create_signer(key_file, name)), nl=False)  # type: ignore[attr-defined]
+    try:
+        result, _ = cosign_ledger(ledger, store, load_or_create_signer(key_file, name), number)
+    except WitnessError as e:
+        _fail([LineError(0, e.field, e.reason)], False)
+    if not result.ok:
+        click.echo(_observation_text(result.as_dict()), err=True)
+        sys.exit(2 if result.evidence else 1)
+    if result.held is not None and result.held.cosigned:
+        click.echo(result.held.cosigned, nl=False)
 
 
 @main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，报告第一处不符。")
@@ -83,11 +93,20 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None) -> None:
               help="信任的验证公钥文件（每行一个；默认为本账本自己的公钥）")
 @click.option("--witness-key", "witness", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               multiple=True, help="见证方验证公钥文件")
+@click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
+              help="已公布的签名检查点文件：日志须仍含有它（同大小同根，由事件重算）")
+@click.option("--require-witness", "required", multiple=True, help="见证方名称：其登记后的每个检查点都须有其会签")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def verify(key_file: Path | None, witness: tuple[Path, ...], as_json: bool) -> None:
+def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path, ...], required: tuple[str, ...],
+           as_json: bool) -> None:
     from adapters.verify import PROBLEM_NAMES, verify_ledger
+    from adapters.verify_witness import check_against, check_witness
     keys = _vkey_of(key_file) + [k for w in witness for k in _vkey_of(w)]
-    report = verify_ledger(engine_of(_ledger()), keys)
+    engine = engine_of(_ledger())
+    report = verify_ledger(engine, keys)
+    report.problems += check_against(engine, [(str(f), f.read_text(encoding="utf-8")) for f in against], keys)
+    for name in required:
+        report.problems += check_witness(engine, name, keys, _vkey_of(key_file))
     first = report.first()
     data = {"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
             "approvals": report.approvals, "signatures": {str(k): v for k, v in report.signatures.items()},
@@ -110,14 +129,25 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], as_json: bool) -> N
 @main.command("prove", help="输出事件的包含证明（EVENT_ID：条目编号或日志位置），或两个检查点间的一致性证明。")
 @click.argument("event_id", required=False)
 @click.option("--checkpoint", "number", type=int, default=None, help="第 N 个检查点（默认最新）")
-@click.option("--consistency", nargs=2, type=int, default=None, help="OLD NEW：两个检查点的序号")
+@click.option("--consistency", nargs=2, type=str, default=None,
+              help="OLD NEW：两个检查点的序号；OLD 也可以是已公布的签名检查点文件，NEW 可为 latest")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件")
-def prove(event_id: str | None, number: int | None, consistency: tuple[int, int] | None, out: Path | None) -> None:
+def prove(event_id: str | None, number: int | None, consistency: tuple[str, str] | None, out: Path | None) -> None:
     from adapters.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle
+    from adapters.verify_witness import consistency_from_published
     reader = TreeReader(engine_of(_ledger()))
     try:
         if consistency:
-            bundle = consistency_bundle(reader, consistency[0], consistency[1])
+            old, new = consistency
+            newest = None if new == "latest" else int(new) if new.isascii() and new.isdigit() else None
+            if newest is None and new != "latest":
+                raise ProofError(f"NEW 应为检查点序号或 latest，不是 {new!r}")
+            if old.isascii() and old.isdigit():
+                bundle = consistency_bundle(reader, int(old), newest)
+            elif Path(old).is_file():
+                bundle = consistency_from_published(reader, Path(old).read_text(encoding="utf-8"), newest)
+            else:
+                raise ProofError(f"OLD 应为检查点序号或已公布的检查点文件，{old!r} 都不是")
         elif event_id:
             bundle = inclusion_bundle(reader, _position(reader, event_id), number)
         else:

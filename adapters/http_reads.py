@@ -53,9 +53,10 @@ def read_routers() -> list[APIRouter]:
     """Every read of the CLI as a GET (and the few non-command writes it offers), as routers
     in mounting order (a path's first match wins: keep ``/checkpoints/latest`` before
     ``/checkpoints/{number}``, ``/proofs/consistency`` before ``/proofs/{event}``)."""
-    from adapters import http_reads_assessment, http_reads_directory, http_reads_members, http_reads_tamper
+    from adapters import (http_reads_assessment, http_reads_directory, http_reads_members, http_reads_tamper,
+                          http_reads_witness)
     return [http_reads_assessment.router, http_reads_members.router, http_reads_tamper.router,
-            http_reads_directory.router]
+            http_reads_witness.router, http_reads_directory.router]
 
 
 # -- what the reads share ------------------------------------------------------------------------

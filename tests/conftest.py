@@ -56,6 +56,16 @@ def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def witness_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's witness (ledger monitor, checkpoint cosign) and group ledger keep their own
+    stores and keys (adapters/monitor.py, adapters/group.py), never files in the working directory."""
+    monkeypatch.setenv("LEDGER_MONITOR_STORE", str(tmp_path / "monitor.sqlite3"))
+    monkeypatch.setenv("LEDGER_GROUP_DATABASE_URL", f"sqlite:///{tmp_path / 'group.sqlite3'}")
+    monkeypatch.setenv("LEDGER_GROUP_KEY", str(tmp_path / "group.key"))
+    return tmp_path / "monitor.sqlite3"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL for one test, on each backend."""
