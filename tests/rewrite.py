@@ -75,7 +75,7 @@ MUTATIONS: dict[str, Callable[[Any, Any], str]] = {f.__name__: f for f in (
     truncate_and_resign, rewrite_and_resign_all, fork)}
 
 
-def rewrite(app: Any, mutation: str) -> None:
+def rewrite(app: Any, mutation: str, branch: str = "A") -> None:
     """Apply ``mutation`` to ``app``'s database as its operator (triggers dropped, the ledger's
     key at hand)."""
     engine = engine_of(app)
@@ -85,6 +85,6 @@ def rewrite(app: Any, mutation: str) -> None:
     if then == "after":
         app.recorder.make_checkpoint("after truncation")
     elif then == "grow":
-        app.record_score(branch="A", period="2019-11", category="political", points="-2", reason="测试扣分",
+        app.record_score(branch=branch, period="2019-11", category="political", points="-2", reason="测试扣分",
                          department="party_mass", actor="scorer")
         app.recorder.make_checkpoint("grown on the rewrite")
