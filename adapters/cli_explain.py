@@ -191,10 +191,8 @@ def history(branch: str, first: str | None, last: str | None, as_json: bool) -> 
 
 def _touches(raw: dict[str, Any], branch: str) -> bool:
     """An event concerns the branch if it names it, or an approval lists it."""
-    if raw.get("branch") == branch or raw.get("code") == branch:
-        return True
-    rows = raw.get("results") or raw.get("ranking") or ()
-    return any(isinstance(r, dict) and r.get("branch") == branch for r in rows)
+    from domain.permissions import event_concerns
+    return event_concerns(raw, branch)
 
 
 def _plain(value: Any) -> Any:

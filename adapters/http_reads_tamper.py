@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from adapters.http import Caller, LedgerJSON, authenticated, reply, service_of
 from adapters.http_reads import ProofNotFound, allow, everything, rankings
 from domain.errors import InvalidInput, PermissionDenied
-from domain.permissions import ALL_BRANCHES, readable_branches
+from domain.permissions import ALL_BRANCHES, may_read_event, readable_branches
 
 T = TypeVar("T")
 router = APIRouter(tags=["读取"])
@@ -46,14 +46,17 @@ def event_position(reader: Any, event: str) -> int:
 
 
 def readable_event(request: Request, caller: Caller, event: dict[str, Any]) -> None:
-    """Readers of every branch: any event; a secretary: events of their branch."""
-    from adapters.cli_explain import _touches
-    scope = readable_branches(caller.roles)
-    if scope == ALL_BRANCHES:
+    """Readers of every branch: any event; a secretary: events that concern their branch,
+    including the decision on an appeal of it (``domain.permissions.may_read_event``)."""
+    from adapters.proofs import TreeReader
+    if readable_branches(caller.roles) == ALL_BRANCHES:
         return
     raw = orjson.loads(base64.b64decode(event["payload"]))
+    name = str(event["topic"]).rpartition(":")[2]
+    reader = TreeReader(service_of(request).engine)
     def check() -> None:
-        if not any(_touches(raw, b) for b in scope):
+        if not isinstance(raw, dict) or not may_read_event(
+                caller.roles, name, raw, lambda: reader.opening_payload(event["aggregate_id"])):
             raise PermissionDenied("无权查看该事件：它不属于本人任书记的支部", "event")
     allow(request, caller, check)
 

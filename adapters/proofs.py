@@ -72,6 +72,20 @@ class TreeReader:
         return {"position": pos, "leaf_index": seq, "recorded_at_us": at, "aggregate_id": str(uuid_of(agg)),
                 "version": ver, "topic": topic, "payload": base64.b64encode(bytes(state)).decode()}
 
+    def opening_payload(self, aggregate_id: str) -> dict[str, Any] | None:
+        """The decoded payload of an aggregate's first event (version 1), or None."""
+        import orjson
+        agg = UUID(aggregate_id)
+        rows = self._rows("SELECT state FROM ledger_events WHERE originator_id = :a AND originator_version = 1",
+                          a=agg.bytes if self.engine.dialect.name == "sqlite" else str(agg))
+        if not rows:
+            return None
+        try:
+            loaded = orjson.loads(bytes(rows[0][0]))
+        except orjson.JSONDecodeError:
+            return None
+        return loaded if isinstance(loaded, dict) else None
+
     def positions_between(self, first: int, last: int) -> list[int]:
         return [int(r[0]) for r in self._rows(
             "SELECT position FROM ledger_positions WHERE position BETWEEN :a AND :b ORDER BY position", a=first, b=last)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from domain.access import Access
 from domain.asof import SHANGHAI
@@ -115,6 +115,39 @@ def readable_branches(roles: Iterable[str]) -> str | set[str]:
     if held - {"admin"} - {r for r in held if r.startswith("secretary:")}:
         return ALL_BRANCHES
     return {r.partition(":")[2] for r in held if r.startswith("secretary:")}
+
+
+# Aggregates opened for one branch whose later events need not name it: an entry's appeals
+# (``EntryAppeals.Opened`` names the entry's branch; ``Decided`` names only the appeal).
+BRANCH_OWNED = ("EntryAppeals.",)
+
+
+def event_concerns(payload: Mapping[str, Any], branch: str) -> bool:
+    """An event's payload concerns ``branch`` if it names it (``branch`` or ``code``) or an
+    approval's results or ranking list it."""
+    if payload.get("branch") == branch or payload.get("code") == branch:
+        return True
+    rows = payload.get("results") or payload.get("ranking") or ()
+    return any(isinstance(r, dict) and r.get("branch") == branch for r in rows)
+
+
+def may_read_event(roles: Iterable[str], name: str, payload: Mapping[str, Any],
+                   opening: Callable[[], Mapping[str, Any] | None]) -> bool:
+    """Whether ``roles`` may read one logged event (its proof, page and receipt). Readers of
+    every branch: any event. A secretary: events that concern their branch — by the payload
+    (:func:`event_concerns`; a correction or void caused by an appeal names the entry's
+    branch), or, for an aggregate in ``BRANCH_OWNED`` (``name`` is ``Aggregate.Event``), by
+    the aggregate's opening payload (``opening()``, called only then): the decision on an
+    appeal belongs to the appealed entry's branch, so its filer's secretary reads the answer."""
+    scope = readable_branches(roles)
+    if scope == ALL_BRANCHES:
+        return True
+    if any(event_concerns(payload, b) for b in scope):
+        return True
+    if name.startswith(BRANCH_OWNED):
+        first = opening()
+        return first is not None and any(event_concerns(first, b) for b in scope)
+    return False
 
 
 def may_read_summaries(roles: Iterable[str], branch: str) -> bool:
