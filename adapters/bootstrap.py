@@ -2,12 +2,17 @@
 
 ``LEDGER_DATABASE_URL`` is a SQLAlchemy URL; unset, a SQLite file ``ledger.sqlite3`` in
 the working directory. ``postgresql+psycopg2://…`` selects PostgreSQL.
+
+Only :func:`initialize` (``ledger init``) creates a database file, a table or the signing
+key; :func:`open_ledger` (every other command, the server) opens an existing ledger or
+says clearly what is missing (docs/tamper-evidence.md).
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from domain.application import Ledger
 
@@ -19,14 +24,16 @@ def database_url() -> str:
 
 
 def make_ledger(url: str | None = None) -> Ledger:
-    """The application over the chosen store (tables created if absent), with its
-    security log; ``LEDGER_USER`` (if set) is the acting user when a call names none."""
+    """The application over the chosen store (no table created: :func:`initialize` does
+    that), with its security log; ``LEDGER_USER`` (if set) is the acting user when a call
+    names none. Connecting to a SQLite path that does not exist creates the file: callers
+    that must not create use :func:`open_ledger`."""
     from adapters.security import SqlSecurityLog
     ledger = Ledger(env={
         "PERSISTENCE_MODULE": "adapters.store:Factory",
         "TRANSCODER_TOPIC": "adapters.transcoder:FastJSONTranscoder",
         "SQLALCHEMY_URL": url or database_url(),
-        "CREATE_TABLE": "y",
+        "CREATE_TABLE": "n",
     })
     ledger.security_log = SqlSecurityLog(engine_of(ledger))
     ledger.default_user = os.environ.get("LEDGER_USER") or None
@@ -35,19 +42,79 @@ def make_ledger(url: str | None = None) -> Ledger:
     return ledger
 
 
+LEDGER_TABLES = ("ledger_events", "ledger_positions", "ledger_tree", "ledger_checkpoints")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None: not SQLite, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _where(url: str) -> str:
+    path = sqlite_path(url)
+    shown = str(path.resolve()) if path is not None else make_url(url).render_as_string(hide_password=True)
+    default = "（未设置 LEDGER_DATABASE_URL，默认当前目录的 ledger.sqlite3）" if not os.environ.get("LEDGER_DATABASE_URL") else ""
+    return shown + default
+
+
+def open_ledger(url: str | None = None) -> Ledger:
+    """An existing, initialised ledger; creates nothing. Raises :class:`NotInitialized`
+    (field ``LEDGER_DATABASE_URL``) if the SQLite file is missing, or the database has no
+    ledger tables or no events yet: the message names the database and how to point at
+    another (``LEDGER_DATABASE_URL``) or to create one (``ledger init``)."""
+    from sqlalchemy import inspect
+    from domain.errors import NotInitialized
+    url = url or database_url()
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise NotInitialized(f"找不到账本数据库 {_where(url)}：请设置 LEDGER_DATABASE_URL 指向已有账本，"
+                             "或在此处运行 ledger init 新建", "LEDGER_DATABASE_URL")
+    ledger = make_ledger(url)
+    try:
+        missing = [t for t in LEDGER_TABLES if not inspect(engine_of(ledger)).has_table(t)]
+    except Exception:
+        close(ledger)
+        raise
+    if missing:
+        close(ledger)
+        raise NotInitialized(f"数据库 {_where(url)} 中没有账本表（缺 {', '.join(missing)}）：请设置 LEDGER_DATABASE_URL "
+                             "指向已有账本，或运行 ledger init 初始化", "LEDGER_DATABASE_URL")
+    return ledger
+
+
 def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
                admin_name: str | None = None) -> int:
-    """``ledger init``: the append-only triggers, the signing key, rulebook v1 (an event),
-    and the first admin user if ``admin`` is given and there are no users yet.
+    """``ledger init``: the tables, the append-only triggers, the signing key (created if
+    absent and the log declares none) declared in the log, rulebook v1 (an event), and the
+    first admin user if ``admin`` is given and there are no users yet.
 
-    Returns the latest rulebook version. Idempotent.
+    Returns the latest rulebook version. Idempotent. Refuses (:class:`NotInitialized`) a
+    key file that is not the key the log declares, and creating a key for a ledger that
+    already has checkpoints but declares none (the key that signed them would be lost).
     """
-    from adapters.tree import install_append_only_triggers
+    from sqlalchemy import text
+    from adapters.tree import install_append_only_triggers, key_path, load_existing_signer, load_or_create_signer
     from adapters.views import MaintainedView
+    from domain.errors import NotInitialized
+    recorder = ledger.recorder
+    recorder.create_table()
     install_append_only_triggers(engine_of(ledger))
     MaintainedView(engine_of(ledger))  # the read-model tables, so a writer role can be granted them
-    ledger.recorder.signer()  # type: ignore[attr-defined]
-    return ledger.init(actor, admin, admin_name)
+    if recorder.declared_keys() or key_path().exists():  # type: ignore[attr-defined]
+        signer = load_existing_signer()
+    else:
+        with engine_of(ledger).connect() as conn:
+            signed = conn.execute(text("SELECT COUNT(*) FROM ledger_checkpoints")).scalar()
+        if signed:
+            raise NotInitialized(f"账本已有 {signed} 个检查点但日志未登记签名公钥，且找不到私钥 {key_path().resolve()}："
+                                 "请设置 LEDGER_SIGNING_KEY 指向签署它们的私钥", "LEDGER_SIGNING_KEY")
+        signer = load_or_create_signer()
+    version = ledger.init(actor, admin, admin_name, verifier_key=signer.verifier_key)
+    recorder._signer = signer  # type: ignore[attr-defined]  # checked against the log by init
+    return version
 
 
 def close(ledger: Ledger) -> None:

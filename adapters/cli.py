@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from adapters.bootstrap import database_url, engine_of, initialize, make_ledger
+from adapters.bootstrap import database_url, engine_of, initialize, make_ledger, open_ledger
 from adapters.json_input import decode_text
 from adapters.logreader import LogReader
 from adapters.views import MaintainedView
@@ -35,7 +35,12 @@ _acting: list[str | None] = [None]  # ``--as`` of this invocation
 
 
 def _ledger() -> Ledger:
-    ledger = make_ledger(database_url())
+    """The existing ledger (creates nothing: a missing database or table is a clear error,
+    exit 1); ``ledger init`` alone uses :func:`make_ledger` and creates."""
+    try:
+        ledger = open_ledger(database_url())
+    except LedgerError as e:
+        _fail([LineError(0, e.field, e.reason)], False)
     if _acting[0]:
         ledger.default_user = _acting[0]
     return ledger
@@ -69,7 +74,8 @@ def _run(action: Callable[[], Any], as_json: bool = False) -> Any:
 
 
 @click.group(help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
-                  "数据库由环境变量 LEDGER_DATABASE_URL 指定（默认当前目录的 ledger.sqlite3）。"
+                  "数据库由环境变量 LEDGER_DATABASE_URL 指定（默认当前目录的 ledger.sqlite3），签名私钥由 LEDGER_SIGNING_KEY 指定"
+                  "（默认当前目录的 ledger-signing.key）；只有 ledger init 会新建数据库、表与密钥。"
                   "写入命令以 --as 指定的用户（或环境变量 LEDGER_USER）执行，并按其角色检查权限。")
 @click.option("--as", "as_user", default=None, envvar="LEDGER_USER", help="以哪个用户的身份执行（用户编号）")
 def main(as_user: str | None) -> None:
@@ -81,7 +87,10 @@ def main(as_user: str | None) -> None:
 @click.option("--admin", default=None, help="第一个系统管理员的用户编号（尚无用户时创建）")
 @click.option("--name", "admin_name", default=None, help="系统管理员姓名")
 def init(actor: str, admin: str | None, admin_name: str | None) -> None:
-    version = _run(lambda: initialize(_ledger(), actor, admin, admin_name))
+    ledger = make_ledger(database_url())
+    if _acting[0]:
+        ledger.default_user = _acting[0]
+    version = _run(lambda: initialize(ledger, actor, admin, admin_name))
     click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
 
 

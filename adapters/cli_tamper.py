@@ -14,11 +14,11 @@ from adapters.cli import LineError, _emit, _fail, _ledger, _run, main
 
 # -- tamper evidence: keys, checkpoints, proofs, verification ---------------------------------
 def _vkey_of(key_file: Path | None) -> list[str]:
-    """Verifier keys to trust: a file holding ``ledger key show``'s line, else the ledger's own."""
-    from adapters.tree import load_or_create_signer
+    """Verifier keys to trust: a file holding ``ledger key show``'s line; none given, the
+    keys the log declares are used (adapters/verify.py) and no key file is read."""
     if key_file is not None:
         return [line.strip() for line in key_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [load_or_create_signer().verifier_key]
+    return []
 
 
 @main.group(help="签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。")
@@ -26,12 +26,29 @@ def key() -> None:
     pass
 
 
-@key.command("show", help="显示账本的验证公钥（可张贴公示，供他人核验检查点）。")
-def key_show() -> None:
-    from adapters.tree import key_path, load_or_create_signer
-    signer = load_or_create_signer()
-    click.echo(signer.verifier_key)
-    click.echo(f"（私钥文件：{key_path()}）", err=True)
+@key.command("show", help="显示账本日志登记的当前验证公钥（可张贴公示，供他人核验检查点）；--all 列出历次登记的公钥。")
+@click.option("--all", "every", is_flag=True, help="列出日志登记过的全部公钥（最早的在前）")
+def key_show(every: bool) -> None:
+    from adapters.tree import key_path, load_existing_signer
+    declared = _ledger().recorder.declared_keys()  # type: ignore[attr-defined]
+    if not declared:
+        _fail([LineError(0, "LEDGER_DATABASE_URL", "账本日志中没有登记签名公钥：请运行 ledger init 登记")], False)
+    click.echo("\n".join(declared if every else declared[-1:]))
+    path = key_path()
+    if not path.is_file():
+        click.echo(f"（本机没有私钥文件 {path}：只能核验，不能签名）", err=True)
+    elif _signer_or_none(load_existing_signer) != declared[-1]:
+        click.echo(f"警告：私钥文件 {path} 不是账本登记的当前签名密钥", err=True)
+    else:
+        click.echo(f"（私钥文件：{path}）", err=True)
+
+
+def _signer_or_none(load: Any) -> str | None:
+    from domain.errors import LedgerError
+    try:
+        return str(load().verifier_key)
+    except LedgerError:
+        return None
 
 
 @key.command("generate", help="生成见证方密钥（私钥写入 OUT，打印其验证公钥）。")
@@ -50,8 +67,12 @@ def key_generate(out: Path, name: str) -> None:
 @click.pass_context
 def checkpoint(ctx: click.Context, reason: str) -> None:
     if ctx.invoked_subcommand is None:
-        row = _ledger().recorder.make_checkpoint(reason)  # type: ignore[attr-defined]
+        from adapters.checkpoints import issue_checkpoint
+        ledger = _ledger()
+        row = _run(lambda: issue_checkpoint(ledger, ledger.default_user, reason))
         click.echo(row["note"], nl=False)
+        if not row["made"]:
+            click.echo(f"（第 {row['number']} 个检查点已覆盖全部 {row['size']} 个事件，未签发新检查点）", err=True)
 
 
 @checkpoint.command("show", help="显示第 N 个检查点（默认最新）。")
@@ -90,7 +111,7 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
 
 @main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，报告第一处不符。")
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="信任的验证公钥文件（每行一个；默认为本账本自己的公钥）")
+              help="信任的验证公钥文件（每行一个）：日志登记的第一个公钥须在其中；不给则按日志自己登记的公钥核验")
 @click.option("--witness-key", "witness", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               multiple=True, help="见证方验证公钥文件")
 @click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
@@ -101,12 +122,20 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
            as_json: bool) -> None:
     from adapters.verify import PROBLEM_NAMES, verify_ledger
     from adapters.verify_witness import check_against, check_witness
-    keys = _vkey_of(key_file) + [k for w in witness for k in _vkey_of(w)]
-    engine = engine_of(_ledger())
-    report = verify_ledger(engine, keys)
+    ledger = _ledger()
+    engine = engine_of(ledger)
+    trusted, witnesses = _vkey_of(key_file), [k for w in witness for k in _vkey_of(w)]
+    report = verify_ledger(engine, trusted, witnesses)
+    if report.events == 0:
+        _fail([LineError(0, "LEDGER_DATABASE_URL", "账本中没有任何事件：这不是一个已初始化的账本，无可核验"
+                                                  "（请检查 LEDGER_DATABASE_URL）")], as_json)
+    # The ledger's keys: those trusted (verify reports key_untrusted if the log's first is not
+    # among them) and the ones the log declares after it (rotations).
+    ledger_keys = list(dict.fromkeys(trusted + ledger.recorder.declared_keys()))  # type: ignore[attr-defined]
+    keys = ledger_keys + witnesses
     report.problems += check_against(engine, [(str(f), f.read_text(encoding="utf-8")) for f in against], keys)
     for name in required:
-        report.problems += check_witness(engine, name, keys, _vkey_of(key_file))
+        report.problems += check_witness(engine, name, keys, ledger_keys)
     first = report.first()
     data = {"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
             "approvals": report.approvals, "signatures": {str(k): v for k, v in report.signatures.items()},
@@ -174,19 +203,18 @@ def _write_bundle(bundle: dict[str, Any], out: Path | None) -> None:
 @click.argument("event_id")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件")
 def receipt(event_id: str, out: Path | None) -> None:
-    from adapters.proofs import ProofError, TreeReader, event_leaf, inclusion_bundle
+    from adapters.checkpoints import REQUESTED_NOTE, receipt_bundle
+    from adapters.proofs import ProofError, TreeReader, event_leaf
     ledger = _ledger()
     reader = TreeReader(engine_of(ledger))
     try:
         position = _position(reader, event_id)
-        try:
-            bundle = inclusion_bundle(reader, position)
-        except ProofError:
-            ledger.recorder.make_checkpoint(f"receipt {event_id}")  # type: ignore[attr-defined]
-            bundle = inclusion_bundle(reader, position)
+        bundle = _run(lambda: receipt_bundle(ledger, reader, position, ledger.default_user, event_id))
     except ProofError as e:
         _fail([LineError(0, None, str(e))], False)
     bundle["leaf_hash"] = event_leaf(bundle["event"]).hex()
+    if bundle["checkpoint_requested"]:
+        click.echo(REQUESTED_NOTE, err=True)
     _write_bundle(bundle, out)
 
 
@@ -223,19 +251,23 @@ def audit_export(first: int, last: int, out: Path, number: int | None) -> None:
     _write_bundle(bundle, out)
 
 
-@key.command("rotate", help="更换账本签名密钥：用旧密钥与新密钥共同签署一个引入新公钥的检查点。")
+@key.command("rotate", help="更换账本签名密钥（系统管理员）：在日志中登记新公钥，并签发一个由新密钥签名、旧密钥会签的检查点。")
 @click.option("--new-key", "new_key", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="新私钥文件（不存在则生成）；之后请把 LEDGER_SIGNING_KEY 指向它")
-def key_rotate(new_key: Path) -> None:
-    from adapters.note import add_signature
-    from adapters.tree import load_or_create_signer, origin
+              help="新私钥文件（不存在则生成）；之后请把 LEDGER_SIGNING_KEY 指向它，并重启服务")
+@click.option("--reason", required=True, help="更换原因")
+@click.option("--actor", default=None, help="操作人（默认执行用户）")
+def key_rotate(new_key: Path, reason: str, actor: str | None) -> None:
+    from adapters.tree import load_existing_signer, load_or_create_signer, origin
     ledger = _ledger()
-    old = ledger.recorder.signer()  # type: ignore[attr-defined]
-    new = load_or_create_signer(new_key, origin())
-    row = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"])  # type: ignore[attr-defined]
-    ledger.recorder.cosign(row["number"], new)  # type: ignore[attr-defined]
-    click.echo(add_signature(row["note"], new), nl=False)
-    click.echo(f"旧公钥：{old.verifier_key}\n新公钥：{new.verifier_key}", err=True)
+    old = _run(lambda: ledger.recorder.signer())  # type: ignore[attr-defined]  # the key in force, checked
+    new = _run(lambda: load_existing_signer(new_key) if new_key.exists() else load_or_create_signer(new_key, origin()))
+    _run(lambda: ledger.command("rotate_signing_key", verifier_key=new.verifier_key, reason=reason,
+                                actor=actor or ledger.default_user or "system"))
+    row = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"],  # type: ignore[attr-defined]
+                                          signer=new)
+    click.echo(ledger.recorder.cosign(row["number"], old), nl=False)  # type: ignore[attr-defined]
+    click.echo(f"旧公钥：{old.verifier_key}\n新公钥：{new.verifier_key}\n"
+               f"请把 LEDGER_SIGNING_KEY 指向 {new_key} 并重启服务；旧私钥不再签名。", err=True)
 
 
 @main.command("writer-role", help="PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。")

@@ -38,14 +38,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel
 
-from adapters.bootstrap import close, database_url, engine_of, make_ledger
+from adapters.bootstrap import close, database_url, engine_of, open_ledger
 from adapters.views import MaintainedView
 from domain import commands as c
 from domain.access import now_us
 from adapters.json_input import decode_json  # noqa: F401 (the API's body decoder; also used by http_writes)
 from domain.application import ImportRefused, ImportResult, Ledger, LineError, UnitOfWork
-from domain.errors import (BranchNotTakingPart, InvalidInput, LedgerError, NotInitialized, PermissionDenied,
-                           SeparationOfDuties, VaultUnavailable, WrongDepartment)
+from domain.errors import (BranchNotTakingPart, CheckpointRefused, InvalidInput, LedgerError, NotInitialized,
+                           PermissionDenied, SeparationOfDuties, VaultUnavailable, WrongDepartment)
 from domain.ids import organization_id
 from domain.permissions import authorize, roles_of
 
@@ -93,6 +93,7 @@ STATUS: dict[type[LedgerError], int] = {
     InvalidInput: 422, WrongDepartment: 422, BranchNotTakingPart: 422, ImportRefused: 422,
     PermissionDenied: 403, SeparationOfDuties: 403,  # the user may not do this (not a state conflict)
     NotInitialized: 503, VaultUnavailable: 503,
+    CheckpointRefused: 429,  # an on-demand checkpoint sooner than the interval (adapters/checkpoints.py)
 }
 
 
@@ -198,7 +199,7 @@ class Service:
     reads of the log and the maintained view go straight to the database."""
 
     def __init__(self, url: str) -> None:
-        self.ledger: Ledger = make_ledger(url)
+        self.ledger: Ledger = open_ledger(url)  # creates nothing: ledger init does
         self.ledger.default_user = None  # every call names its user: never a fallback identity
         self.lock = threading.Lock()
         self.engine = engine_of(self.ledger)

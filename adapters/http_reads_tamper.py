@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from adapters.http import Caller, LedgerJSON, authenticated, reply, service_of
 from adapters.http_reads import ProofNotFound, allow, everything, rankings
-from domain.errors import InvalidInput, PermissionDenied
+from domain.errors import InvalidInput, NotInitialized, PermissionDenied
 from domain.permissions import ALL_BRANCHES, may_read_event, readable_branches
 
 T = TypeVar("T")
@@ -61,10 +61,12 @@ def readable_event(request: Request, caller: Caller, event: dict[str, Any]) -> N
     allow(request, caller, check)
 
 
-@router.get("/key", tags=["防篡改"], summary="账本的验证公钥（ledger key show）")
+@router.get("/key", tags=["防篡改"], summary="账本日志登记的当前验证公钥与历次公钥（ledger key show）")
 def key_show(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    ledger = service_of(request).ledger
-    return reply({"verifier_key": ledger.recorder.signer().verifier_key})  # type: ignore[attr-defined]
+    declared = service_of(request).ledger.recorder.declared_keys()  # type: ignore[attr-defined]
+    if not declared:
+        raise NotInitialized("账本日志中没有登记签名公钥：请运行 ledger init 登记", None)
+    return reply({"verifier_key": declared[-1], "declared_keys": declared})
 
 
 def checkpoint_of(request: Request, caller: Caller, number: int | None) -> LedgerJSON:
@@ -87,22 +89,24 @@ def checkpoint_show(number: int, request: Request, caller: Caller = Depends(auth
 @router.post("/checkpoints", tags=["防篡改"], status_code=201, summary="立即生成一个检查点（ledger checkpoint）")
 def checkpoint_make(request: Request, body: dict[str, Any] = Body(default={}),
                     caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    rankings(request, caller)
-    reason = str(body.get("reason") or "on demand")
+    from adapters.checkpoints import issue_checkpoint
+    reason = str(body.get("reason") or "on demand")[:200]
     service = service_of(request)
-    row = service.locked(lambda: service.ledger.recorder.make_checkpoint(reason))  # type: ignore[attr-defined]
-    return reply({k: row[k] for k in ("number", "size", "reason", "note") if k in row}, 201)
+    row = service.locked(lambda: issue_checkpoint(service.ledger, caller.user, reason))
+    return reply({k: row[k] for k in ("number", "size", "reason", "note", "made") if k in row},
+                 201 if row["made"] else 200)
 
 
 @router.get("/verify", tags=["防篡改"], summary="重算全部叶子、树、检查点与审批结果（ledger verify）")
-def verify(request: Request, key: list[str] = Query([], description="信任的验证公钥（默认本账本公钥）"),
+def verify(request: Request, key: list[str] = Query([], description="信任的验证公钥：日志登记的第一个公钥须在其中（不给则按日志登记的公钥）"),
            witness_key: list[str] = Query([], description="见证方验证公钥"),
            caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.verify import verify_ledger
     everything(request, caller, "核验报告")
     service = service_of(request)
-    keys = (key or [service.ledger.recorder.signer().verifier_key]) + witness_key  # type: ignore[attr-defined]
-    report = verify_ledger(service.engine, keys)
+    report = verify_ledger(service.engine, key, witness_key)
+    if report.events == 0:
+        raise NotInitialized("账本中没有任何事件：这不是一个已初始化的账本，无可核验", None)
     first = report.first()
     return reply({"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
                   "approvals": report.approvals, "signatures": {str(k): v for k, v in report.signatures.items()},
@@ -128,18 +132,17 @@ def prove(event: str, request: Request, checkpoint: int | None = None,
     return reply(proof_call(lambda: inclusion_bundle(reader, position, checkpoint)))
 
 
-@router.post("/receipts/{event}", tags=["防篡改"], summary="为事件开具回执（ledger receipt）：必要时先生成检查点")
+@router.post("/receipts/{event}", tags=["防篡改"],
+             summary="为事件开具回执（ledger receipt）：用覆盖它的最新检查点；尚无则请求一个（checkpoint_requested）")
 def receipt(event: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from adapters.proofs import ProofError, TreeReader, event_leaf, inclusion_bundle
+    from adapters.checkpoints import receipt_bundle
+    from adapters.proofs import TreeReader, event_leaf
     service = service_of(request)
     reader = TreeReader(service.engine)
     position = event_position(reader, event)
     readable_event(request, caller, proof_call(lambda: reader.event_at(position)))
-    try:
-        bundle = inclusion_bundle(reader, position)
-    except ProofError:
-        service.locked(lambda: service.ledger.recorder.make_checkpoint(f"receipt {event}"))  # type: ignore[attr-defined]
-        bundle = proof_call(lambda: inclusion_bundle(reader, position))
+    bundle = proof_call(lambda: service.locked(lambda: receipt_bundle(service.ledger, reader, position,
+                                                                      caller.user, event)))
     bundle["leaf_hash"] = event_leaf(bundle["event"]).hex()
     return reply(bundle)
 

@@ -34,9 +34,13 @@ class KeyStore:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def _db(self) -> sqlite3.Connection:
+    def _db(self, create: bool = True) -> sqlite3.Connection | None:
+        """The open store; with ``create`` False, None if the file does not exist yet (a
+        read never creates the key store: no file, no key)."""
         if self._conn is None:
             if not self.path.exists():
+                if not create:
+                    return None
                 self.path.touch(mode=0o600)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA secure_delete = ON")
@@ -49,7 +53,9 @@ class KeyStore:
         return self._conn
 
     def _key(self, person: str, create: bool) -> bytes | None:
-        db = self._db()
+        db = self._db(create)
+        if db is None:
+            return None
         if create:
             if db.execute("SELECT 1 FROM erased_persons WHERE person = ?", (person,)).fetchone():
                 raise VaultUnavailable(f"{person} 的密钥已销毁，不能再记录其摘要", "person")
@@ -76,6 +82,7 @@ class KeyStore:
     def erase(self, person: str) -> None:
         with self._lock:
             db = self._db()
+            assert db is not None
             db.execute("INSERT OR IGNORE INTO erased_persons (person) VALUES (?)", (person,))
             db.execute("DELETE FROM person_keys WHERE person = ?", (person,))
             db.execute("VACUUM")
@@ -92,7 +99,9 @@ class KeyStore:
         with self._lock:
             target = sqlite3.connect(destination)
             try:
-                self._db().backup(target)
+                source = self._db()
+                assert source is not None
+                source.backup(target)
                 return int(target.execute("SELECT COUNT(*) FROM person_keys").fetchone()[0])
             finally:
                 target.close()

@@ -33,7 +33,7 @@ from adapters.logreader import find_in_payloads, first_row
 from adapters.note import Signer, add_signature
 from adapters.tree import CHECKPOINTS, COSIGNATURES
 from adapters.tree import METADATA as TREE_METADATA
-from adapters.tree import Head, checkpoint_row, grow, load_or_create_signer
+from adapters.tree import Head, checkpoint_row, grow, load_existing_signer
 from domain.merkle import CompactRange
 
 
@@ -83,6 +83,7 @@ _PG_HEAD = ("LOCK TABLE ledger_events IN EXCLUSIVE MODE; SELECT " + _head_column
             + ", ARRAY(SELECT nextval(pg_get_serial_sequence('ledger_events', 'id')) FROM generate_series(1, %s))")
 _SQLITE_HEAD = "SELECT last_insert_rowid(), " + _head_columns("sqlite")
 PAGE = 5000
+ON_DEMAND = "on-demand"  # the reason prefix of checkpoints asked for by people (adapters/checkpoints.py)
 
 
 def _hook_from_env() -> Callable[[str], None] | None:
@@ -262,9 +263,18 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             HOOK("committed")
         return ids
 
-    def make_checkpoint(self, reason: str, extensions: Sequence[str] = ()) -> dict[str, Any]:
+    def make_checkpoint(self, reason: str, extensions: Sequence[str] = (), *, on_demand_interval_us: int | None = None,
+                        signer: Signer | None = None) -> dict[str, Any]:
         """A signed checkpoint of the log as it stands (``ledger checkpoint``): taken under
-        the write lock, so no append can slip between reading the tree and signing it."""
+        the write lock, so no append can slip between reading the tree and signing it.
+
+        ``on_demand_interval_us`` (an on-demand checkpoint, adapters/checkpoints.py): if the
+        latest checkpoint already covers the whole log, it is returned unsigned again
+        (``made`` False); otherwise, if an on-demand checkpoint was made less than that many
+        µs ago, :class:`CheckpointRefused`. ``signer``: sign with this key instead of the
+        ledger's (a key rotation signs with the new key). The row has ``made`` True when new.
+        """
+        from domain.errors import CheckpointRefused
         raw = self.datastore.engine.raw_connection()  # type: ignore[union-attr]
         try:
             cursor = raw.cursor()
@@ -277,13 +287,27 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             seq, last_at, now, compact, checkpoints = cursor.fetchone()
             head = Head(-1 if seq is None else seq, last_at or now,
                         CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
-            row = checkpoint_row(head, max(now, last_at or now), reason, self.signer(), extensions)
+            if on_demand_interval_us is not None:
+                cursor.execute("SELECT number, size, root, recorded_at_us, reason, note FROM ledger_checkpoints "
+                               "ORDER BY number DESC LIMIT 1")
+                latest = cursor.fetchone()
+                if latest is not None and latest[1] == head.compact.size:
+                    raw.rollback()
+                    return {"number": latest[0], "size": latest[1], "root": bytes(latest[2]),
+                            "recorded_at_us": latest[3], "reason": latest[4], "note": latest[5], "made": False}
+                cursor.execute(f"SELECT MAX(recorded_at_us) FROM ledger_checkpoints WHERE reason LIKE '{ON_DEMAND}%'")
+                last_on_demand = cursor.fetchone()[0]
+                if last_on_demand is not None and now - last_on_demand < on_demand_interval_us:
+                    wait = (on_demand_interval_us - (now - last_on_demand) + 999_999) // 1_000_000
+                    raise CheckpointRefused(f"按需检查点每 {on_demand_interval_us // 1_000_000} 秒至多生成一个："
+                                            f"请 {wait} 秒后再试（审批时也会自动生成检查点）", None)
+            row = checkpoint_row(head, max(now, last_at or now), reason, signer or self.signer(), extensions)
             ph = "%s" if self.dialect == "postgresql" else "?"
             cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
                            f"VALUES ({', '.join([ph] * 6)})",
                            (row["number"], row["size"], row["root"], row["recorded_at_us"], row["reason"], row["note"]))
             cursor.execute("COMMIT") if self.dialect == "sqlite" else raw.commit()
-            return row
+            return {**row, "made": True}
         except BaseException:
             raw.rollback()
             raise
@@ -302,10 +326,27 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         return cosigned
 
     def signer(self) -> Signer:
-        """The ledger's signing key (``LEDGER_SIGNING_KEY``), created on first use."""
+        """The ledger's signing key (``LEDGER_SIGNING_KEY``), never created here (only
+        ``ledger init`` creates it). Raises :class:`NotInitialized` if the file is missing, or
+        if the log declares a key in force (domain/signing.py) and this is not it — a
+        checkpoint signed by it would not verify. A server holds the key it loaded: restart it
+        after ``ledger key rotate``."""
         if self._signer is None:
-            self._signer = load_or_create_signer()
+            from domain.errors import NotInitialized
+            signer = load_existing_signer()
+            declared = self.declared_keys()
+            if declared and declared[-1] != signer.verifier_key:
+                raise NotInitialized(f"LEDGER_SIGNING_KEY 指向的私钥（公钥 {signer.verifier_key}）不是账本登记的当前"
+                                     f"签名公钥 {declared[-1]}：请把 LEDGER_SIGNING_KEY 指向当前私钥",
+                                     "LEDGER_SIGNING_KEY")
+            self._signer = signer
         return self._signer
+
+    def declared_keys(self) -> list[str]:
+        """The verifier keys the log declares (``SigningKeys`` events), oldest first."""
+        from domain.signing import signing_keys_id
+        import orjson
+        return [orjson.loads(e.state)["verifier_key"] for e in self.select_events(signing_keys_id())]
 
     def select_events(self, originator_id: UUID | str, gt: int | None = None, lte: int | None = None,
                       desc: bool = False, limit: int | None = None) -> list[StoredEvent]:

@@ -82,7 +82,9 @@ def key_path() -> Path:
 
 
 def load_or_create_signer(path: Path | None = None, name: str | None = None) -> Signer:
-    """The ledger's Ed25519 key (PEM, PKCS#8), generated on first use with mode 0600."""
+    """An Ed25519 key (PEM, PKCS#8), generated if absent with mode 0600. Only ``ledger init``
+    (the ledger's key), ``ledger key generate`` and ``ledger key rotate`` (a new key file)
+    create keys; everything else uses :func:`load_existing_signer`."""
     path = path or key_path()
     name = name or origin()
     if not path.exists():
@@ -92,6 +94,22 @@ def load_or_create_signer(path: Path | None = None, name: str | None = None) -> 
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
     return load_signer(path.read_bytes(), name)
+
+
+def load_existing_signer(path: Path | None = None, name: str | None = None) -> Signer:
+    """The ledger's signing key from ``LEDGER_SIGNING_KEY`` (default ``ledger-signing.key``
+    in the working directory); never creates one. Raises :class:`NotInitialized` (field
+    ``LEDGER_SIGNING_KEY``) naming the file when it is missing or unreadable."""
+    from adapters.note import NoteError
+    from domain.errors import NotInitialized
+    path = path or key_path()
+    if not path.is_file():
+        raise NotInitialized(f"找不到账本签名私钥 {path.resolve()}：请设置 LEDGER_SIGNING_KEY 指向账本的私钥文件"
+                             "（由 ledger init 生成）", "LEDGER_SIGNING_KEY")
+    try:
+        return load_signer(path.read_bytes(), name or origin())
+    except (OSError, ValueError, NoteError) as e:
+        raise NotInitialized(f"无法读取签名私钥 {path}：{e}", "LEDGER_SIGNING_KEY") from None
 
 
 @dataclass

@@ -7,6 +7,13 @@ event without a leaf (event inserted) and no leaf without an event (event missin
 the tree rebuilt from the recomputed leaves against every stored tree row and every
 checkpoint (root and signature; cosignatures listed), and every approval's recorded
 result hash against the result recomputed from the events before it.
+
+Keys: the log declares the ledger's signing keys (``SigningKeys`` events, domain/signing.py).
+A checkpoint of size S must carry a valid signature by the key in force at S (the latest
+declared among its S leaves; the first declared key before any declaration). Trusted keys
+given (``--key``): the log's first declared key must be one of them (``key_untrusted``).
+A log that declares no key (begun before keys were declared) is checked against the given
+keys, following ``new-key`` checkpoint extensions; with none given, ``key_undeclared``.
 """
 from __future__ import annotations
 
@@ -31,7 +38,9 @@ PROBLEM_NAMES = {
     "order_changed": "事件顺序被改动", "leaf_missing": "叶子缺失", "tree_altered": "树记录与日志不符",
     "checkpoint_root_altered": "检查点根哈希与日志不符", "signature_bad": "检查点签名无效",
     "approval_mismatch": "审批结果与重算不符",
+    "key_untrusted": "日志登记的第一个公钥不是信任的公钥", "key_undeclared": "日志未登记签名公钥",
 }
+KEY_EVENTS = ("SigningKeys.Declared", "SigningKeys.Rotated")
 
 
 @dataclass
@@ -77,9 +86,11 @@ def _rows(engine: Engine) -> Iterator[Any]:
 class Verifier:
     """One verification run over a ledger's tables."""
 
-    def __init__(self, engine: Engine, verifier_keys: list[str]) -> None:
+    def __init__(self, engine: Engine, verifier_keys: list[str], witness_keys: list[str] | None = None) -> None:
         self.engine = engine
-        self.keys = verifier_keys
+        self.trusted = list(verifier_keys)
+        self.keys = self.trusted + list(witness_keys or [])
+        self.declared: list[tuple[int, str, int]] = []  # (leaf index, verifier key, position) of each key event
         self.report = Report()
         self.model = AssessmentModel()
 
@@ -132,6 +143,8 @@ class Verifier:
         return roots
 
     def _fold(self, e: LoggedEvent) -> None:
+        if e.name in KEY_EVENTS:
+            self.declared.append((self.report.events - 1, str(e.raw.get("verifier_key")), e.position))
         if e.name in ("AssessmentMonth.Approved", "AssessmentQuarter.Approved", "AssessmentQuarter.Reapproved",
                       "AssessmentYear.Approved", "AssessmentYear.Reapproved"):
             self._check_approval(e)
@@ -165,25 +178,45 @@ class Verifier:
             if CompactRange.from_bytes(bytes(compact)).root() != roots[size][0]:
                 self.problem("tree_altered", roots[size][1], f"大小为 {size} 的树记录与重算的树不符")
 
+    def _in_force(self, size: int) -> str:
+        """The declared key in force for a checkpoint of ``size`` leaves. Precondition: some key declared."""
+        keys = [k for index, k, _ in self.declared if index < size]
+        return keys[-1] if keys else self.declared[0][1]
+
     def _checkpoints(self, checkpoints: list[Any], cosigned: list[Any],
                      roots: dict[int, tuple[bytes, int | None]]) -> None:
+        declared = [k for _, k, _ in self.declared]
+        if declared and self.trusted and declared[0] not in self.trusted:
+            self.problem("key_untrusted", self.declared[0][2],
+                         f"日志登记的第一个签名公钥 {declared[0]} 不在信任的公钥中：检查点由账本自称的密钥签名，不能据此信任")
+        if not declared and not self.trusted:
+            self.problem("key_undeclared", None, "日志中没有登记签名公钥，无法核验检查点签名：请用 --key 指定信任的公钥，"
+                                                 "或运行 ledger init 登记")
         extra: dict[int, list[str]] = {}
         for number, note in cosigned:
             try:
-                extra.setdefault(number, []).extend(open_note(note, self.keys)[1])
+                extra.setdefault(number, []).extend(open_note(note, [*dict.fromkeys(self.keys + declared)])[1])
             except NoteError:
                 pass  # a cosignature by a key not given here: listed nowhere, refused nothing
         for number, size, root, note in checkpoints:
             self.report.checkpoints += 1
             try:
-                body, signers = open_note(note, self.keys)
+                if declared:
+                    in_force = self._in_force(size)
+                    body, signers = open_note(note, [in_force])
+                    others = [k for k in dict.fromkeys(self.keys) if k != in_force]
+                    if others:
+                        signers = sorted(set(signers) | set(_signers_or_none(note, others)))
+                else:
+                    body, signers = open_note(note, self.keys)
                 cp = parse_checkpoint(body)
             except NoteError as e:
                 self.problem("signature_bad", None, f"第 {number} 个检查点：{e}")
                 continue
-            for line in cp.extensions:  # key rotation: a trusted checkpoint introduces the next key
-                if line.startswith("new-key "):
-                    self.keys = [*self.keys, line.removeprefix("new-key ")]
+            if not declared:
+                for line in cp.extensions:  # key rotation: a trusted checkpoint introduces the next key
+                    if line.startswith("new-key "):
+                        self.keys = [*self.keys, line.removeprefix("new-key ")]
             self.report.signatures[number] = sorted(set(signers) | set(extra.get(number, [])))
             if cp.root != bytes(root) or cp.size != size:
                 self.problem("checkpoint_root_altered", None, f"第 {number} 个检查点的存储值与签名内容不符")
@@ -195,5 +228,15 @@ class Verifier:
                              f"第 {number} 个检查点的根与日志重算的根不符")
 
 
-def verify_ledger(engine: Engine, verifier_keys: list[str]) -> Report:
-    return Verifier(engine, verifier_keys).run()
+def _signers_or_none(note: str, keys: list[str]) -> list[str]:
+    """Names of ``keys`` whose signatures on ``note`` verify (a witness's in the note itself)."""
+    try:
+        return open_note(note, keys)[1]
+    except NoteError:
+        return []
+
+
+def verify_ledger(engine: Engine, verifier_keys: list[str], witness_keys: list[str] | None = None) -> Report:
+    """Verify the ledger; ``verifier_keys``: the keys trusted as the ledger's (may be empty:
+    then the log's own declaration is used); ``witness_keys``: cosigners' keys to list."""
+    return Verifier(engine, verifier_keys, witness_keys).run()

@@ -67,7 +67,9 @@ async def checkpoint_now(request: Request) -> Response:
     try:
         row = await run_in_threadpool(web_of(request).api.call, "POST", "/checkpoints", request, visitor.caller,
                                       body={"reason": f"web {visitor.user}"})
-        await run_in_threadpool(flash, request, visitor, "ok", f"已生成第 {row['number']} 个检查点（树大小 {row['size']}）")
+        said = (f"已生成第 {row['number']} 个检查点（树大小 {row['size']}）" if row.get("made", True) else
+                f"第 {row['number']} 个检查点已覆盖全部 {row['size']} 个事件，未签发新检查点")
+        await run_in_threadpool(flash, request, visitor, "ok", said)
     except LedgerError as e:
         await run_in_threadpool(flash, request, visitor, "error", e.reason, e.field)
     return back(form, "/web/audit")

@@ -100,16 +100,18 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
             self._refused(user, command.op, e)
             raise
 
-    def require_role(self, user: str | None, role: str, what: str) -> frozenset[str]:
-        """For actions that are not ledger commands (cosigning a checkpoint): ``user`` must
-        hold ``role`` now; a refusal is logged like a command's. Returns the user's roles."""
+    def require_role(self, user: str | None, role: str | tuple[str, ...], what: str) -> frozenset[str]:
+        """For actions that are not ledger commands (cosigning or issuing a checkpoint):
+        ``user`` must hold ``role`` (or one of the roles given) now; a refusal is logged like
+        a command's. Returns the user's roles."""
+        wanted = (role,) if isinstance(role, str) else role
         uow = UnitOfWork(self)
         try:
             if user is None or user not in uow.access().users:
                 raise PermissionDenied("未指定操作用户或用户未登记", "user")
             roles = roles_of(uow.access(), uow.organization(), user, now_us())
-            if role not in roles:
-                raise PermissionDenied(f"用户 {user} 无权{what}：需要角色 {role}", None)
+            if not roles & set(wanted):
+                raise PermissionDenied(f"用户 {user} 无权{what}：需要角色 {' 或 '.join(wanted)}", None)
             return roles
         except PermissionDenied as e:
             self._refused(user, what, e)
@@ -163,10 +165,13 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
         return self.recorder  # type: ignore[return-value]
 
     # -- public commands ---------------------------------------------------------------
-    def init(self, actor: str = "system", admin: str | None = None, admin_name: str | None = None) -> int:
+    def init(self, actor: str = "system", admin: str | None = None, admin_name: str | None = None,
+             verifier_key: str | None = None) -> int:
         """Create the organization and adopt rulebook v1 if absent; with ``admin``, create
         the first user and grant them ``admin`` if the directory has no users yet (the one
-        command that needs no role: there is nobody to hold one). Returns the latest version."""
+        command that needs no role: there is nobody to hold one); with ``verifier_key``,
+        declare the ledger's signing key in the log if none is (domain/signing.py), or
+        check it is the one in force. Returns the latest version."""
         def work(uow: UnitOfWork) -> int:
             uow.auth = Authorization(admin or actor, frozenset())  # the events of setting up
             org = uow.find(organization_id(), for_update=True)
@@ -182,6 +187,9 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                     directory.create_user(admin, admin_name or admin, actor, None)
                     directory.grant(admin, "admin", now_us(), actor, None)
             version = org.adopt_rulebook(RULEBOOK_V1, None, actor) if not org.rulebooks else max(org.rulebooks)
+            if verifier_key is not None:
+                from domain.signing import declare
+                declare(uow, verifier_key, actor)
             uow.stamp()
             return version
         return self._run(work)
@@ -392,6 +400,6 @@ HANDLERS.update({
 
 # The other mechanisms register their handlers when imported (domain/handlers.py).
 MECHANISMS = ("access", "people", "care", "member_points", "innovation", "links", "projects", "mentoring",
-              "selection", "dues", "meetings")
+              "selection", "dues", "meetings", "signing")
 for _mechanism in MECHANISMS:
     import_module(f"domain.{_mechanism}")

@@ -26,6 +26,10 @@ class NotInitialized(LedgerError):
     """The ledger has no rulebook yet: ``ledger init`` was not run."""
 
 
+class CheckpointRefused(LedgerError):
+    """An on-demand checkpoint asked for sooner than the ledger's interval allows."""
+
+
 class BranchNotFound(LedgerError):
     """The branch code names no registered branch."""
 

@@ -210,15 +210,17 @@ def test_audit_bundle_and_key_rotation(ledger, tmp_path) -> None:
     with pytest.raises(ProofError):
         verify_bundle(bad, old)
     new = load_or_create_signer(tmp_path / "new.key", ledger.recorder.signer().name)
-    rotation = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"])
-    ledger.recorder.cosign(rotation["number"], new)
+    ledger.command("rotate_signing_key", as_user="admin", verifier_key=new.verifier_key, reason="轮换", actor="admin")
+    rotation = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"], signer=new)
+    ledger.recorder.cosign(rotation["number"], ledger.recorder.signer())
     ledger.recorder._signer = new  # what pointing LEDGER_SIGNING_KEY at the new key does
     deduct(ledger, "B", "2019-10", "-1")
     ledger.recorder.make_checkpoint("after rotation")
-    report = verify_ledger(engine_of(ledger), [old])  # trusting only the first key follows the chain
+    report = verify_ledger(engine_of(ledger), [old])  # trusting only the first key: the log declares the next
     assert report.ok, report.problems
     assert report.signatures[rotation["number"]] == [ledger.recorder.signer().name]
-    assert not verify_ledger(engine_of(ledger), [new.verifier_key]).ok  # earlier checkpoints: not by it
+    untrusted = verify_ledger(engine_of(ledger), [new.verifier_key])  # the log's first key is not this one
+    assert [p.kind for p in untrusted.problems] == ["key_untrusted"]
 
 
 def test_least_privilege_writer_role_can_write_and_not_rewrite(ledger, db_url) -> None:
