@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 class SqlSecurityLog:
     """``Ledger.security_log``: records refusals in ``ledger_security_log``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, create: bool = False) -> None:
+        """``create``: make the table if absent (``ledger init`` makes it with the others;
+        opening a ledger creates nothing)."""
         self.engine = engine
-        METADATA.create_all(engine, tables=[SECURITY_LOG], checkfirst=True)
+        if create:
+            METADATA.create_all(engine, tables=[SECURITY_LOG], checkfirst=True)
         self._suppressed: dict[str | None, int] = {}
         self._lock = threading.Lock()
 
