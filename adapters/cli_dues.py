@@ -182,7 +182,7 @@ def dues_statement(half: str, branch: str, number: int | None, xlsx: Path | None
                              "有账本时再由公示前的记录重算比对。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="信任的验证公钥文件（每行一个；默认为本账本自己的公钥）")
+              help="信任的验证公钥文件（每行一个；默认为账本日志登记的公钥）")
 @click.option("--offline", is_flag=True, help="不连接账本数据库，只用文件和公钥核验")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def dues_verify(file: Path, key_file: Path | None, offline: bool, as_json: bool) -> None:
@@ -196,8 +196,10 @@ def dues_verify(file: Path, key_file: Path | None, offline: bool, as_json: bool)
         raise
     if offline and key_file is None:
         _fail([LineError(0, "key", "离线核验须用 --key 给出信任的公钥")], as_json)
-    ledger = None if offline else LedgerChecks(engine_of(_ledger()), _model_upto)
-    checks = verify_publication(bundle, _vkey_of(key_file), ledger)
+    opened = None if offline else _ledger()
+    ledger = None if opened is None else LedgerChecks(engine_of(opened), _model_upto)
+    keys = _vkey_of(key_file) if key_file is not None else opened.recorder.declared_keys()  # type: ignore[union-attr]
+    checks = verify_publication(bundle, keys, ledger)
     ok = all(c["ok"] is not False for c in checks)
     pub = bundle["publication"]
     data = {"ok": ok, "branch": pub["branch"], "half": pub["half"], "number": pub["number"],

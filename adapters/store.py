@@ -372,13 +372,26 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         raw = self._reader.raw_connection()
         try:
             cursor = raw.cursor()
-            cursor.execute(sql, params)
+            try:
+                cursor.execute(sql, params)
+            except Exception as e:
+                self._no_tables(e)
+                raise
             rows = cursor.fetchall()
             cursor.close()
         finally:
             raw.close()
         return [StoredEvent(originator_id=agg, originator_version=v, topic=t, state=bytes(s))
                 for v, t, s in rows]
+
+    def _no_tables(self, error: Exception) -> None:
+        """Raise :class:`NotInitialized` if ``error`` says the log's table does not exist
+        (a ledger opened without ``ledger init``: nothing is created on the way)."""
+        from domain.errors import NotInitialized
+        text = str(error)
+        if "ledger_events" in text and ("no such table" in text or "does not exist" in text):
+            raise NotInitialized("账本尚未初始化：数据库中没有账本表，请先运行 ledger init（或检查 LEDGER_DATABASE_URL）",
+                                 "LEDGER_DATABASE_URL") from None
 
     def _driver_integrity_errors(self) -> tuple[type[Exception], ...]:
         if self.dialect == "postgresql":

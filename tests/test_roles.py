@@ -27,7 +27,7 @@ EXPECTED: dict[str, set[str]] = {
     "decide_appeal": {"committee"}, "void_entry": {f"scorer:{d}" for d in SCORER_DEPARTMENTS},
     "correct_entry": {"committee"},
     "create_user": {"admin"}, "grant_role": {"admin"}, "revoke_role": {"admin"}, "issue_token": {"admin"},
-    "revoke_token": {"admin"}, "erase_person_key": {"committee"},
+    "revoke_token": {"admin"}, "rotate_signing_key": {"admin"}, "erase_person_key": {"committee"},
     "enrol_member": {"registrar"}, "register_employee": {"registrar"}, "change_member_class": {"registrar"},
     "transfer_person": {"registrar"}, "record_departure": {"registrar"},
 }
