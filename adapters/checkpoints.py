@@ -33,6 +33,12 @@ def interval_s() -> int:
     return int(value) if value.isascii() and value.isdigit() else DEFAULT_INTERVAL_S
 
 
+def request_checkpoint(ledger: Ledger, user: str | None, reason: str, what: str) -> dict[str, Any]:
+    """A checkpoint asked for on a reader's behalf (a receipt, a results publication): no
+    role, but the per-ledger interval; the latest one when it covers the log already."""
+    return _request(ledger, user, reason, what)
+
+
 def _request(ledger: Ledger, user: str | None, reason: str, what: str) -> dict[str, Any]:
     try:
         return ledger.recorder.make_checkpoint(  # type: ignore[attr-defined,no-any-return]

@@ -68,7 +68,8 @@ def _publish_results(level: str, period: str, out: Path | None) -> None:
     try:
         bundle = results_bundle(engine_of(ledger), level, period)
     except WitnessError:
-        ledger.recorder.make_checkpoint(f"publish {level} {period}")  # type: ignore[attr-defined]
+        from adapters.checkpoints import request_checkpoint
+        _run(lambda: request_checkpoint(ledger, ledger.default_user, f"publish {level} {period}", "为公布结果请求检查点"))
         try:
             bundle = results_bundle(engine_of(ledger), level, period)
         except WitnessError as e:
@@ -229,10 +230,10 @@ def cosign_ledger(ledger: Any, store: str | None, signer: Any, number: int | Non
     """``ledger checkpoint cosign``: the witness walks the ledger's checkpoints from the one it
     last cosigned (its own store), cosigning each proven consistent; stops at a split view."""
     from adapters.monitor import WitnessStore, add_cosignatures, observe, publication, store_url
-    from adapters.tree import load_or_create_signer
     ws = WitnessStore(store_url(store))
     try:
-        vkey = load_or_create_signer().verifier_key if not ws.logs() else None
+        declared = ledger.recorder.declared_keys() if not ws.logs() else []  # the log's key: no key file read or made
+        vkey = declared[-1] if declared else None
         origin = _origin_of(ws, vkey)
         held = ws.held(origin)
         bundle = publication(engine_of(ledger), 0 if held is None else held.tree.size, number)

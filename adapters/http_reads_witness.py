@@ -39,7 +39,9 @@ def _results(request: Request, caller: Caller, level: str, period: str) -> Ledge
     try:
         return reply(results_bundle(service.engine, level, period))
     except WitnessError:
-        service.locked(lambda: service.ledger.recorder.make_checkpoint(f"publish {level} {period}"))  # type: ignore[attr-defined]
+        from adapters.checkpoints import request_checkpoint
+        service.locked(lambda: request_checkpoint(service.ledger, caller.user, f"publish {level} {period}",
+                                                  "为公布结果请求检查点"))
         return reply(_witness_call(lambda: results_bundle(service.engine, level, period)))
 
 

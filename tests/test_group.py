@@ -56,8 +56,7 @@ def companies(urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv("LEDGER_ORIGIN", origin)
         monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / f"{origin}.key"))
         app = make_ledger(urls[origin])
-        app.recorder.signer()  # pinned now: the key of this company, named by its origin
-        with_users(app)
+        with_users(app)  # init creates this company's key, named by its origin, and pins it
         company(app, *((code, "full_time", None) for code in scores))
         for m in ("2019-07", "2019-08", "2019-09"):
             for code, points in scores.items():
