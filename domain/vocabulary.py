@@ -1,0 +1,331 @@
+"""The ledger's vocabulary (词汇表): the one place that names, in Chinese, every event type,
+state, role, department, category, rule id, rulebook parameter, refusal class, command and
+input-error reason that people read.
+
+Pure data and small lookup functions; imports nothing (no adapters, no other domain module),
+so every layer — domain, projections, CLI, web, exports, explanations — can import it. A
+lookup never fails: an unknown key falls back to a neutral Chinese phrase (never an English
+sentence). ``tests/test_vocabulary.py`` walks the registered event classes, refusal classes,
+rulebook fields, roles and web pages and fails when a name is missing here.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, Mapping
+
+# -- events (qualified class name as stored in a topic, e.g. "Organization.BranchRegistered")
+
+EVENTS: Mapping[str, str] = MappingProxyType({
+    # users and roles
+    "Access.Created": "建立用户目录", "Access.Opened": "建立用户目录", "Access.UserCreated": "创建用户",
+    "Access.RoleGranted": "授予角色", "Access.RoleRevoked": "撤销角色", "Access.TokenIssued": "签发令牌",
+    "Access.TokenRevoked": "吊销令牌",
+    # organization
+    "Organization.Created": "建立党组织", "Organization.BranchRegistered": "登记支部",
+    "Organization.MembersSet": "变更党员人数", "Organization.MonthSealed": "封存月份",
+    "Organization.RulebookAdopted": "通过考核细则", "Organization.SecretaryAppointed": "任命支部书记",
+    # months, quarters, years
+    "AssessmentMonth.Created": "建立月度考核", "AssessmentMonth.Opened": "开始月度考核",
+    "AssessmentMonth.ScoreRecorded": "录入得分", "AssessmentMonth.EntryCorrected": "更正得分",
+    "AssessmentMonth.EntryVoided": "作废条目", "AssessmentMonth.BusinessScoreRecorded": "录入经营得分",
+    "AssessmentMonth.Submitted": "提交月度", "AssessmentMonth.Returned": "退回月度",
+    "AssessmentMonth.Approved": "审批月度",
+    "AssessmentQuarter.Created": "建立季度评比", "AssessmentQuarter.Opened": "开始季度评比",
+    "AssessmentQuarter.Approved": "审批季度排名", "AssessmentQuarter.Reapproved": "重新审批季度排名",
+    "AssessmentQuarter.AwardGranted": "季度奖励", "AssessmentQuarter.FineImposed": "季度罚款",
+    "AssessmentQuarter.AmountAdjusted": "奖罚调整",
+    "AssessmentYear.Created": "建立年度总评", "AssessmentYear.Opened": "开始年度总评",
+    "AssessmentYear.Approved": "审批年度总评", "AssessmentYear.UnitPerformanceRecorded": "录入单位经营业绩",
+    "AssessmentYear.DebriefingRecorded": "录入述职评分", "AssessmentYear.AwardGranted": "年度奖励",
+    "AssessmentYear.FineImposed": "年度罚款", "AssessmentYear.QuotaSet": "下一年度指标",
+    "AssessmentYear.Reapproved": "重新审批年度总评", "AssessmentYear.AmountAdjusted": "年度奖罚及指标调整",
+    # appeals
+    "EntryAppeals.Created": "建立申诉记录", "EntryAppeals.Opened": "申诉记录建立",
+    "EntryAppeals.Filed": "提出申诉", "EntryAppeals.Decided": "申诉决定",
+    # people and rosters
+    "Person.Created": "建立人员档案", "Person.Registered": "登记人员", "Person.Admitted": "入党",
+    "Person.ClassChanged": "变更党员类别", "Person.Left": "离开", "Person.Transferred": "转接组织关系",
+    "BranchRoster.Created": "建立支部名册", "BranchRoster.Opened": "建立支部名册",
+    "BranchRoster.MemberJoined": "加入支部", "BranchRoster.MemberLeft": "离开支部",
+    # member points
+    "MemberPoints.Created": "建立党员积分账", "MemberPoints.Opened": "建立党员积分账",
+    "MemberPoints.MemberPointsRecorded": "录入个人积分", "MemberPoints.GroupPointsRecorded": "录入党小组积分",
+    "MemberPoints.AppraisalRecorded": "录入年度评议积分", "MemberPoints.EntryVoided": "作废积分条目",
+    "MemberPoints.OrganizationalLifeDerived": "按组织生活出勤计分",
+    # 1+N links
+    "BranchLinks.Created": "建立联系职工台账", "BranchLinks.Opened": "建立联系职工台账",
+    "BranchLinks.EmployeeLinked": "联系职工", "BranchLinks.EmployeeUnlinked": "解除联系职工",
+    "BranchLinks.QuotaSet": "设定联系职工人数",
+    # mentoring
+    "BranchMentoring.Created": "建立师带徒台账", "BranchMentoring.Opened": "建立师带徒台账",
+    "BranchMentoring.PairRegistered": "登记师徒", "BranchMentoring.SkillResultRecorded": "录入技能成绩",
+    "BranchMentoring.AppraisalRecorded": "录入徒弟评议",
+    # projects, proposals, innovation
+    "Project.Created": "建立项目", "Project.Registered": "登记项目", "Project.ProgressRecorded": "录入项目进展",
+    "Project.Completed": "项目完成",
+    "ProjectYear.Created": "建立年度项目台账", "ProjectYear.Opened": "建立年度项目台账",
+    "ProjectYear.ProjectAdded": "加入年度项目",
+    "Proposal.Created": "建立合理化建议", "Proposal.Submitted": "提交合理化建议",
+    "InnovationAccount.Created": "建立创新积分账", "InnovationAccount.Opened": "建立创新积分账",
+    "InnovationAccount.PointsAwarded": "授予创新积分",
+    # selection
+    "Selection.Created": "建立竞聘", "Selection.Opened": "开始竞聘",
+    "Selection.RepresentativeSheetRecorded": "录入代表评分表", "Selection.LeaderSheetRecorded": "录入领导评分表",
+    "Selection.Closed": "结束竞聘",
+    # talks and visits
+    "Occasion.Created": "建立谈心谈话事项", "Occasion.Raised": "提出谈话走访事项", "Occasion.Answered": "完成谈话走访",
+    "PersonnelDecision.Created": "建立人事事项", "PersonnelDecision.Recorded": "记录人事事项",
+    "PersonKey.Created": "建立个人密钥", "PersonKey.Erased": "销毁个人密钥",
+    # meetings and dues
+    "Meeting.Created": "建立会议记录", "Meeting.Recorded": "记录会议", "Meeting.AttendanceCorrected": "更正出勤",
+    "Meeting.Voided": "作废会议",
+    "DuesAccount.Created": "建立党费账户", "DuesAccount.Opened": "建立党费账户",
+    "DuesAccount.BaseSet": "核定党费基数", "DuesAccount.PaymentRecorded": "记录党费交纳",
+    "DuesAccount.PaymentVoided": "作废党费交纳",
+    "DuesStatement.Created": "建立党费公示", "DuesStatement.Opened": "建立党费公示",
+    "DuesStatement.Published": "公示党费",
+})
+
+# -- states --------------------------------------------------------------------------------
+
+PERIOD_STATES: Mapping[str, str] = MappingProxyType({  # month, quarter, year
+    "draft": "草稿", "submitted": "已提交", "approved": "已审批", "open": "进行中", "returned": "已退回",
+})
+ENTRY_STATES: Mapping[str, str] = MappingProxyType({"recorded": "有效", "corrected": "已更正", "voided": "已作废"})
+APPEAL_STATES: Mapping[str, str] = MappingProxyType({"open": "待决定", "upheld": "申诉成立", "rejected": "申诉驳回"})
+CARE_STATES: Mapping[str, str] = MappingProxyType({
+    "open": "待办", "overdue": "已超期", "answered": "已按期完成", "answered_late": "超期完成"})
+SELECTION_STATES: Mapping[str, str] = MappingProxyType({"open": "评分中", "closed": "已结束"})
+LINK_FLAGS: Mapping[str, str] = MappingProxyType({"under": "不足", "over": "超出", "ok": "达标"})
+MODES: Mapping[str | None, str] = MappingProxyType({"full_time": "专职", "part_time": "兼职", None: "无书记"})
+CORRECTION_CAUSES: Mapping[str, str] = MappingProxyType({"appeal": "申诉成立", "committee": "党委会更正"})
+AMOUNT_KINDS: Mapping[str, str] = MappingProxyType({
+    "award": "奖励", "fine": "罚款", "development_quota": "发展党员指标", "excellent_member_quota": "优秀党员指标"})
+PERSON_KINDS: Mapping[str, str] = MappingProxyType({"member": "党员", "employee": "职工"})
+DUES_CATEGORIES: Mapping[str, str] = MappingProxyType({"salaried": "在职", "retired": "离退休", "no_income": "无收入"})
+
+STATES: Mapping[str, Mapping[Any, str]] = MappingProxyType({  # every state table, by what it describes
+    "period": PERIOD_STATES, "entry": ENTRY_STATES, "appeal": APPEAL_STATES, "care": CARE_STATES,
+    "selection": SELECTION_STATES, "link": LINK_FLAGS, "mode": MODES,
+})
+
+# -- roles and departments ---------------------------------------------------------------
+
+DEPARTMENTS: Mapping[str, str] = MappingProxyType({
+    "party_mass": "党群工作部", "discipline_inspection": "纪检监察部", "office": "办公室",
+})
+ROLES: Mapping[str, str] = MappingProxyType({  # short names (menus, lists)
+    "aggregator": "汇总员", "approver": "党委书记（审批）", "committee": "党委会", "registrar": "登记员",
+    "performance": "经营业绩录入", "auditor": "纪检监察（审计）", "admin": "系统管理员", "migrator": "历史数据迁移",
+})
+ROLE_DUTIES: Mapping[str, str] = MappingProxyType({  # role → who holds it and what it does
+    "aggregator": "汇总员（提交月度）",
+    "approver": "党委书记（审批月度、季度）",
+    "committee": "党委会（年度、申诉决定、述职评分、考核细则）",
+    "registrar": "登记员（支部、书记、党员、职工）",
+    "performance": "经营业绩录入（单位业绩、经营得分）",
+    "auditor": "纪检审计（只读，会签检查点）",
+    "admin": "系统管理员（仅用户与角色）",
+    "migrator": "历史数据迁移",
+})
+
+# -- assessment categories and rule ids ----------------------------------------------------
+
+CATEGORIES: Mapping[str, str] = MappingProxyType({
+    "political": "政治建设", "ideological": "思想建设", "organizational": "组织建设",
+    "conduct": "作风建设", "discipline": "纪律建设", "anti_corruption": "反腐败斗争",
+    "governance": "综合治理", "mass_work": "群团工作", "daily": "日常工作及临时任务",
+    "bonus": "特色加分项",
+})
+RULES: Mapping[str, str] = MappingProxyType({  # short names (tables, Excel)
+    "quarter.first_place_award": "季度第一名奖励",
+    "quarter.last_place_below_threshold_fine": "季度末位且低于阈值罚款",
+    "quarter.last_place_no_secretary_no_fine": "季度末位但季末无在任书记，不罚款",
+    "year.first_place_award": "年度第一名奖励",
+    "year.inputs_missing": "缺经营业绩或述职评分，未排名",
+    "year.last_place_below_threshold_fine": "年度末位且低于阈值：罚款、削减指标",
+    "year.last_place_no_secretary_no_fine": "年度末位但年末无在任书记，不罚款",
+    "year.quota_base": "按党员人数计算指标",
+    "year.quota_cut_last_place": "末位：优秀党员指标减一、发展指标为零",
+    "year.quota_raised_first_place": "第一名：指标增加",
+})
+RULE_TEXT: Mapping[str, str] = MappingProxyType({  # full sentences (explanations)
+    "quarter.first_place_award": "季度第一名：奖励党建活动经费",
+    "quarter.last_place_below_threshold_fine": "季度末位且季度得分低于阈值：书记罚款",
+    "quarter.last_place_no_secretary_no_fine": "季度末位且低于阈值，但季末无在任书记：不罚款",
+})
+
+# -- rulebook parameters (field names of domain.rulebook.Rulebook) -------------------------
+
+PARAMETERS: Mapping[str, str] = MappingProxyType({
+    "version": "版本", "category_points": "各类别分值", "departments": "分块考核部门及类别",
+    "base_score": "月度基础分", "bonus_cap": "月度加分上限", "coefficient_places": "系数小数位数",
+    "part_time_allowance_floor": "兼职书记补贴得分下限",
+    "quarter_first_award": "季度第一名奖励（元）", "quarter_fine_threshold": "季度罚款得分阈值",
+    "quarter_fine_full_time": "季度罚款（专职书记，元）", "quarter_fine_part_time": "季度罚款（兼职书记，元）",
+    "annual_weight_monthly": "年度权重：月度平均分", "annual_weight_unit": "年度权重：单位经营业绩",
+    "annual_weight_debriefing": "年度权重：书记述职评分", "annual_first_award": "年度第一名奖励（元）",
+    "annual_fine_threshold": "年度罚款得分阈值", "annual_fine_full_time": "年度罚款（专职书记，元）",
+    "annual_fine_part_time": "年度罚款（兼职书记，元）",
+    "development_quota_per": "发展党员指标：每多少名党员一个", "excellent_quota_per": "优秀党员指标：每多少名党员一个",
+    "first_place_quota_per": "第一名增加指标：每多少名党员一个", "last_place_excellent_cut": "末位削减优秀党员指标数",
+    "dual_formula": "双百分计算方式", "dual_business_weight": "双百分经营权重",
+    "appeal_window_days": "申诉期限（天）",
+    "points_base": "党员积分基础分", "points_min": "党员积分下限", "points_max": "党员积分上限",
+    "points_weight_individual": "党员积分权重：个人行为", "points_weight_group": "党员积分权重：小组工作",
+    "points_weight_appraisal": "党员积分权重：年度评议",
+    "selection_weight_representatives": "竞聘权重：职工代表", "selection_weight_leaders": "竞聘权重：领导",
+    "selection_threshold": "竞聘门槛分",
+    "link_quota_default": "1+N 默认联系职工人数", "proposal_reward": "合理化建议奖励（元）",
+    "points_per_grade": "创新积分每级分数",
+    "talk_window_days": "谈话期限（天）", "visit_window_days": "走访期限（天）",
+    "meeting_frequency": "会议频次（月）", "attendance_absent_points": "缺席计分",
+    "attendance_excused_points": "请假计分", "dues_rates": "党费比例表", "dues_no_income": "无收入党员月党费（元）",
+    "given": "本版给定的参数",
+})
+
+# -- refusals (class names of domain.errors.LedgerError and its subclasses) -----------------
+
+REFUSALS: Mapping[str, str] = MappingProxyType({
+    "LedgerError": "操作被拒绝", "InvalidInput": "输入有误", "NotInitialized": "账本尚未初始化",
+    "BranchNotFound": "支部不存在", "BranchAlreadyRegistered": "支部已登记", "BranchNotTakingPart": "支部不参加考核",
+    "WrongDepartment": "部门不符", "MonthNotOpenForEntries": "月度不接受录入", "MonthStateConflict": "月度状态不允许",
+    "QuarterNotReady": "季度尚不能审批", "QuarterAlreadyApproved": "季度已审批", "YearAlreadyApproved": "年度已审批",
+    "YearNotReady": "年度尚不能审批", "RulebookRefused": "考核细则被拒绝", "AppealRefused": "申诉被拒绝",
+    "EntryNotFound": "条目不存在", "DuplicateKey": "幂等键重复", "ConcurrentWrite": "并发写入冲突",
+    "PersonNotFound": "人员不存在", "PersonAlreadyRegistered": "人员已登记", "MembershipRefused": "组织关系操作被拒绝",
+    "MemberPointsRefused": "党员积分被拒绝", "LinkRefused": "联系职工被拒绝", "ProjectNotFound": "项目不存在",
+    "ProjectRefused": "项目操作被拒绝", "ProposalRefused": "合理化建议被拒绝", "SelectionNotFound": "竞聘不存在",
+    "SelectionRefused": "竞聘操作被拒绝", "MentorshipNotFound": "师徒关系不存在", "MentorshipRefused": "师带徒操作被拒绝",
+    "OccasionNotFound": "谈话走访事项不存在", "OccasionRefused": "谈话走访操作被拒绝",
+    "VaultUnavailable": "密钥库不可用", "PermissionDenied": "无权操作", "SeparationOfDuties": "违反职责分离",
+    "UserRefused": "用户操作被拒绝", "MeetingNotFound": "会议不存在", "MeetingRefused": "会议操作被拒绝",
+    "DuesRefused": "党费操作被拒绝", "PaymentNotFound": "交纳记录不存在", "ImportRefused": "导入被拒绝",
+    "BodyTooLarge": "请求内容过大", "ProofNotFound": "证明不存在",
+})
+
+# -- commands (import "op" names) ---------------------------------------------------------
+
+OPS: Mapping[str, str] = MappingProxyType({
+    "adopt_rulebook": "通过考核细则", "answer_occasion": "完成谈话走访", "appoint_secretary": "任命支部书记",
+    "approve_month": "审批月度", "approve_quarter": "审批季度", "approve_year": "审批年度",
+    "award_innovation_points": "授予创新积分", "change_member_class": "变更党员类别", "close_selection": "结束竞聘",
+    "complete_project": "完成项目", "correct_attendance": "更正出勤", "correct_entry": "更正条目",
+    "create_user": "创建用户", "decide_appeal": "决定申诉", "enrol_member": "登记党员", "file_appeal": "提出申诉",
+    "grant_role": "授予角色", "issue_token": "签发令牌", "link_employee": "联系职工", "open_selection": "开始竞聘",
+    "publish_dues": "公示党费", "raise_occasion": "提出谈话走访事项", "reapprove_quarter": "重新审批季度",
+    "reapprove_year": "重新审批年度", "record_appraisal": "录入年度评议", "record_apprentice_appraisal": "录入徒弟评议",
+    "record_business_score": "录入经营得分", "record_debriefing": "录入述职评分", "record_departure": "记录离开",
+    "record_dues_payment": "记录党费交纳", "record_group_points": "录入党小组积分",
+    "record_leader_sheet": "录入领导评分表", "record_meeting": "记录会议", "record_member_points": "录入个人积分",
+    "record_personnel_event": "记录人事事项", "record_project_progress": "录入项目进展",
+    "record_representative_sheet": "录入代表评分表", "record_score": "录入得分", "record_skill_result": "录入技能成绩",
+    "record_unit_performance": "录入单位经营业绩", "register_branch": "登记支部", "register_employee": "登记职工",
+    "register_mentorship": "登记师徒", "register_project": "登记项目", "return_month": "退回月度",
+    "revoke_role": "撤销角色", "revoke_token": "吊销令牌", "set_dues_base": "核定党费基数",
+    "set_link_quota": "设定联系职工人数", "set_members": "变更党员人数", "submit_month": "提交月度",
+    "submit_proposal": "提交合理化建议", "transfer_person": "转接组织关系", "unlink_employee": "解除联系职工",
+    "void_dues_payment": "作废党费交纳", "void_entry": "作废条目", "void_meeting": "作废会议",
+    "void_member_points": "作废积分条目",
+})
+
+# -- input fields and input-error reasons ----------------------------------------------------
+
+FIELDS: Mapping[str, str] = MappingProxyType({  # common input fields (others show their own name)
+    "op": "操作", "branch": "支部", "period": "期间", "month": "月份", "quarter": "季度", "year": "年度",
+    "category": "类别", "department": "部门", "points": "分值", "reason": "理由", "actor": "操作人",
+    "entry": "条目", "entry_id": "条目", "appeal": "申诉", "appeal_id": "申诉", "decision": "决定",
+    "members": "党员人数", "name": "名称", "secretary": "书记", "mode": "任职方式", "person": "人员",
+    "member": "党员", "employee": "职工", "role": "角色", "user": "用户", "amount": "金额", "date": "日期",
+    "score": "得分", "version": "版本", "from_month": "生效月份", "parameters": "参数", "kind": "类型",
+    "status": "状态", "key": "幂等键", "idempotency_key": "幂等键", "body": "请求内容", "file": "文件",
+})
+
+PYDANTIC_REASONS: Mapping[str, str] = MappingProxyType({  # pydantic error "type" → reason
+    "missing": "必填", "extra_forbidden": "不是可用的字段", "uuid_parsing": "应为有效的编号（UUID）",
+    "uuid_type": "应为有效的编号（UUID）", "string_type": "应为文本", "string_too_short": "太短",
+    "string_too_long": "太长", "string_pattern_mismatch": "格式不符", "int_type": "应为整数",
+    "int_parsing": "应为整数", "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字",
+    "decimal_type": "应为数字", "decimal_parsing": "应为数字", "decimal_max_digits": "位数过多",
+    "decimal_max_places": "小数位数过多", "decimal_whole_digits": "整数位数过多", "bool_type": "应为是或否",
+    "bool_parsing": "应为是或否", "literal_error": "不是可选的值", "enum": "不是可选的值",
+    "dict_type": "应为对象", "list_type": "应为列表", "tuple_type": "应为列表", "set_type": "应为列表",
+    "too_short": "项数太少", "too_long": "项数太多", "greater_than": "太小", "greater_than_equal": "太小",
+    "less_than": "太大", "less_than_equal": "太大", "date_type": "应为日期", "date_parsing": "应为日期（年-月-日）",
+    "date_from_datetime_parsing": "应为日期（年-月-日）", "datetime_type": "应为时间",
+    "datetime_parsing": "应为时间", "value_error": "取值无效", "assertion_error": "取值无效",
+    "union_tag_invalid": "不是可用的操作", "union_tag_not_found": "缺少操作名", "model_type": "应为对象",
+    "model_attributes_type": "应为对象", "json_invalid": "不是有效的 JSON", "json_type": "应为 JSON",
+    "multiple_of": "不是规定的倍数", "finite_number": "应为有限的数", "is_instance_of": "类型不符",
+    "none_required": "应为空", "frozen_field": "不可修改", "url_parsing": "应为网址",
+})
+
+# -- lookups -------------------------------------------------------------------------------
+
+
+def event_name(topic_or_name: str) -> str:
+    """The Chinese name of an event type, given ``Aggregate.Event`` or a stored topic
+    (``module:Aggregate.Event``); an unknown type reads ``其他事件``."""
+    name = topic_or_name.rpartition(":")[2]
+    return EVENTS.get(name, "其他事件")
+
+
+def state_name(value: Any, kind: str = "period") -> str:
+    """The Chinese name of a state of the given kind (see ``STATES``); ``-`` when empty."""
+    if value in (None, "") and kind != "mode":
+        return "-"
+    return STATES[kind].get(value, str(value))
+
+
+def role_name(role: str) -> str:
+    """``approver`` → 党委书记（审批）; ``scorer:office`` → 办公室考核员;
+    ``secretary:B01`` → B01 支部书记."""
+    kind, _, arg = role.partition(":")
+    if kind == "scorer":
+        return f"{DEPARTMENTS.get(arg, arg)}考核员"
+    if kind == "secretary":
+        return f"{arg} 支部书记"
+    return ROLES.get(role, role)
+
+
+def department_name(code: str | None) -> str:
+    """The Chinese name of a scoring department; ``-`` when empty."""
+    return DEPARTMENTS.get(code or "", code or "-")
+
+
+def category_name(code: str | None) -> str:
+    """The Chinese name of an assessment category; ``-`` when empty."""
+    return CATEGORIES.get(code or "", code or "-")
+
+
+def rule_name(rule: str) -> str:
+    """The short Chinese name of a rule id such as ``quarter.first_place_award``."""
+    return RULES.get(rule, rule)
+
+
+def parameter_name(name: str) -> str:
+    """The Chinese name of a rulebook parameter."""
+    return PARAMETERS.get(name, name)
+
+
+def refusal_name(class_name: str) -> str:
+    """The Chinese name of a refusal class (``InvalidInput`` → 输入有误)."""
+    return REFUSALS.get(class_name, "操作被拒绝")
+
+
+def op_name(op: str) -> str:
+    """The Chinese name of an import/API command ``op``."""
+    return OPS.get(op, op)
+
+
+def field_name(loc: Any) -> str:
+    """A field path (a name or a pydantic ``loc`` tuple) as people read it: known names in
+    Chinese, list positions as ``第 N 项``; an empty path reads ``请求内容``."""
+    parts = loc if isinstance(loc, (tuple, list)) else ([] if loc in (None, "") else [loc])
+    words = [f"第 {p + 1} 项" if isinstance(p, int) else FIELDS.get(str(p), str(p)) for p in parts]
+    return " ".join(words) or "请求内容"
+
+
+def input_reason(error_type: str) -> str:
+    """The Chinese reason for a pydantic error ``type``; an unknown type reads ``取值无效``."""
+    return PYDANTIC_REASONS.get(error_type, "取值无效")
