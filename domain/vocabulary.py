@@ -84,6 +84,9 @@ EVENTS: Mapping[str, str] = MappingProxyType({
     "DuesAccount.PaymentVoided": "作废党费交纳",
     "DuesStatement.Created": "建立党费公示", "DuesStatement.Opened": "建立党费公示",
     "DuesStatement.Published": "公示党费",
+    # signing keys
+    "SigningKeys.Created": "建立签名密钥登记", "SigningKeys.Declared": "声明签名公钥",
+    "SigningKeys.Rotated": "轮换签名密钥",
 })
 
 # -- states --------------------------------------------------------------------------------
