@@ -205,6 +205,7 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
     "UserRefused": "用户操作被拒绝", "MeetingNotFound": "会议不存在", "MeetingRefused": "会议操作被拒绝",
     "DuesRefused": "党费操作被拒绝", "PaymentNotFound": "交纳记录不存在", "ImportRefused": "导入被拒绝",
     "BodyTooLarge": "请求内容过大", "ProofNotFound": "证明不存在",
+    "CheckpointRefused": "检查点签发被拒绝",
 })
 
 # -- commands (import "op" names) ---------------------------------------------------------
@@ -225,7 +226,7 @@ OPS: Mapping[str, str] = MappingProxyType({
     "record_representative_sheet": "录入代表评分表", "record_score": "录入得分", "record_skill_result": "录入技能成绩",
     "record_unit_performance": "录入单位经营业绩", "register_branch": "登记支部", "register_employee": "登记职工",
     "register_mentorship": "登记师徒", "register_project": "登记项目", "return_month": "退回月度",
-    "revoke_role": "撤销角色", "revoke_token": "吊销令牌", "set_dues_base": "核定党费基数",
+    "revoke_role": "撤销角色", "rotate_signing_key": "轮换签名密钥", "revoke_token": "吊销令牌", "set_dues_base": "核定党费基数",
     "set_link_quota": "设定联系职工人数", "set_members": "变更党员人数", "submit_month": "提交月度",
     "submit_proposal": "提交合理化建议", "transfer_person": "转接组织关系", "unlink_employee": "解除联系职工",
     "void_dues_payment": "作废党费交纳", "void_entry": "作废条目", "void_meeting": "作废会议",
