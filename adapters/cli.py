@@ -22,13 +22,13 @@ from domain.asof import parse_as_of
 from domain.errors import InvalidInput, LedgerError
 from domain.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
+from domain import vocabulary
 from domain.rulebook import CATEGORY_NAMES
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审批"}
-MODE_NAMES = {"full_time": "专职", "part_time": "兼职", None: "无书记"}
+STATUS_NAMES, MODE_NAMES = vocabulary.PERIOD_STATES, vocabulary.MODES  # names: domain/vocabulary.py
 
 
 _acting: list[str | None] = [None]  # ``--as`` of this invocation
@@ -349,8 +349,7 @@ def _cause_lines(causes: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-KIND_NAMES = {"award": "奖励（元）", "fine": "罚款（元）", "development_quota": "发展党员指标",
-              "excellent_member_quota": "优秀党员指标"}
+KIND_NAMES = {k: f"{n}（元）" if k in ("award", "fine") else n for k, n in vocabulary.AMOUNT_KINDS.items()}
 
 
 def _reapproved(kind: str, period: str, approval_id: Any, as_json: bool) -> None:

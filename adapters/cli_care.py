@@ -13,8 +13,9 @@ from adapters.cli import AS_OF_HELP, SHANGHAI, _emit, _fold, _ledger, _op, _run,
 from domain.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, check_date, erase_person
 from domain.errors import InvalidInput
 from projections.care import CareModel, care_json
+from domain import vocabulary
 
-STATUS_NAMES = {"open": "待办", "overdue": "已超期", "answered": "已按期完成", "answered_late": "超期完成"}
+STATUS_NAMES = vocabulary.CARE_STATES
 SUMMARY_NAMES = {"hidden": "（摘要已隐藏）", "erased": "（密钥已销毁，摘要不可读）", "unreadable": "（摘要无法解密）"}
 REVEAL_NOTE = "仅该人员所在支部的书记与党委（committee）可解密摘要：须以 --as 指定用户"
 

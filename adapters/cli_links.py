@@ -9,8 +9,9 @@ import click
 from adapters.cli import AS_OF_HELP, SHANGHAI, _emit, _fold, _op, _run, main
 from domain.periods import check_month
 from projections.links import LinksModel, links_json
+from domain import vocabulary
 
-FLAG_NAMES = {"under": "不足", "over": "超出", "ok": "达标"}
+FLAG_NAMES = vocabulary.LINK_FLAGS
 
 
 @main.group(help="党员“1+N”：党员联系职工的结对、解除、党小组 N 值；查看支部结对情况。")

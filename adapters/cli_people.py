@@ -8,8 +8,9 @@ import click
 from adapters.cli import AS_OF_HELP, _emit, _fold, _model, _op, _run, main, member_warning_lines
 from domain.periods import check_month
 from projections.people import PeopleModel, people_json
+from domain import vocabulary
 
-KIND_NAMES = {"member": "党员", "employee": "职工"}
+KIND_NAMES = vocabulary.PERSON_KINDS
 
 
 @main.group(help="党员与职工：登记、分类、转接、离开；查看名册。")

@@ -7,8 +7,9 @@ import click
 
 from adapters.cli import AS_OF_HELP, _emit, _fold, main
 from projections.selection import SelectionModel, position_json
+from domain import vocabulary
 
-STATUS_NAMES = {"open": "评分中", "closed": "已结束"}
+STATUS_NAMES = vocabulary.SELECTION_STATES
 
 
 @main.group(help="竞聘：职工代表匿名评分、公司领导实名评分、门槛值；查看结果。")

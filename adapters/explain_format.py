@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-STATE_NAMES = {"recorded": "有效", "corrected": "已更正", "voided": "已作废"}
-APPEAL_STATES = {"open": "申诉未决", "upheld": "申诉成立", "rejected": "申诉驳回"}
-CAUSE_NAMES = {"appeal": "申诉成立", "committee": "党委会更正"}
+from domain import vocabulary
+
+STATE_NAMES, CAUSE_NAMES = vocabulary.ENTRY_STATES, vocabulary.CORRECTION_CAUSES  # domain/vocabulary.py
+APPEAL_STATES = {**vocabulary.APPEAL_STATES, "open": "申诉未决"}  # in an entry line "待决定" alone is unclear
 
 
 def state_text(e: dict[str, Any]) -> str:

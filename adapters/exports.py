@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from adapters.xlsx_text import as_text
+from domain import vocabulary
 from domain.asof import SHANGHAI
 from domain.periods import quarter_months
 from domain.rulebook import CATEGORY_NAMES
@@ -30,31 +31,11 @@ from domain.rulebook import CATEGORY_NAMES
 SCORE, COEFFICIENT, MONEY, COUNT, TIME, TEXT = "0.00", "0.0000", "#,##0.00", "0", "yyyy-mm-dd hh:mm:ss", "@"
 HEADER_ROW, FIRST_ROW = 4, 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审批"}
-MODE_NAMES = {"full_time": "专职", "part_time": "兼职", None: "无书记"}
-EVENT_NAMES = {  # the events a branch's history shows most, in Chinese (others keep their name)
-    "Organization.BranchRegistered": "登记支部", "Organization.MembersSet": "变更党员人数",
-    "Organization.SecretaryAppointed": "任命支部书记", "AssessmentMonth.ScoreRecorded": "录入得分",
-    "AssessmentMonth.EntryCorrected": "更正得分", "AssessmentMonth.EntryVoided": "作废条目",
-    "AssessmentMonth.BusinessScoreRecorded": "录入经营得分", "AssessmentMonth.Submitted": "提交月度",
-    "AssessmentMonth.Returned": "退回月度", "AssessmentMonth.Approved": "审批月度",
-    "AssessmentQuarter.Approved": "审批季度排名", "AssessmentQuarter.Reapproved": "重新审批季度排名",
-    "AssessmentQuarter.AwardGranted": "季度奖励", "AssessmentQuarter.FineImposed": "季度罚款",
-    "AssessmentQuarter.AmountAdjusted": "奖罚调整", "AssessmentYear.Approved": "审批年度总评",
-    "AssessmentYear.UnitPerformanceRecorded": "录入单位经营业绩", "AssessmentYear.DebriefingRecorded": "录入述职评分",
-    "AssessmentYear.AwardGranted": "年度奖励", "AssessmentYear.FineImposed": "年度罚款",
-    "AssessmentYear.QuotaSet": "下一年度指标", "AssessmentYear.Reapproved": "重新审批年度总评",
-    "AssessmentYear.AmountAdjusted": "年度奖罚及指标调整", "EntryAppeals.Opened": "申诉记录建立",
-    "EntryAppeals.Filed": "提出申诉", "EntryAppeals.Decided": "申诉决定",
-}
-RULE_NAMES = {
-    "quarter.first_place_award": "季度第一名奖励", "quarter.last_place_below_threshold_fine": "季度末位且低于阈值罚款",
-    "quarter.last_place_no_secretary_no_fine": "季度末位但季末无在任书记，不罚款",
-    "year.first_place_award": "年度第一名奖励", "year.inputs_missing": "缺经营业绩或述职评分，未排名",
-    "year.last_place_below_threshold_fine": "年度末位且低于阈值：罚款、削减指标",
-    "year.quota_base": "按党员人数计算指标", "year.quota_cut_last_place": "末位：优秀党员指标减一、发展指标为零",
-    "year.quota_raised_first_place": "第一名：指标增加",
-}
+# Names people read come from domain/vocabulary.py (the aliases keep older imports working).
+STATUS_NAMES = vocabulary.PERIOD_STATES
+MODE_NAMES = vocabulary.MODES
+EVENT_NAMES = vocabulary.EVENTS
+RULE_NAMES = vocabulary.RULES
 
 Column = tuple[str, str | None, float]  # header, number format (None: text), width
 
@@ -183,7 +164,7 @@ def history_workbook(data: dict[str, Any], filters: dict[str, str | None] | None
     for e in data["events"]:
         d = e["detail"]
         at = datetime.fromisoformat(e["recorded_at"]).astimezone(SHANGHAI).replace(tzinfo=None)
-        rows.append([e["position"], at, e["event"], EVENT_NAMES.get(e["event"]), e.get("actor"), d.get("by"),
+        rows.append([e["position"], at, e["event"], vocabulary.event_name(e["event"]), e.get("actor"), d.get("by"),
                      event_period(e), CATEGORY_NAMES.get(d.get("category", ""), d.get("category")),
                      event_points(d), d.get("reason"), "是" if d.get("migrated") else None,
                      json.dumps(d, ensure_ascii=False, sort_keys=True)])

@@ -15,9 +15,10 @@ from adapters.web_base import Refused, back, form_of, page, read, send, shift, w
 from adapters.web_support import Visitor, latest_month
 from domain.errors import InvalidInput
 from domain.periods import check_month
+from domain import vocabulary
 
 router = APIRouter(include_in_schema=False)
-KIND_NAMES = {"award": "奖励", "fine": "罚款", "development_quota": "发展党员指标", "excellent_member_quota": "优秀党员指标"}
+KIND_NAMES = vocabulary.AMOUNT_KINDS
 
 
 def _reapproved(request: Request, kind: str, period: str, approval_id: Any) -> str:

@@ -23,19 +23,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from adapters.credentials import Session
-from adapters.exports import EVENT_NAMES, MODE_NAMES, RULE_NAMES, STATUS_NAMES
 from adapters.http import Caller
 from domain import commands as c
+from domain import vocabulary
 from domain.asof import SHANGHAI
 from domain.permissions import (ALL_BRANCHES, MIGRATOR, allowed, may_read_branch, may_read_rankings,
                                 readable_branches, required)
 from domain.rulebook import CATEGORY_NAMES, DEPARTMENT_NAMES
 
-ROLE_NAMES = {"aggregator": "汇总员", "approver": "党委书记（审批）", "committee": "党委会", "registrar": "登记员",
-              "performance": "经营业绩录入", "auditor": "纪检监察（审计）", "admin": "系统管理员",
-              "migrator": "历史数据迁移", "scorer:party_mass": "党群工作部考核员",
-              "scorer:discipline_inspection": "纪检监察部考核员", "scorer:office": "办公室考核员"}
-APPEAL_STATUS = {"open": "待决定", "upheld": "申诉成立", "rejected": "申诉驳回"}
+ROLE_NAMES = vocabulary.ROLES
+MODE_NAMES, RULE_NAMES, STATUS_NAMES = vocabulary.MODES, vocabulary.RULES, vocabulary.PERIOD_STATES
+APPEAL_STATUS = vocabulary.APPEAL_STATES
 
 
 class Api:
@@ -130,8 +128,7 @@ class Visitor:
         return may_read_branch(self.roles, branch)
 
     def role_names(self) -> list[str]:
-        return [ROLE_NAMES.get(r, f"{r.partition(':')[2]} 支部书记" if r.startswith("secretary:") else r)
-                for r in sorted(self.roles)]
+        return [vocabulary.role_name(r) for r in sorted(self.roles)]
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -184,7 +181,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "department": lambda v: DEPARTMENT_NAMES.get(v, v or "-"),
     "status": lambda v: STATUS_NAMES.get(v, v or "-"),
     "mode": lambda v: MODE_NAMES.get(v, v),
-    "event": lambda v: EVENT_NAMES.get(v, v),
+    "event": lambda v: vocabulary.event_name(v) if v else "-",
     "rule": lambda v: RULE_NAMES.get(v, v),
     "appeal_status": lambda v: APPEAL_STATUS.get(v, v),
     "short": lambda v: str(v)[:8] if v else "-",

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator, Field
 
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import InvalidInput, UserRefused
 from domain.handlers import handles
 from domain.ids import access_id
@@ -28,17 +29,8 @@ from domain.ids import access_id
 if TYPE_CHECKING:
     from domain.application import Ledger, UnitOfWork
 
-FIXED_ROLES = {  # role → who holds it (Chinese, for README and error messages)
-    "aggregator": "汇总员（提交月度）",
-    "approver": "党委书记（审批月度、季度）",
-    "committee": "党委会（年度、申诉决定、述职评分、考核细则）",
-    "registrar": "登记员（支部、书记、党员、职工）",
-    "performance": "经营业绩录入（单位业绩、经营得分）",
-    "auditor": "纪检审计（只读，会签检查点）",
-    "admin": "系统管理员（仅用户与角色）",
-    "migrator": "历史数据迁移",
-}
-SCORER_DEPARTMENTS = ("party_mass", "discipline_inspection", "office")
+FIXED_ROLES = vocabulary.ROLE_DUTIES  # role → who holds it (Chinese; domain/vocabulary.py)
+SCORER_DEPARTMENTS = tuple(vocabulary.DEPARTMENTS)  # party_mass, discipline_inspection, office
 
 
 USER_ID = r"^[A-Za-z0-9_.@-]{1,64}$"

@@ -31,6 +31,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator, Field
 
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import DuesRefused, InvalidInput, PaymentNotFound
 from domain.handlers import handles
 from domain.ids import dues_account_id, dues_payment_id_for_key, dues_statement_id, roster_id
@@ -49,7 +50,7 @@ ZERO = Decimal("0.00")
 SALARIED = "salaried"  # 在职：月工资收入（税后）
 RETIRED = "retired"  # 离退休：离退休费或养老金
 NO_INCOME = "no_income"  # 无收入：学生、下岗失业、依靠抚恤或救济生活等
-CATEGORY_NAMES = {SALARIED: "在职", RETIRED: "离退休", NO_INCOME: "无收入"}
+CATEGORY_NAMES = vocabulary.DUES_CATEGORIES
 Category = Literal["salaried", "retired", "no_income"]
 CHANNEL_NAMES = {"payroll": "工资代扣", "cash": "现金", "bank_transfer": "银行转账", "wechat": "微信",
                  "alipay": "支付宝", "online": "党建平台"}

@@ -12,6 +12,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from domain import vocabulary
+
 # Task categories (任务书九大类) and the bonus items.
 POLITICAL = "political"  # 政治建设
 IDEOLOGICAL = "ideological"  # 思想建设
@@ -24,21 +26,14 @@ MASS_WORK = "mass_work"  # 群团工作
 DAILY = "daily"  # 日常工作及临时任务
 BONUS = "bonus"  # 特色加分项
 
-CATEGORY_NAMES: Mapping[str, str] = MappingProxyType({
-    POLITICAL: "政治建设", IDEOLOGICAL: "思想建设", ORGANIZATIONAL: "组织建设",
-    CONDUCT: "作风建设", DISCIPLINE: "纪律建设", ANTI_CORRUPTION: "反腐败斗争",
-    GOVERNANCE: "综合治理", MASS_WORK: "群团工作", DAILY: "日常工作及临时任务",
-    BONUS: "特色加分项",
-})
+CATEGORY_NAMES: Mapping[str, str] = vocabulary.CATEGORIES  # names live in domain/vocabulary.py
 
 # Scoring departments (分块考核).
 PARTY_MASS = "party_mass"  # 党群工作部
 DISCIPLINE_INSPECTION = "discipline_inspection"  # 纪检监察部
 OFFICE = "office"  # 办公室
 
-DEPARTMENT_NAMES: Mapping[str, str] = MappingProxyType({
-    PARTY_MASS: "党群工作部", DISCIPLINE_INSPECTION: "纪检监察部", OFFICE: "办公室",
-})
+DEPARTMENT_NAMES: Mapping[str, str] = vocabulary.DEPARTMENTS
 
 FULL_TIME = "full_time"  # 专职
 PART_TIME = "part_time"  # 兼职

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from domain import vocabulary
 from domain.asof import SHANGHAI
 from domain.log import LoggedEvent, provenance
 from domain.periods import quarter_months
@@ -18,11 +19,7 @@ from domain.scoring import round2
 from projections.model import AssessmentModel
 from projections.views import month_basis, month_view, quarter_rulebook, quarter_view
 
-RULE_TEXT = {
-    "quarter.first_place_award": "季度第一名：奖励党建活动经费",
-    "quarter.last_place_below_threshold_fine": "季度末位且季度得分低于阈值：书记罚款",
-    "quarter.last_place_no_secretary_no_fine": "季度末位且低于阈值，但季末无在任书记：不罚款",
-}
+RULE_TEXT = vocabulary.RULE_TEXT
 
 
 class ExplanationMismatch(RuntimeError):
