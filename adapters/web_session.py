@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.credentials import SESSION_SECONDS, LoginLocked, check_password
+from adapters.credentials import SESSION_SECONDS, LoginThrottled, check_password
 from adapters.web_base import COOKIE, LOGIN_COOKIE, back, flash, form_of, page, render, safe_next, web_of
 from adapters.web_support import Visitor, latest_month
 from domain.application import UnitOfWork
@@ -38,6 +38,12 @@ def login_page(request: Request, status: int = 200, error: str | None = None, us
     return response
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address as the server sees it (``ledger serve`` behind a proxy on the
+    same host: uvicorn takes it from ``X-Forwarded-For``)."""
+    return None if request.client is None else request.client.host
+
+
 @router.get("/web/login")
 def login_form(request: Request) -> HTMLResponse:
     return login_page(request)
@@ -52,11 +58,13 @@ async def login(request: Request) -> Response:
     if not expected or not secrets.compare_digest(str(form.get("login_csrf", "")), expected):
         return login_page(request, 403, "登录表单已过期，请重新输入", user)
     try:
-        ok = await run_in_threadpool(web.credentials.verify, user, password)
-    except LoginLocked as e:
-        error = PermissionDenied(f"连续输错密码次数过多，请 {e.seconds} 秒后再试", "password")
+        ok = await run_in_threadpool(web.credentials.verify, user, password, client_address(request))
+    except LoginThrottled as e:
+        error = PermissionDenied(f"登录失败次数过多，请 {e.seconds} 秒后再试", "password")
         await run_in_threadpool(web.service.ledger._refused, user[:100] or None, "web login", error)
-        return login_page(request, 429, error.reason, user)
+        response = login_page(request, 429, error.reason, user)
+        response.headers["Retry-After"] = str(e.seconds)
+        return response
     known = ok and await run_in_threadpool(lambda: user in UnitOfWork(web.service.ledger).access().users)
     if not known:
         error = PermissionDenied("用户名或密码错误", "password")
@@ -93,10 +101,10 @@ async def password_change(request: Request) -> Response:
         if new != again:
             raise InvalidInput("两次输入的新密码不一致", "again")
         check_password(new)
-        if not await run_in_threadpool(credentials.verify, visitor.user, old):
+        if not await run_in_threadpool(credentials.verify, visitor.user, old, client_address(request)):
             raise PermissionDenied("原密码不正确", "old")
-    except LoginLocked as e:
-        await run_in_threadpool(flash, request, visitor, "error", f"连续输错密码次数过多，请 {e.seconds} 秒后再试")
+    except LoginThrottled as e:
+        await run_in_threadpool(flash, request, visitor, "error", f"输错密码次数过多，请 {e.seconds} 秒后再试")
         return back(form, "/web/password")
     except LedgerError as e:
         await run_in_threadpool(flash, request, visitor, "error", e.reason, e.field)

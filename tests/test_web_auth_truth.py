@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from adapters.credentials import ACCOUNT, ADDRESS
 from adapters.http import create_app
 from adapters.proofs import verify_bundle
 from domain.application import Ledger
@@ -93,3 +94,140 @@ def test_secretary_reads_the_decision_on_their_appeal_and_its_receipts(app: Ledg
         refused = b.post(f"/web/receipt/{position}", data={"csrf": csrf_b})  # back to the page, with the reason
         assert "content-disposition" not in refused.headers
         assert "error:未能完成：无权查看该事件" in flash_of(refused.text)
+
+
+# -- item 9: log-in throttling ------------------------------------------------------------------------
+class Clock:
+    """An injected clock (µs since the epoch) that tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_600_000_000 * 1_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += int(seconds * 1_000_000)
+
+
+@pytest.fixture
+def clock(web: Any) -> Clock:
+    c = Clock()
+    web.state.web.credentials.clock = c
+    return c
+
+
+WRONG = "not-the-password"
+
+
+def attempt(web: Any, address: str, user: str, password: str = PASSWORD) -> tuple[int, str | None, str]:
+    """(status, Retry-After, the page with its one-off token and the typed name taken out)."""
+    response = login(web.state.client(None, address), user, password)
+    body = re.sub(r'name="login_csrf" value="[^"]+"', "", response.text).replace(user, "USER")
+    return response.status_code, response.headers.get("retry-after"), body
+
+
+def test_the_right_password_passes_after_the_delay(web: Any, clock: Clock) -> None:
+    """Delays grow (1 s after the third failure, doubling), the right password waits them
+    out and then logs in, and a success starts the count again; never a hard lock."""
+    waits = []
+    for round_ in range(3):
+        for _ in range(ACCOUNT.free if round_ == 0 else 1):
+            assert attempt(web, "10.0.0.1", "sec-a", WRONG)[0] == 401
+        status, retry, body = attempt(web, "10.0.0.1", "sec-a")  # right password, too early
+        assert status == 429 and "秒后再试" in body
+        waits.append(int(retry))  # type: ignore[arg-type]
+        clock.advance(int(retry) - 0.5)  # type: ignore[arg-type]
+        assert attempt(web, "10.0.0.1", "sec-a")[0] == 429  # still early
+        clock.advance(0.5)
+    assert waits == [1, 2, 4]
+    assert attempt(web, "10.0.0.1", "sec-a")[0] == 303  # after the delay: in
+    for _ in range(ACCOUNT.free):  # the count started again: three free failures
+        assert attempt(web, "10.0.0.1", "sec-a", WRONG)[0] == 401
+    # Many more failures: the delay stops at its cap, and the right password still passes after it.
+    for _ in range(12):
+        clock.advance(ACCOUNT.cap_seconds)
+        assert attempt(web, f"10.1.0.{_}", "sec-a", WRONG)[0] == 401
+    status, retry, _ = attempt(web, "10.2.0.1", "sec-a")
+    assert status == 429 and int(retry) == ACCOUNT.cap_seconds  # type: ignore[arg-type]
+    clock.advance(ACCOUNT.cap_seconds)
+    assert attempt(web, "10.2.0.1", "sec-a")[0] == 303
+
+
+def test_unknown_and_known_users_get_identical_answers(web: Any, clock: Clock,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same sequence against a known and an unknown name: the same statuses, waits and
+    pages, and as many password checks (unknown names against a dummy hash)."""
+    import adapters.credentials as credentials
+    checks: list[str] = []
+    real = credentials._matches
+    monkeypatch.setattr(credentials, "_matches", lambda h, p: checks.append(h[:9]) or real(h, p))
+
+    def story(user: str, address: str) -> list[tuple[int, str | None, str]]:
+        start = clock.now
+        seen = []
+        for step in ("wrong", "wrong", "wrong", "right", "wait", "wrong", "right", "wait", "wrong"):
+            if step == "wait":
+                clock.advance(int(seen[-1][1]))
+                continue
+            seen.append(attempt(web, address, user, WRONG if step == "wrong" else PASSWORD))
+        clock.now = start
+        return seen
+
+    known, known_checks = story("sec-b", "10.3.0.1"), len(checks)
+    unknown = story("nobody-here", "10.3.0.2")
+    assert [s for s, _, _ in known] == [401, 401, 401, 429, 401, 429, 401]
+    assert known == unknown  # statuses, Retry-After and the page itself
+    assert known_checks == len(checks) - known_checks == 5  # each non-waiting attempt checks one hash
+    assert checks[known_checks:] == [checks[known_checks]] * 5 and checks[0] == checks[known_checks]  # argon2id
+
+
+def test_password_spraying_from_one_address_is_slowed(web: Any, clock: Clock) -> None:
+    """One password tried against many names (each tried once) from one address: after the
+    address's free failures every further try waits, the waits doubling; another address is
+    not slowed."""
+    statuses, waits = [], []
+    for i in range(ADDRESS.free + 5):
+        status, retry, _ = attempt(web, "10.4.0.1", f"user-{i}", "dangjian-2020")
+        statuses.append(status)
+        if status == 429:  # the sprayer must wait before trying the next name
+            waits.append(int(retry))  # type: ignore[arg-type]
+            clock.advance(int(retry))  # type: ignore[arg-type]
+            assert attempt(web, "10.4.0.1", f"user-{i}", "dangjian-2020")[0] == 401
+    assert statuses[:ADDRESS.free] == [401] * ADDRESS.free and statuses[ADDRESS.free:] == [429] * 5
+    assert waits == [1, 2, 4, 8, 16]
+    assert attempt(web, "10.4.0.2", "sec-a")[0] == 303  # a colleague elsewhere logs in at once
+    assert attempt(web, "10.4.0.1", "sec-a")[0] == 429  # the sprayer's address waits, whatever the name
+
+
+def test_a_second_address_waits_only_the_accounts_delay(web: Any, clock: Clock) -> None:
+    """Failures from one address on an account: a second address waits the account's delay
+    (no longer), is not slowed on other accounts, and the first address waits longer."""
+    for _ in range(ADDRESS.free + 6):
+        status, retry, _ = attempt(web, "10.5.0.1", "sec-a", WRONG)
+        if status == 429:
+            clock.advance(int(retry))  # type: ignore[arg-type]
+            assert attempt(web, "10.5.0.1", "sec-a", WRONG)[0] == 401
+    assert attempt(web, "10.5.0.2", "sec-b")[0] == 303  # another account, another address: at once
+    status, retry, _ = attempt(web, "10.5.0.2", "sec-a")
+    assert status == 429 and int(retry) == ACCOUNT.cap_seconds  # type: ignore[arg-type]
+    clock.advance(ACCOUNT.cap_seconds)
+    assert attempt(web, "10.5.0.1", "sec-a")[0] == 429  # the guessing address still waits (its own delay)
+    assert attempt(web, "10.5.0.2", "sec-a")[0] == 303
+
+
+def test_the_dummy_hash_is_not_made_at_import() -> None:
+    """Importing the CLI and the credentials module hashes nothing (argon2 costs ~0.1 s per
+    process); the dummy hash is made on the first unknown log-in, once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import argon2\n"
+            "def refuse(*a, **k): raise SystemExit('hashed at import')\n"
+            "argon2.PasswordHasher.hash = refuse\n"
+            "import adapters.credentials, adapters.cli, adapters.http\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    from adapters import credentials
+    assert credentials._dummy_hash() is credentials._dummy_hash()
