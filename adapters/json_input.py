@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from domain import vocabulary
 from domain.errors import InvalidInput
 
 
@@ -18,8 +19,15 @@ def decode_text(text: str) -> Any:
         return json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_no_repeated_field)
     except InvalidInput:
         raise
-    except (ValueError, RecursionError) as e:
-        raise InvalidInput(f"不是有效的 JSON：{str(e)[:200]}", None) from None
+    except json.JSONDecodeError as e:
+        raise InvalidInput(vocabulary.json_reason(e.msg, e.lineno if "\n" in text.strip() else None, e.colno),
+                           None) from None
+    except RecursionError:
+        raise InvalidInput("不是有效的 JSON：嵌套过深", None) from None
+    except ValueError as e:
+        message = str(e)[:200]
+        raise InvalidInput(f"不是有效的 JSON：{message if vocabulary.has_chinese(message) else '格式无效'}",
+                           None) from None
 
 
 def decode_json(raw: bytes) -> Any:

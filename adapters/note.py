@@ -88,7 +88,7 @@ class Verifier:
 
 def _check_name(name: str) -> None:
     if not name or "+" in name or any(ch.isspace() for ch in name) or _CONTROL.search(name):
-        raise NoteError(f"bad key name {name!r}: must be non-empty, without spaces or '+'")
+        raise NoteError(f"密钥名称 {name!r} 无效：不能为空，不能含空格或“+”")
 
 
 def _check_text(text: str, what: str) -> None:
@@ -96,23 +96,23 @@ def _check_text(text: str, what: str) -> None:
     try:
         text.encode()
     except UnicodeEncodeError as e:
-        raise NoteError(f"{what} is not valid UTF-8") from e
+        raise NoteError(f"{what}不是有效的 UTF-8") from e
     if match := _CONTROL.search(text):
-        raise NoteError(f"{what} contains control character {match.group()!r}")
+        raise NoteError(f"{what}含有控制字符 {match.group()!r}")
 
 
 def _b64decode(value: str, what: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except ValueError as e:  # binascii.Error, or non-ASCII input
-        raise NoteError(f"{what} is not valid base64: {value!r:.80}") from e
+        raise NoteError(f"{what}不是有效的 base64：{value!r:.80}") from e
 
 
 def format_verifier_key(name: str, public_key: bytes) -> str:
     """``<name>+<hex key hash>+<base64(0x01 || public key)>``. Precondition: 32-byte key."""
     _check_name(name)
     if len(public_key) != 32:
-        raise NoteError(f"an Ed25519 public key is 32 bytes, got {len(public_key)}")
+        raise NoteError(f"Ed25519 公钥应为 32 字节，实际为 {len(public_key)} 字节")
     encoded = base64.b64encode(bytes([ALG_ED25519]) + public_key).decode()
     return f"{name}+{key_hash(name, public_key).hex()}+{encoded}"
 
@@ -122,17 +122,17 @@ def parse_verifier_key(vkey: str) -> Verifier:
     name, _, rest = vkey.partition("+")
     hash_hex, _, encoded = rest.partition("+")  # the base64 part may itself hold '+'
     if not re.fullmatch(r"[0-9a-fA-F]{8}", hash_hex):
-        raise NoteError(f"verifier key {vkey!r:.80} is not name+hash+key")
+        raise NoteError(f"验证公钥 {vkey!r:.80} 格式无效：应为 名称+哈希+公钥")
     _check_name(name)
-    key = _b64decode(encoded, "verifier key material")
+    key = _b64decode(encoded, "验证公钥内容")
     if len(key) != 33 or key[0] != ALG_ED25519:
-        raise NoteError("verifier key is not an Ed25519 key (type 0x01, 32 bytes)")
+        raise NoteError("验证公钥不是 Ed25519 公钥（类型 0x01，32 字节）")
     if key_hash(name, key[1:]) != bytes.fromhex(hash_hex):
-        raise NoteError(f"verifier key hash {hash_hex} does not match name and key")
+        raise NoteError(f"验证公钥的哈希 {hash_hex} 与名称和公钥不符")
     try:
         Ed25519PublicKey.from_public_bytes(key[1:])
     except ValueError as e:
-        raise NoteError(f"verifier key is not a valid Ed25519 key: {e}") from e
+        raise NoteError("验证公钥不是有效的 Ed25519 公钥") from e
     return Verifier(name, bytes.fromhex(hash_hex), key[1:])
 
 
@@ -152,9 +152,9 @@ def load_signer(pem_bytes: bytes, name: str) -> Signer:
     try:
         private = serialization.load_pem_private_key(pem_bytes, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-        raise NoteError(f"cannot load private key: {e}") from e
+        raise NoteError("无法读取私钥文件（不是 PEM 格式的 PKCS#8 私钥）") from e
     if not isinstance(private, Ed25519PrivateKey):
-        raise NoteError(f"private key is {type(private).__name__}, not Ed25519")
+        raise NoteError("私钥不是 Ed25519 私钥")
     return Signer(name, private)
 
 
@@ -172,36 +172,36 @@ class _Signature(NamedTuple):
 
 def _parse_signature_line(line: str) -> _Signature:
     if not line.startswith(SIGNATURE_PREFIX):
-        raise NoteError(f"signature line does not start with an em dash and a space: {line!r:.80}")
+        raise NoteError(f"签名行应以“— ”（长破折号加空格）开头：{line!r:.80}")
     name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
     _check_name(name)
-    raw = _b64decode(encoded, "signature")
+    raw = _b64decode(encoded, "签名")
     if len(raw) < 5:
-        raise NoteError(f"signature by {name} is too short")
+        raise NoteError(f"{name} 的签名过短")
     return _Signature(name, raw[:4], raw[4:], line + "\n")
 
 
 def _split_note(signed: str) -> tuple[str, list[_Signature]]:
     """Text (with its final newline) and the parsed signature lines."""
-    _check_text(signed, "note")
+    _check_text(signed, "签名文本")
     split = signed.rfind("\n\n")
     if split < 0:
-        raise NoteError("note has no blank line before its signatures")
+        raise NoteError("签名文本在签名前缺少空行")
     text, block = signed[: split + 1], signed[split + 2 :]
     if not block.endswith("\n"):
-        raise NoteError("note has no signatures, or its last line lacks a newline")
+        raise NoteError("签名文本没有签名，或最后一行缺少换行")
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise NoteError(f"note has more than {MAX_SIGNATURES} signatures")
+        raise NoteError(f"签名文本的签名超过 {MAX_SIGNATURES} 个")
     return text, [_parse_signature_line(line) for line in lines]
 
 
 def sign_note(text: str, signer: Signer) -> str:
     """``text`` signed by ``signer``. Precondition: text ends in a newline and holds
     no control characters other than newlines."""
-    _check_text(text, "note text")
+    _check_text(text, "待签文本")
     if not text.endswith("\n"):
-        raise NoteError("note text must end with a newline")
+        raise NoteError("签名文本必须以换行结尾")
     return text + "\n" + _signature_line(text, signer)
 
 
@@ -218,7 +218,7 @@ def _verifiers(verifier_keys: Iterable[str]) -> dict[tuple[str, bytes], Verifier
     for vkey in verifier_keys:
         v = parse_verifier_key(vkey)
         if known.setdefault((v.name, v.key_hash), v) != v:
-            raise NoteError(f"ambiguous verifier keys for {v.name}+{v.key_hash.hex()}")
+            raise NoteError(f"验证公钥 {v.name}+{v.key_hash.hex()} 有多个，无法区分")
     return known
 
 
@@ -233,7 +233,7 @@ def open_note(signed_text: str | bytes, verifier_keys: Iterable[str]) -> tuple[s
         try:
             signed_text = signed_text.decode()
         except UnicodeDecodeError as e:
-            raise NoteError("note is not valid UTF-8") from e
+            raise NoteError("签名文本不是有效的 UTF-8") from e
     known = _verifiers(verifier_keys)
     text, signatures = _split_note(signed_text)
     verified: list[str] = []
@@ -244,48 +244,48 @@ def open_note(signed_text: str | bytes, verifier_keys: Iterable[str]) -> tuple[s
             continue
         seen.add((s.name, s.key_hash))
         if not verifier.verify(text, s.signature):
-            raise NoteError(f"invalid signature for key {s.name}+{s.key_hash.hex()}")
+            raise NoteError(f"公钥 {s.name}+{s.key_hash.hex()} 的签名无效")
         verified.append(s.name)
     if not verified:
-        raise NoteError("note has no signature by a known key")
+        raise NoteError("签名文本中没有已知公钥的签名")
     return text, verified
 
 
 def _check_line(line: str, what: str) -> None:
     if not line or "\n" in line:
-        raise NoteError(f"{what} must be one non-empty line, got {line!r:.80}")
+        raise NoteError(f"{what}应为一个非空行，实际为 {line!r:.80}")
     _check_text(line, what)
 
 
 def format_checkpoint(origin: str, size: int, root: bytes, extensions: Iterable[str] = ()) -> str:
     """Checkpoint text: origin, decimal size, base64 root, extension lines, each
     newline-terminated. Preconditions: non-empty lines, 0 <= size < 2**64, 32-byte root."""
-    _check_line(origin, "origin")
+    _check_line(origin, "来源行")
     if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size < 2**64:
-        raise NoteError(f"tree size must be an integer in 0..2**64-1, got {size!r}")
+        raise NoteError(f"树大小应为 0 到 2**64-1 的整数，实际为 {size!r}")
     if len(root) != 32:
-        raise NoteError(f"root hash must be 32 bytes, got {len(root)}")
+        raise NoteError(f"根哈希应为 32 字节，实际为 {len(root)} 字节")
     extra = list(extensions)
     for line in extra:
-        _check_line(line, "extension line")
+        _check_line(line, "扩展行")
     return "".join(f"{line}\n" for line in [origin, str(size), base64.b64encode(root).decode(), *extra])
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
     """Inverse of ``format_checkpoint``; ``NoteError`` for anything else. Parse only
     text returned by ``open_note``: this checks the format, not any signature."""
-    _check_text(text, "checkpoint")
+    _check_text(text, "检查点")
     if not text.endswith("\n"):
-        raise NoteError("checkpoint must end with a newline")
+        raise NoteError("检查点必须以换行结尾")
     lines = text[:-1].split("\n")
     if len(lines) < 3:
-        raise NoteError("checkpoint needs origin, tree size and root hash lines")
+        raise NoteError("检查点应有来源、树大小、根哈希三行")
     origin, size_line, root_line, *extensions = lines
     if not origin or any(not line for line in extensions):
-        raise NoteError("checkpoint lines must be non-empty")
+        raise NoteError("检查点各行不能为空")
     if not _DECIMAL.fullmatch(size_line) or int(size_line) >= 2**64:
-        raise NoteError(f"tree size {size_line!r:.40} is not a decimal in 0..2**64-1 without leading zeros")
-    root = _b64decode(root_line, "root hash")
+        raise NoteError(f"树大小 {size_line!r:.40} 应为 0 到 2**64-1 的十进制数，且无前导零")
+    root = _b64decode(root_line, "根哈希")
     if len(root) != 32 or base64.b64encode(root).decode() != root_line:
-        raise NoteError("root hash is not the canonical base64 of 32 bytes")
+        raise NoteError("根哈希不是 32 字节的规范 base64 编码")
     return Checkpoint(origin, int(size_line), root, tuple(extensions))

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Callable, ClassVar, Literal
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
+from domain import vocabulary
 from domain.errors import InvalidInput
 from domain.ids import appeal_id_for_key, entry_id_for_key
 from domain.asof import SHANGHAI
@@ -474,7 +475,8 @@ def _reason(err: Any) -> str:
     if kind == "extra_forbidden":
         return "未知字段"
     if kind == "value_error":
-        return str(err["msg"]).removeprefix("Value error, ")
+        message = str(err["msg"]).removeprefix("Value error, ")
+        return message if vocabulary.has_chinese(message) else vocabulary.input_reason(kind)
     if kind in ("int_type", "int_parsing"):
         return "应为整数"
     if kind == "greater_than_equal":
@@ -482,5 +484,5 @@ def _reason(err: Any) -> str:
     if kind == "dict_type":
         return "应为 JSON 对象"
     if kind == "literal_error":
-        return f"取值无效，应为 {err['ctx']['expected']}"
-    return str(err["msg"])
+        return f"取值无效，应为 {str(err['ctx']['expected']).replace(' or ', '、')}"
+    return vocabulary.input_reason(kind)

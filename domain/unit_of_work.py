@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from domain import vocabulary
 from domain import commands as c
 from domain.access import Access, now_us
 from domain.assessment import AssessmentMonth
@@ -206,7 +207,8 @@ class UnitOfWork:
             reason = None
             if self.checkpoints:  # a batch may approve many periods: name the first and count the rest
                 more = len(self.checkpoints) - 1
-                reason = self.checkpoints[0] + (f" (+{more} more)" if more else "")
+                op, _, rest = self.checkpoints[0].partition(" ")  # "approve_month 2019-07" → 审批月度 2019-07
+                reason = f"{vocabulary.op_name(op)} {rest}".strip() + (f"（另 {more} 项）" if more else "")
             written = {a.id for a in pending}  # their own versions are checked by the insert
             guards = {i: v for i, v in self.guards.items() if i not in written}
             self.app.save(*pending, import_keys=self.keys, checkpoint=reason, guards=guards)

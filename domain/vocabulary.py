@@ -10,6 +10,7 @@ rulebook fields, roles and web pages and fails when a name is missing here.
 """
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -267,6 +268,23 @@ PYDANTIC_REASONS: Mapping[str, str] = MappingProxyType({  # pydantic error "type
     "none_required": "应为空", "frozen_field": "不可修改", "url_parsing": "应为网址",
 })
 
+JSON_ERRORS: Mapping[str, str] = MappingProxyType({  # json.JSONDecodeError.msg (its start) → reason
+    "Unexpected UTF-8 BOM": "以字节顺序标记（BOM）开头：请存为不带 BOM 的 UTF-8 文本",
+    "Expecting property name enclosed in double quotes": "此处应为用双引号括起的字段名",
+    "Expecting value": "此处应为一个值",
+    "Expecting ',' delimiter": "此处缺少逗号",
+    "Expecting ':' delimiter": "此处缺少冒号",
+    "Extra data": "一个 JSON 值之后还有多余内容",
+    "Unterminated string starting at": "字符串缺少结尾的双引号",
+    "Invalid control character at": "字符串中有未转义的控制字符",
+    "Invalid \\escape": "字符串中有无效的转义",
+    "Invalid \\uXXXX escape": "字符串中有无效的 \\u 转义",
+})
+
+# A run of two or more English words separated by spaces: a sentence for people that was not
+# translated (codes, ids and single words such as JSON or UUID do not match).
+ENGLISH = re.compile(r"[A-Za-z]{2,}(?: +[A-Za-z]{2,})+")
+
 # -- lookups -------------------------------------------------------------------------------
 
 
@@ -331,6 +349,25 @@ def field_name(loc: Any) -> str:
     parts = loc if isinstance(loc, (tuple, list)) else ([] if loc in (None, "") else [loc])
     words = [f"第 {p + 1} 项" if isinstance(p, int) else FIELDS.get(str(p), str(p)) for p in parts]
     return " ".join(words) or "请求内容"
+
+
+def english(text: str) -> list[str]:
+    """The English phrases in a text meant for people (empty: none)."""
+    return ENGLISH.findall(text)
+
+
+def has_chinese(text: str) -> bool:
+    """Whether a text has at least one Chinese character (a message written for people here,
+    as opposed to a library's English one)."""
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+def json_reason(message: str, line: int | None = None, column: int | None = None) -> str:
+    """A JSON decoding error (``json.JSONDecodeError.msg``) in Chinese, with its place."""
+    reason = next((r for m, r in JSON_ERRORS.items() if message.startswith(m)), "格式无效")
+    where = (f"（第 {line} 行第 {column} 列）" if line is not None and column is not None
+             else f"（第 {column} 列）" if column is not None else "")
+    return f"不是有效的 JSON：{reason}{where}"
 
 
 def input_reason(error_type: str) -> str:

@@ -106,7 +106,7 @@ def test_generated_key_strings(alice: tuple[Signer, str]) -> None:
 
 def test_signature_by_another_key_is_not_accepted(alice: tuple[Signer, str], bob: tuple[Signer, str]) -> None:
     signed = sign_note("hello\n", bob[0])
-    with pytest.raises(NoteError, match="no signature by a known key"):
+    with pytest.raises(NoteError, match="没有已知公钥的签名"):
         open_note(signed, [alice[1]])
 
 
@@ -120,13 +120,13 @@ def test_same_name_other_key_is_ignored_as_unknown(alice: tuple[Signer, str]) ->
 def test_changed_body_byte_fails(alice: tuple[Signer, str], position: int) -> None:
     signed = sign_note("origin.example/log\n42\nAAAA\n", alice[0])
     changed = signed[:position] + chr(ord(signed[position]) ^ 1) + signed[position + 1 :]
-    with pytest.raises(NoteError, match="invalid signature"):
+    with pytest.raises(NoteError, match="的签名无效"):
         open_note(changed, [alice[1]])
 
 
 def test_changed_signature_fails() -> None:
     bad = GO_TEXT + "\n" + PETER_SIG[:60] + "ABCD" + PETER_SIG[60:]
-    with pytest.raises(NoteError, match="invalid signature for key PeterNeumann\\+c74f20a3"):
+    with pytest.raises(NoteError, match="公钥 PeterNeumann\\+c74f20a3 的签名无效"):
         open_note(bad, [PETER_VKEY])
 
 
@@ -196,14 +196,14 @@ COLLIDING_VKEYS = [
 def test_conflicting_verifier_keys_are_refused() -> None:
     for vkey in COLLIDING_VKEYS:
         assert parse_verifier_key(vkey).key_hash.hex() == "13305f00"
-    with pytest.raises(NoteError, match="ambiguous"):
+    with pytest.raises(NoteError, match="有多个，无法区分"):
         open_note(GO_TEXT + "\n" + PETER_SIG, [PETER_VKEY, *COLLIDING_VKEYS])
     assert open_note(GO_TEXT + "\n" + PETER_SIG, [PETER_VKEY, PETER_VKEY])[1] == ["PeterNeumann"]
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("no newline", "end with a newline"), ("tab\there\n", "control character")],
+    [("no newline", "必须以换行结尾"), ("tab\there\n", "含有控制字符")],
 )
 def test_unsignable_text_is_refused(alice: tuple[Signer, str], text: str, message: str) -> None:
     with pytest.raises(NoteError, match=message):
@@ -212,7 +212,7 @@ def test_unsignable_text_is_refused(alice: tuple[Signer, str], text: str, messag
 
 @pytest.mark.parametrize("name", ["", "a b", "a+b", "tab\tname"])
 def test_bad_key_names_are_refused(name: str) -> None:
-    with pytest.raises(NoteError, match="bad key name"):
+    with pytest.raises(NoteError, match="密钥名称 .* 无效"):
         generate_key(name)
 
 
@@ -220,9 +220,9 @@ def test_non_ed25519_or_garbage_pem_is_refused() -> None:
     ec_pem = generate_private_key(SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    with pytest.raises(NoteError, match="not Ed25519"):
+    with pytest.raises(NoteError, match="不是 Ed25519 私钥"):
         load_signer(ec_pem, "x")
-    with pytest.raises(NoteError, match="cannot load"):
+    with pytest.raises(NoteError, match="无法读取私钥"):
         load_signer(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "x")
 
 

@@ -18,8 +18,6 @@ import domain
 import projections
 from domain import vocabulary as v
 
-# A run of two or more ASCII words (an English phrase); codes and ids are single tokens.
-ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’]+[A-Za-z]{2,})+")
 
 
 def _import_all() -> None:
@@ -34,9 +32,8 @@ def _subclasses(cls: type) -> Iterator[type]:
         yield from _subclasses(s)
 
 
-def english(text: str) -> list[str]:
-    """The English phrases in a text meant for people."""
-    return ENGLISH.findall(text)
+english = v.english  # the English phrases in a text meant for people
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def test_every_registered_event_type_has_a_chinese_name() -> None:
@@ -141,3 +138,37 @@ def test_pydantic_errors_read_in_chinese() -> None:
                                         ("verifier key is not an Ed25519 key", True), ("支部 B01", False)])
 def test_the_english_detector(text: str, found: bool) -> None:
     assert bool(english(text)) is found
+
+
+@pytest.mark.parametrize("text", ["\ufeff{\"op\": \"register_branch\"}", "{bad json", "{\"a\": 1} 2", "[1,", "{\"a\" 1}",
+                                  "{\"a\": \"x", "{\"a\": 1}\n{", "[" * 100000])
+def test_malformed_json_and_a_bom_are_refused_in_chinese(text: str) -> None:
+    from adapters.json_input import decode_text
+    from domain.errors import InvalidInput
+    with pytest.raises(InvalidInput) as refused:
+        decode_text(text)
+    assert CHINESE.search(refused.value.reason) and not english(refused.value.reason), refused.value.reason
+
+
+@pytest.mark.parametrize("line", [
+    {"op": "decide_appeal", "appeal_id": "zz", "decision": "upheld", "actor": "a", "reason": "r"},
+    {"op": "decide_appeal", "appeal_id": "6f1c2b0e-0000-0000-0000-000000000000", "decision": "maybe",
+     "actor": "a", "reason": "r"},
+    {"op": "register_branch", "code": ["x"], "name": 5, "actor": "a"},
+    {"op": "set_members", "branch": "B01", "members": "many", "actor": "a", "from_month": "July"},
+])
+def test_pydantic_validation_errors_name_the_field_in_chinese(line: dict[str, Any]) -> None:
+    from domain.commands import parse_command
+    from domain.errors import InvalidInput
+    with pytest.raises(InvalidInput) as refused:
+        parse_command(line)
+    assert refused.value.field and CHINESE.search(refused.value.reason), refused.value
+    assert not english(refused.value.reason), refused.value.reason
+
+
+@pytest.mark.parametrize("vkey", ["nothing", "a+b+c", "name+00000000+AAAA", "x+12345678+" + "A" * 44])
+def test_key_and_note_errors_are_chinese(vkey: str) -> None:
+    from adapters.note import NoteError, parse_verifier_key
+    with pytest.raises(NoteError) as refused:
+        parse_verifier_key(vkey)
+    assert CHINESE.search(str(refused.value)) and not english(str(refused.value)), str(refused.value)
