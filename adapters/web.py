@@ -31,7 +31,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from adapters import web_audit, web_branch, web_committee, web_results, web_scoring, web_session
+from adapters import web_audit, web_branch, web_committee, web_errors, web_results, web_scoring, web_session
 from adapters.credentials import Credentials
 from adapters.http import Service
 from adapters.web_base import LoginRequired, Refused, WebState, login_required, refused
@@ -54,5 +54,6 @@ def mount_web(app: FastAPI, service: Service) -> None:
     app.mount("/web/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.add_exception_handler(LoginRequired, login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]
+    web_errors.install(app)  # 404/405/400/500 under /web/ as Chinese pages; the API keeps JSON
     for router in ROUTERS:
         app.include_router(router)

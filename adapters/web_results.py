@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from adapters.charts import rank_chart
+from adapters.event_view import event_rows, from_us
 from adapters.web_base import as_of_param, error_page, page, read, require, shift, shift_quarter
 from adapters.web_support import Visitor, quarters_of
 from domain.errors import InvalidInput, LedgerError
@@ -146,5 +147,6 @@ def event_page(position: int, request: Request) -> Response:
         bundle = read("/proofs/{event}", request, v, event=str(position))
         payload = json.loads(base64.b64decode(bundle["event"]["payload"]))
         return {"bundle": bundle, "payload": json.dumps(payload, ensure_ascii=False, indent=2),
-                "position": position, "topic": bundle["event"]["topic"]}
+                "position": position, "topic": bundle["event"]["topic"], "rows": event_rows(payload),
+                "recorded_at": from_us(bundle["event"]["recorded_at_us"])}
     return page(request, "event.html", build)

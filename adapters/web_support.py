@@ -185,4 +185,6 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "rule": lambda v: RULE_NAMES.get(v, v),
     "appeal_status": lambda v: APPEAL_STATUS.get(v, v),
     "short": lambda v: str(v)[:8] if v else "-",
+    "refusal": vocabulary.refusal_name, "field": vocabulary.field_name, "role": vocabulary.role_name,
+    "parameter": vocabulary.parameter_name,
 }

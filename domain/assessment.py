@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import vocabulary
 from domain.errors import (SeparationOfDuties, InvalidInput, MonthNotOpenForEntries, MonthStateConflict,
                            QuarterAlreadyApproved, QuarterNotReady, WrongDepartment)
 from domain.ids import month_id, quarter_id
@@ -95,7 +96,7 @@ class AssessmentMonth(Aggregate):
         Precondition: ``branch`` takes part this month."""
         if self.status != DRAFT:
             raise MonthNotOpenForEntries(
-                f"{self.period} 状态为 {self.status}（已提交或已审批），不能再录入分值", "period")
+                f"{self.period} 状态为{vocabulary.state_name(self.status)}，不能再录入分值", "period")
         if category not in rulebook.categories:
             raise InvalidInput(f"未知的考核类别 {category!r}，应为 {', '.join(rulebook.categories)}",
                                "category")
@@ -184,7 +185,7 @@ class AssessmentMonth(Aggregate):
     def submit(self, actor: str, key: str | None, user: str | None = None) -> None:
         """``user``: the acting user, remembered so that they cannot also approve."""
         if self.status != DRAFT:
-            raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有草稿可以提交", "period")
+            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，只有草稿可以提交", "period")
         self._submit(actor=actor, key=key, user=user)
 
     @event("Submitted")
@@ -194,7 +195,7 @@ class AssessmentMonth(Aggregate):
 
     def return_to_draft(self, reason: str, actor: str, key: str | None) -> None:
         if self.status != SUBMITTED:
-            raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有已提交的月份可以退回", "period")
+            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，只有已提交的月份可以退回", "period")
         if not reason.strip():
             raise InvalidInput("退回必须写明理由", "reason")
         self._return(reason=reason, actor=actor, key=key)
@@ -213,7 +214,7 @@ class AssessmentMonth(Aggregate):
         current version (the save fails if another writer moved it meanwhile).
         """
         if self.status != SUBMITTED:
-            raise MonthStateConflict(f"{self.period} 状态为 {self.status}，只有已提交的月份可以审批", "period")
+            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，只有已提交的月份可以审批", "period")
         if not exempt and user is not None and user == getattr(self, "submitted_by", None):
             raise SeparationOfDuties(f"{self.period} 由 {user} 提交，不能由同一用户审批", "period")
         self._approve(rulebook_version=rulebook_version, entry_count=self.entry_count,

@@ -191,6 +191,37 @@ PARAMETERS: Mapping[str, str] = MappingProxyType({
     "given": "本版给定的参数",
 })
 
+# -- event fields (what the event page shows for each stored field) ------------------------
+
+EVENT_FIELDS: Mapping[str, str] = MappingProxyType({
+    "timestamp": "事件时间", "originator_id": "聚合编号", "originator_topic": "聚合类型",
+    "originator_version": "聚合版本", "actor": "操作人", "by": "登录用户", "achieved": "完成值",
+    "allowance": "补贴", "amount": "金额", "answers": "三问回答", "appeal_id": "申诉编号", "apprentice": "徒弟",
+    "apprentice_name": "徒弟姓名", "approval_id": "审批编号", "attendance": "出勤", "base": "基数", "branch": "支部",
+    "candidates": "候选人", "category": "类别", "cause": "原因", "chair": "主持人", "channel": "交纳方式",
+    "code": "代码", "competition": "竞赛", "conducted_by": "执行人", "date": "日期", "decision": "决定",
+    "decision_id": "决定编号", "delta": "变化", "department": "部门", "development_quota": "发展党员指标",
+    "effective_from": "生效月份", "effective_us": "生效时间", "employee": "职工", "entry_count": "条目数",
+    "entry_id": "条目编号", "excellent_member_quota": "优秀党员指标", "for_year": "所属年度",
+    "from_month": "起始月份", "goal": "目标", "group": "党小组", "half": "半年", "item": "项目",
+    "key": "幂等键", "kind": "类型", "leader": "领导", "leader_sheets": "领导评分表", "meeting_id": "会议编号",
+    "member": "党员", "member_class": "党员类别", "members": "党员人数", "mentor": "师傅", "mentor_name": "师傅姓名",
+    "mode": "任职方式", "month": "月份", "n": "联系人数", "name": "名称", "names": "名称", "new_points": "新分值",
+    "note": "备注", "number": "序号", "occasion": "事项", "occasion_id": "事项编号", "old_points": "原分值",
+    "outcome": "结果", "owner": "所属人", "owner_kind": "所属人类型", "paid_on": "交纳日期", "pair": "师徒",
+    "parameters": "参数", "payment_id": "交纳编号", "period": "期间", "person": "人员", "points": "分值",
+    "position": "位置", "previous": "原值", "previous_approval_id": "上次审批编号", "project": "项目",
+    "proof": "证明", "proposal": "合理化建议", "rank": "名次", "ranking": "排名", "reason": "理由",
+    "representative_sheets": "代表评分表", "results": "结果", "reward": "奖励", "role": "角色", "rule": "规则",
+    "rulebook_version": "考核细则版本", "rulebook_versions": "考核细则各月版本", "score": "得分", "scores": "得分",
+    "secretary": "书记", "selection": "竞聘", "sheet": "评分表", "standing": "身份", "statement": "公示内容",
+    "statement_hash": "公示哈希", "status": "状态", "summary_sealed": "摘要（加密）", "summary_sha256": "摘要哈希",
+    "target_unit": "目标单位", "target_value": "目标值", "threshold": "阈值", "title": "标题",
+    "token_hash": "令牌哈希", "token_id": "令牌编号", "topic": "类型", "user": "用户", "value": "数值",
+    "verifier_key": "验证公钥", "version": "版本", "weight_leaders": "领导权重",
+    "weight_representatives": "代表权重", "year": "年度",
+})
+
 # -- refusals (class names of domain.errors.LedgerError and its subclasses) -----------------
 
 REFUSALS: Mapping[str, str] = MappingProxyType({
@@ -209,6 +240,10 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
     "UserRefused": "用户操作被拒绝", "MeetingNotFound": "会议不存在", "MeetingRefused": "会议操作被拒绝",
     "DuesRefused": "党费操作被拒绝", "PaymentNotFound": "交纳记录不存在", "ImportRefused": "导入被拒绝",
     "BodyTooLarge": "请求内容过大", "ProofNotFound": "证明不存在",
+    # the HTTP layer's own refusals (the "error" code of a JSON error body)
+    "NotFound": "找不到", "MethodNotAllowed": "不支持此请求方法", "BadRequest": "请求无效",
+    "HTTPError": "请求未能完成", "InternalError": "服务器内部错误", "Unauthenticated": "未登录或令牌无效",
+    "DatabaseUnavailable": "数据库暂不可用", "TooManyRequests": "请求过于频繁",
     "CheckpointRefused": "检查点签发被拒绝",
 })
 
@@ -336,6 +371,11 @@ def parameter_name(name: str) -> str:
 def refusal_name(class_name: str) -> str:
     """The Chinese name of a refusal class (``InvalidInput`` → 输入有误)."""
     return REFUSALS.get(class_name, "操作被拒绝")
+
+
+def event_field_name(name: str) -> str:
+    """The Chinese name of a stored event field."""
+    return EVENT_FIELDS.get(name, name)
 
 
 def op_name(op: str) -> str:

@@ -17,6 +17,8 @@ import adapters
 import domain
 import projections
 from domain import vocabulary as v
+from tests.helpers import events
+from tests.test_web import site  # noqa: F401 - the web fixture (a small demo ledger, one user per role)
 
 
 
@@ -46,6 +48,16 @@ def test_every_registered_event_type_has_a_chinese_name() -> None:
     assert not missing, f"events without a Chinese name: {missing}"
     assert v.event_name("domain.dues:DuesAccount.BaseSet") == "核定党费基数"
     assert v.event_name("Nobody.Knows") == "其他事件"
+
+
+def test_every_event_field_has_a_chinese_name() -> None:
+    from eventsourcing.domain import Aggregate
+    _import_all()
+    fields = {"by"} | {f.name for e in _subclasses(Aggregate.Event) if e.__module__.startswith("domain.")
+                       and dataclasses.is_dataclass(e) for f in dataclasses.fields(e)}
+    assert len(fields) > 50
+    missing = sorted(f for f in fields if f not in v.EVENT_FIELDS)
+    assert not missing, f"event fields without a Chinese name: {missing}"
 
 
 def test_every_refusal_class_has_a_chinese_name() -> None:
@@ -172,3 +184,94 @@ def test_key_and_note_errors_are_chinese(vkey: str) -> None:
     with pytest.raises(NoteError) as refused:
         parse_verifier_key(vkey)
     assert CHINESE.search(str(refused.value)) and not english(str(refused.value)), str(refused.value)
+
+
+# -- every web page, as people see it ----------------------------------------------------------
+
+PERIODS = {"month": "2019-09", "quarter": "2019Q3", "year": "2019"}
+
+
+def visible_text(html: str) -> str:
+    """The text of a page as people read it: no scripts, styles, tags; codes (``<code>``,
+    ``<pre>``: ids, hashes, stored JSON, signed notes) left out."""
+    html = re.sub(r"(?is)<(script|style|pre|code)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", html)
+
+
+def web_urls(app: Any, positions: list[int]) -> list[str]:
+    """Every GET page under /web/ with its path filled in (every kind, every event)."""
+    from fastapi.routing import APIRoute
+
+    def walk(routes: list[Any]) -> Iterator[APIRoute]:
+        for r in routes:
+            if isinstance(r, APIRoute):
+                yield r
+            elif hasattr(r, "original_router"):
+                yield from walk(r.original_router.routes)
+    urls: list[str] = []
+    for route in walk(app.router.routes):
+        path = route.path
+        if "GET" not in route.methods or not path.startswith("/web") or path.endswith(".xlsx") \
+                or "/export/" in path or path == "/web/login":
+            continue
+        if "{position}" in path:
+            urls += [path.replace("{position}", str(p)) for p in positions]
+        elif "{kind}" in path:
+            urls += [path.replace("{kind}", k).replace("{period}", p) + ("?branch=A" if "explain" in path else "")
+                     for k, p in PERIODS.items()]
+        elif "{period}" in path:
+            kind = path.split("/")[2]
+            urls.append(path.replace("{period}", PERIODS[kind]))
+        else:
+            urls.append(path.replace("{code}", "A"))
+    return urls
+
+
+def test_every_web_page_reads_in_chinese(site: Any) -> None:
+    """Every GET page, as the committee and as the auditor (who may read every event),
+    plus bad addresses (404) and a forbidden page (403): Chinese HTML, no English phrase,
+    no internal names."""
+    # one event of each type the fixture holds (every position would be slow and say no more)
+    firsts = {e.topic: e.position for e in reversed(events(site.ledger))}
+    bad: list[tuple[str, int, str]] = []
+    for user in ("committee", "auditor"):
+        client = site.client(user)
+        urls = web_urls(site.web, sorted(firsts.values()) if user == "auditor" else [1])
+        assert len(urls) > 15
+        for url in urls:
+            response = client.get(url)
+            body = visible_text(response.text)
+            outside_details = re.sub(r"(?is)<details\b.*?</details>", " ", response.text)
+            found = re.findall(r"_type_|_data_", outside_details) + re.findall(r"\b1\d{15}\b", body)
+            found += english(body) + re.findall(r"\b[A-Z][a-z]+[A-Z]\w*\.[A-Z]\w+\b|\b(?:[A-Z][a-z]+){2,}\b"
+                                               r"|_type_|_data_|recorded_at_us", body)
+            if response.status_code != 200 or "text/html" not in response.headers["content-type"] or found:
+                bad.append((url, response.status_code, str(found[:5])))
+    assert not bad, f"pages not in Chinese: {bad}"
+
+
+@pytest.mark.parametrize("url", ["/web/nowhere", "/web/event/99999999", "/web/month/notamonth",
+                                 "/web/explain/decade/2019?branch=A", "/web/branch/B"])
+def test_web_errors_are_chinese_pages(site: Any, url: str) -> None:
+    response = site.client("sec-a").get(url)
+    assert response.status_code in (400, 403, 404, 422), (url, response.status_code)
+    assert "text/html" in response.headers["content-type"], (url, response.text[:200])
+    body = visible_text(response.text)
+    assert CHINESE.search(body) and not english(body), (url, english(body))
+    assert not re.search(r"\b(?:[A-Z][a-z]+){2,}\b", body), (url, body)
+
+
+def test_the_api_keeps_json_errors_with_a_chinese_reason(site: Any) -> None:
+    client = site.client(None)
+    response = client.get("/nowhere")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("application/json")
+    assert CHINESE.search(response.json()["reason"])
+
+
+def test_state_refusals_name_the_state_in_chinese(app: Any) -> None:
+    from domain.errors import MonthStateConflict
+    app.command("register_branch", code="A", name="一支部", members=10, actor="登记员")
+    with pytest.raises(MonthStateConflict) as refused:
+        app.command("approve_month", period="2019-07", actor="书记")
+    assert "草稿" in refused.value.reason and "draft" not in refused.value.reason, refused.value.reason
