@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from adapters import cli_zh
 from adapters.bootstrap import database_url, engine_of, initialize, make_ledger, open_ledger
 from adapters.json_input import decode_text
 from adapters.logreader import LogReader
@@ -28,6 +29,7 @@ from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+cli_zh.install()  # Click's usage errors and help headings in Chinese
 STATUS_NAMES, MODE_NAMES = vocabulary.PERIOD_STATES, vocabulary.MODES  # names: domain/vocabulary.py
 
 
@@ -340,11 +342,11 @@ def _cause_lines(causes: list[dict[str, Any]]) -> list[str]:
     lines = []
     for cause in causes:
         if cause.get("entry_id") is not None:
-            lines.append(f"        位置 {cause['position']} {cause['event']} {cause['period']} 条目 {cause['entry_id']} "
+            lines.append(f"        位置 {cause['position']} {vocabulary.event_name(cause['event'])} {cause['period']} 条目 {cause['entry_id']} "
                          f"→ {cause['points']}（{cause['actor']}：{cause['reason']}）")
         else:
             what = f"党员人数 {cause['members']}" if cause.get("members") is not None else f"党员 {cause.get('person')}"
-            lines.append(f"        位置 {cause['position']} {cause['event']} 自 {cause['period']} 起 {what}"
+            lines.append(f"        位置 {cause['position']} {vocabulary.event_name(cause['event'])} 自 {cause['period']} 起 {what}"
                          f"（{cause.get('actor') or '-'}）")
     return lines
 
@@ -607,6 +609,25 @@ def business(branch: str, period: str, score: str, actor: str) -> None:
         branch=branch, period=period, score=score, actor=actor)
 
 
+def parameter_text(name: str, value: Any) -> str:
+    """A rulebook parameter's value for people: categories, departments, meeting kinds and
+    dues categories by their Chinese names; numbers as they are."""
+    from domain.meetings import KIND_NAMES as MEETING_KINDS
+    if name == "category_points":
+        return "，".join(f"{vocabulary.category_name(c)} {p}" for c, p in value.items())
+    if name == "departments":
+        return "；".join(f"{vocabulary.department_name(d)}：{'、'.join(vocabulary.category_name(c) for c in cs)}"
+                        for d, cs in value.items())
+    if name == "meeting_frequency":
+        return "，".join(f"{MEETING_KINDS.get(k, k)} 每 {n} 个月" for k, n in value.items())
+    if name == "dues_rates":
+        return "；".join(f"{vocabulary.DUES_CATEGORIES.get(k, k)}：" + "，".join(
+            f"{'更高' if top is None else f'{top} 元及以下'} {rate}" for top, rate in brackets) for k, brackets in value.items())
+    if name == "dual_formula":
+        return {"mutual": "相乘（党建 × 经营 ÷ 100）", "weighted": "加权（经营 × 经营权重 + 党建 × 其余）"}.get(value, str(value))
+    return str(value)
+
+
 @main.group(help="考核细则：查看各版本、通过新版本（自某季度首月起生效）。")
 def rulebook() -> None:
     pass
@@ -620,7 +641,7 @@ def rulebook_show(as_json: bool) -> None:
                 for v, (start, params) in sorted(model.org["rulebooks"].items(), key=lambda kv: int(kv[0]))]
     _emit({"versions": versions}, as_json, lambda d: "\n\n".join(
         f"第 {v['version']} 版（自 {v['from'] or '最初'} 起）\n"
-        + "\n".join(f"  {k}: {json.dumps(p, ensure_ascii=False)}" for k, p in v["parameters"].items())
+        + "\n".join(f"  {vocabulary.parameter_name(k)}（{k}）：{parameter_text(k, p)}" for k, p in v["parameters"].items())
         for v in d["versions"]))
 
 

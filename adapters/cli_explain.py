@@ -8,9 +8,11 @@ from typing import Any, Callable
 import click
 
 from adapters.bootstrap import engine_of
+from adapters.event_view import detail_text
 from adapters.cli import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
 from adapters.explanations import explain_month_at, explain_quarter_at
 from adapters.logreader import LogReader
+from domain import vocabulary
 from domain.asof import parse_as_of
 from domain.log import provenance, provenance_text
 from domain.periods import check_month, check_quarter, check_year
@@ -185,8 +187,8 @@ def history(branch: str, first: str | None, last: str | None, as_json: bool) -> 
                                              "migrated", "occurred_at",
                                              "results", "ranking")}})
     _emit({"branch": branch, "events": rows}, as_json, lambda d: "\n".join(
-        f"{r['position']:>7}  {r['recorded_at'][:19]}  {r['event']:<40} {r['actor'] or '-':<16} "
-        f"{json.dumps(r['detail'], ensure_ascii=False)}{provenance_text(r)}" for r in d["events"]))
+        f"{r['position']:>7}  {r['recorded_at'][:19]}  {vocabulary.event_name(r['event'])}  {r['actor'] or '-'}  "
+        f"{detail_text(r['detail'])}{provenance_text(r)}" for r in d["events"]))
 
 
 def _touches(raw: dict[str, Any], branch: str) -> bool:

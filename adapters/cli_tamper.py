@@ -147,8 +147,9 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
             return head + "全部相符。"
         lines = [head, f"发现 {len(d['problems'])} 处不符，第一处："]
         p = d["first_problem"]
-        lines.append(f"  位置 {p['position']}：{PROBLEM_NAMES[p['kind']]}（{p['kind']}）——{p['detail']}")
-        lines += [f"  - {PROBLEM_NAMES[q['kind']]}：{q['detail']}" for q in d["problems"][1:20]]
+        where = f"位置 {p['position']}" if p["position"] is not None else "整个日志"  # e.g. a checkpoint or key problem
+        lines.append(f"  {where}：{PROBLEM_NAMES.get(p['kind'], p['kind'])}（{p['kind']}）——{p['detail']}")
+        lines += [f"  - {PROBLEM_NAMES.get(q['kind'], q['kind'])}：{q['detail']}" for q in d["problems"][1:20]]
         return "\n".join(lines)
     _emit(data, as_json, text)
     if not report.ok:

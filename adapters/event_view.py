@@ -51,6 +51,11 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else str(value)
 
 
+def detail_text(detail: dict[str, Any]) -> str:
+    """An event's fields on one line (``ledger history``): ``支部：A；分值：-2.00；…``."""
+    return "；".join(f"{v.event_field_name(k)}：{_text(k, x)}" for k, x in detail.items())
+
+
 def event_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
     """(Chinese field name, value as text) for each field of a stored payload (as decoded
     from its JSON, typed values still tagged)."""

@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from domain import commands as c
+from domain import vocabulary
 from domain.access import Access, now_us
 from domain.approvals import PeriodCommands
 from domain.corrections import CorrectionCommands
@@ -111,7 +112,8 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                 raise PermissionDenied("未指定操作用户或用户未登记", "user")
             roles = roles_of(uow.access(), uow.organization(), user, now_us())
             if not roles & set(wanted):
-                raise PermissionDenied(f"用户 {user} 无权{what}：需要角色 {' 或 '.join(wanted)}", None)
+                want = " 或 ".join(f"{r}（{vocabulary.role_name(r)}）" for r in wanted)
+                raise PermissionDenied(f"用户 {user} 无权{what}：需要角色 {want}", None)
             return roles
         except PermissionDenied as e:
             self._refused(user, what, e)

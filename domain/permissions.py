@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
+from domain import vocabulary
 from domain.access import Access
 from domain.asof import SHANGHAI
 from domain.errors import PermissionDenied
@@ -90,8 +91,9 @@ def authorize(access: Access, org: Organization | None, user: str | None, comman
     if occurred_at is not None:
         raise PermissionDenied("只有迁移角色（migrator）可以填写原始单据日期 occurred_at", "occurred_at")
     if not allowed(roles, needed):
-        want = " 或 ".join(needed) if needed else "（该操作未分配角色，仅迁移角色可用）"
-        raise PermissionDenied(f"用户 {user} 无权执行 {command.op}：需要角色 {want}", None)
+        want = (" 或 ".join(f"{r}（{vocabulary.role_name(r)}）" for r in needed) if needed
+                else "（该操作未分配角色，仅迁移角色可用）")
+        raise PermissionDenied(f"用户 {user} 无权{vocabulary.op_name(command.op)}：需要角色 {want}", None)
     return Authorization(user, roles)
 
 

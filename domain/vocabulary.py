@@ -327,6 +327,8 @@ def event_name(topic_or_name: str) -> str:
     """The Chinese name of an event type, given ``Aggregate.Event`` or a stored topic
     (``module:Aggregate.Event``); an unknown type reads ``其他事件``."""
     name = topic_or_name.rpartition(":")[2]
+    if name not in EVENTS and "." not in name:  # a short name ("EntryCorrected"): the first aggregate with it
+        name = next((k for k in EVENTS if k.endswith("." + name)), name)
     return EVENTS.get(name, "其他事件")
 
 

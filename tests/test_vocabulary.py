@@ -275,3 +275,49 @@ def test_state_refusals_name_the_state_in_chinese(app: Any) -> None:
     with pytest.raises(MonthStateConflict) as refused:
         app.command("approve_month", period="2019-07", actor="书记")
     assert "草稿" in refused.value.reason and "draft" not in refused.value.reason, refused.value.reason
+
+
+@pytest.mark.parametrize("args", [["history"], ["history", "--branch", "A", "--colour", "red"], ["nosuch"],
+                                  ["import", "/no/such/file.jsonl"], ["meeting", "record", "--kind", "party"],
+                                  ["score", "--help"], ["--help"]])
+def test_click_usage_errors_and_help_are_chinese(args: list[str]) -> None:
+    from click.testing import CliRunner
+    from adapters.cli import main
+    result = CliRunner().invoke(main, args, prog_name="ledger")
+    output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert CHINESE.search(output), output
+    prose = re.sub(r"\[OPTIONS\]|COMMAND \[ARGS\]\.\.\.|ledger(?: [a-z][a-z-]*)*|^  [a-z][a-z-]* ", "",
+                   output, flags=re.M)  # command names are codes
+    assert not english(prose), (english(prose), output)
+
+
+def test_cli_texts_name_things_in_chinese(db_url: str, tmp_path: Any) -> None:
+    """``rulebook show``, ``history`` and a refused command read in Chinese: parameters,
+    events and fields by name (codes only in parentheses), no class names."""
+    import json
+    from click.testing import CliRunner
+    from adapters import verify
+    from adapters.cli import main
+    from tests.helpers import cli_users
+    runner = CliRunner()
+    env = cli_users(runner, {"LEDGER_DATABASE_URL": db_url})
+    lines = tmp_path / "a.jsonl"
+    lines.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"op": "register_branch", "code": "A", "name": "一支部", "members": 10, "actor": "登记员"},
+        {"op": "record_score", "branch": "A", "period": "2019-07", "category": "bonus", "points": "1",
+         "reason": "表彰", "department": "party_mass", "actor": "考核员"}]) + "\n", encoding="utf-8")
+    assert runner.invoke(main, ["import", str(lines)], env=env).exit_code == 0
+    for args in (["rulebook", "show"], ["history", "--branch", "A"]):
+        result = runner.invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+        prose = re.sub(r"（[A-Za-z_]+）", "", result.output)
+        assert not english(prose), (args, english(prose))
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b|\b[A-Z][a-z]+[A-Z]\w*\.\w+|\bbonus\b", prose), (args, prose)
+    assert "月度加分上限（bonus_cap）：5" in runner.invoke(main, ["rulebook", "show"], env=env).output
+    history = runner.invoke(main, ["history", "--branch", "A"], env=env).output
+    assert "登记支部" in history and "类别：特色加分项（bonus）" in history, history
+    refused = runner.invoke(main, ["--as", "admin", "branch", "members", "A", "12", "--from", "2019-08",
+                                   "--actor", "x"], env=env)
+    assert refused.exit_code != 0 and "登记员" in refused.output and "set_members" not in refused.output, refused.output
+    used = set(re.findall(r'problem\("([a-z_]+)"', open(verify.__file__, encoding="utf-8").read()))
+    assert used and used <= set(verify.PROBLEM_NAMES), used - set(verify.PROBLEM_NAMES)
