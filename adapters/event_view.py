@@ -3,7 +3,6 @@ name (domain/vocabulary.py), codes with their Chinese names, times in Beijing ti
 Only formatting; the raw stored form stays available beside it."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,9 +10,18 @@ from domain import vocabulary as v
 from domain.asof import SHANGHAI
 from domain.log import EPOCH, untranscode
 
-CODED = {"category": v.category_name, "department": v.department_name, "rule": v.rule_name,
-         "role": v.role_name, "originator_topic": lambda t: v.event_name(t).removeprefix("建立") or t}
+CODED = {"role": v.role_name}
 HIDDEN = ("originator_topic",)  # the event type already says which aggregate
+
+
+def _care_name(name: str, value: str) -> str | None:
+    """Talk/visit occasions and personnel decisions are named in domain/care.py (with their kind)."""
+    from domain.care import OCCASIONS, PERSONNEL_KINDS
+    if name == "occasion" and value in OCCASIONS:
+        return OCCASIONS[value][2]
+    if name == "kind" and value in PERSONNEL_KINDS:
+        return PERSONNEL_KINDS[value][1]
+    return None
 
 
 def shanghai(value: datetime) -> str:
@@ -35,11 +43,19 @@ def _text(name: str, value: Any) -> str:
         return "是" if value else "否"
     if name.endswith("_us") and isinstance(value, int):
         return from_us(value)
+    if (name == "rule" or name.endswith("_rule")) and isinstance(value, str):
+        return f"{v.rule_name(value)}（{value}）"
+    if name == "notes" and isinstance(value, list):
+        return "、".join(v.rule_name(str(n)) for n in value) or "（无）"
     if name == "mode":
         return v.state_name(value, "mode")
     if name in CODED and isinstance(value, str):
         named = CODED[name](value)
         return f"{named}（{value}）" if named != value else value
+    if isinstance(value, str) and (named := v.code_name(name, value) or _care_name(name, value)):
+        return f"{named}（{value}）"
+    if name == "attendance" and isinstance(value, dict):
+        return "，".join(f"{p} {v.ATTENDANCE.get(s, s) if isinstance(s, str) else _compact(s)}" for p, s in value.items())
     if name == "parameters" and isinstance(value, dict):
         return "；".join(f"{v.parameter_name(k)}：{_compact(x)}" for k, x in value.items())
     if isinstance(value, (dict, list)):
@@ -48,12 +64,17 @@ def _text(name: str, value: Any) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else str(value)
+    """A nested value on one line, keys by their Chinese names: ``（结果哈希 2aa4…，程序版本 0.1.0）``."""
+    if isinstance(value, dict):
+        return "（" + "，".join(f"{v.event_field_name(str(k))} {_text(str(k), x)}" for k, x in value.items()) + "）"
+    if isinstance(value, list):
+        return "[" + "，".join(_compact(x) for x in value) + "]"
+    return "（空）" if value is None else str(value)
 
 
 def detail_text(detail: dict[str, Any]) -> str:
     """An event's fields on one line (``ledger history``): ``支部：A；分值：-2.00；…``."""
-    return "；".join(f"{v.event_field_name(k)}：{_text(k, x)}" for k, x in detail.items())
+    return "；".join(f"{v.event_field_name(k)}：{_text(k, x)}" for k, x in detail.items() if k not in HIDDEN)
 
 
 def event_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:

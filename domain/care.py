@@ -30,6 +30,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator
 
+from domain import vocabulary
 from domain import commands as c
 from domain.errors import InvalidInput, OccasionNotFound, OccasionRefused, VaultUnavailable
 from domain.handlers import handles
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 TALK = "talk"  # 谈话（六必谈）
 VISIT = "visit"  # 家访（六必访）
-KIND_NAMES = {TALK: "谈话", VISIT: "走访"}
+KIND_NAMES = vocabulary.CARE_KINDS
 
 # code → (kind, number within its six, Chinese name) [seed, part 1, 三]
 OCCASIONS: dict[str, tuple[str, int, str]] = {

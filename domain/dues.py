@@ -52,8 +52,7 @@ RETIRED = "retired"  # 离退休：离退休费或养老金
 NO_INCOME = "no_income"  # 无收入：学生、下岗失业、依靠抚恤或救济生活等
 CATEGORY_NAMES = vocabulary.DUES_CATEGORIES
 Category = Literal["salaried", "retired", "no_income"]
-CHANNEL_NAMES = {"payroll": "工资代扣", "cash": "现金", "bank_transfer": "银行转账", "wechat": "微信",
-                 "alipay": "支付宝", "online": "党建平台"}
+CHANNEL_NAMES = vocabulary.DUES_CHANNELS
 Channel = Literal["payroll", "cash", "bank_transfer", "wechat", "alipay", "online"]
 FORMAT = "dangjian-dues-statement/1"
 

@@ -23,12 +23,13 @@ in the ledger), but each of them must be a member of the branch that month.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator
 
+from domain import vocabulary
 from domain import commands as c
 from domain.errors import MeetingNotFound, MeetingRefused
 from domain.handlers import handles
@@ -48,11 +49,7 @@ ORG_LIFE_MEETING = "org_life_meeting"  # 组织生活会
 EXPERIENCE_MEETING = "experience_meeting"  # 经验总结会（两会之一）
 PROBLEM_MEETING = "problem_analysis_meeting"  # 问题分析会（两会之一）
 
-KIND_NAMES: dict[str, str] = {
-    GENERAL_MEETING: "支部党员大会", COMMITTEE_MEETING: "支委会", GROUP_MEETING: "党小组会",
-    PARTY_LESSON: "党课", THEME_DAY: "主题党日", ORG_LIFE_MEETING: "组织生活会",
-    EXPERIENCE_MEETING: "经验总结会", PROBLEM_MEETING: "问题分析会",
-}
+KIND_NAMES: Mapping[str, str] = vocabulary.MEETING_KINDS  # names: domain/vocabulary.py
 Kind = Literal["general_meeting", "committee_meeting", "group_meeting", "party_lesson", "theme_day",
                "org_life_meeting", "experience_meeting", "problem_analysis_meeting"]
 TWO_MEETINGS = (EXPERIENCE_MEETING, PROBLEM_MEETING)  # 两会 [seed]
@@ -66,7 +63,7 @@ QUESTIONS: dict[str, str] = {
 PRESENT = "present"  # 出席
 EXCUSED = "excused"  # 请假
 ABSENT = "absent"  # 缺席（未请假）
-STATUS_NAMES: dict[str, str] = {PRESENT: "出席", EXCUSED: "请假", ABSENT: "缺席"}
+STATUS_NAMES: Mapping[str, str] = vocabulary.ATTENDANCE
 Status = Literal["present", "excused", "absent"]
 
 

@@ -24,6 +24,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import vocabulary
 from domain import commands as c
 from domain.errors import EntryNotFound, InvalidInput, MemberPointsRefused
 from domain.handlers import handles
@@ -45,15 +46,7 @@ DISCIPLINE_INTEGRITY = "discipline_integrity"  # 遵纪守法和廉洁自律
 MASS_CONTACT = "mass_contact"  # 联系群众
 FIGHTING_BAD_BEHAVIOUR = "fighting_bad_behaviour"  # 同不良行为作斗争
 
-ITEM_NAMES: Mapping[str, str] = {
-    POLITICAL_STUDY: "参加政治学习",
-    ORGANIZATIONAL_LIFE: "参加党的组织生活",
-    ASSIGNED_TASKS: "完成党组织交办的任务",
-    JOB_DUTIES: "履行岗位职责",
-    DISCIPLINE_INTEGRITY: "遵纪守法和廉洁自律",
-    MASS_CONTACT: "联系群众",
-    FIGHTING_BAD_BEHAVIOUR: "同不良行为作斗争",
-}
+ITEM_NAMES: Mapping[str, str] = vocabulary.MEMBER_POINT_ITEMS  # names: domain/vocabulary.py
 Item = Literal["political_study", "organizational_life", "assigned_tasks", "job_duties",
                "discipline_integrity", "mass_contact", "fighting_bad_behaviour"]
 
@@ -61,7 +54,7 @@ Item = Literal["political_study", "organizational_life", "assigned_tasks", "job_
 INDIVIDUAL = "individual"  # 个人行为计分
 GROUP_WORK = "group_work"  # 党小组工作计分
 APPRAISAL = "appraisal"  # 年度评议计分
-PART_NAMES: Mapping[str, str] = {INDIVIDUAL: "个人行为", GROUP_WORK: "小组工作", APPRAISAL: "年度评议"}
+PART_NAMES: Mapping[str, str] = vocabulary.MEMBER_POINT_PARTS
 
 
 # -- the arithmetic ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field, StrictBool, StrictInt
 
+from domain import vocabulary
 from domain import commands as c
 from domain.errors import InvalidInput, MentorshipNotFound, MentorshipRefused, PersonNotFound
 from domain.handlers import handles
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 MENTOR_MEMBER = "member"  # 党员
 MENTOR_ACTIVIST = "activist"  # 入党积极分子
 MENTOR_EMPLOYEE = "employee"  # 其他职工
-STANDING_NAMES = {MENTOR_MEMBER: "党员", MENTOR_ACTIVIST: "入党积极分子", MENTOR_EMPLOYEE: "职工"}
+STANDING_NAMES = vocabulary.MENTOR_STANDINGS
 PARTY_STANDINGS = (MENTOR_MEMBER, MENTOR_ACTIVIST)
 SCORE_MIN, SCORE_MAX = Decimal(0), Decimal(100)
 

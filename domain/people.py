@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
+from domain import vocabulary
 from domain import commands as c
 from domain.errors import MembershipRefused, PersonAlreadyRegistered, PersonNotFound
 from domain.handlers import handles
@@ -28,12 +29,7 @@ if TYPE_CHECKING:
 
 MEMBER = "member"  # 党员
 EMPLOYEE = "employee"  # 职工（非党员）
-CLASSES = {  # 党员分类
-    "A": "高层及中层管理人员",
-    "B": "生产经营一线人员",
-    "C": "一般管理和专业技术人员",
-    "D": "离退休党员",
-}
+CLASSES = vocabulary.MEMBER_CLASSES  # 党员分类 (names: domain/vocabulary.py)
 MemberClass = Literal["A", "B", "C", "D"]
 
 

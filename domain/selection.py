@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator, Field, StrictInt
 
+from domain import vocabulary
 from domain import commands as c
 from domain.errors import InvalidInput, PersonNotFound, SelectionNotFound, SelectionRefused
 from domain.handlers import handles
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 APPOINTED = "appointed"  # 聘任
 BELOW_THRESHOLD = "below_threshold"  # 第一名低于门槛值，不予聘任
 TIE = "tie"  # 并列第一，不按规则聘任，由党委另行决定
-OUTCOME_NAMES = {APPOINTED: "聘任", BELOW_THRESHOLD: "低于门槛值，不予聘任", TIE: "并列第一，由党委另行决定"}
+OUTCOME_NAMES = vocabulary.SELECTION_OUTCOMES
 SCORE_MIN, SCORE_MAX = Decimal(0), Decimal(100)
 
 

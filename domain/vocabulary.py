@@ -110,10 +110,32 @@ AMOUNT_KINDS: Mapping[str, str] = MappingProxyType({
     "award": "奖励", "fine": "罚款", "development_quota": "发展党员指标", "excellent_member_quota": "优秀党员指标"})
 PERSON_KINDS: Mapping[str, str] = MappingProxyType({"member": "党员", "employee": "职工"})
 DUES_CATEGORIES: Mapping[str, str] = MappingProxyType({"salaried": "在职", "retired": "离退休", "no_income": "无收入"})
+DUES_CHANNELS: Mapping[str, str] = MappingProxyType({
+    "payroll": "工资代扣", "cash": "现金", "bank_transfer": "银行转账", "wechat": "微信", "alipay": "支付宝",
+    "online": "党建平台"})
+MEETING_KINDS: Mapping[str, str] = MappingProxyType({
+    "general_meeting": "支部党员大会", "committee_meeting": "支委会", "group_meeting": "党小组会",
+    "party_lesson": "党课", "theme_day": "主题党日", "org_life_meeting": "组织生活会",
+    "experience_meeting": "经验总结会", "problem_analysis_meeting": "问题分析会"})
+ATTENDANCE: Mapping[str, str] = MappingProxyType({"present": "出席", "excused": "请假", "absent": "缺席"})
+CARE_KINDS: Mapping[str, str] = MappingProxyType({"talk": "谈话", "visit": "走访"})
+MEMBER_POINT_ITEMS: Mapping[str, str] = MappingProxyType({
+    "political_study": "参加政治学习", "organizational_life": "参加党的组织生活",
+    "assigned_tasks": "完成党组织交办的任务", "job_duties": "履行岗位职责",
+    "discipline_integrity": "遵纪守法和廉洁自律", "mass_contact": "联系群众",
+    "fighting_bad_behaviour": "同不良行为作斗争"})
+MEMBER_POINT_PARTS: Mapping[str, str] = MappingProxyType({
+    "individual": "个人行为", "group_work": "小组工作", "appraisal": "年度评议"})
+MENTOR_STANDINGS: Mapping[str, str] = MappingProxyType({"member": "党员", "activist": "入党积极分子", "employee": "职工"})
+SELECTION_OUTCOMES: Mapping[str, str] = MappingProxyType({
+    "appointed": "聘任", "below_threshold": "低于门槛值，不予聘任", "tie": "并列第一，由党委另行决定"})
+MEMBER_CLASSES: Mapping[str, str] = MappingProxyType({
+    "A": "高层及中层管理人员", "B": "生产经营一线人员", "C": "一般管理和专业技术人员", "D": "离退休党员"})
 
 STATES: Mapping[str, Mapping[Any, str]] = MappingProxyType({  # every state table, by what it describes
     "period": PERIOD_STATES, "entry": ENTRY_STATES, "appeal": APPEAL_STATES, "care": CARE_STATES,
-    "selection": SELECTION_STATES, "link": LINK_FLAGS, "mode": MODES,
+    "selection": SELECTION_STATES, "link": LINK_FLAGS, "mode": MODES, "attendance": ATTENDANCE,
+    "outcome": SELECTION_OUTCOMES,
 })
 
 # -- roles and departments ---------------------------------------------------------------
@@ -217,9 +239,15 @@ EVENT_FIELDS: Mapping[str, str] = MappingProxyType({
     "secretary": "书记", "selection": "竞聘", "sheet": "评分表", "standing": "身份", "statement": "公示内容",
     "statement_hash": "公示哈希", "status": "状态", "summary_sealed": "摘要（加密）", "summary_sha256": "摘要哈希",
     "target_unit": "目标单位", "target_value": "目标值", "threshold": "阈值", "title": "标题",
-    "token_hash": "令牌哈希", "token_id": "令牌编号", "topic": "类型", "user": "用户", "value": "数值",
+    "token_hash": "令牌哈希", "token_id": "令牌编号", "topic": "议题", "user": "用户", "value": "数值",
     "verifier_key": "验证公钥", "version": "版本", "weight_leaders": "领导权重",
     "weight_representatives": "代表权重", "year": "年度",
+    # inside an approval's proof and its ranking rows
+    "rulebook_hash": "考核细则哈希", "result_hash": "结果哈希", "code_version": "程序版本",
+    "award": "奖励（元）", "fine": "罚款（元）", "award_rule": "奖励规则", "fine_rule": "罚款规则", "notes": "适用规则",
+    "coefficient": "系数", "months": "各月", "quarter_score": "季度得分", "annual_score": "年度得分",
+    "monthly_mean": "月度平均分", "unit_performance": "单位经营业绩", "debriefing": "述职评分",
+    "base_score": "基础分", "bonus": "加分", "deductions": "扣分", "dual_score": "双百分得分",
 })
 
 # -- refusals (class names of domain.errors.LedgerError and its subclasses) -----------------
@@ -330,6 +358,26 @@ def event_name(topic_or_name: str) -> str:
     if name not in EVENTS and "." not in name:  # a short name ("EntryCorrected"): the first aggregate with it
         name = next((k for k in EVENTS if k.endswith("." + name)), name)
     return EVENTS.get(name, "其他事件")
+
+
+# which tables name the codes a stored field may hold (the first table that knows the code wins)
+FIELD_CODES: Mapping[str, tuple[Mapping[Any, str], ...]] = MappingProxyType({
+    "category": (CATEGORIES, DUES_CATEGORIES), "department": (DEPARTMENTS,), "rule": (RULES,),
+    "mode": (MODES,), "channel": (DUES_CHANNELS,), "status": (ATTENDANCE, PERIOD_STATES, CARE_STATES),
+    "kind": (MEETING_KINDS, CARE_KINDS, PERSON_KINDS, AMOUNT_KINDS, MEMBER_POINT_PARTS),
+    "owner_kind": (PERSON_KINDS,), "item": (MEMBER_POINT_ITEMS,), "standing": (MENTOR_STANDINGS,),
+    "outcome": (SELECTION_OUTCOMES,), "decision": (APPEAL_STATES,), "cause": (CORRECTION_CAUSES,),
+    "member_class": (MEMBER_CLASSES,),
+})
+
+
+def code_name(field: str, value: Any) -> str | None:
+    """The Chinese name of a code held by a stored field (``category`` = ``salaried`` →
+    在职), or None when the field holds no named code."""
+    for table in FIELD_CODES.get(field, ()):
+        if value in table:
+            return table[value]
+    return None
 
 
 def state_name(value: Any, kind: str = "period") -> str:

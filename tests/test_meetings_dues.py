@@ -342,7 +342,7 @@ def test_a_publication_verifies_against_its_checkpoint(dues_a, tmp_path: Path, d
     # the checkpoint was recorded with the publication and covers it
     reader = TreeReader(engine_of(app))
     checkpoint = reader.checkpoints()[-1]
-    assert checkpoint.reason.startswith("publish_dues A 2019H1")
+    assert checkpoint.reason.startswith("公示党费 A 2019H1")  # the reason names the command in Chinese
     assert reader.event_at(p["position"])["leaf_index"] < checkpoint.size
     bundle = bundle_of(engine_of(app), p)
     assert bundle["proof"]["checkpoint"] == checkpoint.note

@@ -130,7 +130,7 @@ def _all_values() -> Iterator[tuple[str, Any]]:
             for key, value in table.items():
                 if hasattr(value, "items"):
                     yield from ((f"{name}.{key}.{k}", x) for k, x in value.items())
-                else:
+                elif isinstance(value, str):
                     yield f"{name}.{key}", value
 
 
@@ -247,7 +247,7 @@ def test_every_web_page_reads_in_chinese(site: Any) -> None:
             found += english(body) + re.findall(r"\b[A-Z][a-z]+[A-Z]\w*\.[A-Z]\w+\b|\b(?:[A-Z][a-z]+){2,}\b"
                                                r"|_type_|_data_|recorded_at_us", body)
             if response.status_code != 200 or "text/html" not in response.headers["content-type"] or found:
-                bad.append((url, response.status_code, str(found[:5])))
+                bad.append((url, response.status_code, str(found[:5]) + (body[max(0, body.find(found[0]) - 80):body.find(found[0]) + 80] if found else "")))
     assert not bad, f"pages not in Chinese: {bad}"
 
 
