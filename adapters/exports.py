@@ -135,9 +135,9 @@ def year_workbook(data: dict[str, Any]) -> Workbook:
 
 
 HISTORY_COLUMNS: list[Column] = [
-    ("日志位置", COUNT, 9), ("记录时间（北京时间）", TIME, 20), ("事件", None, 30), ("事件说明", None, 14),
+    ("日志位置", COUNT, 9), ("记录时间（北京时间）", TIME, 20), ("事件类型代码", None, 30), ("事件", None, 14),
     ("操作人", None, 14), ("执行用户", None, 12), ("期间", None, 9), ("类别", None, 14), ("分值", SCORE, 8),
-    ("理由", None, 36), ("历史迁移", None, 9), ("详情（JSON）", None, 60)]
+    ("理由", None, 36), ("历史迁移", None, 9), ("存储原文（JSON）", None, 60)]  # codes and raw form: for auditors
 
 
 def event_points(detail: dict[str, Any]) -> Decimal | None:
@@ -165,7 +165,7 @@ def history_workbook(data: dict[str, Any], filters: dict[str, str | None] | None
         d = e["detail"]
         at = datetime.fromisoformat(e["recorded_at"]).astimezone(SHANGHAI).replace(tzinfo=None)
         rows.append([e["position"], at, e["event"], vocabulary.event_name(e["event"]), e.get("actor"), d.get("by"),
-                     event_period(e), CATEGORY_NAMES.get(d.get("category", ""), d.get("category")),
+                     event_period(e), vocabulary.code_name("category", d.get("category")) or d.get("category"),
                      event_points(d), d.get("reason"), "是" if d.get("migrated") else None,
                      json.dumps(d, ensure_ascii=False, sort_keys=True)])
     shown = "；".join(f"{name}：{value}" for name, value in (filters or {}).items() if value)

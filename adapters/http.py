@@ -40,6 +40,7 @@ from pydantic import BaseModel
 
 from adapters.bootstrap import close, database_url, engine_of, open_ledger
 from adapters.views import MaintainedView
+from domain import vocabulary
 from domain import commands as c
 from domain.access import now_us
 from adapters.json_input import decode_json  # noqa: F401 (the API's body decoder; also used by http_writes)
@@ -367,7 +368,8 @@ async def _unauthenticated(request: Request, exc: Unauthenticated) -> LedgerJSON
 async def _invalid(request: Request, exc: RequestValidationError) -> LedgerJSON:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "请求无效"}
     loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
-    return reply(error_body("InvalidInput", loc[-1] if loc else None, str(first.get("msg"))), 422)
+    reason = vocabulary.input_reason(str(first.get("type", "")))  # pydantic's English message, in Chinese
+    return reply(error_body("InvalidInput", loc[-1] if loc else None, reason), 422)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from adapters import http
 from adapters.web_base import render, visitor_of
-from domain.errors import LedgerError
+from domain import vocabulary
+from domain.errors import InvalidInput, LedgerError
 
 PAGE_ERRORS = {  # status → (error code, Chinese reason)
     400: ("BadRequest", "请求无效：请求内容无法解析"),
@@ -49,6 +51,21 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     return await http._http_error(request, exc)
 
 
+async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """A path or query parameter of the wrong shape (``/web/event/abc``): under /web/ the
+    error page naming the field in Chinese; elsewhere the API's JSON body."""
+    if not _is_page(request):
+        return await http._invalid(request, exc)
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [p for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
+    error = InvalidInput(vocabulary.input_reason(str(first.get("type", ""))), str(loc[-1]) if loc else None)
+    try:
+        visitor = await run_in_threadpool(visitor_of, request)
+    except Exception:  # noqa: BLE001 - the error page must render even when the session store fails
+        visitor = None
+    return render(request, visitor, "error.html", 422, error=error, kind="InvalidInput")
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure (a defect, logged): a Chinese page or a Chinese JSON body."""
     logging.getLogger("uvicorn.error").exception("500 %s %s", request.method, request.url.path, exc_info=exc)
@@ -63,4 +80,5 @@ async def server_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Register the handlers (after ``adapters.http.install_error_handlers``, which they extend)."""
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, server_error)

@@ -96,8 +96,8 @@ def test_year_evaluation(ledger: Ledger, db_url: str, tmp_path: Path) -> None:
 def test_branch_history(ledger: Ledger, db_url: str, tmp_path: Path) -> None:
     ws = export(db_url, tmp_path, "history", "--branch", "A")
     assert ws.title == "支部记录" and ws["A1"].value == "支部 A 全部记录"
-    assert row(ws, 4) == ["日志位置", "记录时间（北京时间）", "事件", "事件说明", "操作人", "执行用户", "期间", "类别",
-                          "分值", "理由", "历史迁移", "详情（JSON）"]
+    assert row(ws, 4) == ["日志位置", "记录时间（北京时间）", "事件类型代码", "事件", "操作人", "执行用户", "期间", "类别",
+                          "分值", "理由", "历史迁移", "存储原文（JSON）"]
     rows = [row(ws, r) for r in range(5, ws.max_row + 1)]
     assert [r[2] for r in rows[:2]] == ["Organization.BranchRegistered", "Organization.SecretaryAppointed"]
     entries = [r for r in rows if r[2] == "AssessmentMonth.ScoreRecorded"]

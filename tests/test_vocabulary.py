@@ -251,7 +251,7 @@ def test_every_web_page_reads_in_chinese(site: Any) -> None:
     assert not bad, f"pages not in Chinese: {bad}"
 
 
-@pytest.mark.parametrize("url", ["/web/nowhere", "/web/event/99999999", "/web/month/notamonth",
+@pytest.mark.parametrize("url", ["/web/nowhere", "/web/event/99999999", "/web/event/abc", "/web/month/notamonth",
                                  "/web/explain/decade/2019?branch=A", "/web/branch/B"])
 def test_web_errors_are_chinese_pages(site: Any, url: str) -> None:
     response = site.client("sec-a").get(url)
@@ -267,6 +267,11 @@ def test_the_api_keeps_json_errors_with_a_chinese_reason(site: Any) -> None:
     response = client.get("/nowhere")
     assert response.status_code == 404 and response.headers["content-type"].startswith("application/json")
     assert CHINESE.search(response.json()["reason"])
+    token = site.ledger.command("issue_token", as_user="admin", user="auditor", actor="admin")
+    response = client.get("/checkpoints/abc", headers={"Authorization": f"Bearer {token['token']}"})
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["field"] == "number" and CHINESE.search(body["reason"]) and not english(body["reason"]), body
 
 
 def test_state_refusals_name_the_state_in_chinese(app: Any) -> None:
@@ -321,3 +326,28 @@ def test_cli_texts_name_things_in_chinese(db_url: str, tmp_path: Any) -> None:
     assert refused.exit_code != 0 and "登记员" in refused.output and "set_members" not in refused.output, refused.output
     used = set(re.findall(r'problem\("([a-z_]+)"', open(verify.__file__, encoding="utf-8").read()))
     assert used and used <= set(verify.PROBLEM_NAMES), used - set(verify.PROBLEM_NAMES)
+
+
+def test_every_web_export_reads_in_chinese(site: Any) -> None:
+    """The Excel files the web offers (month, quarter, year, history, explanations): no
+    English phrase and no internal event name in any text cell."""
+    import io
+    from openpyxl import load_workbook
+    client = site.client("committee")
+    urls = [f"/web/export/{k}/{p}.xlsx" for k, p in PERIODS.items()] + ["/web/export/history.xlsx?branch=A"]
+    urls += [f"/web/explain/{k}/{PERIODS[k]}.xlsx?branch=A" for k in ("month", "quarter")]
+    bad: list[tuple[str, str]] = []
+    for url in urls:
+        response = client.get(url)
+        if response.status_code != 200 or not response.content.startswith(b"PK"):
+            bad.append((url, f"{response.status_code} {response.text[:100]}"))
+            continue
+        for sheet in load_workbook(io.BytesIO(response.content)).worksheets:
+            header = [str(c or "") for c in next(sheet.iter_rows(min_row=4, max_row=4, values_only=True), ())]
+            for row in sheet.iter_rows(values_only=True):
+                for i, cell in enumerate(row):
+                    if i < len(header) and ("代码" in header[i] or "原文" in header[i]):
+                        continue  # a column of codes or of the stored form, so named
+                    if isinstance(cell, str) and (english(cell) or re.search(r"_type_|\b(?:[A-Z][a-z]+){2,}\.\w+", cell)):
+                        bad.append((url, cell))
+    assert not bad, f"export cells not in Chinese: {bad[:10]}"
