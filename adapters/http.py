@@ -148,7 +148,11 @@ def reply(data: Any, status: int = 200) -> LedgerJSON:
 
 
 def error_body(error: str, field: str | None, reason: str, **more: Any) -> dict[str, Any]:
-    return {"error": error, "field": field, "reason": reason, **more}
+    """``error``: the refusal's code (for programs); ``detail``: the whole refusal in Chinese
+    (for people: kind, field, reason)."""
+    where = f"（字段 {field}）" if field else ""
+    return {"error": error, "field": field, "reason": reason,
+            "detail": f"{vocabulary.refusal_name(error)}{where}：{reason}", **more}
 
 
 class ErrorBody(BaseModel):
@@ -157,6 +161,7 @@ class ErrorBody(BaseModel):
     error: str
     field: str | None
     reason: str
+    detail: str  # the refusal in Chinese for people, e.g. 输入有误（字段 points）：最多两位小数
 
 
 class CommandResult(BaseModel):
