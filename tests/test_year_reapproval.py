@@ -17,6 +17,7 @@ from adapters.cli import main
 from adapters.verify import verify_ledger
 from domain.errors import InvalidInput, YearAlreadyApproved, YearNotReady
 from domain.periods import month_range
+from domain.vocabulary import EVENTS
 from projections.annual import year_json
 from tests.helpers import approve, company, deduct, events, model_of
 
@@ -84,7 +85,8 @@ def test_upheld_appeal_after_year_approval_flags_rows_and_diff_names_the_cause(a
     d = _rows(json.loads(_cli(db_url, "year", "diff", "2019", "--json").output))
     assert d["C"]["changed"] and [c["event"] for c in d["C"]["causes"]] == ["MembersSet"]
     text = _cli(db_url, "year", "diff", "2019").output
-    assert "EntryCorrected 2019-07" in text and "MembersSet 自 2019-12 起 党员人数 41" in text
+    assert f"{EVENTS['AssessmentMonth.EntryCorrected']} 2019-07" in text
+    assert f"{EVENTS['Organization.MembersSet']} 自 2019-12 起 党员人数 41" in text  # events by Chinese name
     assert _cli(db_url, "year", "diff", "2020").exit_code != 0  # never approved: nothing to compare
 
 
