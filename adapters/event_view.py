@@ -77,9 +77,14 @@ def detail_text(detail: dict[str, Any]) -> str:
     return "；".join(f"{v.event_field_name(k)}：{_text(k, x)}" for k, x in detail.items() if k not in HIDDEN)
 
 
-def event_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """(Chinese field name, value as text) for each field of a stored payload (as decoded
-    from its JSON, typed values still tagged)."""
+def is_code(name: str) -> bool:
+    """Whether a field holds an id, hash, key or sealed text (shown as code, not prose)."""
+    return name in ("key", "verifier_key", "summary_sealed", "proof") or name.endswith(("_id", "_hash", "_sha256"))
+
+
+def event_rows(payload: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(Chinese field name, value as text, whether it is a code) for each field of a stored
+    payload (as decoded from its JSON, typed values still tagged)."""
     data = untranscode(payload)
-    return [(v.event_field_name(k), _text(k, x)) for k, x in data.items() if k not in HIDDEN]
+    return [(v.event_field_name(k), _text(k, x), is_code(k)) for k, x in data.items() if k not in HIDDEN]
 

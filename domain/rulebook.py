@@ -43,7 +43,7 @@ MODES = (FULL_TIME, PART_TIME)
 def _cents(value: Decimal) -> int:
     scaled = value.scaleb(2)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"rulebook value {value} has more than two decimals")
+        raise ValueError(f"数值 {value} 超过两位小数")
     return int(scaled)
 
 
@@ -183,7 +183,7 @@ class Rulebook:
         known = {f.name: f for f in fields(cls) if f.name not in ("version", "given")}
         unknown = set(params) - set(known)
         if unknown:
-            raise ValueError(f"unknown rulebook parameters: {', '.join(sorted(unknown))}")
+            raise ValueError(f"没有这些参数：{'、'.join(sorted(unknown))}")
         values: dict[str, Any] = {"version": version, "given": frozenset(params)}
         defaults = cls()
         for name, value in params.items():
@@ -220,40 +220,40 @@ class Rulebook:
     def check(self) -> None:
         """Raise ``ValueError`` naming the first parameter that makes no sense."""
         if self.dual_formula not in ("mutual", "weighted"):
-            raise ValueError("dual_formula must be 'mutual' or 'weighted'")
+            raise ValueError("双百分计算方式（dual_formula）应为 mutual（相乘）或 weighted（加权）")
         weights = self.annual_weight_monthly + self.annual_weight_unit + self.annual_weight_debriefing
         if weights != 1:
-            raise ValueError(f"annual weights must sum to 1, not {weights}")
+            raise ValueError(f"年度三项权重之和应为 1，现为 {weights}")
         for name in ("development_quota_per", "excellent_quota_per", "first_place_quota_per"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+                raise ValueError(f"{vocabulary.parameter_name(name)}（{name}）应大于 0")
         for category in (c for cats in self.departments.values() for c in cats):
             if category != BONUS and category not in self.category_points:
-                raise ValueError(f"departments name an unknown category {category!r}")
+                raise ValueError(f"分块考核部门列出了未知的类别 {category!r}")
         for value in (*self.category_points.values(), self.base_score, self.bonus_cap):
             _cents(value)
         points_weights = (self.points_weight_individual, self.points_weight_group,
                           self.points_weight_appraisal)
         if any(w < 0 for w in points_weights) or sum(points_weights) != 1:
-            raise ValueError(f"member points weights must be non-negative and sum to 1, not {sum(points_weights)}")
+            raise ValueError(f"党员积分三项权重应不小于 0 且和为 1，现为 {sum(points_weights)}")
         if not self.points_min <= self.points_base <= self.points_max:
-            raise ValueError("member points need points_min <= points_base <= points_max")
+            raise ValueError("党员积分应满足 下限 ≤ 基础分 ≤ 上限")
         for value in (self.points_base, self.points_min, self.points_max):
             _cents(value)
         selection_weights = (self.selection_weight_representatives, self.selection_weight_leaders)
         if any(w < 0 for w in selection_weights) or sum(selection_weights) != 1:
-            raise ValueError(f"selection weights must be non-negative and sum to 1, not {sum(selection_weights)}")
+            raise ValueError(f"竞聘两项权重应不小于 0 且和为 1，现为 {sum(selection_weights)}")
         if not 0 <= self.selection_threshold <= 100:
-            raise ValueError("selection_threshold must be between 0 and 100")
+            raise ValueError("竞聘门槛分（selection_threshold）应在 0 到 100 之间")
         if self.link_quota_default < 0:
-            raise ValueError("link_quota_default must not be negative")
+            raise ValueError("1+N 默认联系职工人数（link_quota_default）不能为负")
         if self.proposal_reward < 0:
-            raise ValueError("proposal_reward must not be negative")
+            raise ValueError("合理化建议奖励（proposal_reward）不能为负")
         _cents(self.proposal_reward)
         if self.points_per_grade <= 0:
-            raise ValueError("points_per_grade must be positive")
+            raise ValueError("创新积分每级分数（points_per_grade）应大于 0")
         if self.talk_window_days < 0 or self.visit_window_days < 0:
-            raise ValueError("talk_window_days and visit_window_days must not be negative")
+            raise ValueError("谈话期限、走访期限（talk_window_days、visit_window_days）不能为负")
         self._check_meetings_and_dues()
 
     def _check_meetings_and_dues(self) -> None:
@@ -262,23 +262,23 @@ class Rulebook:
         from domain.meetings import KIND_NAMES
         for kind, months in self.meeting_frequency.items():
             if kind not in KIND_NAMES:
-                raise ValueError(f"meeting_frequency names an unknown meeting kind {kind!r}")
+                raise ValueError(f"会议频次（meeting_frequency）列出了未知的会议类型 {kind!r}")
             if months not in (1, 2, 3, 4, 6, 12):
-                raise ValueError(f"meeting_frequency of {kind} must be 1, 2, 3, 4, 6 or 12 months")
+                raise ValueError(f"{vocabulary.MEETING_KINDS.get(kind, kind)}的频次应为 1、2、3、4、6 或 12 个月")
         for value in (self.attendance_absent_points, self.attendance_excused_points, self.dues_no_income):
             _cents(value)
         if self.dues_no_income < 0:
-            raise ValueError("dues_no_income must not be negative")
+            raise ValueError("无收入党员月党费（dues_no_income）不能为负")
         if set(self.dues_rates) != {"salaried", "retired"}:
-            raise ValueError("dues_rates must have exactly the categories 'salaried' and 'retired'")
+            raise ValueError("党费比例表（dues_rates）应恰好有 salaried（在职）与 retired（离退休）两类")
         for category, brackets in self.dues_rates.items():
             bounds = [u for u, _ in brackets]
             if not brackets or bounds[-1] is not None or None in bounds[:-1]:
-                raise ValueError(f"dues_rates[{category}] must end with one bracket whose bound is null")
+                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类应以一个上限为 null 的档次结尾")
             if any(b <= a for a, b in zip(bounds[:-2], bounds[1:-1])) or any(u <= 0 for u in bounds[:-1]):
-                raise ValueError(f"dues_rates[{category}] bounds must be positive and ascending")
+                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的上限应为正数且递增")
             if any(not 0 <= r <= 1 for _, r in brackets):
-                raise ValueError(f"dues_rates[{category}] rates must be between 0 and 1")
+                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的比例应在 0 到 1 之间")
 
 
 RULEBOOK_V1 = Rulebook()

@@ -78,9 +78,9 @@ def test_arithmetic_base_clamp_and_half_up_total() -> None:
     # (half-even would give 84.00).
     assert annual_total(Decimal("85.01"), Decimal("85.00"), Decimal("80.00"), rb) == Decimal("84.01")
     assert member_total(Decimal(0), Decimal(0), Decimal(0), rb).total == Decimal("80.00")
-    with pytest.raises(ValueError, match="sum to 1"):
+    with pytest.raises(ValueError, match="和为 1"):
         Rulebook.from_parameters(2, {"points_weight_individual": "0.6"})
-    with pytest.raises(ValueError, match="points_min"):
+    with pytest.raises(ValueError, match="下限 ≤ 基础分 ≤ 上限"):
         Rulebook.from_parameters(2, {"points_base": "101"})
 
 
