@@ -286,13 +286,8 @@ def _quarter_text(d: dict[str, Any]) -> str:
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def quarter_diff_cmd(period: str, as_json: bool) -> None:
-    from projections.compare import quarter_diff
-    _run(lambda: check_quarter(period))
-    events = list(LogReader(engine_of(_ledger())).read())
-    model = AssessmentModel().apply_all(events)
-    if period not in model.quarters:
-        _fail([LineError(0, "period", f"{period} 尚未审批，没有可对照的审批结果")], as_json)
-    _emit(quarter_diff(model, period, events), as_json, _compare_text)
+    from adapters.diffs import quarter_diff_now
+    _emit(_run(lambda: quarter_diff_now(engine_of(_ledger()), period), as_json), as_json, _compare_text)
 
 
 @quarter.command("whatif", help="假设某些记录或决定不存在（或某条目按其他分值计），重算季度，不写入任何内容。")
@@ -544,13 +539,8 @@ def year_approve(period: str, actor: str) -> None:
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def year_diff_cmd(period: str, as_json: bool) -> None:
-    from projections.compare import year_diff
-    _run(lambda: check_year(period), as_json)
-    events = list(LogReader(engine_of(_ledger())).read())
-    model = AssessmentModel().apply_all(events)
-    if (model.years.get(period) or {}).get("approval") is None:
-        _fail([LineError(0, "year", f"{period} 年度总评尚未审批，没有可对照的审批结果")], as_json)
-    _emit(year_diff(model, period, events), as_json, _year_diff_text)
+    from adapters.diffs import year_diff_now
+    _emit(_run(lambda: year_diff_now(engine_of(_ledger()), period), as_json), as_json, _year_diff_text)
 
 
 def _year_diff_text(d: dict[str, Any]) -> str:

@@ -130,7 +130,7 @@ def witness_add(files: tuple[Path, ...]) -> None:
     click.echo(f"已存入 {added} 个会签")
 
 
-def _observation_text(d: dict[str, Any]) -> str:
+def observation_text(d: dict[str, Any]) -> str:
     lines = [f"{d['origin']}：{d['verdict_text']}"]
     for a in d["accepted"]:
         lines.append(f"  接受大小 {a['size']} 的检查点（{'已会签' if a['cosigned'] else '未会签'}）")
@@ -191,7 +191,7 @@ def monitor(ctx: click.Context, store: str | None, from_file: Path | None, url: 
     data = result.as_dict()
     if cosigned_out is not None:
         _write([a["cosigned"] for a in result.accepted if a["cosigned"]], cosigned_out)
-    _emit(data, as_json, _observation_text)
+    _emit(data, as_json, observation_text)
     if not result.ok:
         sys.exit(2 if result.evidence else 1)
 
@@ -308,7 +308,7 @@ def group_collect(origin: str, from_file: Path | None, url: str | None, token: s
         g.store.close()
     if cosigned_out is not None:
         _write([a["cosigned"] for a in result.accepted if a["cosigned"]], cosigned_out)
-    _emit(result.as_dict(), as_json, _observation_text)
+    _emit(result.as_dict(), as_json, observation_text)
     if not result.ok:
         sys.exit(2 if result.evidence else 1)
 

@@ -93,7 +93,7 @@ def checkpoint_show(number: int | None) -> None:
 @click.option("--number", type=int, default=None, help="检查点序号（默认最新）")
 @click.option("--store", default=None, envvar="LEDGER_MONITOR_STORE", help="见证方存储（SQLite 文件或数据库 URL）")
 def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str | None) -> None:
-    from adapters.cli_group import _observation_text, cosign_ledger
+    from adapters.cli_group import observation_text, cosign_ledger
     from adapters.monitor import WitnessError
     from adapters.tree import load_or_create_signer
     ledger = _ledger()
@@ -103,7 +103,7 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
     except WitnessError as e:
         _fail([LineError(0, e.field, e.reason)], False)
     if not result.ok:
-        click.echo(_observation_text(result.as_dict()), err=True)
+        click.echo(observation_text(result.as_dict()), err=True)
         sys.exit(2 if result.evidence else 1)
     if result.held is not None and result.held.cosigned:
         click.echo(result.held.cosigned, nl=False)

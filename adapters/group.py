@@ -27,7 +27,7 @@ from sqlalchemy import Column, String, Table, Text, select
 from sqlalchemy.engine import Engine
 
 from adapters.logreader import LogReader
-from adapters.monitor import BIGINT, FORMAT, METADATA, WitnessError, WitnessStore, _open_checkpoint
+from adapters.monitor import BIGINT, FORMAT, METADATA, WitnessError, WitnessStore, open_checkpoint
 from adapters.note import parse_verifier_key
 from adapters.proofs import ProofError, TreeReader, event_leaf, inclusion_bundle
 from domain.ids import quarter_id, year_id
@@ -124,7 +124,7 @@ class Group:
         level, period = str(bundle.get("level")), str(bundle.get("period"))
         make_id, topics, _ = _level(level)
         try:
-            tree, _ = _open_checkpoint(bundle["checkpoint"], self.store.keys(origin), origin)
+            tree, _ = open_checkpoint(bundle["checkpoint"], self.store.keys(origin), origin)
             held = self.store.at_size(origin, tree.size)
             if held is None or held.tree.root != tree.root:
                 raise WitnessError(f"结果所附检查点（大小 {tree.size}）不是集团见证过的检查点：先收取该公司的检查点",

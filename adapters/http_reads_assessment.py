@@ -16,12 +16,9 @@ from adapters.http_reads import (APPEAL_EVENTS, AS_OF, ProofNotFound, _iso, _ref
 from adapters.logreader import LogReader
 from domain import commands as c
 from domain.asof import parse_as_of
-from domain.errors import InvalidInput
-from domain.ids import month_id
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.permissions import ALL_BRANCHES, readable_branches
 from adapters.explanations import entries_at, explain_month_at, explain_quarter_at
-from projections.model import AssessmentModel
 
 router = APIRouter(tags=["读取"])
 
@@ -65,26 +62,16 @@ def year_show(period: str, request: Request, as_of: str | None = AS_OF,
 
 @router.get("/quarter/{period}/diff", summary="审批时与当前的季度排名对照（ledger quarter diff）")
 def quarter_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from projections.compare import quarter_diff
+    from adapters.diffs import quarter_diff_now
     everything(request, caller, "季度对照")
-    check_quarter(period)
-    events = list(LogReader(service_of(request).engine).read())
-    model = AssessmentModel().apply_all(events)
-    if period not in model.quarters:
-        raise InvalidInput(f"{period} 尚未审批，没有可对照的审批结果", "period")
-    return reply(quarter_diff(model, period, events))
+    return reply(quarter_diff_now(service_of(request).engine, period))
 
 
 @router.get("/year/{period}/diff", summary="审批时与当前的年度总评对照（ledger year diff）")
 def year_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from projections.compare import year_diff
+    from adapters.diffs import year_diff_now
     everything(request, caller, "年度对照")
-    check_year(period)
-    events = list(LogReader(service_of(request).engine).read())
-    model = AssessmentModel().apply_all(events)
-    if (model.years.get(period) or {}).get("approval") is None:
-        raise InvalidInput(f"{period} 年度总评尚未审批，没有可对照的审批结果", "year")
-    return reply(year_diff(model, period, events))
+    return reply(year_diff_now(service_of(request).engine, period))
 
 
 @router.get("/quarter/{period}/whatif", summary="假设某些记录不存在或按其他分值计，重算季度（ledger quarter whatif）")

@@ -302,7 +302,7 @@ class Observation:
                 "evidence": self.evidence}
 
 
-def _open_checkpoint(note: str, keys: list[str], origin: str) -> tuple[Tree, Any]:
+def open_checkpoint(note: str, keys: list[str], origin: str) -> tuple[Tree, Any]:
     try:
         body, _ = open_note(note, keys)
         cp = parse_checkpoint(body)
@@ -344,7 +344,7 @@ def observe(store: WitnessStore, origin: str, bundle: dict[str, Any], witness: S
         note = entry.get("note") if isinstance(entry, dict) else None
         if not isinstance(note, str):
             raise WitnessError("发布包中的检查点应为签名文本", "checkpoints")
-        tree, cp = _open_checkpoint(note, keys, origin)
+        tree, cp = open_checkpoint(note, keys, origin)
         proof_from, cursor = cursor, tree.size
         last_tree, last_note = tree, note
         held = result.held
