@@ -70,3 +70,36 @@ def cli_users(runner: Any, env: dict[str, str]) -> dict[str, str]:
         result = runner.invoke(main, args, env=env)
         assert result.exit_code == 0, result.output
     return {**env, "LEDGER_USER": "migration"}
+
+
+def load_stored_rows(app: Ledger, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert stored rows, as dumped by ``tests/fixtures/write_*_fixture.py`` (bytes as hex,
+    payloads as UTF-8 text, aggregate ids as UUID text), unchanged into ``app``'s empty tables
+    (the tables only: the rows are the whole log, no ``init``)."""
+    from sqlalchemy import text
+    app.recorder.create_table()
+    engine = engine_of(app)
+    pg = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        for table, rows in tables.items():
+            if rows:
+                names = ", ".join(rows[0])
+                conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in rows[0])})"),
+                             [_stored_values(row, pg) for row in rows])
+        if pg:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('ledger_events', 'id'), "
+                              "(SELECT MAX(id) FROM ledger_events))"))
+
+
+def _stored_values(row: dict[str, Any], pg: bool) -> dict[str, Any]:
+    from uuid import UUID
+    values: dict[str, Any] = {}
+    for name, value in row.items():
+        if name == "originator_id":
+            value = str(value) if pg else UUID(value).bytes
+        elif name == "state":
+            value = value.encode("utf-8")
+        elif name in ("leaf_hash", "compact", "root"):
+            value = bytes.fromhex(value)
+        values[name] = value
+    return values

@@ -30,12 +30,12 @@ from uuid import UUID
 
 import orjson
 import pytest
-from sqlalchemy import text
 
 from adapters.bootstrap import engine_of
 from adapters.logreader import LogReader
 from adapters.verify import verify_ledger
 from tests.evolution_notice import ALL_MEMBERS, Notice
+from tests.helpers import load_stored_rows
 
 pytestmark = pytest.mark.reliability
 
@@ -45,27 +45,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "evolution_v1.json"
 def load_fixture(app: Any) -> dict[str, Any]:
     """Insert the fixture's stored rows, unchanged, into ``app``'s empty tables."""
     fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    app.recorder.create_table()  # the tables only (no init: the fixture is the whole log)
-    engine = engine_of(app)
-    pg = engine.dialect.name == "postgresql"
-    with engine.begin() as conn:
-        for table, rows in fixture["tables"].items():
-            for row in rows:
-                values = {}
-                for name, value in row.items():
-                    if name == "originator_id":
-                        value = str(value) if pg else UUID(value).bytes
-                    elif name == "state":
-                        value = value.encode("utf-8")
-                    elif name in ("leaf_hash", "compact", "root"):
-                        value = bytes.fromhex(value)
-                    values[name] = value
-                names = ", ".join(values)
-                conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"),
-                             values)
-        if pg:
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('ledger_events', 'id'), "
-                              "(SELECT MAX(id) FROM ledger_events))"))
+    load_stored_rows(app, fixture["tables"])
     return fixture
 
 
