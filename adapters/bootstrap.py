@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
 
-from domain.application import Ledger
+from domain.service.application import Ledger
 
 DEFAULT_URL = "sqlite:///ledger.sqlite3"
 
@@ -30,15 +30,15 @@ def make_ledger(url: str | None = None) -> Ledger:
     that must not create use :func:`open_ledger`."""
     from adapters.security import SqlSecurityLog
     ledger = Ledger(env={
-        "PERSISTENCE_MODULE": "adapters.store:Factory",
-        "TRANSCODER_TOPIC": "adapters.transcoder:FastJSONTranscoder",
+        "PERSISTENCE_MODULE": "adapters.store.recorder:Factory",
+        "TRANSCODER_TOPIC": "adapters.store.transcoder:FastJSONTranscoder",
         "SQLALCHEMY_URL": url or database_url(),
         "CREATE_TABLE": "n",
     })
     ledger.security_log = SqlSecurityLog(engine_of(ledger))
     ledger.default_user = os.environ.get("LEDGER_USER") or None
-    from adapters.keystore import KeyStore, keystore_path
-    ledger.vault = KeyStore(keystore_path())  # type: ignore[attr-defined]  # talk/visit summaries (domain/care.py)
+    from adapters.store.keystore import KeyStore, keystore_path
+    ledger.vault = KeyStore(keystore_path())  # type: ignore[attr-defined]  # talk/visit summaries (domain/members/care.py)
     return ledger
 
 
@@ -96,8 +96,8 @@ def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
     already has checkpoints but declares none (the key that signed them would be lost).
     """
     from sqlalchemy import text
-    from adapters.tree import install_append_only_triggers, key_path, load_existing_signer, load_or_create_signer
-    from adapters.views import MaintainedView
+    from adapters.store.tree import install_append_only_triggers, key_path, load_existing_signer, load_or_create_signer
+    from adapters.store.views import MaintainedView
     from domain.errors import NotInitialized
     recorder = ledger.recorder
     recorder.create_table()

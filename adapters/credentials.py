@@ -46,7 +46,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, case, del
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from adapters.tree import BIGINT
+from adapters.store.tree import BIGINT
 from domain.errors import InvalidInput
 
 METADATA = MetaData()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain.errors import InvalidInput
 from domain.periods import check_quarter, check_year
 from projections.model import AssessmentModel

@@ -8,15 +8,15 @@ from typing import Any
 
 from domain import vocabulary as v
 from domain.asof import SHANGHAI
-from domain.log import EPOCH, untranscode
+from domain.integrity.log import EPOCH, untranscode
 
 CODED = {"role": v.role_name}
 HIDDEN = ("originator_topic",)  # the event type already says which aggregate
 
 
 def _care_name(name: str, value: str) -> str | None:
-    """Talk/visit occasions and personnel decisions are named in domain/care.py (with their kind)."""
-    from domain.care import OCCASIONS, PERSONNEL_KINDS
+    """Talk/visit occasions and personnel decisions are named in domain/members/care.py (with their kind)."""
+    from domain.members.care import OCCASIONS, PERSONNEL_KINDS
     if name == "occasion" and value in OCCASIONS:
         return OCCASIONS[value][2]
     if name == "kind" and value in PERSONNEL_KINDS:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from adapters.tree import METADATA, SECURITY_LOG
+from adapters.store.tree import METADATA, SECURITY_LOG
 
 LIMIT = 20
 WINDOW_US = 60_000_000

@@ -191,7 +191,7 @@ class Command(BaseModel):
 
     A subclass that declares ``op: Literal["name"] = "name"`` is an import op: it registers
     itself in :data:`COMMANDS` (modules of other mechanisms define theirs the same way).
-    ``roles`` names who may send it (see ``domain/permissions.py``).
+    ``roles`` names who may send it (see ``domain/service/permissions.py``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,

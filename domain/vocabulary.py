@@ -184,7 +184,7 @@ RULE_TEXT: Mapping[str, str] = MappingProxyType({  # full sentences (explanation
     "quarter.last_place_no_secretary_no_fine": "季度末位且低于阈值，但季末无在任书记：不罚款",
 })
 
-# -- rulebook parameters (field names of domain.rulebook.Rulebook) -------------------------
+# -- rulebook parameters (field names of domain.assessment.rulebook.Rulebook) -------------------------
 
 PARAMETERS: Mapping[str, str] = MappingProxyType({
     "version": "版本", "category_points": "各类别分值", "departments": "分块考核部门及类别",

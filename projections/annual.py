@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.annual import AnnualRow, annual_ranking
+from domain.assessment.annual import AnnualRow, annual_ranking
 from domain.periods import month_range
 from projections.model import AssessmentModel
 from projections.views import approval_provenance, month_scores, month_secretaries

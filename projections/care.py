@@ -8,7 +8,7 @@ counted from the occasion's date to the answer's date, or â€” while unanswered â
 function of the log and that date. Overdue: more days than the window.
 
 Summaries stay sealed: a row shows ``summary_state`` ``hidden`` unless the caller passes
-``reveal=True`` and a vault (who may is decided by the roles: ``domain/permissions.py``
+``reveal=True`` and a vault (who may is decided by the roles: ``domain/service/permissions.py``
 ``may_read_summaries``); ``erased`` when the person's key was erased (the vault is not
 asked); ``unreadable`` when the vault cannot open it.
 """
@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Union
 
-from domain.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, TALK, Vault, sealed_hash
-from domain.log import LoggedEvent
-from domain.rulebook import RULEBOOK_V1, Rulebook
+from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, TALK, Vault, sealed_hash
+from domain.integrity.log import LoggedEvent
+from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
 from projections.fold import OrgFold
 
 HIDDEN, SHOWN, ERASED, UNREADABLE = "hidden", "shown", "erased", "unreadable"

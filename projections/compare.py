@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
-from domain.log import LoggedEvent
+from domain.integrity.log import LoggedEvent
 from domain.periods import month_range, quarter_months
 from projections.annual import YEAR_LINE, year_json
 from projections.model import AssessmentModel, plain

@@ -1,7 +1,7 @@
 """Party dues (党费) as folded from ``DuesAccount`` and ``DuesStatement`` events, with the
 people, branches and rulebook versions they are computed with.
 
-Pure: the same arithmetic as the publishing handler (``domain/dues.py``), so a statement
+Pure: the same arithmetic as the publishing handler (``domain/members/dues.py``), so a statement
 can be recomputed from the log up to the position it was published at and compared.
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.dues import (CATEGORY_NAMES, CHANNEL_NAMES, ZERO, DuesMonth, branch_member_months, dues_months,
+from domain.members.dues import (CATEGORY_NAMES, CHANNEL_NAMES, ZERO, DuesMonth, branch_member_months, dues_months,
                          statement, statement_hash, statement_row)
-from domain.log import LoggedEvent, provenance
-from domain.people import MEMBER
+from domain.integrity.log import LoggedEvent, provenance
+from domain.members.people import MEMBER
 from domain.periods import half_months, month_range
 from projections.fold import OrgFold
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from domain.log import LoggedEvent
+from domain.integrity.log import LoggedEvent
 from projections.explain import entry_lines
 from projections.model import AssessmentModel
 from projections.views import month_basis

@@ -12,10 +12,10 @@ from typing import Any, Iterable, Mapping
 
 from domain import vocabulary
 from domain.asof import SHANGHAI
-from domain.log import LoggedEvent, provenance
+from domain.integrity.log import LoggedEvent, provenance
 from domain.periods import quarter_months
-from domain.rulebook import BONUS, CATEGORY_NAMES, Rulebook
-from domain.scoring import round2
+from domain.assessment.rulebook import BONUS, CATEGORY_NAMES, Rulebook
+from domain.assessment.scoring import round2
 from projections.model import AssessmentModel
 from projections.views import month_basis, month_view, quarter_rulebook, quarter_view
 

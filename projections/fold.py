@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, Iterable
 
-from domain.log import LoggedEvent
+from domain.integrity.log import LoggedEvent
 
 
 class Fold:
@@ -81,10 +81,10 @@ class OrgFold(Fold):
         self.rulebooks[int(e.raw["version"])] = (e.raw["effective_from"], e.raw["parameters"])
 
     def rulebook_in(self, month: str) -> Any:
-        """The :class:`domain.rulebook.Rulebook` version in force in ``month`` (YYYY-MM);
+        """The :class:`domain.assessment.rulebook.Rulebook` version in force in ``month`` (YYYY-MM);
         :class:`NotInitialized` if the log (as folded) has no version yet."""
         from domain.errors import NotInitialized
-        from domain.rulebook import Rulebook
+        from domain.assessment.rulebook import Rulebook
         usable = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
         if not usable:
             raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.links import quota_in
-from domain.log import LoggedEvent
-from domain.people import EMPLOYEE, MEMBER
+from domain.members.links import quota_in
+from domain.integrity.log import LoggedEvent
+from domain.members.people import EMPLOYEE, MEMBER
 from projections.fold import OrgFold
 
 UNDER, OVER, OK = "under", "over", "ok"  # 不足 N / 超过 N / 达标

@@ -18,12 +18,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.log import EPOCH, LoggedEvent
-from domain.member_points import (APPRAISAL, GROUP_WORK, INDIVIDUAL, ITEM_NAMES, PART_NAMES, MemberTotal,
+from domain.integrity.log import EPOCH, LoggedEvent
+from domain.members.member_points import (APPRAISAL, GROUP_WORK, INDIVIDUAL, ITEM_NAMES, PART_NAMES, MemberTotal,
                                   member_total, ranks, year_rulebook_month)
-from domain.people import CLASSES, MEMBER
+from domain.members.people import CLASSES, MEMBER
 from domain.periods import month_range
-from domain.rulebook import Rulebook
+from domain.assessment.rulebook import Rulebook
 from projections.fold import OrgFold
 from projections.meetings import MeetingsModel, attendance_entries, attendance_json
 

@@ -1,11 +1,11 @@
 """Mentor-apprentice pairs (导师带徒) as folded from ``BranchMentoring`` events, and the
-yearly mentor ranking (:func:`domain.mentoring.rank_mentors`)."""
+yearly mentor ranking (:func:`domain.members.mentoring.rank_mentors`)."""
 from __future__ import annotations
 
 from typing import Any
 
-from domain.log import LoggedEvent
-from domain.mentoring import PARTY_STANDINGS, STANDING_NAMES, rank_mentors
+from domain.integrity.log import LoggedEvent
+from domain.members.mentoring import PARTY_STANDINGS, STANDING_NAMES, rank_mentors
 from projections.fold import Fold
 from projections.model import plain
 

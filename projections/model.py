@@ -11,11 +11,11 @@ from typing import Any, Callable, Iterable
 
 from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
-from domain.log import LoggedEvent, provenance
-from domain.organization import members_in, secretary_in
-from domain.people import enrolled_count
-from domain.rulebook import Rulebook
-from domain.scoring import Secretary, to_cents
+from domain.integrity.log import LoggedEvent, provenance
+from domain.assessment.organization import members_in, secretary_in
+from domain.members.people import enrolled_count
+from domain.assessment.rulebook import Rulebook
+from domain.assessment.scoring import Secretary, to_cents
 
 ORG = "org"
 
@@ -242,7 +242,7 @@ class AssessmentModel:
         return secretary_in(self.branches[code]["secretaries"], month)
 
     def members_in(self, code: str, month: str) -> int:
-        """Enrolments in force if the branch has any (domain/people.py), else the declared count."""
+        """Enrolments in force if the branch has any (domain/members/people.py), else the declared count."""
         counted = enrolled_count(self.org.get("rosters", {}).get(code, {}), month)
         return self.declared_members_in(code, month) if counted is None else counted
 

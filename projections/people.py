@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.log import LoggedEvent
-from domain.people import CLASSES, EMPLOYEE, MEMBER, count_in
+from domain.integrity.log import LoggedEvent
+from domain.members.people import CLASSES, EMPLOYEE, MEMBER, count_in
 from projections.fold import Fold
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain.log import LoggedEvent
+from domain.integrity.log import LoggedEvent
 from projections.fold import Fold
 
 CENT = Decimal("0.01")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.log import LoggedEvent
-from domain.selection import OUTCOME_NAMES
+from domain.integrity.log import LoggedEvent
+from domain.members.selection import OUTCOME_NAMES
 from projections.fold import Fold
 from projections.model import plain
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.annual import combined_score
+from domain.assessment.annual import combined_score
 from domain.periods import quarter_months
-from domain.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
-from domain.rulebook import Rulebook
-from domain.scoring import Secretary, monthly_score_cents
+from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
+from domain.assessment.rulebook import Rulebook
+from domain.assessment.scoring import Secretary, monthly_score_cents
 from projections.model import AssessmentModel
 
 

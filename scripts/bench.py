@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy  # noqa: E402
 
 from adapters.bootstrap import engine_of, make_ledger, migration_user  # noqa: E402
-from adapters.views import MaintainedView  # noqa: E402
+from adapters.store.views import MaintainedView  # noqa: E402
 from domain.ids import month_id, organization_id  # noqa: E402
 from domain.periods import month_range, quarter_of  # noqa: E402
 from projections.views import quarter_json  # noqa: E402
@@ -147,7 +147,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             quarter_json(view.model([*sections, f"quarter:{shown}"]), shown)
             show_ms.append((time.perf_counter() - t) * 1000)
 
-    from adapters.verify import verify_ledger
+    from adapters.integrity.verify import verify_ledger
     t = time.perf_counter()
     report = verify_ledger(engine, [app.recorder.signer().verifier_key])
     verify_s = time.perf_counter() - t

@@ -15,10 +15,10 @@ from typing import Any, Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import database_url, engine_of, make_ledger, migration_user  # noqa: E402
-from adapters.cli import _quarter_text, _year_text  # noqa: E402
-from adapters.explain_format import STATE_NAMES  # noqa: E402
-from adapters.explanations import explain_quarter_at  # noqa: E402
-from adapters.views import MaintainedView  # noqa: E402
+from adapters.cli.main import _quarter_text, _year_text  # noqa: E402
+from adapters.exports.explain_format import STATE_NAMES  # noqa: E402
+from adapters.exports.explanations import explain_quarter_at  # noqa: E402
+from adapters.store.views import MaintainedView  # noqa: E402
 from scripts import (demo_care, demo_innovation, demo_links, demo_member_points, demo_mentoring,  # noqa: E402
                      demo_people, demo_projects, demo_selection)
 from scripts import demo_dues, demo_meetings  # noqa: E402
@@ -112,7 +112,7 @@ def _show(args: list[str], lines: int = 4) -> None:
     """Run ``ledger ARGS`` in-process and print its first ``lines`` lines."""
     import contextlib
     import io
-    from adapters.cli import main as ledger
+    from adapters.cli.main import main as ledger
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         ledger.main(args=args, standalone_mode=False)

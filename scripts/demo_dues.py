@@ -14,9 +14,9 @@ import random
 from decimal import Decimal
 from typing import Any, Iterator
 
-from domain.dues import monthly_due
+from domain.members.dues import monthly_due
 from domain.periods import half_months
-from domain.rulebook import RULEBOOK_V1
+from domain.assessment.rulebook import RULEBOOK_V1
 from scripts.demo_member_points import BRANCH_NAMES
 from scripts.demo_people import MEMBERS
 

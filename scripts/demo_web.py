@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import database_url, engine_of, make_ledger, migration_user  # noqa: E402
 from adapters.credentials import Credentials  # noqa: E402
-from domain.application import UnitOfWork  # noqa: E402
+from domain.service.application import UnitOfWork  # noqa: E402
 
 USERS = {  # user → (Chinese name, role granted by the admin; None: a secretary by appointment)
     "sec-repair": ("李建军", None), "sec-smelt": ("周建国", None),

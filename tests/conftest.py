@@ -19,7 +19,7 @@ import sqlalchemy
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import close, make_ledger  # noqa: E402
-from domain.application import Ledger  # noqa: E402
+from domain.service.application import Ledger  # noqa: E402
 from tests.helpers import MIGRATION, with_users  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -50,7 +50,7 @@ def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test keeps talk/visit summary keys in its own key store (adapters/keystore.py)."""
+    """Each test keeps talk/visit summary keys in its own key store (adapters/store/keystore.py)."""
     path = tmp_path / "ledger-keys.sqlite3"
     monkeypatch.setenv("LEDGER_KEYSTORE", str(path))
     return path
@@ -59,7 +59,7 @@ def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(autouse=True)
 def witness_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's witness (ledger monitor, checkpoint cosign) and group ledger keep their own
-    stores and keys (adapters/monitor.py, adapters/group.py), never files in the working directory."""
+    stores and keys (adapters/integrity/monitor.py, adapters/integrity/group.py), never files in the working directory."""
     monkeypatch.setenv("LEDGER_MONITOR_STORE", str(tmp_path / "monitor.sqlite3"))
     monkeypatch.setenv("LEDGER_GROUP_DATABASE_URL", f"sqlite:///{tmp_path / 'group.sqlite3'}")
     monkeypatch.setenv("LEDGER_GROUP_KEY", str(tmp_path / "group.key"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
-from domain.application import Ledger
+from adapters.store.logreader import LogReader
+from domain.service.application import Ledger
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
@@ -64,7 +64,7 @@ def events(app: Ledger) -> list[Any]:
 def cli_users(runner: Any, env: dict[str, str]) -> dict[str, str]:
     """``ledger init`` with an admin, who creates a ``migration`` user (role migrator); the
     returned env acts as that user (``LEDGER_USER``)."""
-    from adapters.cli import main
+    from adapters.cli.main import main
     for args in (["init", "--admin", "admin"], ["--as", "admin", "user", "create", "migration", "--name", "迁移"],
                  ["--as", "admin", "user", "grant", "migration", "migrator"]):
         result = runner.invoke(main, args, env=env)

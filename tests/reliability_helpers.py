@@ -10,9 +10,9 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from adapters.logreader import LogReader
-from adapters.verify import verify_ledger
-from adapters.views import MaintainedView
+from adapters.store.logreader import LogReader
+from adapters.integrity.verify import verify_ledger
+from adapters.store.views import MaintainedView
 from projections.model import ORG, AssessmentModel
 
 

@@ -9,10 +9,10 @@ from typing import Any, Callable
 from sqlalchemy import text
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import uuid_of
-from adapters.note import format_checkpoint, open_note, parse_checkpoint, sign_note
-from domain.log import leaf_bytes
-from domain.merkle import CompactRange, leaf_hash
+from adapters.store.logreader import uuid_of
+from domain.integrity.note import format_checkpoint, open_note, parse_checkpoint, sign_note
+from domain.integrity.log import leaf_bytes
+from domain.integrity.merkle import CompactRange, leaf_hash
 from tests.test_tamper import drop_triggers, score_positions, set_state, state_of
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from domain.annual import annual_outcomes, combined_score
+from domain.assessment.annual import annual_outcomes, combined_score
 from domain.errors import InvalidInput, RulebookRefused, YearAlreadyApproved, YearNotReady
 from domain.periods import month_range
-from domain.rulebook import RULEBOOK_V1 as RB
-from domain.scoring import Secretary
+from domain.assessment.rulebook import RULEBOOK_V1 as RB
+from domain.assessment.scoring import Secretary
 from projections.annual import year_json
 from tests.helpers import approve, company, deduct, events, model_of, month
 
@@ -153,7 +153,7 @@ def test_rulebook_versions_apply_from_their_quarter_and_never_reach_back(app) ->
 def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     from tests.helpers import cli_users
     env = {"LEDGER_DATABASE_URL": db_url}
     lines = [{"op": "register_branch", "code": "A", "name": "甲", "members": 9},
@@ -180,7 +180,7 @@ def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
 def test_explain_year(app, db_url) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     company(app, ("A", "full_time", None), ("B", "full_time", None))
     deduct(app, "B", "2019-05", "-12")
     whole_year(app)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
-from adapters.verify import verify_ledger
+from adapters.store.logreader import LogReader
+from adapters.integrity.verify import verify_ledger
 from domain.errors import AppealRefused, EntryNotFound, InvalidInput, MonthNotOpenForEntries, MonthStateConflict
 from projections.model import AssessmentModel
 from projections.views import quarter_json
@@ -97,7 +97,7 @@ def test_filing_window_from_the_rulebook(app) -> None:
 def test_import_ops_refer_to_their_own_lines_by_key(app, db_url, tmp_path) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     company(app, ("A", "full_time", None))
     lines = [{"op": "record_score", "key": "e1", "branch": "A", "period": "2019-07", "category": "daily",
               "points": "-4", "reason": "迟报", "department": "office", "actor": "s"},
@@ -123,7 +123,7 @@ def test_import_ops_refer_to_their_own_lines_by_key(app, db_url, tmp_path) -> No
 def test_diff_and_whatif(sealed, db_url) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     app, entry = sealed
     env = {"LEDGER_DATABASE_URL": db_url}
     run = CliRunner().invoke
@@ -149,7 +149,7 @@ def test_diff_and_whatif(sealed, db_url) -> None:
 def test_reapproval_records_the_new_ranking_and_adjusts_money(sealed, db_url) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     from domain.errors import QuarterAlreadyApproved
     app, entry = sealed
     with pytest.raises(QuarterAlreadyApproved):

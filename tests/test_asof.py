@@ -6,7 +6,7 @@ import random
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain.asof import parse_as_of
 from domain.errors import InvalidInput
 from projections.model import AssessmentModel
@@ -60,7 +60,7 @@ def test_as_of_equals_the_log_up_to_then_and_the_approval_moment_equals_the_appr
 def test_explain_month_and_quarter_and_as_of_through_the_cli(app, db_url) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     company(app, ("A", "full_time", None), ("B", "part_time", None))
     deduct(app, "A", "2019-07", "-9")
     deduct(app, "A", "2019-07", "-8")  # political carries 15: this one counts 6

@@ -12,12 +12,12 @@ import sqlalchemy
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.proofs import TreeReader, inclusion_bundle, verify_bundle
-from adapters.verify import verify_ledger
-from domain.application import ImportRefused
-from domain.care import erase_person, sealed_hash
+from adapters.store.proofs import TreeReader, inclusion_bundle, verify_bundle
+from adapters.integrity.verify import verify_ledger
+from domain.service.application import ImportRefused
+from domain.members.care import erase_person, sealed_hash
 from domain.errors import InvalidInput, OccasionNotFound, OccasionRefused, PersonNotFound
-from domain.log import LoggedEvent
+from domain.integrity.log import LoggedEvent
 from projections.care import CareModel, care_json
 from tests.helpers import company, events
 
@@ -277,7 +277,7 @@ def test_without_a_vault_nothing_is_sealed_or_written(staff: Any) -> None:
 # -- the fold without a database, and the CLI -----------------------------------------------
 def _event(position: int, agg: str, name: str, **raw: Any) -> LoggedEvent:
     from uuid import UUID
-    return LoggedEvent(position, position, UUID(int=int(agg)), 1, f"domain.care:{name}", raw)
+    return LoggedEvent(position, position, UUID(int=int(agg)), 1, f"domain.members.care:{name}", raw)
 
 
 def test_fold_counts_days_to_today_given_as_an_argument() -> None:
@@ -295,7 +295,7 @@ def test_fold_counts_days_to_today_given_as_an_argument() -> None:
 def test_cli_due_show_and_erase(staff: Any, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("the CLI is exercised once, on SQLite")
-    from adapters.cli import main
+    from adapters.cli.main import main
     oid = raise_(staff)
     done = raise_(staff, occasion="criticism")
     answer(staff, done, "2019-07-04")

@@ -12,13 +12,13 @@ from typing import Any, Callable
 import pytest
 from sqlalchemy import text
 
-from adapters import store
+from adapters.store import recorder as store
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain import commands as c
-from domain.application import Ledger
+from domain.service.application import Ledger
 from domain.errors import DuplicateKey, MonthStateConflict
-from domain.handlers import HANDLERS
+from domain.service.handlers import HANDLERS
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 from tests.helpers import approve, company, deduct, events
@@ -108,8 +108,8 @@ def test_a_log_written_with_millisecond_times_still_reads_and_verifies(app, monk
     """Rows from before: several transactions sharing one millisecond time. They stay as
     they are; the next transaction is recorded after them."""
     from uuid import UUID
-    from domain.log import leaf_bytes
-    from domain.merkle import leaf_hash
+    from domain.integrity.log import leaf_bytes
+    from domain.integrity.merkle import leaf_hash
     new_grow = store.grow
 
     def grow_like_before(head: Any, ids: Any, now_us: int, evts: Any) -> Any:

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl import load_workbook
 
 from adapters.bootstrap import engine_of
-from adapters.cli import main
-from adapters.cli_explain import explain_month_text, explain_quarter_text
-from adapters.explanations import entries_at, explain_month_at
-from adapters.exports import EXPLAIN_COLUMNS, FIRST_ROW, explain_month_workbook, workbook_bytes
+from adapters.cli.main import main
+from adapters.cli.explain import explain_month_text, explain_quarter_text
+from adapters.exports.explanations import entries_at, explain_month_at
+from adapters.exports.workbooks import EXPLAIN_COLUMNS, FIRST_ROW, explain_month_workbook, workbook_bytes
 from tests.helpers import approve, company, deduct, model_of
 
 LABEL = next(i for i, c in enumerate(EXPLAIN_COLUMNS) if c[0] == "类别")
@@ -185,7 +185,7 @@ def test_excel_of_an_explanation_adds_up(corrected, db_url, tmp_path) -> None:
 
 def test_quarter_text_months_add_up(corrected, db_url) -> None:
     app, _, _ = corrected
-    from adapters.explanations import explain_quarter_at
+    from adapters.exports.explanations import explain_quarter_at
     data = explain_quarter_at(engine_of(app), model_of(app), "2019Q3", "A")
     text = explain_quarter_text(data)
     for month in text.split("\n\n")[1:]:

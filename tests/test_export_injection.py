@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from adapters.cli import main as cli
-from domain.application import Ledger
+from adapters.cli.main import main as cli
+from domain.service.application import Ledger
 from tests.web_fixture import prepare
 
 HOSTILE = {
@@ -101,7 +101,7 @@ def test_every_cli_export_writes_ledger_text_as_text(hostile: dict[str, str], db
 
 
 def test_the_dues_statement_writes_names_as_text(app: Ledger, db_url: str, tmp_path: Path) -> None:
-    from adapters.dues_sheet import read_xlsx
+    from adapters.exports.dues_sheet import read_xlsx
     app.register_branch(code="A", name=HOSTILE["branch"], members=20, actor="登记员")
     app.command("enrol_member", person="P1", name=HOSTILE["person"], branch="A", group="G1",
                 **{"class": "B", "from": "2019-01"}, actor="登记员")
@@ -120,7 +120,7 @@ def test_the_dues_statement_writes_names_as_text(app: Ledger, db_url: str, tmp_p
 
 
 def test_web_exports_write_ledger_text_as_text(hostile: dict[str, str], db_url: str) -> None:
-    from adapters.http import create_app
+    from adapters.http.app import create_app
     from tests.test_web import login
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from adapters.cli import main as cli
-from domain.application import Ledger
+from adapters.cli.main import main as cli
+from domain.service.application import Ledger
 from tests.web_fixture import prepare
 
 SCORE, COEFFICIENT, MONEY, COUNT = "0.00", "0.0000", "#,##0.00", "0"

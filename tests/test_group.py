@@ -15,11 +15,11 @@ import sqlalchemy
 from click.testing import CliRunner
 
 from adapters.bootstrap import close, engine_of, make_ledger
-from adapters.cli import main
-from adapters.monitor import fetch_publication, publication
-from adapters.note import open_note, parse_checkpoint
-from adapters.proofs import event_leaf
-from domain.merkle import verify_inclusion
+from adapters.cli.main import main
+from adapters.integrity.monitor import fetch_publication, publication
+from domain.integrity.note import open_note, parse_checkpoint
+from adapters.store.proofs import event_leaf
+from domain.integrity.merkle import verify_inclusion
 from tests.conftest import PG_URL
 from tests.helpers import approve, company, deduct, with_users
 from tests.rewrite import MUTATIONS, rewrite
@@ -80,7 +80,7 @@ def _collect(origin: str, app: Any, tmp_path: Path, held: int = 0) -> Any:
 
 
 def _results_file(origin: str, app: Any, tmp_path: Path) -> Path:
-    from adapters.group import results_bundle
+    from adapters.integrity.group import results_bundle
     path = tmp_path / f"{origin}-2019Q3.json"
     path.write_text(json.dumps(results_bundle(engine_of(app), "quarter", "2019Q3")), encoding="utf-8")
     return path
@@ -100,8 +100,8 @@ def _register(companies: dict[str, Any], tmp_path: Path) -> None:
 
 def test_the_group_ranks_every_branch_with_proofs(companies, urls, tmp_path) -> None:
     from fastapi.testclient import TestClient
-    from adapters.http import create_app
-    from adapters.monitor import observe
+    from adapters.http.app import create_app
+    from adapters.integrity.monitor import observe
     _register(companies, tmp_path)
     refused = CliRunner().invoke(main, ["group", "register", "冒名公司", "--origin", "company-b", "--key",
                                         str(tmp_path / "company-a.pub")])
@@ -116,7 +116,7 @@ def test_the_group_ranks_every_branch_with_proofs(companies, urls, tmp_path) -> 
     a.command("create_user", as_user="admin", user="group", name="集团", actor="admin")
     a.command("grant_role", as_user="admin", user="group", role="auditor", actor="admin")
     headers = {"Authorization": f"Bearer {a.command('issue_token', as_user='admin', user='group', actor='admin')['token']}"}
-    from adapters.cli_group import _group, _group_signer
+    from adapters.cli.group import _group, _group_signer
     group = _group()
     with TestClient(create_app(urls["company-a"])) as client:
         def get(path: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 import httpx
 import pytest
 
-from domain.application import Ledger
+from domain.service.application import Ledger
 from tests.helpers import approve, company, deduct, events, with_users
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ class Server:
         env = {**os.environ, "LEDGER_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from adapters.cli import main; main()", "serve", "--host", "127.0.0.1",
+            [sys.executable, "-c", "from adapters.cli.main import main; main()", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(workers), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

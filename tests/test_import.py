@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from adapters.cli import main
+from adapters.cli.main import main
 from tests.helpers import cli_users, events
 
 BASE = [

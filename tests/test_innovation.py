@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain.errors import BranchNotFound, InvalidInput, PersonNotFound, ProposalRefused
-from domain.innovation import grade_steps
+from domain.members.innovation import grade_steps
 from projections.innovation import InnovationModel, innovation_json
 from tests.helpers import company, events
 
@@ -111,7 +111,7 @@ def test_refusals_name_the_field_and_write_nothing(app) -> None:
 
 def test_as_of_replay_and_the_cli(app, db_url) -> None:
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     setup(app)
     propose(app, "P1")
     award(app, "E1", "10")

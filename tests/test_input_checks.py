@@ -21,9 +21,9 @@ from typing import Any, Iterator
 import pytest
 from click.testing import CliRunner
 
-from adapters.cli import main as cli_main
+from adapters.cli.main import main as cli_main
 from domain import commands as c
-from domain.application import Ledger
+from domain.service.application import Ledger
 from domain.errors import InvalidInput
 from tests.helpers import company, events, model_of, month
 
@@ -138,7 +138,7 @@ def test_an_entry_beyond_its_cap_is_accepted_with_how_much_counts(app: Ledger, d
 
 def test_the_cap_warning_agrees_with_the_explanation(app: Ledger) -> None:
     from adapters.bootstrap import engine_of
-    from adapters.explanations import explain_month_at
+    from adapters.exports.explanations import explain_month_at
     company(app, ("A", "full_time", None))
     counted = []
     for points in ("-6", "-7", "-4", "-3"):  # conduct: cap 10
@@ -151,7 +151,7 @@ def test_the_cap_warning_agrees_with_the_explanation(app: Ledger) -> None:
 
 
 def test_the_http_api_returns_the_cap_warning(app: Ledger, db_url: str) -> None:
-    from adapters.http import create_app
+    from adapters.http.app import create_app
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient

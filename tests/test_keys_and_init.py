@@ -12,9 +12,9 @@ import sqlalchemy
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.cli import main
-from adapters.verify import verify_ledger
-from domain.application import Ledger
+from adapters.cli.main import main
+from adapters.integrity.verify import verify_ledger
+from domain.service.application import Ledger
 from domain.errors import CheckpointRefused, PermissionDenied
 from tests.helpers import approve, company, deduct, with_users
 
@@ -104,7 +104,7 @@ def test_init_declares_the_key_in_the_log_and_verify_needs_no_private_key(app: L
     trusted = tmp_path / "trusted.pub"
     trusted.write_text(app.recorder.signer().verifier_key + "\n", encoding="utf-8")
     assert CliRunner().invoke(main, ["verify", "--key", str(trusted)], env=env).exit_code == 0
-    from adapters.note import generate_key
+    from domain.integrity.note import generate_key
     other = tmp_path / "other.pub"
     other.write_text(generate_key("dangjian-ledger")[1] + "\n", encoding="utf-8")
     refused = CliRunner().invoke(main, ["verify", "--key", str(other)], env=env)
@@ -112,7 +112,7 @@ def test_init_declares_the_key_in_the_log_and_verify_needs_no_private_key(app: L
 
 
 def test_a_checkpoint_by_a_key_the_log_does_not_declare_is_caught(app: Ledger) -> None:
-    from adapters.note import generate_key, load_signer
+    from domain.integrity.note import generate_key, load_signer
     approve(app, "2019-07")
     stranger = load_signer(generate_key("dangjian-ledger")[0], "dangjian-ledger")
     app.recorder.make_checkpoint("forged", signer=stranger)  # an operator with another key, same name
@@ -132,7 +132,7 @@ def test_signing_without_the_key_is_a_clear_error_and_creates_none(app: Ledger, 
 
 
 def test_init_refuses_a_key_other_than_the_one_the_log_declares(app: Ledger, db_url: str, tmp_path: Path) -> None:
-    from adapters.tree import load_or_create_signer
+    from adapters.store.tree import load_or_create_signer
     other = tmp_path / "other.key"
     load_or_create_signer(other)
     result = CliRunner().invoke(main, ["init"], env={"LEDGER_DATABASE_URL": db_url, "LEDGER_SIGNING_KEY": str(other)})
@@ -185,7 +185,7 @@ def _checkpoints(app: Ledger) -> int:
 
 def test_only_approver_committee_or_auditor_issue_checkpoints_and_at_most_one_a_minute(staffed: Ledger,
                                                                                      db_url: str) -> None:
-    from adapters.checkpoints import issue_checkpoint
+    from adapters.store.checkpoints import issue_checkpoint
     env = {"LEDGER_DATABASE_URL": db_url}
     before = _checkpoints(staffed)
     refused = CliRunner().invoke(main, ["--as", "sec-a", "checkpoint"], env=env)
@@ -207,7 +207,7 @@ def test_only_approver_committee_or_auditor_issue_checkpoints_and_at_most_one_a_
 
 def test_the_api_refuses_a_secretarys_checkpoint_and_limits_the_rate(staffed: Ledger, db_url: str) -> None:
     from fastapi.testclient import TestClient
-    from adapters.http import create_app
+    from adapters.http.app import create_app
     tokens = {u: staffed.command("issue_token", as_user="admin", user=u, actor="admin")["token"]
               for u in ("sec-a", "jijian")}
     with TestClient(create_app(db_url)) as http:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain.errors import BranchNotFound, InvalidInput, LinkRefused, PersonNotFound
 from projections.links import LinksModel, links_json
 from tests.helpers import company, events
@@ -124,7 +124,7 @@ def test_refusals_name_the_field_and_write_nothing(app) -> None:
 
 def test_as_of_replay_and_the_cli(app, db_url) -> None:
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     setup(app)
     link(app, "M1", "E1")
     moment = events(app)[-1]

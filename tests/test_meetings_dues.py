@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
-from domain.dues import monthly_due
+from adapters.store.logreader import LogReader
+from domain.members.dues import monthly_due
 from domain.errors import (DuesRefused, InvalidInput, MeetingNotFound, MeetingRefused, MemberPointsRefused,
                            PaymentNotFound, PermissionDenied)
 from domain.periods import check_half, half_months
-from domain.rulebook import RULEBOOK_V1, Rulebook
+from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
 from projections.dues import DuesModel, dues_json, publication
 from projections.meetings import MeetingsModel, schedule_json
 from projections.member_points import MemberPointsModel, explain_member_json, members_json
@@ -328,9 +328,9 @@ def test_publication_needs_every_base_and_is_not_repeated_unchanged(branch_a) ->
 
 
 def test_a_publication_verifies_against_its_checkpoint(dues_a, tmp_path: Path, db_url: str) -> None:
-    from adapters.dues_sheet import LedgerChecks, bundle_of, read_xlsx, verify_publication, write_xlsx
-    from adapters.proofs import TreeReader
-    from adapters.tree import load_or_create_signer
+    from adapters.exports.dues_sheet import LedgerChecks, bundle_of, read_xlsx, verify_publication, write_xlsx
+    from adapters.store.proofs import TreeReader
+    from adapters.store.tree import load_or_create_signer
     app = dues_a
     assert app.command("publish_dues", branch="A", half="2019H1", actor="A支部书记") == 1
     with pytest.raises(DuesRefused):  # the same statement again
@@ -378,7 +378,7 @@ def test_a_publication_verifies_against_its_checkpoint(dues_a, tmp_path: Path, d
     assert all(c["ok"] is not False for c in checks) and checks[-1]["check"] == "later"
     assert app.command("publish_dues", branch="A", half="2019H1", actor="A支部书记") == 2
     # through the CLI: publish B (no bases → refused), print A's statement, export and verify the sheet
-    from adapters.cli import main
+    from adapters.cli.main import main
     env = {"LEDGER_DATABASE_URL": db_url}
     out = CliRunner().invoke(main, ["dues", "statement", "2019H1", "--branch", "A", "--number", "1",
                                     "--xlsx", str(tmp_path / "a.xlsx")], env=env)
@@ -416,7 +416,7 @@ def test_party_mass_or_the_secretary_publishes(dues_a) -> None:
 def test_meetings_and_dues_cli_show(dues_a, db_url: str) -> None:
     app = dues_a
     meeting(app, attendance={**ALL_PRESENT, "P2": "absent"})
-    from adapters.cli import main
+    from adapters.cli.main import main
     env = {"LEDGER_DATABASE_URL": db_url}
     out = CliRunner().invoke(main, ["meetings", "show", "2019", "--branch", "A", "--json"], env=env)
     assert out.exit_code == 0, out.output

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
-from domain.application import ImportRefused
+from adapters.store.logreader import LogReader
+from domain.service.application import ImportRefused
 from domain.errors import BranchNotFound, EntryNotFound, InvalidInput, MemberPointsRefused, PersonNotFound
-from domain.log import EPOCH
-from domain.member_points import annual_total, member_total, part_score
-from domain.rulebook import RULEBOOK_V1, Rulebook
+from domain.integrity.log import EPOCH
+from domain.members.member_points import annual_total, member_total, part_score
+from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
 from projections.member_points import MemberPointsModel, explain_member_json, members_json
 from tests.helpers import company, events
 
@@ -272,7 +272,7 @@ def test_as_of_replay_shows_the_points_as_they_were(branch_a, db_url) -> None:
     then = show(app, upto=reader.position_recorded_by(cut.recorded_at_us))["P1"]
     assert (then["branch"], then["individual"], then["total"], then["rank"]) == ("A", "84.00", "82.00", 1)
     # the same through the CLI's --as-of (an ISO moment)
-    from adapters.cli import main
+    from adapters.cli.main import main
     moment = (EPOCH + timedelta(microseconds=cut.recorded_at_us)).isoformat().replace("+00:00", "Z")
     env = {"LEDGER_DATABASE_URL": db_url}
     out = CliRunner().invoke(main, ["members", "show", "2019", "--branch", "A", "--json", "--as-of", moment], env=env)

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.cli import main
-from adapters.logreader import LogReader
+from adapters.cli.main import main
+from adapters.store.logreader import LogReader
 from domain.errors import BranchNotFound, InvalidInput, MentorshipNotFound, MentorshipRefused, PersonNotFound
-from domain.mentoring import rank_mentors
+from domain.members.mentoring import rank_mentors
 from projections.mentoring import MentoringModel, mentors_json
 from tests.helpers import company, events
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.merkle import (
+from domain.integrity.merkle import (
     EMPTY_ROOT,
     CompactRange,
     consistency_proof,

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from adapters.bootstrap import engine_of
-from adapters.cli import main
-from adapters.monitor import WitnessStore, fetch_publication, observe, publication, store_url
-from adapters.note import generate_key, load_signer
-from adapters.verify import verify_ledger
-from adapters.verify_witness import check_against
-from domain.witness import EXTENDS, FIRST, ROLLBACK, SAME, SPLIT_VIEW, Tree, judge
-from domain.merkle import consistency_proof, leaf_hash
+from adapters.cli.main import main
+from adapters.integrity.monitor import WitnessStore, fetch_publication, observe, publication, store_url
+from domain.integrity.note import generate_key, load_signer
+from adapters.integrity.verify import verify_ledger
+from adapters.integrity.verify_witness import check_against
+from domain.integrity.witness import EXTENDS, FIRST, ROLLBACK, SAME, SPLIT_VIEW, Tree, judge
+from domain.integrity.merkle import consistency_proof, leaf_hash
 from tests.rewrite import MUTATIONS, rewrite
 from tests.test_tamper import ledger  # noqa: F401 - the fixture: an approved quarter and more
 
@@ -46,7 +46,7 @@ def _files(ledger: Any, tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
 
 def test_the_witness_rule() -> None:
     leaves = [leaf_hash(bytes([i])) for i in range(7)]
-    from domain.merkle import root_from_leaves
+    from domain.integrity.merkle import root_from_leaves
     t3, t7 = Tree(3, root_from_leaves(leaves[:3])), Tree(7, root_from_leaves(leaves))
     proof = consistency_proof(3, 7, leaves.__getitem__)
     assert judge(None, t3, None) == FIRST and judge(t3, t3, None) == SAME
@@ -138,7 +138,7 @@ def test_a_rewriting_operator_with_the_key_is_caught(mutation: str, ledger, tmp_
 
 def test_monitor_over_http_from_ledger_serve(ledger, db_url, tmp_path) -> None:  # noqa: F811
     from fastapi.testclient import TestClient
-    from adapters.http import create_app
+    from adapters.http.app import create_app
     _, _, witness = _witness(tmp_path)
     ledger.command("create_user", as_user="admin", user="jijian", name="纪检审计", actor="admin")
     ledger.command("grant_role", as_user="admin", user="jijian", role="auditor", actor="admin")

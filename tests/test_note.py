@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
-from adapters.note import (
+from domain.integrity.note import (
     Checkpoint,
     NoteError,
     Signer,
@@ -23,7 +23,7 @@ from adapters.note import (
     parse_verifier_key,
     sign_note,
 )
-from domain.merkle import EMPTY_ROOT, leaf_hash
+from domain.integrity.merkle import EMPTY_ROOT, leaf_hash
 
 # golang.org/x/mod/sumdb/note note_test.go: keys, text and signatures.
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"

@@ -8,7 +8,7 @@ from projections.annual import year_json
 from projections.people import PeopleModel
 from tests.helpers import approve, company, events, model_of
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 
 
 def people(app) -> PeopleModel:

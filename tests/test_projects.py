@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain.errors import BranchNotFound, InvalidInput, PersonNotFound, ProjectNotFound, ProjectRefused
 from projections.projects import ProjectsModel, percent, projects_json
 from tests.helpers import company, events
@@ -129,7 +129,7 @@ def test_refusals_name_the_field_and_write_nothing(app) -> None:
 
 def test_as_of_replay_and_the_cli(app, db_url) -> None:
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     setup(app)
     register(app, "P1", member="M1")
     progress(app, "P1", "2018-06-30", "100")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from adapters.bootstrap import close, engine_of, make_ledger
-from adapters.views import MaintainedView
-from domain.log import LoggedEvent
+from adapters.store.views import MaintainedView
+from domain.integrity.log import LoggedEvent
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 from tests.helpers import with_users, approve, company, deduct, events

@@ -39,7 +39,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from adapters.bootstrap import close, engine_of, make_ledger
-from adapters.verify import verify_ledger
+from adapters.integrity.verify import verify_ledger
 from domain.periods import month_range
 from tests.helpers import approve, company, deduct
 from tests.reliability_helpers import assert_verifies, bookkeeping
@@ -128,7 +128,7 @@ def _pg_dump_and_restore(app: Any, db_url: str, tmp_path: Path) -> None:
         assert _leaves(restored_engine) == _leaves(engine)
         with restored_engine.connect() as conn, pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
             conn.execute(text("UPDATE ledger_events SET topic = topic"))
-        from adapters.cli import main
+        from adapters.cli.main import main
         cli = CliRunner().invoke(main, ["verify", "--json"], env={"LEDGER_DATABASE_URL": restored_url})
         assert cli.exit_code == 0 and '"ok": true' in cli.output, cli.output
         restored = make_ledger(restored_url)

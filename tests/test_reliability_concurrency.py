@@ -44,10 +44,10 @@ from typing import Any
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
+from adapters.store.logreader import LogReader
 from domain.errors import ConcurrentWrite, LedgerError
 from domain.ids import appeal_id_for_key
-from domain.rulebook import RULEBOOK_V1
+from domain.assessment.rulebook import RULEBOOK_V1
 from projections.views import month_json
 from tests.helpers import company
 from tests.reliability_helpers import assert_verifies, assert_view_is_full_fold, seed
@@ -120,7 +120,7 @@ def commands(worker: int, count: int, workers: int, rng: random.Random) -> list[
 
 def _worker(url: str, worker: int, count: int, workers: int, run_seed: int, barrier: Any, out: Any) -> None:
     from adapters.bootstrap import make_ledger
-    from adapters.views import MaintainedView
+    from adapters.store.views import MaintainedView
     app = make_ledger(url)
     app.default_user = "migration"
     rng = random.Random(run_seed * 1000 + worker)

@@ -5,13 +5,13 @@ appends it exactly once. Both backends.
 Each crash point imports a fresh file of ``LINES`` keyed lines (``c<n>/<line>``) with
 ``ledger import`` in a forked child and kills it:
 
-* at each named point of the write (``adapters/store.py: HOOK``), the child paused there:
+* at each named point of the write (``adapters/store/recorder.py: HOOK``), the child paused there:
   ``begin`` (transaction open, no lock), ``locked`` (write lock held, head read), ``written``
   (every row inserted, commit not yet done), ``committed``;
 * at random delays from the child's start through its commit (calibrated by a first, unkilled
   import), most landing in start-up, validation and the handlers;
 * at random delays from ``begin`` through commit, landing inside the transaction;
-* once in a separately executed ``python -m adapters.cli import`` paused by the environment
+* once in a separately executed ``python -m adapters.cli.main import`` paused by the environment
   hook ``LEDGER_TEST_PAUSE=locked``.
 
 After each kill the file's events and key rows are counted: 0 and 0, or all and all —
@@ -45,10 +45,10 @@ from typing import Any
 
 import pytest
 
-from adapters import store
+from adapters.store import recorder as store
 from adapters.bootstrap import engine_of
-from adapters.cli import read_jsonl
-from adapters.logreader import LogReader
+from adapters.cli.main import read_jsonl
+from adapters.store.logreader import LogReader
 from tests.helpers import MIGRATION, company
 from tests.reliability_helpers import assert_verifies, assert_view_is_full_fold, bookkeeping, keyed, seed
 
@@ -91,7 +91,7 @@ def _child(url: str, path: str, pause_at: str | None, phase: Any, times: Any) ->
     os.environ["LEDGER_DATABASE_URL"] = url
     code = 0
     try:
-        from adapters.cli import main
+        from adapters.cli.main import main
         main(["import", path], standalone_mode=False)
     except SystemExit as e:  # pragma: no cover - a refused import would show in the parent
         code = int(e.code or 0)
@@ -140,10 +140,10 @@ def crash(url: str, path: Path, strategy: tuple[str, Any]) -> tuple[str, dict[st
 
 
 def crash_exec(url: str, path: Path) -> str:
-    """A separate ``python -m adapters.cli import`` paused by ``LEDGER_TEST_PAUSE=locked``,
+    """A separate ``python -m adapters.cli.main import`` paused by ``LEDGER_TEST_PAUSE=locked``,
     killed when it says it holds the lock."""
     env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_TEST_PAUSE": "locked", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "import", str(path)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "adapters.cli.main", "import", str(path)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     line = ""

@@ -32,8 +32,8 @@ import orjson
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
-from adapters.verify import verify_ledger
+from adapters.store.logreader import LogReader
+from adapters.integrity.verify import verify_ledger
 from tests.evolution_notice import ALL_MEMBERS, Notice
 from tests.helpers import load_stored_rows
 
@@ -69,7 +69,7 @@ def test_an_old_log_replays_through_upcasting_and_still_verifies(make_app, monke
     second.amend(body="请于 8 月 5 日前缴纳党费（延期）。")
     third = Notice(number="2019-003", title="关于召开组织生活会的通知", body="定于下周召开。", audience="支部委员")
     app.save(second, third)
-    from adapters.tree import load_or_create_signer
+    from adapters.store.tree import load_or_create_signer
     load_or_create_signer()  # this test's key (a log from before keys were declared: verified with --key)
     app.recorder.make_checkpoint("after v2 events")
     new = list(LogReader(engine).read(after=stored[-1].position))

@@ -1,4 +1,4 @@
-"""Property-based fuzz of the import parser (issue 10, item 5): ``adapters.cli.read_jsonl``
+"""Property-based fuzz of the import parser (issue 10, item 5): ``adapters.cli.main.read_jsonl``
 and ``domain.commands.parse_command``, bounded for CI (a few hundred examples, no deadline).
 No database.
 
@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from adapters.cli import read_jsonl
+from adapters.cli.main import read_jsonl
 from domain.commands import COMMANDS, Command, parse_command
 from domain.errors import InvalidInput
 from tests.reliability_helpers import BASES

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from adapters import store
+from adapters.store import recorder as store
 from adapters.bootstrap import engine_of
-from adapters.logreader import LogReader
-from adapters.views import MaintainedView
+from adapters.store.logreader import LogReader
+from adapters.store.views import MaintainedView
 from tests.helpers import company, deduct
 from tests.reliability_helpers import assert_verifies, assert_view_is_full_fold, full_fold
 

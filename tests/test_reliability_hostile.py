@@ -19,7 +19,7 @@ distinct from ``2019-07``); a repeated field silently kept its last value. And 6
 argument lists: ``--reason`` with invalid UTF-8 bytes ended in a ``UnicodeEncodeError``
 traceback from the transcoder, ``ledger year unit A ２０１９ 90`` recorded a year ``２０１９``,
 ``--points -１`` an entry. Fixed in
-``adapters/cli.py`` (``read_jsonl``), ``domain/commands.py`` (``_exact_decimal``,
+``adapters/cli/main.py`` (``read_jsonl``), ``domain/commands.py`` (``_exact_decimal``,
 ``parse_command``, ``_unstorable``) and ``domain/periods.py``.
 """
 from __future__ import annotations
@@ -32,11 +32,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from adapters import cli
+from adapters.cli import main as cli
 from adapters.bootstrap import engine_of
-from adapters.cli import main, read_jsonl
-from adapters.tree import APPEND_ONLY
-from domain.application import ImportRefused
+from adapters.cli.main import main, read_jsonl
+from adapters.store.tree import APPEND_ONLY
+from domain.service.application import ImportRefused
 from domain.commands import parse_command
 from tests.helpers import MIGRATION, company
 from tests.reliability_helpers import BASES, assert_verifies

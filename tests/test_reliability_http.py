@@ -26,7 +26,7 @@
   exactly once, nothing else was written, the log's bookkeeping holds, the maintained view
   equals a full fold and ``verify_ledger`` holds.
 
-  How it fails if the guarantee breaks: before ``adapters/http.py`` mapped database
+  How it fails if the guarantee breaks: before ``adapters/http/app.py`` mapped database
   connection errors to 503, every request during an outage was a 500 with a traceback
   (``eventsourcing.persistence.OperationalError`` / ``psycopg2.OperationalError``: "server
   closed the connection unexpectedly", "Connection refused") — 300-odd per run.
@@ -71,9 +71,9 @@ import sqlalchemy
 from sqlalchemy import text
 
 from adapters.bootstrap import close, engine_of, make_ledger
-from adapters.logreader import LogReader
-from adapters.tree import APPEND_ONLY
-from domain.application import Ledger
+from adapters.store.logreader import LogReader
+from adapters.store.tree import APPEND_ONLY
+from domain.service.application import Ledger
 from tests.conftest import PG_URL, _pg_problem
 from tests.helpers import MIGRATION, approve, company, deduct, events, with_users
 from tests.reliability_helpers import BASES, assert_verifies, assert_view_is_full_fold, bookkeeping
@@ -506,7 +506,7 @@ def test_every_hostile_http_body_is_refused_and_nothing_written(api_ledger: Ledg
     kept, 201), in a batch too; an invalid UTF-8 line of a batch stored with U+FFFD (201);
     deep nesting a 500 or a dropped connection (``RecursionError``); 10 MB bodies read whole
     (422, no size limit) and a 10 MB batch line decoded; invalid UTF-8 reported as Python's
-    codec message. Fixed in ``adapters/http.py`` (``decode_json``, ``read_lines``,
+    codec message. Fixed in ``adapters/http/app.py`` (``decode_json``, ``read_lines``,
     ``BodyLimit``); the other 3 were the corpus's own expectations."""
     api_server = one_worker
     cases = corpus("http_bodies.jsonl")
@@ -558,7 +558,7 @@ def test_fuzz_the_api_against_its_openapi_spec(api_ledger: Ledger, one_worker: S
     ``POST /checkpoints``, ``/proofs/verify`` and ``/persons/{person}/erase``; trying the
     same parameters by hand then found ``/proofs/{event}`` and ``/receipts/{event}`` beyond
     64 bits and ``/proofs/²`` (``"²".isdigit()`` but ``int("²")`` fails): 500 — fixed in
-    ``adapters/http_reads.py`` and ``adapters/http.py``. 10,000 examples found nothing more."""
+    ``adapters/http/reads.py`` and ``adapters/http/app.py``. 10,000 examples found nothing more."""
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed

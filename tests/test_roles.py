@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from domain.access import FIXED_ROLES, SCORER_DEPARTMENTS, Access
+from domain.access.users import FIXED_ROLES, SCORER_DEPARTMENTS, Access
 from domain.commands import COMMANDS
 from domain.errors import PermissionDenied, SeparationOfDuties, UserRefused
-from domain.permissions import authorize, readable_branches
+from domain.service.permissions import authorize, readable_branches
 from tests.helpers import approve, company, deduct, events
 
 ROLES = [*FIXED_ROLES, *(f"scorer:{d}" for d in SCORER_DEPARTMENTS), "secretary:A", "secretary:B"]
@@ -195,7 +195,7 @@ def test_migrations_are_marked_and_keep_the_document_date(app) -> None:
 
 
 def test_a_batch_is_checked_line_by_line_against_the_importing_user(app) -> None:
-    from domain.application import ImportRefused
+    from domain.service.application import ImportRefused
     company(app, ("A", "full_time", None))
     _users(app, pm="scorer:party_mass")
     line = dict(op="record_score", branch="A", period="2019-07", category="political", points="-1", reason="x",

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from domain.results import quarter_ranking
-from domain.rulebook import RULEBOOK_V1 as RB
-from domain.scoring import (Secretary, coefficient, competition_ranks, monthly_pay, monthly_score,
+from domain.assessment.results import quarter_ranking
+from domain.assessment.rulebook import RULEBOOK_V1 as RB
+from domain.assessment.scoring import (Secretary, coefficient, competition_ranks, monthly_pay, monthly_score,
                             quarter_outcomes, quarter_score)
 
 FULL = Secretary("张三", "full_time", None)

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.cli import main
-from adapters.logreader import LogReader
+from adapters.cli.main import main
+from adapters.store.logreader import LogReader
 from domain.errors import InvalidInput, PersonNotFound, SelectionNotFound, SelectionRefused
-from domain.selection import APPOINTED, BELOW_THRESHOLD, TIE, tally
+from domain.members.selection import APPOINTED, BELOW_THRESHOLD, TIE, tally
 from projections.selection import SelectionModel, position_json
 from tests.helpers import MIGRATION, company, events
 

@@ -6,7 +6,7 @@ read commands printed over it then. Loaded byte for byte into a fresh database o
 backend, today's code must: verify it with the same event, checkpoint and approval counts
 and no problem; print the very same JSON for every one of those reads; and replay every
 aggregate in it from its stored events (topics that name the old module paths, such as
-``domain.organization:Organization.BranchRegistered``, resolve to today's classes).
+``domain.assessment.organization:Organization.BranchRegistered``, resolve to today's classes).
 
 How it fails: a moved event class whose old topic is not registered makes the replay raise
 ``TopicError``; a changed fold or rule changes a read's JSON; a changed leaf layout makes
@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from eventsourcing.domain import Aggregate
 
-from adapters.cli import main
+from adapters.cli.main import main
 from tests.helpers import load_stored_rows
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_log_v1.json.gz"
@@ -57,3 +57,31 @@ def test_the_stored_demo_log_verifies_and_reads_as_it_did(make_app, db_url: str,
     for aggregate_id in sorted(aggregates):
         assert isinstance(app.repository.get(UUID(aggregate_id)), Aggregate)
     assert len(aggregates) > 100
+
+
+def test_old_and_new_topics_resolve_in_a_fresh_process() -> None:
+    """Topics are resolved through a process-wide cache: a process that only reads (never
+    wrote an event, so never cached a class's topic) must resolve both the old module paths
+    and today's, for every aggregate class (domain/topics.py)."""
+    import subprocess
+    import sys
+    script = """
+import inspect, importlib
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import resolve_topic
+import domain.service.application
+from domain.topics import MOVED_MODULES
+n = 0
+for old, new in MOVED_MODULES.items():
+    for name, cls in vars(importlib.import_module(new)).items():
+        if inspect.isclass(cls) and issubclass(cls, Aggregate) and cls.__module__ == new:
+            for module in (old, new):
+                assert resolve_topic(f"{module}:{cls.__qualname__}") is cls, (module, name)
+                assert resolve_topic(f"{module}:{cls.__qualname__}.Created") is cls.Created, (module, name)
+            n += 1
+print(n)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 16

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from adapters.bootstrap import engine_of
-from adapters.note import generate_key, load_signer, sign_note
-from adapters.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle, verify_bundle
-from adapters.tree import APPEND_ONLY
-from adapters.verify import verify_ledger
+from domain.integrity.note import generate_key, load_signer, sign_note
+from adapters.store.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle, verify_bundle
+from adapters.store.tree import APPEND_ONLY
+from adapters.integrity.verify import verify_ledger
 from tests.helpers import approve, company, deduct, events
 
 
@@ -199,8 +199,8 @@ def test_a_tampered_proof_fails(tamper: str, ledger) -> None:
 
 
 def test_audit_bundle_and_key_rotation(ledger, tmp_path) -> None:
-    from adapters.proofs import audit_bundle
-    from adapters.tree import load_or_create_signer
+    from adapters.store.proofs import audit_bundle
+    from adapters.store.tree import load_or_create_signer
     reader = TreeReader(engine_of(ledger))
     old = keys(ledger)[0]
     bundle = audit_bundle(reader, 5, 12)
@@ -225,7 +225,7 @@ def test_audit_bundle_and_key_rotation(ledger, tmp_path) -> None:
 
 def test_least_privilege_writer_role_can_write_and_not_rewrite(ledger, db_url) -> None:
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     printed = CliRunner().invoke(main, ["writer-role", "ledger_writer"], env={"LEDGER_DATABASE_URL": db_url})
     assert printed.exit_code == 0 and "GRANT SELECT, INSERT ON ledger_events" in printed.output
     if not db_url.startswith("postgresql"):
@@ -233,7 +233,7 @@ def test_least_privilege_writer_role_can_write_and_not_rewrite(ledger, db_url) -
     import uuid
     from sqlalchemy import create_engine
     from adapters.bootstrap import make_ledger, close
-    from adapters.tree import writer_role_sql
+    from adapters.store.tree import writer_role_sql
     role = f"ledger_writer_{uuid.uuid4().hex[:8]}"
     engine = engine_of(ledger)
     schema = db_url.rsplit("%3D", 1)[1]
@@ -258,7 +258,7 @@ def test_least_privilege_writer_role_can_write_and_not_rewrite(ledger, db_url) -
 
 def test_cli_walkthrough_receipt_verify_proof_and_verify(ledger, db_url, tmp_path) -> None:
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     env = {"LEDGER_DATABASE_URL": db_url}
     run = CliRunner().invoke
     pub = tmp_path / "pub.txt"
@@ -282,8 +282,8 @@ def test_cli_walkthrough_receipt_verify_proof_and_verify(ledger, db_url, tmp_pat
 def test_witness_cosignature_is_listed_and_explain_carries_proofs(ledger, db_url, tmp_path) -> None:
     import json
     from click.testing import CliRunner
-    from adapters.cli import main
-    from adapters.tree import load_or_create_signer
+    from adapters.cli.main import main
+    from adapters.store.tree import load_or_create_signer
     env = {"LEDGER_DATABASE_URL": db_url}
     run = CliRunner().invoke
     witness_pub = tmp_path / "w.txt"

@@ -8,7 +8,7 @@ from uuid import UUID
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from hypothesis import given, settings, strategies as st
 
-from adapters.transcoder import FastJSONTranscoder
+from adapters.store.transcoder import FastJSONTranscoder
 
 
 def _both() -> tuple[JSONTranscoder, FastJSONTranscoder]:

@@ -46,7 +46,7 @@ def test_every_registered_event_type_has_a_chinese_name() -> None:
     assert len(names) > 50
     missing = sorted(n for n in names if n not in v.EVENTS)
     assert not missing, f"events without a Chinese name: {missing}"
-    assert v.event_name("domain.dues:DuesAccount.BaseSet") == "核定党费基数"
+    assert v.event_name("domain.members.dues:DuesAccount.BaseSet") == "核定党费基数"
     assert v.event_name("Nobody.Knows") == "其他事件"
 
 
@@ -69,14 +69,15 @@ def test_every_refusal_class_has_a_chinese_name() -> None:
 
 
 def test_every_rulebook_parameter_has_a_chinese_name() -> None:
-    from domain.rulebook import Rulebook
+    from domain.assessment.rulebook import Rulebook
     missing = [f.name for f in dataclasses.fields(Rulebook) if f.name not in v.PARAMETERS]
     assert not missing, f"rulebook parameters without a Chinese name: {missing}"
 
 
 def test_every_role_department_category_and_rule_has_a_chinese_name() -> None:
-    from domain import access, annual, scoring
-    from domain.rulebook import CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
+    from domain.access import users as access
+    from domain.assessment import annual, scoring
+    from domain.assessment.rulebook import CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
     assert set(access.FIXED_ROLES) <= set(v.ROLES) and set(access.FIXED_ROLES) <= set(v.ROLE_DUTIES)
     assert set(access.SCORER_DEPARTMENTS) <= set(v.DEPARTMENTS)
     assert set(Rulebook().departments) <= set(v.DEPARTMENTS) and set(DEPARTMENT_NAMES) <= set(v.DEPARTMENTS)
@@ -92,7 +93,7 @@ def test_every_role_department_category_and_rule_has_a_chinese_name() -> None:
 
 
 def test_every_state_has_a_chinese_name() -> None:
-    from domain import meetings
+    from domain.members import meetings
     for kind, table in v.STATES.items():
         assert table, kind
     assert {"draft", "submitted", "approved"} <= set(v.PERIOD_STATES)
@@ -180,7 +181,7 @@ def test_pydantic_validation_errors_name_the_field_in_chinese(line: dict[str, An
 
 @pytest.mark.parametrize("vkey", ["nothing", "a+b+c", "name+00000000+AAAA", "x+12345678+" + "A" * 44])
 def test_key_and_note_errors_are_chinese(vkey: str) -> None:
-    from adapters.note import NoteError, parse_verifier_key
+    from domain.integrity.note import NoteError, parse_verifier_key
     with pytest.raises(NoteError) as refused:
         parse_verifier_key(vkey)
     assert CHINESE.search(str(refused.value)) and not english(str(refused.value)), str(refused.value)
@@ -288,7 +289,7 @@ def test_state_refusals_name_the_state_in_chinese(app: Any) -> None:
                                   ["score", "--help"], ["--help"]])
 def test_click_usage_errors_and_help_are_chinese(args: list[str]) -> None:
     from click.testing import CliRunner
-    from adapters.cli import main
+    from adapters.cli.main import main
     result = CliRunner().invoke(main, args, prog_name="ledger")
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert CHINESE.search(output), output
@@ -302,8 +303,8 @@ def test_cli_texts_name_things_in_chinese(db_url: str, tmp_path: Any) -> None:
     events and fields by name (codes only in parentheses), no class names."""
     import json
     from click.testing import CliRunner
-    from adapters import verify
-    from adapters.cli import main
+    from adapters.integrity import verify
+    from adapters.cli.main import main
     from tests.helpers import cli_users
     runner = CliRunner()
     env = cli_users(runner, {"LEDGER_DATABASE_URL": db_url})
@@ -367,7 +368,7 @@ def test_rulebook_refusals_are_chinese(app: Any, changes: dict[str, Any]) -> Non
 
 def test_an_unexpected_failure_is_a_chinese_500_page(site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
-    from adapters import web_results
+    from adapters.web import results as web_results
     from tests.test_web import login
 
     def broken(payload: Any) -> Any:

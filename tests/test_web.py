@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from adapters.bootstrap import engine_of
-from adapters.charts import bar_chart, line_chart, rank_chart
-from adapters.cli import main as cli
+from adapters.web.charts import bar_chart, line_chart, rank_chart
+from adapters.cli.main import main as cli
 from adapters.credentials import ACCOUNT, CREDENTIALS, Credentials
-from adapters.http import create_app
-from adapters.proofs import verify_bundle
-from domain.application import Ledger
+from adapters.http.app import create_app
+from adapters.store.proofs import verify_bundle
+from domain.service.application import Ledger
 from tests.helpers import events
 from tests.web_fixture import PASSWORD, prepare, set_passwords
 

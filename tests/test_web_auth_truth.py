@@ -12,9 +12,9 @@ from typing import Any, Iterator
 import pytest
 
 from adapters.credentials import ACCOUNT, ADDRESS
-from adapters.http import create_app
-from adapters.proofs import verify_bundle
-from domain.application import Ledger
+from adapters.http.app import create_app
+from adapters.store.proofs import verify_bundle
+from domain.service.application import Ledger
 from tests.helpers import events
 from tests.test_web import csrf_of, flash_of, login
 from tests.web_fixture import PASSWORD, prepare
@@ -225,7 +225,7 @@ def test_the_dummy_hash_is_not_made_at_import() -> None:
     code = ("import argon2\n"
             "def refuse(*a, **k): raise SystemExit('hashed at import')\n"
             "argon2.PasswordHasher.hash = refuse\n"
-            "import adapters.credentials, adapters.cli, adapters.http\n")
+            "import adapters.credentials, adapters.cli.main, adapters.http.app\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

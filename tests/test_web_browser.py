@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from adapters.bootstrap import close, make_ledger
-from adapters.proofs import verify_bundle
-from domain.application import Ledger
+from adapters.store.proofs import verify_bundle
+from domain.service.application import Ledger
 from domain.asof import SHANGHAI
 from tests.helpers import events, with_users
 from tests.web_fixture import PASSWORD, prepare
@@ -107,7 +107,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Ledger, dict[str, str]]]:
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     env = {**os.environ, "LEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", "from adapters.cli import main; main()", "serve", "--host",
+    proc = subprocess.Popen([sys.executable, "-c", "from adapters.cli.main import main; main()", "serve", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.cli import main
-from adapters.verify import verify_ledger
+from adapters.cli.main import main
+from adapters.integrity.verify import verify_ledger
 from domain.errors import InvalidInput, YearAlreadyApproved, YearNotReady
 from domain.periods import month_range
 from domain.vocabulary import EVENTS
@@ -182,7 +182,7 @@ def deduct_id(app: Any, branch: str) -> Any:
 
 
 def test_printed_notices_warn_after_a_change_and_the_web_reapproves_the_year(approved_year, db_url) -> None:
-    from adapters.http import create_app
+    from adapters.http.app import create_app
     from tests.web_fixture import set_passwords
     from tests.test_web import csrf_of, flash_of, login
     app, b_entry, _ = approved_year

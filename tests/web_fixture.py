@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from adapters.bootstrap import engine_of
 from adapters.credentials import CREDENTIALS, Credentials
-from domain.application import Ledger
+from domain.service.application import Ledger
 
 PASSWORD = "dangjian-2019"
 USERS = {  # user → (Chinese name, granted role or None: a secretary follows the appointment)

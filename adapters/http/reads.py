@@ -1,0 +1,159 @@
+"""HTTP 接口的读取 (reads of the HTTP API): the CLI's shows, each scoped by the caller's roles.
+
+Scope (``domain/service/permissions.py``): a branch secretary reads their own branch in full and
+every branch's published rankings (approved quarters and years), never another branch's
+entries, appeals, history, people or talks; readers of every branch (auditor, committee,
+approver, …) read everything, talk and visit summaries' text only as the person's branch
+secretary or the committee; an admin reads only users and roles (and the security log,
+with the auditor). A refused read is a 403 and is written to the security log.
+
+Views that list every branch (month; a quarter or year not yet approved) show a
+branch-limited reader only their rows. ``as_of`` replays the log as recorded by that moment
+(as the CLI's ``--as-of``).
+
+This module holds what the reads share (scope checks, replay, stamping); the endpoints are
+module-level routers, one per area, each reaching the process's ``Service`` through the
+request (``adapters.http.app.service_of``): ``http_reads_assessment.py`` (month, quarter, year,
+rulebook, explanations, entries, appeals, history), ``http_reads_members.py`` (people and
+the member-level mechanisms, talks and visits), ``http_reads_tamper.py`` (key, checkpoints,
+proofs, receipts, verification, audit export), ``http_reads_directory.py`` (users, security
+log). ``read_routers()`` lists them in the order they are mounted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+
+from adapters.http.app import Caller, Service, service_of
+from adapters.store.logreader import LogReader
+from domain.asof import SHANGHAI, parse_as_of
+from domain.errors import InvalidInput, LedgerError, PermissionDenied
+from domain.service.permissions import (ALL_BRANCHES, branch_in_scope, check_read_all, check_read_branch,
+                                may_read_rankings, readable_branches)
+from adapters.exports.explanations import APPEAL_EVENTS, ENTRY_EVENTS  # noqa: F401 - one definition, re-exported
+from projections.model import AssessmentModel
+
+T = TypeVar("T")
+AS_OF = Query(None, description="按某一时刻账本所知的情况重放（ISO 8601 带时区；只写日期表示北京时间当日结束）")
+
+
+class ProofNotFound(LedgerError):
+    """A proof, checkpoint or event that cannot be produced (reason from ``adapters/proofs``)."""
+
+
+def _iso(at_us: int) -> str:
+    from domain.integrity.log import EPOCH
+    return (EPOCH + dt.timedelta(microseconds=at_us)).astimezone(SHANGHAI).isoformat()
+
+
+def read_routers() -> list[APIRouter]:
+    """Every read of the CLI as a GET (and the few non-command writes it offers), as routers
+    in mounting order (a path's first match wins: keep ``/checkpoints/latest`` before
+    ``/checkpoints/{number}``, ``/proofs/consistency`` before ``/proofs/{event}``)."""
+    from adapters.http import reads_assessment, reads_directory, reads_members, reads_tamper, reads_witness
+    return [reads_assessment.router, reads_members.router, reads_tamper.router, reads_witness.router,
+            reads_directory.router]
+
+
+# -- what the reads share ------------------------------------------------------------------------
+def allow(request: Request, caller: Caller, check: Callable[[], T]) -> T:
+    """Run a read check; a refusal is written to the security log, then raised (403)."""
+    try:
+        return check()
+    except PermissionDenied as e:
+        service_of(request).ledger._refused(caller.user, f"{request.method} {request.url.path}", e)
+        raise
+
+
+def rankings(request: Request, caller: Caller) -> None:
+    """Results (months, rankings, checkpoints): every role but a bare admin."""
+    def check() -> None:
+        if not may_read_rankings(caller.roles):
+            raise PermissionDenied("无权查看考核结果：系统管理员只能管理用户与角色", None)
+    allow(request, caller, check)
+
+
+def branch_param(request: Request, caller: Caller, branch: str | None) -> str | None:
+    return allow(request, caller, lambda: branch_in_scope(caller.roles, branch))
+
+
+def own_branch(request: Request, caller: Caller, branch: str) -> None:
+    allow(request, caller, lambda: check_read_branch(caller.roles, branch))
+
+
+def everything(request: Request, caller: Caller, what: str) -> None:
+    allow(request, caller, lambda: check_read_all(caller.roles, what))
+
+
+def upto(service: Service, as_of: str | None) -> int | None:
+    """The log position recorded by ``as_of`` (None: all of it)."""
+    if as_of is None:
+        return None
+    return LogReader(service.engine).position_recorded_by(parse_as_of(as_of))
+
+
+def model_of(service: Service, sections: list[str] | None, as_of: str | None) -> AssessmentModel:
+    """The assessment model now (the maintained view's ``sections``) or replayed as of a moment."""
+    if as_of is None:
+        return service.view.model(sections)
+    reader = LogReader(service.engine)
+    return AssessmentModel().apply_all(reader.read(upto=upto(service, as_of)))
+
+
+def fold(service: Service, model: Any, as_of: str | None) -> Any:
+    """``model`` (a ``projections.fold.Fold``) fed the log, optionally as of a moment."""
+    return model.apply_all(LogReader(service.engine).read(upto=upto(service, as_of),
+                                                          topic_suffixes=model.topic_filter()))
+
+
+def stamped(data: dict[str, Any], position: int, as_of: str | None) -> dict[str, Any]:
+    return {**data, "as_of": as_of, "position": position}
+
+
+def visible(data: dict[str, Any], caller: Caller, published: bool) -> dict[str, Any]:
+    """All rows for readers of every branch or a published ranking; else their branches'."""
+    scope = readable_branches(caller.roles)
+    if published or scope == ALL_BRANCHES:
+        return data
+    return {**data, "branches": [b for b in data["branches"] if b["branch"] in scope]}
+
+
+def history_rows(engine: Any, branch: str, start: int | None = None, end: int | None = None) -> list[dict[str, Any]]:
+    """Every event that concerns ``branch`` (names it, an approval lists it, or a decision on
+    one of its appeals), oldest first, recorded within [start, end] (UTC µs) if given. Shared
+    by ``GET /history``, the web pages and ``ledger export history``. ``period``: the event's
+    own, else its month's, quarter's or year's (from that aggregate's ``Opened`` event)."""
+    from adapters.cli.explain import _plain, _touches
+    rows, appeals_of_branch, periods = [], set(), {}
+    for e in LogReader(engine).read():
+        if e.name.endswith(".Opened") and isinstance(e.raw.get("period"), str):
+            periods[e.aggregate_id] = e.raw["period"]
+        touches = _touches(e.raw, branch)
+        if e.name.startswith("EntryAppeals."):  # a decision names no branch: it is the appeal's
+            if touches:
+                appeals_of_branch.add(e.aggregate_id)
+            touches = touches or e.aggregate_id in appeals_of_branch
+        if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):
+            continue
+        if not touches:
+            continue
+        d = e.data
+        rows.append({"position": e.position, "recorded_at": _iso(e.recorded_at_us), "event": e.name,
+                     "actor": d.get("actor"), "period": d.get("period") or periods.get(e.aggregate_id),
+                     "detail": {k: _plain(v) for k, v in d.items()
+                                if k not in ("originator_id", "originator_version", "timestamp", "actor",
+                                             "results", "ranking")}})
+    return rows
+
+
+def _ref(text: str, field: str) -> str:
+    if text.isdigit():
+        return text
+    try:
+        return str(UUID(text))
+    except ValueError:
+        raise InvalidInput(f"{text!r} 不是条目编号、申诉编号或日志位置", field) from None
+

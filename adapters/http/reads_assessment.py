@@ -1,0 +1,207 @@
+"""HTTP 读取：考核 (assessment reads): month, quarter, year, rulebook, explanations, entries,
+appeals and a branch's history — as ``ledger month show``, ``ledger explain …`` and so on.
+
+Scopes and shared helpers: ``adapters/http/reads.py``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.engine import Engine
+
+from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.reads import (APPEAL_EVENTS, AS_OF, ProofNotFound, _iso, _ref, branch_param,
+                                 everything, history_rows, model_of, own_branch, rankings, stamped, upto, visible)
+from adapters.store.logreader import LogReader
+from domain import commands as c
+from domain.asof import parse_as_of
+from domain.periods import check_month, check_quarter, check_year, quarter_months
+from domain.service.permissions import ALL_BRANCHES, readable_branches
+from adapters.exports.explanations import entries_at, explain_month_at, explain_quarter_at
+
+router = APIRouter(tags=["读取"])
+
+
+# -- month, quarter, year, rulebook --------------------------------------------------------------
+@router.get("/month/{period}", summary="月度考核（ledger month show）")
+def month_show(period: str, request: Request, as_of: str | None = AS_OF,
+               caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.views import month_json
+    rankings(request, caller)
+    check_month(period)
+    model = model_of(service_of(request), ["month:" + period], as_of)
+    return reply(visible(stamped(month_json(model, period), model.position, as_of), caller, published=False))
+
+
+@router.get("/quarter/{period}", summary="季度排名（ledger quarter show）：审批后向所有角色公布")
+def quarter_show(period: str, request: Request, as_of: str | None = AS_OF,
+                 caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.views import quarter_json
+    rankings(request, caller)
+    check_quarter(period)
+    model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)), "quarter:" + period],
+                     as_of)
+    data = stamped(quarter_json(model, period), model.position, as_of)
+    return reply(visible(data, caller, published=data["status"] == "approved"))
+
+
+@router.get("/year/{period}", summary="年度总评（ledger year show）：审批后向所有角色公布")
+def year_show(period: str, request: Request, as_of: str | None = AS_OF,
+              caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.annual import year_json
+    rankings(request, caller)
+    check_year(period)
+    model = model_of(service_of(request), None, as_of)
+    data = stamped(year_json(model, period), model.position, as_of)
+    if data["status"] != "approved" and readable_branches(caller.roles) != ALL_BRANCHES:
+        data["member_warnings"] = [w for w in data.get("member_warnings", [])
+                                   if w["branch"] in readable_branches(caller.roles)]
+    return reply(visible(data, caller, published=data["status"] == "approved"))
+
+
+@router.get("/quarter/{period}/diff", summary="审批时与当前的季度排名对照（ledger quarter diff）")
+def quarter_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from adapters.diffs import quarter_diff_now
+    everything(request, caller, "季度对照")
+    return reply(quarter_diff_now(service_of(request).engine, period))
+
+
+@router.get("/year/{period}/diff", summary="审批时与当前的年度总评对照（ledger year diff）")
+def year_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from adapters.diffs import year_diff_now
+    everything(request, caller, "年度对照")
+    return reply(year_diff_now(service_of(request).engine, period))
+
+
+@router.get("/quarter/{period}/whatif", summary="假设某些记录不存在或按其他分值计，重算季度（ledger quarter whatif）")
+def quarter_whatif_show(period: str, request: Request,
+                        without: list[str] = Query([], description="条目编号、申诉编号或日志位置"),
+                        set_: list[str] = Query([], alias="set", description="ENTRY=POINTS"),
+                        caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.compare import quarter_whatif
+    everything(request, caller, "季度假设重算")
+    check_quarter(period)
+    wanted = {_ref(r, "without") for r in without}
+    points = {}
+    for item in set_:
+        entry, _, value = item.partition("=")
+        points[_ref(entry, "set")] = c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
+                                                     "reason": "-", "actor": "-"}).points  # type: ignore[attr-defined]
+    return reply(quarter_whatif(list(LogReader(service_of(request).engine).read()), period, wanted, points))
+
+
+@router.get("/rulebook", summary="考核细则各版本（ledger rulebook show）")
+def rulebook_show(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    rankings(request, caller)
+    model = service_of(request).view.model([])
+    return reply({"versions": [{"version": int(v), "from": start, "parameters": params}
+                               for v, (start, params) in sorted(model.org["rulebooks"].items(),
+                                                                key=lambda kv: int(kv[0]))]})
+
+
+# -- explanations -------------------------------------------------------------------------------
+def explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    from domain.errors import BranchNotFound
+    try:
+        return action()
+    except KeyError as e:
+        raise BranchNotFound(str(e.args[0]), "branch") from None
+
+
+def attach_proofs(engine: Engine, data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Each entry's inclusion proof in the latest checkpoint (named in ``data["checkpoint"]``)."""
+    from adapters.store.proofs import ProofError, attach_inclusion_proofs
+    try:
+        attach_inclusion_proofs(engine, data, entries)
+    except ProofError as e:
+        raise ProofNotFound(str(e), None) from None
+
+
+@router.get("/explain/month/{period}", summary="推导某支部某月得分（ledger explain month）")
+def explain_month_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
+                       with_proofs: bool = False, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    own_branch(request, caller, branch)
+    check_month(period)
+    service = service_of(request)
+    model = model_of(service, None, as_of)
+    data = explained(lambda: explain_month_at(service.engine, model, period, branch))
+    if with_proofs:
+        attach_proofs(service.engine, data, data["entries"])
+    return reply(stamped(data, model.position, as_of))
+
+
+@router.get("/explain/quarter/{period}", summary="推导某支部季度得分、名次与奖惩（ledger explain quarter）")
+def explain_quarter_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
+                         with_proofs: bool = False, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    own_branch(request, caller, branch)
+    check_quarter(period)
+    service = service_of(request)
+    model = model_of(service, None, as_of)
+    data = explained(lambda: explain_quarter_at(service.engine, model, period, branch))
+    if with_proofs:
+        attach_proofs(service.engine, data, [e for m in data["months"] for e in m["entries"]])
+    return reply(stamped(data, model.position, as_of))
+
+
+@router.get("/explain/year/{period}", summary="推导某支部年度总评（ledger explain year）")
+def explain_year_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
+                      caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.explain import explain_year
+    own_branch(request, caller, branch)
+    check_year(period)
+    model = model_of(service_of(request), None, as_of)
+    return reply(stamped(explained(lambda: explain_year(model, period, branch)), model.position, as_of))
+
+
+# -- entries, appeals, history -----------------------------------------------------------------------
+@router.get("/entries", summary="某月的得分条目（ledger entries）")
+def entries(period: str, request: Request, branch: str | None = None,
+            caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    branch = branch_param(request, caller, branch)
+    check_month(period)
+    service = service_of(request)
+    model = model_of(service, ["month:" + period], None)
+    return reply({"entries": entries_at(service.engine, model, period, branch)})
+
+
+def _appeal_rows(events: Any) -> dict[str, dict[str, Any]]:
+    """Every appeal filed in ``events`` by id, with its decision if one follows."""
+    found: dict[str, dict[str, Any]] = {}
+    for e in events:
+        d = e.data
+        if e.name == "EntryAppeals.Filed":
+            found[str(d["appeal_id"])] = {
+                "appeal_id": str(d["appeal_id"]), "entry_id": str(d["entry_id"]), "branch": d["branch"],
+                "period": d["period"], "reason": d["reason"], "actor": d["actor"], "by": d.get("by"),
+                "key": d.get("key"), "position": e.position, "filed_at": _iso(e.recorded_at_us),
+                "status": "open", "decision": None}
+        elif str(d["appeal_id"]) in found:
+            row = found[str(d["appeal_id"])]
+            row["status"] = d["decision"]
+            row["decision"] = {"decision": d["decision"], "points": None if d["points"] is None else str(d["points"]),
+                               "reason": d["reason"], "actor": d["actor"], "by": d.get("by"),
+                               "position": e.position, "decided_at": _iso(e.recorded_at_us)}
+    return found
+
+
+@router.get("/appeals", summary="申诉及其决定（支部书记只看本支部）")
+def appeals(request: Request, branch: str | None = None, period: str | None = None,
+            as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    branch = branch_param(request, caller, branch)
+    if period is not None:
+        check_month(period)
+    service = service_of(request)
+    found = _appeal_rows(LogReader(service.engine).read(upto=upto(service, as_of), topic_suffixes=APPEAL_EVENTS))
+    rows = [r for r in found.values()
+            if (branch is None or r["branch"] == branch) and (period is None or r["period"] == period)]
+    return reply({"branch": branch, "period": period, "as_of": as_of, "appeals": rows})
+
+
+@router.get("/history", summary="与某支部有关的全部事件（ledger history；含对本支部申诉的决定）")
+def history(branch: str, request: Request, from_: str | None = Query(None, alias="from"),
+            to: str | None = None, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    own_branch(request, caller, branch)
+    start = parse_as_of(from_, "from") if from_ else None
+    end = parse_as_of(to, "to") if to else None
+    return reply({"branch": branch, "events": history_rows(service_of(request).engine, branch, start, end)})

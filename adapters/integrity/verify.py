@@ -1,0 +1,242 @@
+"""``ledger verify``: recompute everything from the stored events, trust no stored hash.
+
+Checks, in one pass over the log in leaf order: every leaf hash against the event it
+stands for (payload changed), leaf indices without gaps and positions rising with them
+(order changed), each aggregate's versions rising with position (order changed), no
+event without a leaf (event inserted) and no leaf without an event (event missing); then
+the tree rebuilt from the recomputed leaves against every stored tree row and every
+checkpoint (root and signature; cosignatures listed), and every approval's recorded
+result hash against the result recomputed from the events before it.
+
+Keys: the log declares the ledger's signing keys (``SigningKeys`` events, domain/integrity/signing.py).
+A checkpoint of size S must carry a valid signature by the key in force at S (the latest
+declared among its S leaves; the first declared key before any declaration). Trusted keys
+given (``--key``): the log's first declared key must be one of them (``key_untrusted``).
+A log that declares no key (begun before keys were declared) is checked against the given
+keys, following ``new-key`` checkpoint extensions; with none given, ``key_undeclared``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from adapters.store.logreader import uuid_of
+from domain.integrity.note import NoteError, open_note, parse_checkpoint
+from domain.integrity.log import LoggedEvent, leaf_bytes
+from domain.integrity.merkle import CompactRange, leaf_hash
+from domain.assessment.results import canonical_hash, month_records
+from projections.annual import year_view
+from projections.model import AssessmentModel
+from projections.views import month_view, quarter_view
+
+PROBLEM_NAMES = {
+    "payload_changed": "事件内容被改动", "event_missing": "事件缺失", "event_inserted": "插入了事件",
+    "order_changed": "事件顺序被改动", "leaf_missing": "叶子缺失", "tree_altered": "树记录与日志不符",
+    "checkpoint_root_altered": "检查点根哈希与日志不符", "signature_bad": "检查点签名无效",
+    "approval_mismatch": "审批结果与重算不符",
+    "key_untrusted": "日志登记的第一个公钥不是信任的公钥", "key_undeclared": "日志未登记签名公钥",
+}
+KEY_EVENTS = ("SigningKeys.Declared", "SigningKeys.Rotated")
+
+
+@dataclass
+class Problem:
+    kind: str
+    position: int | None
+    detail: str
+
+
+@dataclass
+class Report:
+    events: int = 0
+    checkpoints: int = 0
+    approvals: int = 0
+    signatures: dict[int, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def first(self) -> Problem | None:
+        located = [p for p in self.problems if p.position is not None]
+        return min(located, key=lambda p: p.position) if located else (self.problems[0] if self.problems else None)
+
+
+def _rows(engine: Engine) -> Iterator[Any]:
+    sql = ("SELECT p.seq, p.position, p.recorded_at_us, p.leaf_hash, e.id, e.originator_id, "
+           "e.originator_version, e.topic, e.state FROM ledger_positions p "
+           "LEFT JOIN ledger_events e ON e.id = p.position ORDER BY p.seq")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor(name="ledger_verify") if engine.dialect.name == "postgresql" else raw.cursor()
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(10000):
+            yield from rows
+        cursor.close()
+        raw.commit()
+    finally:
+        raw.close()
+
+
+class Verifier:
+    """One verification run over a ledger's tables."""
+
+    def __init__(self, engine: Engine, verifier_keys: list[str], witness_keys: list[str] | None = None) -> None:
+        self.engine = engine
+        self.trusted = list(verifier_keys)
+        self.keys = self.trusted + list(witness_keys or [])
+        self.declared: list[tuple[int, str, int]] = []  # (leaf index, verifier key, position) of each key event
+        self.report = Report()
+        self.model = AssessmentModel()
+
+    def problem(self, kind: str, position: int | None, detail: str) -> None:
+        self.report.problems.append(Problem(kind, position, detail))
+
+    def run(self) -> Report:
+        with self.engine.connect() as conn:
+            trees = list(conn.execute(text("SELECT size, compact FROM ledger_tree ORDER BY size")))
+            checkpoints = list(conn.execute(text(
+                "SELECT number, size, root, note FROM ledger_checkpoints ORDER BY number")))
+            cosigned = list(conn.execute(text("SELECT checkpoint, note FROM ledger_cosignatures ORDER BY id")))
+            orphans = [r[0] for r in conn.execute(text(
+                "SELECT e.id FROM ledger_events e LEFT JOIN ledger_positions p ON p.position = e.id "
+                "WHERE p.position IS NULL ORDER BY e.id"))]
+        for position in orphans:
+            self.problem("event_inserted", position, f"位置 {position} 的事件不在任何叶子中")
+        roots = self._leaves()
+        self._trees(trees, roots)
+        self._checkpoints(checkpoints, cosigned, roots)
+        return self.report
+
+    def _leaves(self) -> dict[int, tuple[bytes, int | None]]:
+        """Walk the leaves; returns the recomputed root at every size, with the first
+        position of the leaves added since the previous size (for locating a change)."""
+        tree, versions, last_position = CompactRange(), {}, 0
+        roots: dict[int, tuple[bytes, int | None]] = {0: (tree.root(), None)}
+        for i, (seq, position, at, stored, eid, agg, version, topic, state) in enumerate(_rows(self.engine)):
+            self.report.events += 1
+            if seq != i:
+                self.problem("leaf_missing", position, f"叶子序号应为 {i}，实为 {seq}")
+            if position <= last_position:
+                self.problem("order_changed", position, f"位置 {position} 排在位置 {last_position} 之后")
+            last_position = position
+            if eid is None:
+                self.problem("event_missing", position, f"叶子 {seq} 指向的位置 {position} 没有事件")
+                recomputed = bytes(stored)  # nothing to recompute from; the tree check still runs
+            else:
+                agg_id = uuid_of(agg)
+                if versions.get(agg_id, 0) >= version:
+                    self.problem("order_changed", position,
+                                 f"聚合 {agg_id} 的版本 {version} 出现在版本 {versions[agg_id]} 之后")
+                versions[agg_id] = version
+                recomputed = leaf_hash(leaf_bytes(position, at, agg_id, version, topic, bytes(state)))
+                if recomputed != bytes(stored):
+                    self.problem("payload_changed", position, f"位置 {position} 的事件与其叶子哈希不符")
+                self._fold(LoggedEvent(position, at, agg_id, version, topic, orjson.loads(bytes(state))))
+            tree.append(recomputed)
+            roots[tree.size] = (tree.root(), position)
+        return roots
+
+    def _fold(self, e: LoggedEvent) -> None:
+        if e.name in KEY_EVENTS:
+            self.declared.append((self.report.events - 1, str(e.raw.get("verifier_key")), e.position))
+        if e.name in ("AssessmentMonth.Approved", "AssessmentQuarter.Approved", "AssessmentQuarter.Reapproved",
+                      "AssessmentYear.Approved", "AssessmentYear.Reapproved"):
+            self._check_approval(e)
+        self.model.apply(e)
+
+    def _check_approval(self, e: LoggedEvent) -> None:
+        proof = e.raw.get("proof")
+        if not proof:
+            return
+        self.report.approvals += 1
+        period = self.model.names.get(e.aggregate_id)
+        try:
+            if e.name.startswith("AssessmentMonth"):
+                expected: Any = month_records(month_view(self.model, period)[1])
+            elif e.name.startswith("AssessmentQuarter"):
+                expected = [r.to_record() for r in quarter_view(self.model, period)[1]]
+            else:
+                expected = [r.to_record() for r in year_view(self.model, period)[2]]
+        except (KeyError, ValueError) as exc:
+            self.problem("approval_mismatch", e.position, f"无法重算 {period} 的审批结果：{exc}")
+            return
+        if canonical_hash(expected) != proof["result_hash"]:
+            self.problem("approval_mismatch", e.position,
+                         f"{period} 的审批结果（位置 {e.position}）与其之前的事件重算的结果不符")
+
+    def _trees(self, trees: list[Any], roots: dict[int, tuple[bytes, int | None]]) -> None:
+        for size, compact in trees:
+            if size not in roots:
+                self.problem("event_missing", None, f"树记录覆盖 {size} 个叶子，日志只有 {self.report.events} 个")
+                continue
+            if CompactRange.from_bytes(bytes(compact)).root() != roots[size][0]:
+                self.problem("tree_altered", roots[size][1], f"大小为 {size} 的树记录与重算的树不符")
+
+    def _in_force(self, size: int) -> str:
+        """The declared key in force for a checkpoint of ``size`` leaves. Precondition: some key declared."""
+        keys = [k for index, k, _ in self.declared if index < size]
+        return keys[-1] if keys else self.declared[0][1]
+
+    def _checkpoints(self, checkpoints: list[Any], cosigned: list[Any],
+                     roots: dict[int, tuple[bytes, int | None]]) -> None:
+        declared = [k for _, k, _ in self.declared]
+        if declared and self.trusted and declared[0] not in self.trusted:
+            self.problem("key_untrusted", self.declared[0][2],
+                         f"日志登记的第一个签名公钥 {declared[0]} 不在信任的公钥中：检查点由账本自称的密钥签名，不能据此信任")
+        if not declared and not self.trusted:
+            self.problem("key_undeclared", None, "日志中没有登记签名公钥，无法核验检查点签名：请用 --key 指定信任的公钥，"
+                                                 "或运行 ledger init 登记")
+        extra: dict[int, list[str]] = {}
+        for number, note in cosigned:
+            try:
+                extra.setdefault(number, []).extend(open_note(note, [*dict.fromkeys(self.keys + declared)])[1])
+            except NoteError:
+                pass  # a cosignature by a key not given here: listed nowhere, refused nothing
+        for number, size, root, note in checkpoints:
+            self.report.checkpoints += 1
+            try:
+                if declared:
+                    in_force = self._in_force(size)
+                    body, signers = open_note(note, [in_force])
+                    others = [k for k in dict.fromkeys(self.keys) if k != in_force]
+                    if others:
+                        signers = sorted(set(signers) | set(_signers_or_none(note, others)))
+                else:
+                    body, signers = open_note(note, self.keys)
+                cp = parse_checkpoint(body)
+            except NoteError as e:
+                self.problem("signature_bad", None, f"第 {number} 个检查点：{e}")
+                continue
+            if not declared:
+                for line in cp.extensions:  # key rotation: a trusted checkpoint introduces the next key
+                    if line.startswith("new-key "):
+                        self.keys = [*self.keys, line.removeprefix("new-key ")]
+            self.report.signatures[number] = sorted(set(signers) | set(extra.get(number, [])))
+            if cp.root != bytes(root) or cp.size != size:
+                self.problem("checkpoint_root_altered", None, f"第 {number} 个检查点的存储值与签名内容不符")
+            if size not in roots:
+                self.problem("event_missing", None,
+                             f"第 {number} 个检查点覆盖 {size} 个叶子，日志只有 {self.report.events} 个")
+            elif roots[size][0] != cp.root:
+                self.problem("checkpoint_root_altered", roots[size][1],
+                             f"第 {number} 个检查点的根与日志重算的根不符")
+
+
+def _signers_or_none(note: str, keys: list[str]) -> list[str]:
+    """Names of ``keys`` whose signatures on ``note`` verify (a witness's in the note itself)."""
+    try:
+        return open_note(note, keys)[1]
+    except NoteError:
+        return []
+
+
+def verify_ledger(engine: Engine, verifier_keys: list[str], witness_keys: list[str] | None = None) -> Report:
+    """Verify the ledger; ``verifier_keys``: the keys trusted as the ledger's (may be empty:
+    then the log's own declaration is used); ``witness_keys``: cosigners' keys to list."""
+    return Verifier(engine, verifier_keys, witness_keys).run()

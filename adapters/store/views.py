@@ -1,0 +1,111 @@
+"""The maintained read model: the fold's sections stored as rows with the position reached.
+
+A read checks the view's position against the log's last position. Up to date, it loads
+only the sections it needs (the organization, three months and a quarter for a quarter
+ranking). Behind, it loads every section, applies the events after its position in
+order (never skipping one), and stores the changed sections with the new position in
+one transaction; the position only moves forward (``WHERE position < :new``), so a slow
+reader cannot overwrite a newer save.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import orjson
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from adapters.store.logreader import LogReader
+from adapters.store.tree import BIGINT
+from projections.model import ORG, AssessmentModel
+
+METADATA = MetaData()
+SECTIONS = Table(
+    "ledger_view_sections", METADATA,
+    Column("view", String(64), primary_key=True),
+    Column("section", String(64), primary_key=True),
+    Column("body", LargeBinary, nullable=False),
+)
+TRACKING = Table(
+    "ledger_view_tracking", METADATA,
+    Column("view", String(64), primary_key=True),
+    Column("position", BIGINT, nullable=False),
+)
+VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name is rebuilt from position 0
+
+
+class MaintainedView:
+    """The assessment fold kept in the database, caught up on demand by polling the log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.reader = LogReader(engine)
+        METADATA.create_all(engine, checkfirst=True)
+        try:
+            with engine.begin() as conn:
+                if conn.execute(select(TRACKING.c.view).where(TRACKING.c.view == VIEW)).first() is None:
+                    conn.execute(insert(TRACKING), {"view": VIEW, "position": 0})
+        except IntegrityError:
+            pass  # another process created the row first
+
+    def position(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(TRACKING.c.position).where(TRACKING.c.view == VIEW)).scalar()
+        return int(value or 0)
+
+    def model(self, sections: Iterable[str] | None = None) -> AssessmentModel:
+        """The model caught up to the log's end. With ``sections``, and when the view is
+        already current, only those sections (and the organization) are loaded."""
+        stored = self.position()
+        last = self.reader.last_position()
+        if sections is not None and stored == last:
+            return self._load(stored, [ORG, *sections])
+        model = self._load(stored, None)
+        model.apply_all(self.reader.read(after=stored))
+        if model.position > stored:
+            self.save(model, stored)
+        return model
+
+    def _load(self, position: int, sections: list[str] | None) -> AssessmentModel:
+        model = AssessmentModel()
+        q = select(SECTIONS.c.section, SECTIONS.c.body).where(SECTIONS.c.view == VIEW)
+        if sections is not None:
+            q = q.where(SECTIONS.c.section.in_(sections))
+        with self.engine.connect() as conn:
+            for name, body in conn.execute(q):
+                model.load_section(name, orjson.loads(body))
+        model.position = position
+        model.dirty = set()
+        return model
+
+    def save(self, model: AssessmentModel, expected: int) -> bool:
+        """Store the dirty sections and the position, if no one moved it past ``expected``."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(update(TRACKING).where(TRACKING.c.view == VIEW)
+                                 .where(TRACKING.c.position == expected)
+                                 .values(position=model.position)).rowcount
+            if moved != 1:
+                return False  # someone else saved meanwhile; their rows are as good
+            names = sorted(model.dirty)
+            for start in range(0, len(names), 200):
+                chunk = names[start:start + 200]
+                conn.execute(delete(SECTIONS).where(SECTIONS.c.view == VIEW).where(SECTIONS.c.section.in_(chunk)))
+                conn.execute(insert(SECTIONS), [
+                    {"view": VIEW, "section": n, "body": orjson.dumps(model.section(n))} for n in chunk])
+        model.dirty = set()
+        return True
+
+    def rebuild(self) -> AssessmentModel:
+        """Fold the whole log from position 0 and replace the stored sections."""
+        model = AssessmentModel().apply_all(self.reader.read())
+        with self.engine.begin() as conn:
+            conn.execute(delete(SECTIONS).where(SECTIONS.c.view == VIEW))
+            conn.execute(delete(TRACKING).where(TRACKING.c.view == VIEW))
+            conn.execute(insert(TRACKING), {"view": VIEW, "position": model.position})
+            names = sorted(model.dirty)
+            if names:
+                conn.execute(insert(SECTIONS), [
+                    {"view": VIEW, "section": n, "body": orjson.dumps(model.section(n))} for n in names])
+        model.dirty = set()
+        return model

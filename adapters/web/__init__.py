@@ -1,0 +1,1 @@
+"""The web pages (网页): routes by area, sessions, charts, templates and static files."""

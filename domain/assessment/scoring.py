@@ -1,0 +1,170 @@
+"""The task book's arithmetic (seed part 3, 三(一)): pure functions over Decimals.
+
+Rounding: scores to two decimals, coefficients to ``rulebook.coefficient_places``, money to
+the fen, all half-up. Ranks and thresholds use the rounded score.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Mapping
+
+from domain.assessment.rulebook import BONUS, FULL_TIME, PART_TIME, Rulebook
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+
+# Rule names, cited by award and fine events and by explanations.
+RULE_FIRST_AWARD = "quarter.first_place_award"  # 季度第一名奖励党建活动经费
+RULE_LAST_FINE = "quarter.last_place_below_threshold_fine"  # 季度末位且低于阈值，书记罚款
+
+
+def round2(value: Decimal) -> Decimal:
+    """Two decimals, half-up (scores and money)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_cents(value: Decimal) -> int:
+    """Points or yuan as an integer number of hundredths. Precondition: at most two
+    decimals (commands refuse more); raises ``ValueError`` otherwise."""
+    scaled = value.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than two decimals")
+    return int(scaled)
+
+
+def monthly_score(sums: Mapping[str, Decimal], rulebook: Rulebook) -> Decimal:
+    """Score of one branch-month from the signed sum of points per category."""
+    return monthly_score_cents({c: to_cents(v) for c, v in sums.items()}, rulebook)
+
+
+def monthly_score_cents(sums: Mapping[str, int], rulebook: Rulebook) -> Decimal:
+    """Score of one branch-month from the signed sum of points per category, in cents.
+
+    100 − deductions + bonus; each category's deductions are capped at its points, the
+    bonus sum at ``bonus_cap``. A month with no entries scores ``base_score``. Categories
+    the rulebook does not know (none, while entries are checked against it) count nothing.
+    Integer cents keep the arithmetic exact and fast (the fold keeps its sums so).
+    """
+    caps = rulebook.category_cents
+    score = rulebook.base_cents
+    for category, points in sums.items():
+        if category == BONUS:
+            if points > 0:
+                score += min(points, rulebook.bonus_cap_cents)
+        elif points < 0:
+            score -= min(-points, caps.get(category, 0))
+    return Decimal(score).scaleb(-2)
+
+
+@dataclass(frozen=True)
+class Secretary:
+    """The secretary in office for a month (支部书记)."""
+
+    name: str
+    mode: str  # FULL_TIME or PART_TIME
+    allowance: Decimal | None  # monthly allowance (yuan), part-time only
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class MonthlyPay:
+    """What a month's score means for the secretary: coefficient or allowance."""
+
+    mode: str | None
+    coefficient: Decimal | None
+    allowance: Decimal | None
+
+
+def coefficient(score: Decimal, rulebook: Rulebook) -> Decimal:
+    """min(score, 100) / 100, to ``coefficient_places`` decimals, half-up."""
+    quantum = Decimal(1).scaleb(-rulebook.coefficient_places)
+    return (min(score, HUNDRED) / HUNDRED).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def monthly_pay(score: Decimal, secretary: Secretary | None, rulebook: Rulebook) -> MonthlyPay:
+    """Full-time: performance-pay coefficient; part-time: allowance (0 below the floor).
+
+    No secretary in office: nothing applies (all ``None``).
+    """
+    if secretary is None:
+        return MonthlyPay(None, None, None)
+    coef = coefficient(score, rulebook)
+    if secretary.mode == FULL_TIME:
+        return MonthlyPay(FULL_TIME, coef, None)
+    if score < rulebook.part_time_allowance_floor:
+        return MonthlyPay(PART_TIME, None, ZERO)
+    return MonthlyPay(PART_TIME, None, round2((secretary.allowance or ZERO) * coef))
+
+
+def quarter_score(monthly: Iterable[Decimal]) -> Decimal:
+    """Arithmetic mean of the monthly scores, two decimals, half-up."""
+    values = list(monthly)
+    return round2(sum(values, ZERO) / len(values))
+
+
+def competition_ranks(scores: Mapping[str, Decimal]) -> dict[str, int]:
+    """Standard competition ranking (1, 2, 2, 4), higher score first."""
+    ordered = sorted(scores.values(), reverse=True)
+    first_index: dict[Decimal, int] = {}
+    for i, s in enumerate(ordered):
+        first_index.setdefault(s, i + 1)
+    return {b: first_index[s] for b, s in scores.items()}
+
+
+@dataclass(frozen=True)
+class Placing:
+    """Rank, award and fine of one branch for a quarter or a year, with the rules applied.
+
+    ``last_below``: at the last rank (and not first) with a score below the threshold —
+    the seed's penalty case, whether or not a secretary could be fined.
+    """
+
+    rank: int
+    award: Decimal
+    fine: Decimal
+    last_below: bool
+    notes: tuple[str, ...]
+
+
+QuarterOutcome = Placing
+
+
+def placings(scores: Mapping[str, Decimal], secretaries: Mapping[str, Secretary | None], *,
+             award: Decimal, threshold: Decimal, fine_full_time: Decimal, fine_part_time: Decimal,
+             kind: str) -> dict[str, Placing]:
+    """Award every branch at rank 1; fine every branch at the last rank below the threshold.
+
+    ``secretaries``: the secretary in office at the period's end (None: never fined).
+    A branch at rank 1 is never also last (e.g. when all tie). ``kind`` prefixes the rule
+    names (``quarter``, ``year``).
+    """
+    ranks = competition_ranks(scores)
+    last = max(ranks.values(), default=1)
+    out: dict[str, Placing] = {}
+    for branch, score in scores.items():
+        rank = ranks[branch]
+        granted, fine, notes, last_below = ZERO, ZERO, [], False
+        if rank == 1:
+            granted = round2(award)
+            notes.append(f"{kind}.first_place_award")
+        elif rank == last and score < threshold:
+            last_below = True
+            secretary = secretaries.get(branch)
+            if secretary is None:
+                notes.append(f"{kind}.last_place_no_secretary_no_fine")
+            else:
+                fine = round2(fine_full_time if secretary.mode == FULL_TIME else fine_part_time)
+                notes.append(f"{kind}.last_place_below_threshold_fine")
+        out[branch] = Placing(rank, granted, fine, last_below, tuple(notes))
+    return out
+
+
+def quarter_outcomes(scores: Mapping[str, Decimal], secretaries: Mapping[str, Secretary | None],
+                     rulebook: Rulebook) -> dict[str, Placing]:
+    """The quarter's placings under the rulebook (seed: 3,000 to first; last below 98 fined)."""
+    return placings(scores, secretaries, award=rulebook.quarter_first_award,
+                    threshold=rulebook.quarter_fine_threshold,
+                    fine_full_time=rulebook.quarter_fine_full_time,
+                    fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")

@@ -1,0 +1,264 @@
+"""Organizational life (组织生活): the 三会一课 and the other meetings a branch holds, with
+attendance per member — seed part 1, 二 (两会 · 三问) and the second report's 组织生活正常化.
+
+One aggregate per meeting (``Meeting``), its id from the natural key (branch, kind, date,
+and the party group for a group meeting): a second record of the same meeting is refused.
+A meeting carries its topic, who chaired it and every attendee's status (present, excused,
+absent); a 两会 meeting (经验总结会 / 问题分析会) also carries its answers to the 三问.
+Corrections are events too: one member's status corrected with a reason, or the whole
+record voided with a reason; nothing is edited.
+
+Attendance feeds member points (domain/members/member_points.py): recording a meeting marks its
+branch and month on the branch's ``MemberPoints`` as "organizational life derived from
+attendance" in the same unit of work, and from then on ``MemberPoints.check_item`` refuses
+typed entries of that item there. The points themselves (rulebook
+``attendance_absent_points``, default −2 per unexcused absence) are computed by the member
+points projection from the attendance, citing the meeting.
+
+Who must be listed: for a group meeting, every party member placed in that group that
+month; for the other branch-wide kinds, every party member of the branch that month. A
+committee meeting (支委会) lists its attendees only (committee membership is not recorded
+in the ledger), but each of them must be a member of the branch that month.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+from pydantic import BeforeValidator
+
+from domain import vocabulary
+from domain import commands as c
+from domain.errors import MeetingNotFound, MeetingRefused
+from domain.service.handlers import handles
+from domain.ids import member_points_id, meeting_id, roster_id
+from domain.members.member_points import MemberPoints, member_placement
+from domain.members.people import find_person
+
+if TYPE_CHECKING:
+    from domain.service.application import Ledger, UnitOfWork
+
+GENERAL_MEETING = "general_meeting"  # 支部党员大会
+COMMITTEE_MEETING = "committee_meeting"  # 支部委员会（支委会）
+GROUP_MEETING = "group_meeting"  # 党小组会
+PARTY_LESSON = "party_lesson"  # 党课
+THEME_DAY = "theme_day"  # 主题党日
+ORG_LIFE_MEETING = "org_life_meeting"  # 组织生活会
+EXPERIENCE_MEETING = "experience_meeting"  # 经验总结会（两会之一）
+PROBLEM_MEETING = "problem_analysis_meeting"  # 问题分析会（两会之一）
+
+KIND_NAMES: Mapping[str, str] = vocabulary.MEETING_KINDS  # names: domain/vocabulary.py
+Kind = Literal["general_meeting", "committee_meeting", "group_meeting", "party_lesson", "theme_day",
+               "org_life_meeting", "experience_meeting", "problem_analysis_meeting"]
+TWO_MEETINGS = (EXPERIENCE_MEETING, PROBLEM_MEETING)  # 两会 [seed]
+# 三问 [seed, part 1, 二]: the three questions a 两会 meeting answers.
+QUESTIONS: dict[str, str] = {
+    "branch": "组织动员职工群众时，我们的党支部在哪里",
+    "members": "攻坚克难时，我们的党员在哪里",
+    "gap": "对照工作目标，我们的差距在哪里",
+}
+
+PRESENT = "present"  # 出席
+EXCUSED = "excused"  # 请假
+ABSENT = "absent"  # 缺席（未请假）
+STATUS_NAMES: Mapping[str, str] = vocabulary.ATTENDANCE
+Status = Literal["present", "excused", "absent"]
+
+
+def _date(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("应为日期 YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"不是有效的日期：{value!r}（应为 YYYY-MM-DD）") from None
+
+
+Date = Annotated[str, BeforeValidator(_date)]
+
+
+# -- the aggregate -------------------------------------------------------------------------
+class Meeting(Aggregate):
+    """One meeting as recorded. ``attendance[person] = status`` as corrected so far;
+    ``voided`` the reason if the record was voided."""
+
+    @staticmethod
+    def create_id(branch: str, kind: str, date: str, group: str | None, **_: Any) -> UUID:
+        return meeting_id(branch, kind, date, group)
+
+    @event("Recorded")
+    def __init__(self, branch: str, kind: str, date: str, group: str | None, topic: str, chair: str,
+                 attendance: dict[str, str], answers: dict[str, str] | None, actor: str,
+                 key: str | None) -> None:
+        self.branch = branch
+        self.kind = kind
+        self.date = date
+        self.group = group
+        self.attendance = dict(attendance)
+        self.voided: str | None = None
+
+    def _not_voided(self) -> None:
+        if self.voided is not None:
+            raise MeetingRefused(f"该会议记录已作废（{self.voided}）", "date")
+
+    def correct_attendance(self, person: str, status: str, reason: str, actor: str, key: str | None) -> None:
+        """Precondition (checked by the handler): ``person`` may attend this meeting."""
+        self._not_voided()
+        if self.attendance.get(person) == status:
+            raise MeetingRefused(f"{person} 的出勤已是“{STATUS_NAMES[status]}”", "status")
+        self._correct(person=person, status=status, previous=self.attendance.get(person), reason=reason,
+                      actor=actor, key=key)
+
+    @event("AttendanceCorrected")
+    def _correct(self, person: str, status: str, previous: str | None, reason: str, actor: str,
+                 key: str | None) -> None:
+        self.attendance[person] = status
+
+    def void(self, reason: str, actor: str, key: str | None) -> None:
+        self._not_voided()
+        self._void(reason=reason, actor=actor, key=key)
+
+    @event("Voided")
+    def _void(self, reason: str, actor: str, key: str | None) -> None:
+        self.voided = reason
+
+
+# -- commands ------------------------------------------------------------------------------
+class MeetingRef(c.Command):
+    """Names a meeting by its natural key."""
+    roles = ("secretary",)
+    branch: c.Code
+    kind: Kind
+    date: Date
+    group: c.Code | None = None
+
+
+class RecordMeeting(MeetingRef):
+    """A meeting held by the branch, with every attendee's status (``attendance``:
+    person → present / excused / absent) and, for 两会, the answers to the 三问."""
+    op: Literal["record_meeting"] = "record_meeting"
+    topic: c.Text
+    chair: c.Text
+    attendance: dict[str, Status]
+    answers: dict[Literal["branch", "members", "gap"], c.Text] | None = None  # 三问 (QUESTIONS)
+    actor: c.Text
+
+
+class CorrectAttendance(MeetingRef):
+    """One attendee's status corrected (or an attendee added to a committee meeting)."""
+    op: Literal["correct_attendance"] = "correct_attendance"
+    person: c.Code
+    status: Status
+    reason: c.Text
+    actor: c.Text
+
+
+class VoidMeeting(MeetingRef):
+    """A meeting record entered in error: it no longer counts for the schedule or points."""
+    op: Literal["void_meeting"] = "void_meeting"
+    reason: c.Text
+    actor: c.Text
+
+
+# -- handlers ------------------------------------------------------------------------------
+def branch_members(uow: "UnitOfWork", branch: str, month: str) -> dict[str, str | None]:
+    """Party members placed in ``branch`` in ``month``: person → party group."""
+    found = uow.find(roster_id(branch), for_update=False)
+    out: dict[str, str | None] = {}
+    for person, spans in sorted((found.spans if found is not None else {}).items()):
+        if not any(start <= month and (end is None or month < end) for start, end in spans):
+            continue
+        placement = member_placement(find_person(uow, person), month)
+        if placement is not None and placement[0] == branch:
+            out[person] = placement[1]
+    return out
+
+
+def _expected(uow: "UnitOfWork", cmd: MeetingRef) -> tuple[dict[str, str | None], set[str] | None]:
+    """(who may attend, who must be listed — None: no completeness rule) for the meeting."""
+    month = cmd.date[:7]
+    members = branch_members(uow, cmd.branch, month)
+    if cmd.kind == GROUP_MEETING:
+        if cmd.group is None:
+            raise MeetingRefused("党小组会须写明党小组（group）", "group")
+        in_group = {p: g for p, g in members.items() if g == cmd.group}
+        if not in_group:
+            raise MeetingRefused(f"支部 {cmd.branch} 在 {month} 没有党小组 {cmd.group!r}（该月无党员编入此小组）", "group")
+        return in_group, set(in_group)
+    if cmd.group is not None:
+        raise MeetingRefused(f"只有党小组会写明党小组，{KIND_NAMES[cmd.kind]}不填 group", "group")
+    return members, (None if cmd.kind == COMMITTEE_MEETING else set(members))
+
+
+def _branch_open(uow: "UnitOfWork", branch: str, date: str) -> None:
+    record = uow.organization().branch(branch)
+    if record["from_month"] is not None and date[:7] < record["from_month"]:
+        raise MeetingRefused(f"支部 {branch} 自 {record['from_month']} 起设立", "date")
+
+
+def _meeting(uow: "UnitOfWork", cmd: MeetingRef) -> Meeting:
+    found = uow.find(meeting_id(cmd.branch, cmd.kind, cmd.date, cmd.group), for_update=True)
+    if found is None:
+        group = f"（{cmd.group}）" if cmd.group else ""
+        raise MeetingNotFound(f"支部 {cmd.branch} {cmd.date} 没有记录{KIND_NAMES[cmd.kind]}{group}", "date")
+    return found  # type: ignore[no-any-return]
+
+
+@handles(RecordMeeting)
+def record_meeting(app: "Ledger", uow: "UnitOfWork", cmd: RecordMeeting) -> UUID:
+    """Guards: branch registered and set up by then; not recorded before; group given for
+    (and only for) a group meeting; 三问 answered for (and only for) 两会; every listed
+    person may attend and, except for committee meetings, nobody who must attend is left out.
+    Then the branch's member points for the month become derived from attendance."""
+    _branch_open(uow, cmd.branch, cmd.date)
+    if (cmd.answers is None) == (cmd.kind in TWO_MEETINGS) or (cmd.answers is not None and len(cmd.answers) != 3):
+        raise MeetingRefused("“两会”（经验总结会、问题分析会）须回答全部“三问”（answers：branch、members、gap），"
+                             "其他会议不填 answers", "answers")
+    mid = meeting_id(cmd.branch, cmd.kind, cmd.date, cmd.group)
+    if uow.find(mid, for_update=False) is not None:
+        raise MeetingRefused(f"支部 {cmd.branch} {cmd.date} 的{KIND_NAMES[cmd.kind]}已记录；"
+                             "更正出勤用 correct_attendance，作废用 void_meeting", "date")
+    if not cmd.attendance:
+        raise MeetingRefused("出勤名单不能为空", "attendance")
+    allowed, required = _expected(uow, cmd)
+    strangers = sorted(set(cmd.attendance) - set(allowed))
+    if strangers:
+        where = f"党小组 {cmd.group}" if cmd.group else f"支部 {cmd.branch}"
+        raise MeetingRefused(f"{', '.join(strangers[:5])} 在 {cmd.date[:7]} 不是{where}的党员", "attendance")
+    missing = sorted((required or set()) - set(cmd.attendance))
+    if missing:
+        raise MeetingRefused(f"出勤名单缺少应参会党员 {', '.join(missing[:5])}" + (f" 等 {len(missing)} 人" if len(missing) > 5 else "")
+                             + "（出席、请假、缺席都要写明）", "attendance")
+    meeting = Meeting(branch=cmd.branch, kind=cmd.kind, date=cmd.date, group=cmd.group, topic=cmd.topic,
+                      chair=cmd.chair, attendance=dict(sorted(cmd.attendance.items())),
+                      answers=None if cmd.answers is None else {q: cmd.answers[q] for q in QUESTIONS},
+                      actor=cmd.actor, key=cmd.key)
+    uow.add(meeting)
+    year = cmd.date[:4]
+    points = uow.find_or_open(member_points_id(cmd.branch, year),
+                              lambda: MemberPoints(branch=cmd.branch, year=year))
+    points.derive_organizational_life(cmd.date[:7], meeting.id)
+    return meeting.id
+
+
+@handles(CorrectAttendance)
+def correct_attendance(app: "Ledger", uow: "UnitOfWork", cmd: CorrectAttendance) -> UUID:
+    uow.organization().branch(cmd.branch)
+    meeting = _meeting(uow, cmd)
+    if cmd.person not in meeting.attendance:
+        allowed, _ = _expected(uow, cmd)
+        if cmd.person not in allowed:
+            raise MeetingRefused(f"{cmd.person} 在 {cmd.date[:7]} 不是支部 {cmd.branch} 的党员"
+                                 + (f"（党小组 {cmd.group}）" if cmd.group else ""), "person")
+    meeting.correct_attendance(cmd.person, cmd.status, cmd.reason, cmd.actor, cmd.key)
+    return meeting.id  # type: ignore[no-any-return]
+
+
+@handles(VoidMeeting)
+def void_meeting(app: "Ledger", uow: "UnitOfWork", cmd: VoidMeeting) -> UUID:
+    uow.organization().branch(cmd.branch)
+    meeting = _meeting(uow, cmd)
+    meeting.void(cmd.reason, cmd.actor, cmd.key)
+    return meeting.id  # type: ignore[no-any-return]

@@ -1,0 +1,411 @@
+"""The ledger's one application service: the commands every adapter calls.
+
+It gets its store from the environment (``PERSISTENCE_MODULE``, ``SQLALCHEMY_URL``; see
+``adapters/bootstrap.py``), so it imports no driver. Each command is one unit of work:
+load, act, save every pending event in one transaction, return ids. A write that loses
+a race (same aggregate version, or same import key) is reloaded and re-checked, up to
+``RETRIES`` times, then refused with :class:`ConcurrentWrite`.
+"""
+from __future__ import annotations
+
+import random
+import time
+from importlib import import_module
+from typing import Any, Callable, Iterable, Protocol, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain import commands as c
+from domain import vocabulary
+from domain.access.users import Access, now_us
+from domain.service.approvals import PeriodCommands
+from domain.service.corrections import CorrectionCommands
+from domain.errors import (BranchNotFound, ConcurrentWrite, DuplicateKey, InvalidInput, LedgerError,
+                           PermissionDenied, SeparationOfDuties, UserRefused)
+from domain.service.handlers import HANDLERS
+from domain.ids import access_id, organization_id
+from domain.topics import register_moved_topics
+from domain.assessment.organization import Organization
+from domain.service.permissions import Authorization, roles_of
+from domain.assessment.rulebook import RULEBOOK_V1
+from domain.service.unit_of_work import (ImportRefused, ImportResult, KeyIndex, LineError,  # noqa: F401 (re-exported)
+                                 UnitOfWork)
+
+T = TypeVar("T")
+RETRIES = 5
+EMPTY_IMPORT = "导入内容为空（文件为空或只有空行）：没有任何命令，未写入任何内容"
+
+
+class Ledger(PeriodCommands, CorrectionCommands, Application):
+    """党建考核审计账本 — the commands of the task-book flow."""
+
+    name = "Ledger"
+    env = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
+    org_refreshed_at = float("-inf")
+    access_refreshed_at = float("-inf")
+    default_user: str | None = None  # the acting user when a call names none (test fixtures, scripts)
+    security_log: SecurityLog | None = None  # set by the adapters (adapters/security.py)
+
+    # -- running commands --------------------------------------------------------------
+    def _run(self, work: Callable[[UnitOfWork], T], hot: bool = False) -> T:
+        """Run ``work`` in a unit of work and save it; on a lost race, retry with fresh
+        loads. ``hot``: trust cached copies on the first attempt (see UnitOfWork)."""
+        attempt = 0
+        while attempt < RETRIES:
+            uow = UnitOfWork(self, fresh=not (hot and attempt == 0))
+            try:
+                result = work(uow)
+            except BranchNotFound:
+                if uow.fresh:
+                    raise
+                attempt += 1
+                continue  # the cached organization may predate the branch: look again
+            except KeyLanded:
+                continue  # not a lost race: the next attempt finds the key (keys are never removed)
+            attempt += 1
+            try:
+                uow.save()
+                return result
+            except IntegrityError:
+                if attempt == RETRIES:
+                    raise ConcurrentWrite("另一个写入者同时修改了同一对象，请重试", None) from None
+                time.sleep(random.uniform(0, 0.002 * attempt))  # spread the retries
+        raise AssertionError("unreachable")
+
+    def execute(self, command: c.Command, user: str | None = None) -> Any:
+        """Run one validated command as ``user`` (default :attr:`default_user`) in its own
+        unit of work (with retries). A refusal for want of a role writes nothing to the
+        ledger and is recorded in the security log."""
+        return self.execute_noting(command, user)[0]
+
+    def execute_noting(self, command: c.Command, user: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
+        """:meth:`execute`, and the warnings of an accepted command (an entry the category's
+        cap will not count in full: ``kind``, ``field``, ``counted``, ``message``…)."""
+        user = user or self.default_user
+
+        def work(uow: UnitOfWork) -> tuple[Any, list[dict[str, Any]]]:
+            uow.authorize(user, command)
+            if self._check_key(uow, command, None):
+                return None, []  # applied before (same key, same content): nothing written again
+            try:
+                result = HANDLERS[type(command)](self, uow, command)
+            except LedgerError:
+                self._key_landed(command.key, {})
+                raise
+            uow.stamp()
+            return result, uow.warnings
+        try:
+            return self._run(work, hot=isinstance(command, c.RecordScore))
+        except (PermissionDenied, SeparationOfDuties, UserRefused) as e:
+            self._refused(user, command.op, e)
+            raise
+
+    def require_role(self, user: str | None, role: str | tuple[str, ...], what: str) -> frozenset[str]:
+        """For actions that are not ledger commands (cosigning or issuing a checkpoint):
+        ``user`` must hold ``role`` (or one of the roles given) now; a refusal is logged like
+        a command's. Returns the user's roles."""
+        wanted = (role,) if isinstance(role, str) else role
+        uow = UnitOfWork(self)
+        try:
+            if user is None or user not in uow.access().users:
+                raise PermissionDenied("未指定操作用户或用户未登记", "user")
+            roles = roles_of(uow.access(), uow.organization(), user, now_us())
+            if not roles & set(wanted):
+                want = " 或 ".join(f"{r}（{vocabulary.role_name(r)}）" for r in wanted)
+                raise PermissionDenied(f"用户 {user} 无权{what}：需要角色 {want}", None)
+            return roles
+        except PermissionDenied as e:
+            self._refused(user, what, e)
+            raise
+
+    def roles_now(self, user: str) -> frozenset[str]:
+        """The roles ``user`` holds now (granted and secretary), for read checks."""
+        uow = UnitOfWork(self)
+        return roles_of(uow.access(), uow.organization(), user, now_us())
+
+    def _refused(self, user: str | None, op: str, error: LedgerError) -> None:
+        """Log a refusal; names not in the directory share one bucket (no flooding by inventing names)."""
+        if self.security_log is None:
+            return
+        reason = error.reason
+        if user is not None and user not in UnitOfWork(self).access().users:
+            user, reason = "(unknown)", f"{reason}（声称的用户：{user[:64]}）"
+        self.security_log.refused(user, op, reason)
+
+    def _check_key(self, uow: UnitOfWork, command: c.Command, known: dict[str, str] | None) -> bool:
+        """True if the command's key is already in the ledger with the same content
+        (skip it); raise :class:`DuplicateKey` if with other content. ``known``: the
+        batch's keys already looked up (None: look this one up)."""
+        if command.key is None:
+            return False
+        digest = command.digest()
+        if known is None:
+            known = self._key_index().lookup_keys([command.key])
+        stored = known.get(command.key)
+        if stored is None:
+            ref = str(command.entry_id) if isinstance(command, c.RecordScore) else ""
+            uow.keys.append((command.key, digest, command.op, ref))  # type: ignore[attr-defined]
+            return False
+        if stored != digest:
+            raise DuplicateKey(f"键 {command.key!r} 已在账本中，但内容不同", "key")
+        return True
+
+    def _key_landed(self, keys: str | list[str] | None, known: dict[str, str]) -> None:
+        """After a refusal: raise :class:`KeyLanded` if one of ``keys`` reached the ledger
+        since ``known`` was looked up (fresh from the database, after the failing attempt).
+
+        A keyed command that finds a state its own retry made (a month another client just
+        approved with the same key) is that retry's duplicate, not a conflict: the key was
+        committed in the same transaction as the state, so whoever saw the state sees the
+        key. Run again, :meth:`_check_key` answers as the duplicate (or ``DuplicateKey``)."""
+        wanted = [keys] if isinstance(keys, str) else list(keys or [])
+        if wanted and any(k not in known for k in self._key_index().lookup_keys(wanted)):
+            raise KeyLanded()
+
+    def _key_index(self) -> KeyIndex:
+        return self.recorder  # type: ignore[return-value]
+
+    # -- public commands ---------------------------------------------------------------
+    def init(self, actor: str = "system", admin: str | None = None, admin_name: str | None = None,
+             verifier_key: str | None = None) -> int:
+        """Create the organization and adopt rulebook v1 if absent; with ``admin``, create
+        the first user and grant them ``admin`` if the directory has no users yet (the one
+        command that needs no role: there is nobody to hold one); with ``verifier_key``,
+        declare the ledger's signing key in the log if none is (domain/integrity/signing.py), or
+        check it is the one in force. Returns the latest version."""
+        def work(uow: UnitOfWork) -> int:
+            uow.auth = Authorization(admin or actor, frozenset())  # the events of setting up
+            org = uow.find(organization_id(), for_update=True)
+            if org is None:
+                org = Organization(actor=actor)
+                uow.add(org)
+            if admin is not None:
+                directory = uow.find(access_id(), for_update=True)
+                if directory is None:
+                    directory = Access()
+                    uow.add(directory)
+                if not directory.users:
+                    directory.create_user(admin, admin_name or admin, actor, None)
+                    directory.grant(admin, "admin", now_us(), actor, None)
+            version = org.adopt_rulebook(RULEBOOK_V1, None, actor) if not org.rulebooks else max(org.rulebooks)
+            if verifier_key is not None:
+                from domain.integrity.signing import declare
+                declare(uow, verifier_key, actor)
+            uow.stamp()
+            return version
+        return self._run(work)
+
+    def is_initialized(self) -> bool:
+        try:
+            return bool(self.repository.get(organization_id(), deepcopy_from_cache=False).rulebooks)
+        except AggregateNotFoundError:
+            return False
+
+    def import_batch(self, lines: Iterable[tuple[int, Any]], user: str | None = None) -> ImportResult:
+        """Apply every line in one unit of work, as ``user`` (default :attr:`default_user`):
+        all or nothing. Each line is checked against the user's roles; a line's ``actor``
+        stays the name on the original document.
+
+        ``lines`` are (line number, decoded JSON). Raises :class:`ImportRefused` with every
+        error found (validation continues past an invalid line where it can).
+        """
+        user = user or self.default_user
+        lines = list(lines)
+        if not lines:
+            raise InvalidInput(EMPTY_IMPORT, None)
+        parsed: list[tuple[int, c.Command]] = []
+        errors: list[LineError] = []
+        seen: dict[str, int] = {}
+        for number, data in lines:
+            try:
+                command = c.parse_command(data)
+            except LedgerError as e:
+                errors.append(LineError(number, e.field, e.reason))
+                continue
+            if command.key is not None:
+                if command.key in seen:
+                    errors.append(LineError(number, "key", f"键 {command.key!r} 在本文件第 {seen[command.key]} 行已出现"))
+                    continue
+                seen[command.key] = number
+            parsed.append((number, command))
+        if errors:
+            raise ImportRefused(errors)
+
+        def work(uow: UnitOfWork) -> ImportResult:
+            known = self._key_index().lookup_keys(list(seen))
+            result, failures = ImportResult(), []
+            for number, command in parsed:
+                try:
+                    uow.authorize(user, command)
+                    if self._check_key(uow, command, known):
+                        result.skipped += 1
+                    else:
+                        noted = len(uow.warnings)
+                        HANDLERS[type(command)](self, uow, command)
+                        uow.stamp()
+                        result.appended += 1
+                        result.warnings += [{"line": number, **w} for w in uow.warnings[noted:]]
+                except (PermissionDenied, SeparationOfDuties, UserRefused) as e:
+                    self._refused(user, command.op, e)
+                    failures.append(LineError(number, e.field, e.reason))
+                except LedgerError as e:
+                    failures.append(LineError(number, e.field, e.reason))
+                if isinstance(command, c.RecordScore) and command.key is not None:
+                    result.ids[command.key] = str(command.entry_id)
+            if failures:
+                self._key_landed(list(seen), known)
+                raise ImportRefused(failures)
+            return result
+        return self._run(work)
+
+    # -- handlers (one per command) -------------------------------------------------------
+    def _register_branch(self, uow: UnitOfWork, cmd: c.RegisterBranch) -> str:
+        uow.organization(for_update=True).register_branch(
+            code=cmd.code, name=cmd.name, members=cmd.members, from_month=cmd.from_month,
+            actor=cmd.actor, key=cmd.key)
+        return cmd.code
+
+    def _set_members(self, uow: UnitOfWork, cmd: c.SetMembers) -> str:
+        uow.organization(for_update=True).set_members(
+            branch=cmd.branch, members=cmd.members, from_month=cmd.from_month,
+            actor=cmd.actor, key=cmd.key)
+        return cmd.branch
+
+    def _appoint_secretary(self, uow: UnitOfWork, cmd: c.AppointSecretary) -> str:
+        auth = uow.auth
+        if cmd.user is not None and auth is not None and not auth.migrated:
+            access = uow.access()
+            if cmd.user not in access.users:
+                raise UserRefused(f"用户 {cmd.user!r} 未登记：请先由系统管理员创建", "user")
+            if cmd.user == auth.user:
+                raise SeparationOfDuties("登记员不能任命自己为支部书记", "user")
+            if access.holds(cmd.user, "admin", now_us()):
+                raise SeparationOfDuties("系统管理员不能兼任支部书记", "user")
+        uow.organization(for_update=True).appoint_secretary(
+            branch=cmd.branch, name=cmd.name, user=cmd.user, mode=cmd.mode,
+            allowance=cmd.allowance, from_month=cmd.from_month, actor=cmd.actor, key=cmd.key)
+        return cmd.branch
+
+    def _record_score(self, uow: UnitOfWork, cmd: c.RecordScore) -> UUID:
+        org = uow.organization()
+        self._branch_taking_part(org, cmd.branch, cmd.period)
+        entry_id = cmd.entry_id or uuid4()
+        note = uow.month(cmd.period).record_score(
+            entry_id=entry_id, branch=cmd.branch, category=cmd.category, points=cmd.points,
+            reason=cmd.reason, department=cmd.department, actor=cmd.actor, key=cmd.key,
+            rulebook=org.rulebook_in_force(cmd.period))
+        if note is not None:
+            uow.warnings.append(note)
+        return entry_id
+
+    def _adopt_rulebook(self, uow: UnitOfWork, cmd: c.AdoptRulebook) -> int:
+        uow.organization(for_update=True).adopt_version(
+            cmd.version, cmd.from_month, cmd.parameters, cmd.actor, cmd.key)
+        return cmd.version
+
+    # -- convenience wrappers (keyword arguments, validated like an import line) ----------
+    def command(self, op: str, as_user: str | None = None, **fields: Any) -> Any:
+        """Validate ``fields`` as the import op ``op`` and execute it as ``as_user``."""
+        return self.execute(c.parse_command({"op": op, **fields}), as_user)
+
+    def register_branch(self, **fields: Any) -> str:
+        return self.command("register_branch", **fields)  # type: ignore[no-any-return]
+
+    def set_members(self, **fields: Any) -> str:
+        return self.command("set_members", **fields)  # type: ignore[no-any-return]
+
+    def appoint_secretary(self, **fields: Any) -> str:
+        return self.command("appoint_secretary", **fields)  # type: ignore[no-any-return]
+
+    def record_score(self, **fields: Any) -> UUID:
+        return self.command("record_score", **fields)  # type: ignore[no-any-return]
+
+    def submit_month(self, **fields: Any) -> str:
+        return self.command("submit_month", **fields)  # type: ignore[no-any-return]
+
+    def return_month(self, **fields: Any) -> str:
+        return self.command("return_month", **fields)  # type: ignore[no-any-return]
+
+    def approve_month(self, **fields: Any) -> str:
+        return self.command("approve_month", **fields)  # type: ignore[no-any-return]
+
+    def approve_quarter(self, **fields: Any) -> UUID:
+        return self.command("approve_quarter", **fields)  # type: ignore[no-any-return]
+
+    def reapprove_quarter(self, **fields: Any) -> UUID:
+        return self.command("reapprove_quarter", **fields)  # type: ignore[no-any-return]
+
+    def record_unit_performance(self, **fields: Any) -> str:
+        return self.command("record_unit_performance", **fields)  # type: ignore[no-any-return]
+
+    def record_debriefing(self, **fields: Any) -> str:
+        return self.command("record_debriefing", **fields)  # type: ignore[no-any-return]
+
+    def record_business_score(self, **fields: Any) -> str:
+        return self.command("record_business_score", **fields)  # type: ignore[no-any-return]
+
+    def approve_year(self, **fields: Any) -> UUID:
+        return self.command("approve_year", **fields)  # type: ignore[no-any-return]
+
+    def reapprove_year(self, **fields: Any) -> UUID:
+        return self.command("reapprove_year", **fields)  # type: ignore[no-any-return]
+
+    def file_appeal(self, **fields: Any) -> UUID:
+        return self.command("file_appeal", **fields)  # type: ignore[no-any-return]
+
+    def decide_appeal(self, **fields: Any) -> UUID:
+        return self.command("decide_appeal", **fields)  # type: ignore[no-any-return]
+
+    def void_entry(self, **fields: Any) -> UUID:
+        return self.command("void_entry", **fields)  # type: ignore[no-any-return]
+
+    def correct_entry(self, **fields: Any) -> UUID:
+        return self.command("correct_entry", **fields)  # type: ignore[no-any-return]
+
+    def adopt_rulebook(self, **fields: Any) -> int:
+        return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
+
+
+class KeyLanded(Exception):
+    """Internal: a refused attempt whose import key landed meanwhile; :meth:`Ledger._run`
+    runs the command again (a bounded loop: each time at least one more key is stored)."""
+
+
+class SecurityLog(Protocol):
+    """Where refusals go (adapters/security.py): append-only, outside the ledger's log."""
+
+    def refused(self, user: str | None, op: str, reason: str) -> None: ...
+
+
+HANDLERS.update({
+    c.RegisterBranch: Ledger._register_branch,
+    c.SetMembers: Ledger._set_members,
+    c.AppointSecretary: Ledger._appoint_secretary,
+    c.RecordScore: Ledger._record_score,
+    c.SubmitMonth: Ledger._submit_month,
+    c.ReturnMonth: Ledger._return_month,
+    c.ApproveMonth: Ledger._approve_month,
+    c.ApproveQuarter: Ledger._approve_quarter,
+    c.ReapproveQuarter: Ledger._reapprove_quarter,
+    c.RecordUnitPerformance: Ledger._record_unit_performance,
+    c.RecordDebriefing: Ledger._record_debriefing,
+    c.RecordBusinessScore: Ledger._record_business_score,
+    c.ApproveYear: Ledger._approve_year,
+    c.ReapproveYear: Ledger._reapprove_year,
+    c.AdoptRulebook: Ledger._adopt_rulebook,
+    c.FileAppeal: Ledger._file_appeal,
+    c.DecideAppeal: Ledger._decide_appeal,
+    c.VoidEntry: Ledger._void_entry,
+    c.CorrectEntry: Ledger._correct_entry,
+})
+
+# The other mechanisms register their handlers when imported (domain/service/handlers.py).
+MECHANISMS = ("access.users", "members.people", "members.care", "members.member_points", "members.innovation",
+              "members.links", "members.projects", "members.mentoring", "members.selection", "members.dues",
+              "members.meetings", "integrity.signing")
+for _mechanism in MECHANISMS:
+    import_module(f"domain.{_mechanism}")
+
+register_moved_topics()  # events stored before the modules moved name the old paths (domain/topics.py)

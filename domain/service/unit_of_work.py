@@ -1,0 +1,219 @@
+"""The unit of work: the aggregates one command (or one batch) loads, saved together.
+
+Also what the store offers the application about import keys and the log (:class:`KeyIndex`)
+and the shapes of a batch import's outcome. Used by :mod:`domain.service.application`.
+"""
+from __future__ import annotations
+
+import time
+from copy import deepcopy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from domain import vocabulary
+from domain import commands as c
+from domain.access.users import Access, now_us
+from domain.assessment.month_and_quarter import AssessmentMonth
+from domain.errors import LedgerError, NotInitialized
+from domain.ids import access_id, month_id, organization_id
+from domain.assessment.organization import Organization
+from domain.service.permissions import Authorization, authorize
+
+if TYPE_CHECKING:
+    from domain.service.application import Ledger
+
+ORG_MAX_STALENESS = 1.0  # seconds a cached organization (or directory) may serve unrefreshed
+
+
+class KeyIndex(Protocol):
+    """What the store offers about import keys and the log (implemented by the recorder)."""
+
+    def lookup_keys(self, keys: list[str]) -> dict[str, str]:
+        """Digest of each of ``keys`` already in the ledger."""
+
+    def find_event(self, topic_suffix: str, value: UUID) -> UUID | None:
+        """The aggregate id of the first event of that topic whose payload holds ``value``."""
+
+    def recorded_at(self, aggregate_id: UUID, version: int) -> int:
+        """The recorded-at (UTC µs, database clock) of one stored event."""
+
+    def clock(self) -> int:
+        """The database clock now (UTC µs)."""
+
+
+@dataclass
+class LineError:
+    """A refused import line: 1-based line number, field at fault, reason."""
+
+    line: int
+    field: str | None
+    reason: str
+
+
+class ImportRefused(LedgerError):
+    """A batch with at least one invalid line; nothing was written."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        first = errors[0]
+        super().__init__(f"第 {first.line} 行：{first.reason}", first.field)
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    appended: int = 0
+    skipped: int = 0
+    ids: dict[str, str] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # accepted, but (e.g.) beyond a cap; with "line"
+
+
+class UnitOfWork:
+    """Aggregates loaded for one command (or one batch), saved together.
+
+    ``fresh``: load every aggregate with the library's cache fast-forward (one query each).
+    Otherwise (the hot path, ``record_score``) a cached copy is trusted: an aggregate to be
+    changed is verified by its version when saved (a stale copy loses with an integrity
+    error, and the command is retried fresh); the organization, only read there, is
+    trusted if it was refreshed less than ``ORG_MAX_STALENESS`` seconds ago.
+    """
+
+    def __init__(self, app: "Ledger", fresh: bool = True) -> None:
+        self.app = app
+        self.fresh = fresh
+        self.auth: Authorization | None = None  # the acting user of the command being run
+        self._stamped: dict[UUID, int] = {}  # aggregate id → pending events already stamped
+        self.loaded: dict[UUID, tuple[Aggregate, bool]] = {}  # id → (aggregate, is a copy)
+        self.keys: list[tuple[str, str, str, str]] = []  # key, digest, op, ref
+        self.checkpoints: list[str] = []  # reasons: approvals ask for a signed checkpoint
+        self.warnings: list[dict[str, Any]] = []  # accepted with a word: an entry the cap will not count in full
+        self.guards: dict[UUID, int] = {}  # aggregates read, not written, that must not have moved
+
+    def stamp(self) -> None:
+        """Mark the events the current command added with its acting user (``by``) and, for a
+        migration, ``migrated`` and the original document's ``occurred_at``. The marks are
+        part of the stored payload, so the Merkle leaf covers them."""
+        auth = self.auth
+        if auth is None:
+            return
+        for aggregate, copied in self.loaded.values():
+            done = self._stamped.get(aggregate.id, 0)
+            if not copied or len(aggregate.pending_events) == done:
+                continue
+            for e in aggregate.pending_events[done:]:
+                object.__setattr__(e, "by", auth.user)
+                if auth.migrated:
+                    object.__setattr__(e, "migrated", True)
+                    if auth.occurred_at is not None:
+                        object.__setattr__(e, "occurred_at", auth.occurred_at)
+            self._stamped[aggregate.id] = len(aggregate.pending_events)
+
+    def access(self) -> Access:
+        """The user directory, read-only (a cached copy within ``ORG_MAX_STALENESS``)."""
+        trust = time.monotonic() - self.app.access_refreshed_at < ORG_MAX_STALENESS
+        found = self.find(access_id(), for_update=False, trust_cache=trust)
+        if not trust:
+            self.app.access_refreshed_at = time.monotonic()
+        return found if found is not None else Access()  # type: ignore[no-any-return]
+
+    def authorize(self, user: str | None, command: c.Command) -> Authorization:
+        """Check ``user`` may send ``command`` now; remember it for :meth:`stamp`."""
+        self.auth = authorize(self.access(), self.organization(), user, command, now_us())
+        return self.auth
+
+    def checkpoint(self, reason: str) -> None:
+        """Ask the store for a signed checkpoint covering this unit of work's events."""
+        self.checkpoints.append(reason)
+
+    def find(self, aggregate_id: UUID, for_update: bool, trust_cache: bool = False) -> Any | None:
+        """The aggregate, or None. Read-only loads share the cached object (never mutate it)."""
+        if aggregate_id in self.loaded:
+            aggregate, copied = self.loaded[aggregate_id]
+            if for_update and not copied:
+                aggregate = deepcopy(aggregate)
+                self.loaded[aggregate_id] = (aggregate, True)
+            return aggregate
+        aggregate = self._cached(aggregate_id) if (trust_cache and not self.fresh) else None
+        if aggregate is not None:
+            if for_update:
+                aggregate = deepcopy(aggregate)
+        else:
+            try:
+                aggregate = self.app.repository.get(aggregate_id, deepcopy_from_cache=for_update)
+            except AggregateNotFoundError:
+                return None
+        self.loaded[aggregate_id] = (aggregate, for_update)
+        return aggregate
+
+    def _cached(self, aggregate_id: UUID) -> Any | None:
+        cache = self.app.repository.cache
+        try:
+            return cache.get(aggregate_id) if cache is not None else None
+        except KeyError:
+            return None
+
+    def depend_on(self, aggregate: Aggregate | None) -> None:
+        """Make the save fail (an integrity error: the command is retried with fresh loads)
+        if ``aggregate`` got a new event after it was loaded here. For what a command only
+        reads but records a result of (an approval freezes its months' scores): the store
+        checks the versions under its write lock, so no write to them can land between the
+        read and this command's events. Precondition: ``aggregate`` was loaded fresh in this
+        unit of work (not a trusted cached copy)."""
+        if aggregate is not None:
+            self.guards.setdefault(aggregate.id, aggregate.version - len(aggregate.pending_events))
+
+    def add(self, aggregate: Aggregate) -> None:
+        self.loaded[aggregate.id] = (aggregate, True)
+
+    def holder_of(self, event_name: str, field: str, value: UUID) -> UUID | None:
+        """The aggregate, among those changed in this unit of work, with a pending event of
+        that name carrying ``value`` (a batch refers to its own earlier lines)."""
+        for aggregate, copied in self.loaded.values():
+            if copied and any(type(e).__name__ == event_name and getattr(e, field, None) == value
+                              for e in aggregate.pending_events):
+                return aggregate.id  # type: ignore[no-any-return]
+        return None
+
+    def organization(self, for_update: bool = False) -> Organization:
+        trust = not for_update and time.monotonic() - self.app.org_refreshed_at < ORG_MAX_STALENESS
+        org = self.find(organization_id(), for_update, trust_cache=trust)
+        if not trust:
+            self.app.org_refreshed_at = time.monotonic()
+        if org is None or not org.rulebooks:
+            raise NotInitialized("账本尚未初始化，请先运行 ledger init", None)
+        return org  # type: ignore[no-any-return]
+
+    def find_or_open(self, aggregate_id: UUID, open_: Callable[[], Aggregate], trust_cache: bool = False) -> Any:
+        """The aggregate, loaded for update, or a new one (its first event pending)."""
+        aggregate = self.find(aggregate_id, for_update=True, trust_cache=trust_cache)
+        if aggregate is None:
+            aggregate = open_()
+            self.add(aggregate)
+        return aggregate
+
+    def month(self, period: str) -> AssessmentMonth:
+        return self.find_or_open(month_id(period), lambda: AssessmentMonth(period=period),  # type: ignore[no-any-return]
+                                 trust_cache=True)
+
+    def save(self) -> int:
+        """Save every changed aggregate in one transaction; cache the saved copies (they
+        are now the stored state)."""
+        pending = [a for a, copied in self.loaded.values() if copied and a.pending_events]
+        count = sum(len(a.pending_events) for a in pending)
+        if pending or self.keys:
+            reason = None
+            if self.checkpoints:  # a batch may approve many periods: name the first and count the rest
+                more = len(self.checkpoints) - 1
+                op, _, rest = self.checkpoints[0].partition(" ")  # "approve_month 2019-07" → 审批月度 2019-07
+                reason = f"{vocabulary.op_name(op)} {rest}".strip() + (f"（另 {more} 项）" if more else "")
+            written = {a.id for a in pending}  # their own versions are checked by the insert
+            guards = {i: v for i, v in self.guards.items() if i not in written}
+            self.app.save(*pending, import_keys=self.keys, checkpoint=reason, guards=guards)
+            cache = self.app.repository.cache
+            if cache is not None:
+                for aggregate in pending:
+                    cache.put(aggregate.id, aggregate)
+        return count
