@@ -85,6 +85,9 @@ def test_login_sessions_and_lockout(site: Site) -> None:
                             follow_redirects=False)
     assert forged.status_code == 403
 
+    credentials = site.web.state.web.credentials  # a stopped clock: the 1 s delay must not pass on a busy machine
+    real_clock, moment = credentials.clock, credentials.clock()
+    credentials.clock = lambda: moment
     wrong = login(anonymous, "sec-a", "not-the-password")
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
     assert login(anonymous, "nobody", PASSWORD).status_code == 401  # same answer for an unknown user
@@ -95,6 +98,7 @@ def test_login_sessions_and_lockout(site: Site) -> None:
     assert waits.status_code == 429 and "秒后再试" in waits.text  # tests/test_web_auth_truth.py)
     refusals = site.ledger.security_log.rows("sec-a")  # type: ignore[union-attr]
     assert {r["op"] for r in refusals} == {"web login"} and len(refusals) == ACCOUNT.free + 1
+    credentials.clock = real_clock
 
     # Log-in, a page, log-out: the old cookie is dead (server-side session).
     auditor = site.client("auditor")
