@@ -7,7 +7,7 @@ view stores only the sections an event changed.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
@@ -18,6 +18,22 @@ from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import Secretary, to_cents
 
 ORG = "org"
+SCORE_RECORDED = "AssessmentMonth.ScoreRecorded"
+_CENTS: dict[str, int] = {}  # points text → cents: a month's entries repeat a few values
+
+
+def _cents_of(points: Any) -> int:
+    """Cents of a transcoded decimal (``{"_type_": "decimal_str", "_data_": "-0.50"}``) or its
+    text, as :func:`to_cents` of the Decimal gives (memoised by text)."""
+    text = points["_data_"] if type(points) is dict else points
+    found = _CENTS.get(text)
+    if found is None:
+        from decimal import Decimal
+        found = to_cents(Decimal(text))
+        if len(_CENTS) > 4096:
+            _CENTS.clear()
+        _CENTS[text] = found
+    return found
 
 
 def plain(value: Any) -> Any:
@@ -117,6 +133,47 @@ class AssessmentModel:
     def apply_all(self, events: Iterable[LoggedEvent]) -> "AssessmentModel":
         for e in events:
             self.apply(e)
+        return self
+
+    def apply_rows(self, pages: Iterable[tuple[list[tuple[int, int, Any, int, str, Any]], Mapping[Any, Any]]],
+                   decode: Callable[[Any], Any]) -> "AssessmentModel":
+        """:meth:`apply_all` over pages of plain rows (``LogReader.rows``): each page a list
+        of ``(position, recorded_at_us, stored aggregate id, version, topic, payload)`` and a
+        map from stored aggregate ids to UUIDs; ``decode`` turns a payload into its JSON
+        value. The same result as :meth:`apply_all`; the hot event (a score entry) is folded
+        without building a :class:`LoggedEvent`, and no decoded payload outlives its event.
+        Precondition: rows in log order, positions above :attr:`position`."""
+        handlers = self._handlers
+        names, months, dirty = self.names, self.months, self.dirty
+        kinds: dict[str, str] = {}
+        periods: dict[Any, str] = {}  # stored aggregate id → period, for score entries
+        cents = _cents_of
+        for page, ids in pages:
+            for pos, at, agg, ver, topic, state in page:
+                kind = kinds.get(topic)
+                if kind is None:
+                    kind = kinds[topic] = topic.rpartition(":")[2]
+                if kind == SCORE_RECORDED:
+                    raw = decode(state)
+                    period = periods.get(agg)
+                    if period is None:
+                        period = periods[agg] = names[ids[agg]]
+                    month = months.get(period)
+                    if month is None or month._marked is not dirty:
+                        month = self._month(period)
+                    branch = raw["branch"]
+                    cats = month.sums.get(branch)
+                    if cats is None:
+                        cats = month.sums[branch] = {}
+                    category = raw["category"]
+                    cats[category] = cats.get(category, 0) + cents(raw["points"])
+                    month.entries += 1
+                else:
+                    handler = handlers.get(kind)
+                    if handler is not None:
+                        handler(LoggedEvent(pos, at, ids[agg], ver, topic, decode(state)))
+            if page:
+                self.position = page[-1][0]
         return self
 
     def _branch_registered(self, e: LoggedEvent) -> None:

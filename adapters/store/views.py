@@ -16,7 +16,7 @@ from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, ins
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from adapters.store.logreader import LogReader
+from adapters.store.logreader import DECODE, LogReader, gc_paused
 from adapters.store.tree import BIGINT
 from projections.model import ORG, AssessmentModel
 
@@ -62,7 +62,8 @@ class MaintainedView:
         if sections is not None and stored == last:
             return self._load(stored, [ORG, *sections])
         model = self._load(stored, None)
-        model.apply_all(self.reader.read(after=stored))
+        with gc_paused():
+            model.apply_rows(self.reader.rows(after=stored), DECODE)
         if model.position > stored:
             self.save(model, stored)
         return model
@@ -98,7 +99,8 @@ class MaintainedView:
 
     def rebuild(self) -> AssessmentModel:
         """Fold the whole log from position 0 and replace the stored sections."""
-        model = AssessmentModel().apply_all(self.reader.read())
+        with gc_paused():
+            model = AssessmentModel().apply_rows(self.reader.rows(), DECODE)
         with self.engine.begin() as conn:
             conn.execute(delete(SECTIONS).where(SECTIONS.c.view == VIEW))
             conn.execute(delete(TRACKING).where(TRACKING.c.view == VIEW))
