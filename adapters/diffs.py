@@ -4,26 +4,43 @@ never approved; the comparison itself is ``projections/compare.py``.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from adapters.store.logreader import LogReader
 from domain.errors import InvalidInput
-from domain.periods import check_quarter, check_year
+from domain.periods import check_quarter, check_year, quarter_months
 from projections.model import AssessmentModel
 
 
 def quarter_diff_now(engine: Engine, period: str) -> dict[str, Any]:
     """``quarter_diff`` of the whole log. Raises :class:`InvalidInput` (field ``period``) for a
-    malformed or never approved quarter."""
+    malformed or never approved quarter. Reads the quarter's sections of the maintained view
+    and its months' events after the approval (adapters/store/slices.py), not the whole log."""
+    from adapters.store.slices import events_after, quarter_sections, sliced_model
     from projections.compare import quarter_diff
     check_quarter(period)
-    events = list(LogReader(engine).read())
-    model = AssessmentModel().apply_all(events)
+    model = sliced_model(engine, quarter_sections(period))
     if period not in model.quarters:
         raise InvalidInput(f"{period} 尚未审批，没有可对照的审批结果", "period")
-    return quarter_diff(model, period, events)
+    after = events_after(engine, quarter_months(period), model.quarters[period]["position"], model.position)
+    return quarter_diff(model, period, after)
+
+
+def quarter_whatif_now(engine: Engine, period: str, refs: set[str], points: dict[str, Decimal]) -> dict[str, Any]:
+    """``quarter_whatif`` of the whole log: from the quarter's sections and the few events the
+    refs name where they are entries, voids or corrections of its months
+    (adapters/store/slices.py); otherwise the whole log replayed. Precondition: ``period``
+    is a well-formed quarter; refs are positions or UUID texts."""
+    from adapters.store.slices import NeedsReplay, quarter_whatif_models
+    from projections.compare import quarter_whatif, whatif_rows
+    try:
+        today, replayed = quarter_whatif_models(engine, period, refs, points)
+    except NeedsReplay:
+        return quarter_whatif(list(LogReader(engine).read()), period, refs, points)
+    return whatif_rows(today, replayed, period, refs, points)
 
 
 def year_diff_now(engine: Engine, year: str) -> dict[str, Any]:

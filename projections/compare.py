@@ -136,8 +136,16 @@ def _hex(value: Any) -> str | None:
 def quarter_whatif(events: list[LoggedEvent], period: str, refs: set[str],
                    points: dict[str, Decimal]) -> dict[str, Any]:
     """Today's quarter beside the quarter replayed without ``refs`` / with ``points``."""
-    today = quarter_json(AssessmentModel().apply_all(events), period)
-    replayed = quarter_json(AssessmentModel().apply_all(without(events, refs, points)), period)
+    return whatif_rows(AssessmentModel().apply_all(events),
+                       AssessmentModel().apply_all(without(events, refs, points)), period, refs, points)
+
+
+def whatif_rows(today_model: AssessmentModel, replayed_model: AssessmentModel, period: str, refs: set[str],
+                points: dict[str, Decimal]) -> dict[str, Any]:
+    """The what-if of ``quarter_whatif`` from the two folds (today's, and the one without
+    ``refs`` / with ``points``), however they were made (adapters/store/slices.py)."""
+    today = quarter_json(today_model, period)
+    replayed = quarter_json(replayed_model, period)
     before = {b["branch"]: {k: b[k] for k in LINE} for b in today["branches"]}
     after = {b["branch"]: {k: b[k] for k in LINE} for b in replayed["branches"]}
     return {"period": period, "without": sorted(refs), "set": {k: str(v) for k, v in points.items()},

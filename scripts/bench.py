@@ -13,7 +13,16 @@ a fresh schema that is dropped afterwards) and prints JSON:
 * ``verify_events_per_s``: ``ledger verify`` (every leaf recomputed, tree rebuilt,
   checkpoints and every approval's result recomputed);
 * ``library_replay_events_per_s``: the library's default path (``repository.get`` of every
-  aggregate, no cache), for the ratio ``rebuild_vs_library``.
+  aggregate, no cache), for the ratio ``rebuild_vs_library``;
+* ``rebuild_rss_mb``: peak resident memory of a fresh process that rebuilds the view (its
+  imports alone: ``rebuild_rss_base_mb``);
+* ``asof_quarter_ms``, ``quarter_diff_ms``, ``quarter_whatif_ms``, ``explain_quarter_ms``
+  (median of 5, in process) and their Python heap peaks (``*_peak_mb``): the first quarter
+  shown as of the moment of its approval, its diff, a what-if without one of its entries,
+  the explanation of one branch's quarter — the paths the CLI and HTTP take;
+* with ``--anchor``: ``library_commits_per_s``, the bare library (its own SQLAlchemy
+  recorder and JSON transcoder, a fresh database of the same kind) saving one new event of
+  one aggregate per transaction, and ``commands_vs_library``.
 """
 from __future__ import annotations
 
@@ -87,13 +96,73 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=20, help="每支部每月条目数")
     parser.add_argument("--commands", type=int, default=2000, help="逐条命令的数量")
     parser.add_argument("--url", default=os.environ.get("LEDGER_DATABASE_URL"))
+    parser.add_argument("--anchor", action="store_true", help="同时测量裸 eventsourcing 库的单事件提交速度")
     args = parser.parse_args()
     url, cleanup = fresh_url(args.url)
     try:
-        print(json.dumps(run(url, args), ensure_ascii=False, indent=2))
+        figures = run(url, args)
     finally:
         if cleanup:
             cleanup()
+    if args.anchor:
+        figures.update(anchor(args.url, args.commands, figures["commands_per_s"]))
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
+
+
+def anchor(url: str | None, commands: int, ours: float) -> dict[str, Any]:
+    """The bare library's single-event commits/s on a fresh database of the same kind."""
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    class Counter(Aggregate):
+        @event("Counted")
+        def count(self, n: int) -> None:
+            self.n = n
+
+    fresh, cleanup = fresh_url(url)
+    try:
+        app = Application(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": fresh,
+                               "CREATE_TABLE": "y"})
+        counter = Counter()
+        app.save(counter)
+        t = time.perf_counter()
+        for i in range(commands):
+            counter.count(i)
+            app.save(counter)
+        rate = commands / (time.perf_counter() - t)
+        app.close()
+    finally:
+        if cleanup:
+            cleanup()
+    return {"library_commits_per_s": round(rate, 1), "commands_vs_library": round(ours / rate, 2)}
+
+
+def rebuild_rss(url: str) -> tuple[float, float]:
+    """(peak RSS MB of a fresh process rebuilding the view, its RSS before the rebuild)."""
+    import subprocess
+    code = ("import resource, sys, sqlalchemy; sys.path.insert(0, %r); "
+            "from adapters.store.views import MaintainedView; "
+            "v = MaintainedView(sqlalchemy.create_engine(%r)); "
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; v.rebuild(); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base)"
+            % (str(Path(__file__).resolve().parent.parent), url))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return round(int(out[0]) / 1024, 1), round(int(out[1]) / 1024, 1)
+
+
+def timed_read(work: Any) -> tuple[float, float]:
+    """(median ms of 5 runs, Python heap peak MB of one)."""
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - t) * 1000)
+    tracemalloc.start()
+    work()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return round(statistics.median(times), 1), round(peak / 2**20, 1)
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -147,6 +216,26 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             quarter_json(view.model([*sections, f"quarter:{shown}"]), shown)
             show_ms.append((time.perf_counter() - t) * 1000)
 
+    reads: dict[str, Any] = {}
+    if shown:
+        from adapters.diffs import quarter_diff_now, quarter_whatif_now
+        from adapters.exports.explanations import explain_quarter_at
+        from adapters.store.logreader import LogReader
+        from adapters.store.slices import quarter_sections, sliced_model
+        from domain.ids import entry_id_for_key, quarter_id
+        reader = LogReader(engine)
+        approval = next(e for e in reader.read(aggregate_id=quarter_id(shown)) if e.name.endswith(".Approved"))
+        upto = reader.position_recorded_by(approval.recorded_at_us)
+        entry = str(entry_id_for_key(f"{months[1]}/0/0"))
+        for name, work in (
+                ("asof_quarter", lambda: quarter_json(sliced_model(engine, quarter_sections(shown), upto), shown)),
+                ("quarter_diff", lambda: quarter_diff_now(engine, shown)),
+                ("quarter_whatif", lambda: quarter_whatif_now(engine, shown, {entry}, {})),
+                ("explain_quarter", lambda: explain_quarter_at(engine, sliced_model(engine, quarter_sections(shown)),
+                                                               shown, "B00000"))):
+            reads[name + "_ms"], reads[name + "_peak_mb"] = timed_read(work)
+    rss, rss_base = rebuild_rss(url)
+
     from adapters.integrity.verify import verify_ledger
     t = time.perf_counter()
     report = verify_ledger(engine, [app.recorder.signer().verifier_key])
@@ -172,6 +261,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "verify_events_per_s": round(total_events / verify_s, 1),
         "verify_approvals_checked": report.approvals,
         "rebuild_peak_mb": round(rebuild_peak / 2**20, 1),
+        "rebuild_rss_mb": rss, "rebuild_rss_base_mb": rss_base,
+        **reads,
         "quarter_show_ms": round(statistics.median(show_ms), 2) if show_ms else None,
         "library_replay_events_per_s": round(replayed / library_s, 1),
         "rebuild_vs_library": round((total_events / rebuild_s) / (replayed / library_s), 1),

@@ -11,6 +11,7 @@ from adapters.bootstrap import engine_of
 from adapters.event_view import detail_text
 from adapters.cli.main import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
 from adapters.exports.explanations import explain_month_at, explain_quarter_at
+from adapters.store.slices import quarter_sections
 from adapters.store.logreader import LogReader
 from domain import vocabulary
 from domain.asof import parse_as_of
@@ -61,7 +62,7 @@ def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bo
                         xlsx: Path | None) -> None:
     from adapters.exports.workbooks import explain_quarter_workbook
     _run(lambda: check_quarter(period))
-    model = _model(None, as_of)
+    model = _model(quarter_sections(period), as_of)
     data = _explained(lambda: explain_quarter_at(engine_of(_ledger()), model, period, branch))
     if with_proofs:
         _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])

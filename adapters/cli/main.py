@@ -154,6 +154,9 @@ def _model(sections: list[str] | None, as_of: str | None) -> AssessmentModel:
         return _view().model(sections)
     moment = _run(lambda: parse_as_of(as_of))
     reader = LogReader(engine_of(_ledger()))
+    if sections is not None:  # only those periods' events (adapters/store/slices.py)
+        from adapters.store.slices import sliced_model
+        return sliced_model(engine_of(_ledger()), sections, reader.position_recorded_by(moment))
     return AssessmentModel().apply_all(reader.read(upto=reader.position_recorded_by(moment)))
 
 
@@ -296,7 +299,7 @@ def quarter_diff_cmd(period: str, as_json: bool) -> None:
 @click.option("--set", "sets", multiple=True, help="ENTRY=POINTS：假设该条目按此分值计")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...], as_json: bool) -> None:
-    from projections.compare import quarter_whatif
+    from adapters.diffs import quarter_whatif_now
     _run(lambda: check_quarter(period))
     wanted = {_ref(r) for r in refs}
     points = {}
@@ -304,8 +307,7 @@ def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...]
         entry, _, value = item.partition("=")
         points[_ref(entry)] = _run(lambda: c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
                                                             "reason": "-", "actor": "-"}).points)
-    events = list(LogReader(engine_of(_ledger())).read())
-    _emit(_run(lambda: quarter_whatif(events, period, wanted, points)), as_json, _compare_text)
+    _emit(_run(lambda: quarter_whatif_now(engine_of(_ledger()), period, wanted, points)), as_json, _compare_text)
 
 
 def _ref(text: str) -> str:

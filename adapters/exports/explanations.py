@@ -35,11 +35,14 @@ def explain_month_at(engine: Engine, model: AssessmentModel, period: str, branch
 
 
 def explain_quarter_at(engine: Engine, model: AssessmentModel, period: str, branch: str) -> dict[str, Any]:
-    """``explain_quarter`` of the log as far as ``model`` has folded it."""
+    """``explain_quarter`` of the log as far as ``model`` has folded it. Reads the branch's
+    entries of the three months and the appeals against them only
+    (``adapters.store.slices.explained_events``): an explanation uses no other."""
+    from adapters.store.slices import explained_events
     from projections.explain import explain_quarter
-    return explain_quarter(model, period, branch,
-                           {m: month_entries(engine, m, model.position) for m in quarter_months(period)},
-                           appeal_events(engine, model.position))
+    by_month, appeals = explained_events(engine, quarter_months(period), branch, model.position)
+    entries = {m: [e for e in found if e.name in ENTRY_EVENTS] for m, found in by_month.items()}
+    return explain_quarter(model, period, branch, entries, [a for a in appeals if a.name in APPEAL_EVENTS])
 
 
 def entries_at(engine: Engine, model: AssessmentModel, period: str, branch: str | None) -> list[dict[str, Any]]:

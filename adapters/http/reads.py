@@ -99,6 +99,9 @@ def model_of(service: Service, sections: list[str] | None, as_of: str | None) ->
     """The assessment model now (the maintained view's ``sections``) or replayed as of a moment."""
     if as_of is None:
         return service.view.model(sections)
+    if sections is not None:  # only those periods' events (adapters/store/slices.py)
+        from adapters.store.slices import sliced_model
+        return sliced_model(service.engine, sections, upto(service, as_of))
     reader = LogReader(service.engine)
     return AssessmentModel().apply_all(reader.read(upto=upto(service, as_of)))
 

@@ -19,6 +19,7 @@ from domain.asof import parse_as_of
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.service.permissions import ALL_BRANCHES, readable_branches
 from adapters.exports.explanations import entries_at, explain_month_at, explain_quarter_at
+from adapters.store.slices import quarter_sections
 
 router = APIRouter(tags=["读取"])
 
@@ -79,7 +80,7 @@ def quarter_whatif_show(period: str, request: Request,
                         without: list[str] = Query([], description="条目编号、申诉编号或日志位置"),
                         set_: list[str] = Query([], alias="set", description="ENTRY=POINTS"),
                         caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from projections.compare import quarter_whatif
+    from adapters.diffs import quarter_whatif_now
     everything(request, caller, "季度假设重算")
     check_quarter(period)
     wanted = {_ref(r, "without") for r in without}
@@ -88,7 +89,7 @@ def quarter_whatif_show(period: str, request: Request,
         entry, _, value = item.partition("=")
         points[_ref(entry, "set")] = c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
                                                      "reason": "-", "actor": "-"}).points  # type: ignore[attr-defined]
-    return reply(quarter_whatif(list(LogReader(service_of(request).engine).read()), period, wanted, points))
+    return reply(quarter_whatif_now(service_of(request).engine, period, wanted, points))
 
 
 @router.get("/rulebook", summary="考核细则各版本（ledger rulebook show）")
@@ -137,7 +138,7 @@ def explain_quarter_show(period: str, branch: str, request: Request, as_of: str 
     own_branch(request, caller, branch)
     check_quarter(period)
     service = service_of(request)
-    model = model_of(service, None, as_of)
+    model = model_of(service, quarter_sections(period), as_of)
     data = explained(lambda: explain_quarter_at(service.engine, model, period, branch))
     if with_proofs:
         attach_proofs(service.engine, data, [e for m in data["months"] for e in m["entries"]])
