@@ -96,13 +96,10 @@ def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
     already has checkpoints but declares none (the key that signed them would be lost).
     """
     from sqlalchemy import text
-    from adapters.store.tree import install_append_only_triggers, key_path, load_existing_signer, load_or_create_signer
-    from adapters.store.views import MaintainedView
+    from adapters.store.tree import key_path, load_existing_signer, load_or_create_signer
     from domain.errors import NotInitialized
     recorder = ledger.recorder
-    recorder.create_table()
-    install_append_only_triggers(engine_of(ledger))
-    MaintainedView(engine_of(ledger))  # the read-model tables, so a writer role can be granted them
+    create_tables(ledger)
     if recorder.declared_keys() or key_path().exists():  # type: ignore[attr-defined]
         signer = load_existing_signer()
     else:
@@ -115,6 +112,16 @@ def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
     version = ledger.init(actor, admin, admin_name, verifier_key=signer.verifier_key)
     recorder._signer = signer  # type: ignore[attr-defined]  # checked against the log by init
     return version
+
+
+def create_tables(ledger: Ledger) -> None:
+    """The ledger's tables, indexes and append-only triggers, and the read-model tables (no
+    event written). Idempotent. Called by :func:`initialize` and by ``ledger restore``."""
+    from adapters.store.tree import install_append_only_triggers
+    from adapters.store.views import MaintainedView
+    ledger.recorder.create_table()  # type: ignore[attr-defined]
+    install_append_only_triggers(engine_of(ledger))
+    MaintainedView(engine_of(ledger))  # the read-model tables, so a writer role can be granted them
 
 
 def close(ledger: Ledger) -> None:

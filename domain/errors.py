@@ -26,6 +26,11 @@ class NotInitialized(LedgerError):
     """The ledger has no rulebook yet: ``ledger init`` was not run."""
 
 
+class BackupRefused(LedgerError):
+    """``ledger backup`` or ``ledger restore`` refused: a part missing or altered, a target
+    that is not empty, a restored ledger that does not verify against its manifest."""
+
+
 class CheckpointRefused(LedgerError):
     """An on-demand checkpoint asked for sooner than the ledger's interval allows."""
 

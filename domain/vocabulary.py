@@ -268,6 +268,7 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
     "UserRefused": "用户操作被拒绝", "MeetingNotFound": "会议不存在", "MeetingRefused": "会议操作被拒绝",
     "DuesRefused": "党费操作被拒绝", "PaymentNotFound": "交纳记录不存在", "ImportRefused": "导入被拒绝",
     "BodyTooLarge": "请求内容过大", "ProofNotFound": "证明不存在",
+    "BackupRefused": "备份或恢复被拒绝",
     # the HTTP layer's own refusals (the "error" code of a JSON error body)
     "NotFound": "找不到", "MethodNotAllowed": "不支持此请求方法", "BadRequest": "请求无效",
     "HTTPError": "请求未能完成", "InternalError": "服务器内部错误", "Unauthenticated": "未登录或令牌无效",
