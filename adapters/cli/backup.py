@@ -11,7 +11,6 @@ import click
 
 from adapters.bootstrap import database_url
 from adapters.cli.main import main
-from adapters.integrity.verify import PROBLEM_NAMES
 from domain.errors import LedgerError
 
 SECRET_NOTE = ("备份目录含签名私钥与个人密钥库（谈话走访摘要的密钥），属机密：文件权限 0600，"
@@ -77,6 +76,7 @@ def backup_cmd(directory: Path, as_json: bool) -> None:
               help="信任的验证公钥文件（每行一个）：日志登记的第一个公钥须在其中；不给则按日志自己登记的公钥核验")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def restore_cmd(directory: Path, key_file: Path | None, as_json: bool) -> None:
+    from adapters.integrity.verify import PROBLEM_NAMES
     from adapters.store.backup import restore
     trusted = [] if key_file is None else [
         line.strip() for line in key_file.read_text(encoding="utf-8").splitlines() if line.strip()]
