@@ -15,7 +15,7 @@ from adapters.bootstrap import engine_of
 from adapters.store.proofs import TreeReader, inclusion_bundle, verify_bundle
 from adapters.integrity.verify import verify_ledger
 from domain.service.application import ImportRefused
-from domain.members.care import erase_person, sealed_hash
+from domain.members.care import ErasePersonKey, sealed_hash
 from domain.errors import InvalidInput, OccasionNotFound, OccasionRefused, PersonNotFound
 from domain.integrity.log import LoggedEvent
 from projections.care import CareModel, care_json
@@ -224,7 +224,7 @@ def test_erasure_makes_summaries_unreadable_and_proofs_still_hold(staff: Any, ke
     key = staff.vault._key("A1", create=False)
     assert key is not None and key in keystore.read_bytes()
 
-    assert erase_person(staff, "A1", actor="管理员", reason="本人申请") is True
+    assert staff.execute(ErasePersonKey(person="A1", actor="管理员", reason="本人申请")) is True
     assert staff.vault.open("A1", answered.raw["summary_sealed"]) is None
     assert key not in keystore.read_bytes()  # deleted and vacuumed: the bytes are gone
     erased = events(staff)[-1]
@@ -245,18 +245,18 @@ def test_erasure_makes_summaries_unreadable_and_proofs_still_hold(staff: Any, ke
     assert "成立" in verify_bundle(inclusion_bundle(TreeReader(engine_of(staff)), answered.position), vkey)
 
     before = count(staff)
-    assert erase_person(staff, "A1", actor="管理员") is False  # idempotent: nothing new in the log
+    assert staff.execute(ErasePersonKey(person="A1", actor="管理员")) is False  # idempotent: nothing new in the log
     assert count(staff) == before
     with pytest.raises(OccasionRefused) as e:
         raise_(staff, occasion="hardship")
     assert e.value.field == "person" and count(staff) == before
     with pytest.raises(PersonNotFound):
-        erase_person(staff, "NOBODY", actor="管理员")
+        staff.execute(ErasePersonKey(person="NOBODY", actor="管理员"))
 
 
 def test_an_open_occasion_of_an_erased_person_cannot_be_answered(staff: Any) -> None:
     oid = raise_(staff)
-    erase_person(staff, "A1", actor="管理员")
+    staff.execute(ErasePersonKey(person="A1", actor="管理员"))
     before = count(staff)
     with pytest.raises(OccasionRefused) as e:
         answer(staff, oid, "2019-07-02")

@@ -52,11 +52,11 @@ def interleave(monkeypatch: pytest.MonkeyPatch, command: type, victim: Ledger, m
     it runs, or ``after`` it ran but before the unit of work is saved)."""
     real, done = HANDLERS[command], []
 
-    def handler(app: Ledger, uow: Any, cmd: Any) -> Any:
-        if app is victim and not done and not after:
+    def handler(uow: Any, cmd: Any) -> Any:
+        if uow.app is victim and not done and not after:
             done.append(meanwhile())
-        result = real(app, uow, cmd)
-        if app is victim and not done and after:
+        result = real(uow, cmd)
+        if uow.app is victim and not done and after:
             done.append(meanwhile())
         return result
     monkeypatch.setitem(HANDLERS, command, handler)

@@ -10,7 +10,7 @@ import click
 from domain.service.permissions import may_read_summaries
 
 from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _ledger, _op, _run, _write, main
-from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, check_date, erase_person
+from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, ErasePersonKey, check_date
 from domain.errors import InvalidInput
 from projections.care import CareModel, care_json
 from domain import vocabulary
@@ -148,7 +148,7 @@ def talks_personnel(**fields: Any) -> None:
 @click.option("--actor", required=True, help="操作人")
 @click.option("--reason", default=None, help="原因（记入账本）")
 def person_erase(person_id: str, actor: str, reason: str | None) -> None:
-    _write(lambda l: erase_person(l, person_id, actor, reason),
+    _write(lambda l: l.execute(ErasePersonKey(person=person_id, reason=reason, actor=actor)),
            lambda new: f"{person_id} 的密钥已销毁" + ("" if new else "（此前已记录销毁，本次再次清除密钥库）"))
 
 

@@ -181,14 +181,12 @@ def persons_erased(request: Request, caller: Caller = Depends(authenticated)) ->
              summary="销毁某人的谈话走访摘要密钥（ledger person erase；系统管理员）")
 def person_erase(person: str, request: Request, body: dict[str, Any] = Body(default={}),
                  caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from domain.members.care import ErasePersonKey, vault_of
+    from domain.members.care import ErasePersonKey
     actor = body.get("actor") or caller.user
     try:
         command = ErasePersonKey(person=person, reason=body.get("reason"), actor=actor)
     except Exception as e:  # noqa: BLE001 - pydantic's error: name the field
         raise InvalidInput(str(e).splitlines()[-1].strip(), "reason") from None
-    # As domain.members.care.erase_person, with the acting user: record the erasure, then destroy the key.
-    service = service_of(request)
-    recorded = bool(service.execute(command, caller.user))
-    service.locked(lambda: vault_of(service.ledger).erase(person))
+    # The handler records the erasure, then destroys the key once it is saved (domain/service/handlers/care.py).
+    recorded = bool(service_of(request).execute(command, caller.user))
     return reply({"person": person, "recorded": recorded}, 201 if recorded else 200)

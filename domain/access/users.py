@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -23,11 +23,7 @@ from pydantic import BeforeValidator, Field
 from domain import commands as c
 from domain import vocabulary
 from domain.errors import InvalidInput, UserRefused
-from domain.service.handlers import handles
 from domain.ids import access_id
-
-if TYPE_CHECKING:
-    from domain.service.application import Ledger, UnitOfWork
 
 FIXED_ROLES = vocabulary.ROLE_DUTIES  # role → who holds it (Chinese; domain/vocabulary.py)
 SCORER_DEPARTMENTS = tuple(vocabulary.DEPARTMENTS)  # party_mass, discipline_inspection, office
@@ -201,53 +197,3 @@ class RevokeToken(c.Command):
     roles = ("admin",)
     token_id: c.Text
     actor: c.Text
-
-
-def directory(uow: "UnitOfWork", for_update: bool = False) -> Access:
-    found = uow.find(access_id(), for_update=for_update)
-    if found is None:
-        if not for_update:
-            return Access()  # an empty directory, never saved from a read
-        found = Access()
-        uow.add(found)
-    return found  # type: ignore[no-any-return]
-
-
-def _not_self(uow: "UnitOfWork", user: str) -> None:
-    if uow.auth is not None and uow.auth.user == user:
-        raise UserRefused("管理员不能给自己授予或撤销角色", "user")
-
-
-@handles(CreateUser)
-def create_user(app: "Ledger", uow: "UnitOfWork", cmd: CreateUser) -> str:
-    directory(uow, for_update=True).create_user(cmd.user, cmd.name, cmd.actor, cmd.key)
-    return cmd.user
-
-
-@handles(GrantRole)
-def grant_role(app: "Ledger", uow: "UnitOfWork", cmd: GrantRole) -> str:
-    _not_self(uow, cmd.user)
-    directory(uow, for_update=True).grant(cmd.user, check_role(cmd.role), cmd.effective or now_us(),
-                                          cmd.actor, cmd.key)
-    return cmd.user
-
-
-@handles(RevokeRole)
-def revoke_role(app: "Ledger", uow: "UnitOfWork", cmd: RevokeRole) -> str:
-    _not_self(uow, cmd.user)
-    directory(uow, for_update=True).revoke(cmd.user, cmd.role, cmd.effective or now_us(), cmd.actor, cmd.key)
-    return cmd.user
-
-
-@handles(IssueToken)
-def issue_token(app: "Ledger", uow: "UnitOfWork", cmd: IssueToken) -> dict[str, str]:
-    token = new_token()
-    token_id = token_hash(token)[:12]
-    directory(uow, for_update=True).issue_token(cmd.user, token_hash(token), token_id, cmd.actor)
-    return {"token_id": token_id, "token": token}
-
-
-@handles(RevokeToken)
-def revoke_token(app: "Ledger", uow: "UnitOfWork", cmd: RevokeToken) -> str:
-    directory(uow, for_update=True).revoke_token(cmd.token_id, cmd.actor, cmd.key)
-    return cmd.token_id

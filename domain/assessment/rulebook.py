@@ -259,9 +259,8 @@ class Rulebook:
     def _check_meetings_and_dues(self) -> None:
         """Meeting frequencies divide the year; attendance points have two decimals; the dues
         table has both income categories, ascending bounds ending in None, rates in [0, 1]."""
-        from domain.members.meetings import KIND_NAMES
         for kind, months in self.meeting_frequency.items():
-            if kind not in KIND_NAMES:
+            if kind not in vocabulary.MEETING_KINDS:
                 raise ValueError(f"会议频次（meeting_frequency）列出了未知的会议类型 {kind!r}")
             if months not in (1, 2, 3, 4, 6, 12):
                 raise ValueError(f"{vocabulary.MEETING_KINDS.get(kind, kind)}的频次应为 1、2、3、4、6 或 12 个月")

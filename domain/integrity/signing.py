@@ -12,18 +12,14 @@ domain only keeps and compares the text.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain import commands as c
-from domain.errors import InvalidInput, NotInitialized
-from domain.service.handlers import handles
+from domain.errors import InvalidInput
 from domain.ids import NAMESPACE
-
-if TYPE_CHECKING:
-    from domain.service.application import Ledger, UnitOfWork
 
 EVENT_NAMES = ("SigningKeys.Declared", "SigningKeys.Rotated")
 
@@ -67,20 +63,6 @@ class SigningKeys(Aggregate):
         self.keys.append(verifier_key)
 
 
-def declare(uow: "UnitOfWork", verifier_key: str, actor: str) -> SigningKeys:
-    """At ``ledger init``: declare ``verifier_key`` if the log declares none; if it declares
-    one, the key in force must be this one (a different key file is refused, naming both)."""
-    found = uow.find(signing_keys_id(), for_update=True)
-    if found is None:
-        found = SigningKeys(verifier_key=check_verifier_key(verifier_key), actor=actor)
-        uow.add(found)
-    elif found.current != verifier_key:
-        raise NotInitialized(f"账本登记的当前签名公钥为 {found.current}，而 LEDGER_SIGNING_KEY 指向的私钥对应 "
-                             f"{verifier_key}：请把 LEDGER_SIGNING_KEY 指向原私钥（换钥请用 ledger key rotate）",
-                             "LEDGER_SIGNING_KEY")
-    return found  # type: ignore[no-any-return]
-
-
 # -- commands ------------------------------------------------------------------------------
 class RotateSigningKey(c.Command):
     """Declare the ledger's next signing key (``ledger key rotate``); the adapter then signs
@@ -90,12 +72,3 @@ class RotateSigningKey(c.Command):
     verifier_key: c.Text
     reason: c.Text
     actor: c.Text
-
-
-@handles(RotateSigningKey)
-def rotate_signing_key(app: "Ledger", uow: "UnitOfWork", cmd: RotateSigningKey) -> str:
-    keys = uow.find(signing_keys_id(), for_update=True)
-    if keys is None:
-        raise NotInitialized("账本尚未登记签名公钥：请先运行 ledger init", None)
-    keys.rotate(check_verifier_key(cmd.verifier_key), cmd.reason, cmd.actor, cmd.key)
-    return cmd.verifier_key

@@ -18,20 +18,16 @@ Choices where the seed is silent (README):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain import commands as c
 from domain.errors import ProposalRefused
-from domain.service.handlers import handles
 from domain.ids import innovation_account_id, proposal_id
-from domain.members.placement import require_in_branch
 from domain.members.projects import Date
 
-if TYPE_CHECKING:
-    from domain.service.application import Ledger, UnitOfWork
 
 
 class Proposal(Aggregate):
@@ -101,36 +97,3 @@ class AwardInnovationPoints(c.Command):
     date: Date
     proposal: c.Code | None = None
     actor: c.Text
-
-
-# -- handlers ------------------------------------------------------------------------------
-@handles(SubmitProposal)
-def submit_proposal(app: "Ledger", uow: "UnitOfWork", cmd: SubmitProposal) -> str:
-    org = uow.organization()
-    org.branch(cmd.branch)
-    if uow.find(proposal_id(cmd.proposal), for_update=False) is not None:
-        raise ProposalRefused(f"建议编号 {cmd.proposal!r} 已登记", "proposal")
-    month = cmd.date[:7]
-    require_in_branch(uow, cmd.person, cmd.branch, None, [month], "person", ProposalRefused)
-    rulebook = org.rulebook_in_force(month)
-    uow.add(Proposal(proposal=cmd.proposal, branch=cmd.branch, person=cmd.person, title=cmd.title, date=cmd.date,
-                     reward=rulebook.proposal_reward.quantize(Decimal("0.01")), rulebook_version=rulebook.version,
-                     actor=cmd.actor, key=cmd.key))
-    return cmd.proposal
-
-
-@handles(AwardInnovationPoints)
-def award_innovation_points(app: "Ledger", uow: "UnitOfWork", cmd: AwardInnovationPoints) -> str:
-    uow.organization().branch(cmd.branch)
-    if cmd.points <= 0:
-        raise ProposalRefused("奖励积分必须大于 0", "points")
-    require_in_branch(uow, cmd.person, cmd.branch, None, [cmd.date[:7]], "person", ProposalRefused)
-    if cmd.proposal is not None:
-        found = uow.find(proposal_id(cmd.proposal), for_update=False)
-        if found is None:
-            raise ProposalRefused(f"建议 {cmd.proposal!r} 未登记", "proposal")
-        if found.person != cmd.person:
-            raise ProposalRefused(f"建议 {cmd.proposal} 由 {found.person} 提出，不是 {cmd.person}", "proposal")
-    account = uow.find_or_open(innovation_account_id(cmd.person), lambda: InnovationAccount(person=cmd.person))
-    account.award(cmd.branch, cmd.points, cmd.reason, cmd.date, cmd.proposal, cmd.actor, cmd.key)
-    return cmd.person

@@ -17,7 +17,7 @@ Over or under N is not refused: the view flags it (``projections/links.py``).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -25,13 +25,8 @@ from pydantic import Field, StrictInt
 
 from domain import commands as c
 from domain.errors import LinkRefused
-from domain.service.handlers import handles
 from domain.ids import links_id
-from domain.members.people import EMPLOYEE, MEMBER
-from domain.members.placement import member_groups, require_in_branch
 
-if TYPE_CHECKING:
-    from domain.service.application import Ledger, UnitOfWork
 
 
 class BranchLinks(Aggregate):
@@ -137,34 +132,3 @@ class SetLinkQuota(c.Command):
     n: StrictInt = Field(ge=0, le=50)
     from_month: c.Month = Field(alias="from")
     actor: c.Text
-
-
-# -- handlers ------------------------------------------------------------------------------
-def branch_links(uow: "UnitOfWork", branch: str) -> BranchLinks:
-    """The branch's links, loaded for update (opened if new). Raises BranchNotFound."""
-    uow.organization().branch(branch)
-    return uow.find_or_open(links_id(branch), lambda: BranchLinks(branch=branch))  # type: ignore[no-any-return]
-
-
-@handles(LinkEmployee)
-def link_employee(app: "Ledger", uow: "UnitOfWork", cmd: LinkEmployee) -> str:
-    links = branch_links(uow, cmd.branch)
-    require_in_branch(uow, cmd.member, cmd.branch, MEMBER, [cmd.from_month], "member", LinkRefused)
-    require_in_branch(uow, cmd.employee, cmd.branch, EMPLOYEE, [cmd.from_month], "employee", LinkRefused)
-    links.link(cmd.member, cmd.employee, cmd.from_month, cmd.actor, cmd.key)
-    return cmd.employee
-
-
-@handles(UnlinkEmployee)
-def unlink_employee(app: "Ledger", uow: "UnitOfWork", cmd: UnlinkEmployee) -> str:
-    branch_links(uow, cmd.branch).unlink(cmd.member, cmd.employee, cmd.from_month, cmd.reason, cmd.actor, cmd.key)
-    return cmd.employee
-
-
-@handles(SetLinkQuota)
-def set_link_quota(app: "Ledger", uow: "UnitOfWork", cmd: SetLinkQuota) -> str:
-    links = branch_links(uow, cmd.branch)
-    if cmd.group not in member_groups(uow, cmd.branch, [cmd.from_month]):
-        raise LinkRefused(f"{cmd.from_month} 支部 {cmd.branch} 没有党小组 {cmd.group} 的党员", "group")
-    links.set_quota(cmd.group, cmd.n, cmd.from_month, cmd.actor, cmd.key)
-    return cmd.group

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Mapping
+from typing import Any, Literal, Mapping
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,15 +27,12 @@ from eventsourcing.domain import Aggregate, event
 from domain import vocabulary
 from domain import commands as c
 from domain.errors import EntryNotFound, InvalidInput, MemberPointsRefused
-from domain.service.handlers import handles
-from domain.ids import member_points_id, points_entry_id_for_key, roster_id
-from domain.members.people import Person, find_person
+from domain.ids import member_points_id, points_entry_id_for_key
+from domain.members.people import Person
 from domain.periods import month_range
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import CENT, competition_ranks, round2
 
-if TYPE_CHECKING:
-    from domain.service.application import Ledger, UnitOfWork
 
 # The seven point items (积分项目) [seed].
 POLITICAL_STUDY = "political_study"  # 参加政治学习
@@ -284,72 +281,3 @@ class VoidMemberPoints(c.Command):
         if (self.entry_id is None) == (self.entry_key is None):
             raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
         return self.entry_id or points_entry_id_for_key(self.entry_key)  # type: ignore[arg-type]
-
-
-# -- handlers ------------------------------------------------------------------------------
-def _points(uow: "UnitOfWork", branch: str, year: str) -> MemberPoints:
-    return uow.find_or_open(member_points_id(branch, year),  # type: ignore[no-any-return]
-                            lambda: MemberPoints(branch=branch, year=year))
-
-
-def _member_of(uow: "UnitOfWork", person: str, branch: str, month: str) -> None:
-    """``person`` is a party member placed in ``branch`` in ``month``."""
-    placement = member_placement(find_person(uow, person), month)
-    if placement is None:
-        raise MemberPointsRefused(f"{person} 在 {month} 不是党员", "person")
-    if placement[0] != branch:
-        raise MemberPointsRefused(f"{person} 在 {month} 属于支部 {placement[0]}，不属于支部 {branch}", "branch")
-
-
-def _group_of(uow: "UnitOfWork", group: str, branch: str, month: str) -> None:
-    """A party group exists in a branch for a month if a party member is placed in it then."""
-    found = uow.find(roster_id(branch), for_update=False)
-    spans = found.spans if found is not None else {}
-    for person in sorted(spans):
-        if not any(start <= month and (end is None or month < end) for start, end in spans[person]):
-            continue
-        placement = member_placement(find_person(uow, person), month)
-        if placement is not None and placement[0] == branch and placement[1] == group:
-            return
-    raise MemberPointsRefused(f"支部 {branch} 在 {month} 没有党小组 {group!r}（该月无党员编入此小组）", "group")
-
-
-@handles(RecordMemberPoints)
-def record_member_points(app: "Ledger", uow: "UnitOfWork", cmd: RecordMemberPoints) -> UUID:
-    uow.organization().branch(cmd.branch)
-    _member_of(uow, cmd.person, cmd.branch, cmd.month)
-    return _points(uow, cmd.branch, cmd.month[:4]).record_member_points(
-        cmd.person, cmd.month, cmd.item, cmd.points, cmd.reason, cmd.actor, cmd.key)
-
-
-@handles(RecordGroupPoints)
-def record_group_points(app: "Ledger", uow: "UnitOfWork", cmd: RecordGroupPoints) -> UUID:
-    uow.organization().branch(cmd.branch)
-    _group_of(uow, cmd.group, cmd.branch, cmd.month)
-    return _points(uow, cmd.branch, cmd.month[:4]).record_group_points(
-        cmd.group, cmd.month, cmd.points, cmd.reason, cmd.actor, cmd.key)
-
-
-@handles(RecordAppraisal)
-def record_appraisal(app: "Ledger", uow: "UnitOfWork", cmd: RecordAppraisal) -> UUID:
-    uow.organization().branch(cmd.branch)
-    end = year_end_placement(find_person(uow, cmd.person), cmd.year)
-    if end is None:
-        raise MemberPointsRefused(f"{cmd.person} 在 {cmd.year} 年不是党员", "person")
-    month, (branch, _, _) = end
-    if branch != cmd.branch:
-        raise MemberPointsRefused(f"{cmd.person} 在 {cmd.year} 年末（{month}）属于支部 {branch}，"
-                                  f"年度评议由该支部录入", "branch")
-    return _points(uow, cmd.branch, cmd.year).record_appraisal(
-        cmd.person, cmd.points, cmd.reason, cmd.actor, cmd.key)
-
-
-@handles(VoidMemberPoints)
-def void_member_points(app: "Ledger", uow: "UnitOfWork", cmd: VoidMemberPoints) -> UUID:
-    uow.organization().branch(cmd.branch)
-    entry_id = cmd.target()
-    points = uow.find(member_points_id(cmd.branch, cmd.year), for_update=True)
-    if points is None:
-        raise EntryNotFound(f"支部 {cmd.branch} {cmd.year} 年没有积分条目", "entry_id")
-    points.void(entry_id, cmd.reason, cmd.actor, cmd.key)
-    return entry_id

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date as _date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -29,15 +29,9 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict
 from pydantic.dataclasses import dataclass
 
 from domain import commands as c
-from domain.errors import InvalidInput, ProjectNotFound, ProjectRefused
-from domain.service.handlers import handles
+from domain.errors import InvalidInput, ProjectRefused
 from domain.ids import project_id, project_year_id
-from domain.members.people import MEMBER
-from domain.periods import month_range
-from domain.members.placement import member_groups, require_in_branch
 
-if TYPE_CHECKING:
-    from domain.service.application import Ledger, UnitOfWork
 
 
 def _iso_date(value: Any) -> str:
@@ -203,47 +197,3 @@ class CompleteProject(c.Command):
     value: c.ExactDecimal | None = None
     note: c.Text | None = None
     actor: c.Text
-
-
-# -- handlers ------------------------------------------------------------------------------
-def find_project(uow: "UnitOfWork", project: str) -> Project:
-    found = uow.find(project_id(project), for_update=True)
-    if found is None:
-        raise ProjectNotFound(f"项目 {project!r} 未登记", "project")
-    return found  # type: ignore[no-any-return]
-
-
-@handles(RegisterProject)
-def register_project(app: "Ledger", uow: "UnitOfWork", cmd: RegisterProject) -> str:
-    uow.organization().branch(cmd.branch)
-    if (cmd.member is None) == (cmd.group is None):
-        raise InvalidInput("请给出 member（党员）或 group（党小组）之一", "member")
-    if uow.find(project_id(cmd.project), for_update=False) is not None:
-        raise ProjectRefused(f"项目编号 {cmd.project!r} 已登记", "project")
-    months = month_range(f"{cmd.year}-01", 12)
-    if cmd.member is not None:
-        require_in_branch(uow, cmd.member, cmd.branch, MEMBER, months, "member", ProjectRefused)
-        owner_kind, owner = "member", cmd.member
-    else:
-        if cmd.group not in member_groups(uow, cmd.branch, months):
-            raise ProjectRefused(f"{cmd.year} 年支部 {cmd.branch} 没有党小组 {cmd.group} 的党员", "group")
-        owner_kind, owner = "group", cmd.group  # type: ignore[assignment]
-    index = uow.find_or_open(project_year_id(cmd.branch, cmd.year),
-                             lambda: ProjectYear(branch=cmd.branch, year=cmd.year))
-    index.add(cmd.project, owner_kind, owner)
-    uow.add(Project(project=cmd.project, branch=cmd.branch, member=cmd.member, group=cmd.group, year=cmd.year,
-                    title=cmd.title, target_unit=cmd.target.unit, target_value=cmd.target.value, goal=cmd.goal,
-                    actor=cmd.actor, key=cmd.key))
-    return cmd.project
-
-
-@handles(RecordProjectProgress)
-def record_project_progress(app: "Ledger", uow: "UnitOfWork", cmd: RecordProjectProgress) -> str:
-    find_project(uow, cmd.project).record_progress(cmd.branch, cmd.date, cmd.value, cmd.note, cmd.actor, cmd.key)
-    return cmd.project
-
-
-@handles(CompleteProject)
-def complete_project(app: "Ledger", uow: "UnitOfWork", cmd: CompleteProject) -> str:
-    find_project(uow, cmd.project).complete(cmd.branch, cmd.date, cmd.value, cmd.note, cmd.actor, cmd.key)
-    return cmd.project

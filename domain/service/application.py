@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import random
 import time
-from importlib import import_module
 from typing import Any, Callable, Iterable, Protocol, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -20,14 +19,13 @@ from eventsourcing.persistence import IntegrityError
 from domain import commands as c
 from domain import vocabulary
 from domain.access.users import Access, now_us
-from domain.service.approvals import PeriodCommands
-from domain.service.corrections import CorrectionCommands
 from domain.errors import (BranchNotFound, ConcurrentWrite, DuplicateKey, InvalidInput, LedgerError,
                            PermissionDenied, SeparationOfDuties, UserRefused)
-from domain.service.handlers import HANDLERS
+from domain.service.handlers import HANDLERS, discover
 from domain.ids import access_id, organization_id
 from domain.topics import register_moved_topics
 from domain.assessment.organization import Organization
+from domain.service.handlers.signing import declare
 from domain.service.permissions import Authorization, roles_of
 from domain.assessment.rulebook import RULEBOOK_V1
 from domain.service.unit_of_work import (ImportRefused, ImportResult, KeyIndex, LineError,  # noqa: F401 (re-exported)
@@ -38,7 +36,7 @@ RETRIES = 5
 EMPTY_IMPORT = "导入内容为空（文件为空或只有空行）：没有任何命令，未写入任何内容"
 
 
-class Ledger(PeriodCommands, CorrectionCommands, Application):
+class Ledger(Application):
     """党建考核审计账本 — the commands of the task-book flow."""
 
     name = "Ledger"
@@ -90,7 +88,7 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
             if self._check_key(uow, command, None):
                 return None, []  # applied before (same key, same content): nothing written again
             try:
-                result = HANDLERS[type(command)](self, uow, command)
+                result = HANDLERS[type(command)](uow, command)
             except LedgerError:
                 self._key_landed(command.key, {})
                 raise
@@ -191,7 +189,6 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                     directory.grant(admin, "admin", now_us(), actor, None)
             version = org.adopt_rulebook(RULEBOOK_V1, None, actor) if not org.rulebooks else max(org.rulebooks)
             if verifier_key is not None:
-                from domain.integrity.signing import declare
                 declare(uow, verifier_key, actor)
             uow.stamp()
             return version
@@ -243,7 +240,7 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                         result.skipped += 1
                     else:
                         noted = len(uow.warnings)
-                        HANDLERS[type(command)](self, uow, command)
+                        HANDLERS[type(command)](uow, command)
                         uow.stamp()
                         result.appended += 1
                         result.warnings += [{"line": number, **w} for w in uow.warnings[noted:]]
@@ -259,51 +256,6 @@ class Ledger(PeriodCommands, CorrectionCommands, Application):
                 raise ImportRefused(failures)
             return result
         return self._run(work)
-
-    # -- handlers (one per command) -------------------------------------------------------
-    def _register_branch(self, uow: UnitOfWork, cmd: c.RegisterBranch) -> str:
-        uow.organization(for_update=True).register_branch(
-            code=cmd.code, name=cmd.name, members=cmd.members, from_month=cmd.from_month,
-            actor=cmd.actor, key=cmd.key)
-        return cmd.code
-
-    def _set_members(self, uow: UnitOfWork, cmd: c.SetMembers) -> str:
-        uow.organization(for_update=True).set_members(
-            branch=cmd.branch, members=cmd.members, from_month=cmd.from_month,
-            actor=cmd.actor, key=cmd.key)
-        return cmd.branch
-
-    def _appoint_secretary(self, uow: UnitOfWork, cmd: c.AppointSecretary) -> str:
-        auth = uow.auth
-        if cmd.user is not None and auth is not None and not auth.migrated:
-            access = uow.access()
-            if cmd.user not in access.users:
-                raise UserRefused(f"用户 {cmd.user!r} 未登记：请先由系统管理员创建", "user")
-            if cmd.user == auth.user:
-                raise SeparationOfDuties("登记员不能任命自己为支部书记", "user")
-            if access.holds(cmd.user, "admin", now_us()):
-                raise SeparationOfDuties("系统管理员不能兼任支部书记", "user")
-        uow.organization(for_update=True).appoint_secretary(
-            branch=cmd.branch, name=cmd.name, user=cmd.user, mode=cmd.mode,
-            allowance=cmd.allowance, from_month=cmd.from_month, actor=cmd.actor, key=cmd.key)
-        return cmd.branch
-
-    def _record_score(self, uow: UnitOfWork, cmd: c.RecordScore) -> UUID:
-        org = uow.organization()
-        self._branch_taking_part(org, cmd.branch, cmd.period)
-        entry_id = cmd.entry_id or uuid4()
-        note = uow.month(cmd.period).record_score(
-            entry_id=entry_id, branch=cmd.branch, category=cmd.category, points=cmd.points,
-            reason=cmd.reason, department=cmd.department, actor=cmd.actor, key=cmd.key,
-            rulebook=org.rulebook_in_force(cmd.period))
-        if note is not None:
-            uow.warnings.append(note)
-        return entry_id
-
-    def _adopt_rulebook(self, uow: UnitOfWork, cmd: c.AdoptRulebook) -> int:
-        uow.organization(for_update=True).adopt_version(
-            cmd.version, cmd.from_month, cmd.parameters, cmd.actor, cmd.key)
-        return cmd.version
 
     # -- convenience wrappers (keyword arguments, validated like an import line) ----------
     def command(self, op: str, as_user: str | None = None, **fields: Any) -> Any:
@@ -379,33 +331,5 @@ class SecurityLog(Protocol):
     def refused(self, user: str | None, op: str, reason: str) -> None: ...
 
 
-HANDLERS.update({
-    c.RegisterBranch: Ledger._register_branch,
-    c.SetMembers: Ledger._set_members,
-    c.AppointSecretary: Ledger._appoint_secretary,
-    c.RecordScore: Ledger._record_score,
-    c.SubmitMonth: Ledger._submit_month,
-    c.ReturnMonth: Ledger._return_month,
-    c.ApproveMonth: Ledger._approve_month,
-    c.ApproveQuarter: Ledger._approve_quarter,
-    c.ReapproveQuarter: Ledger._reapprove_quarter,
-    c.RecordUnitPerformance: Ledger._record_unit_performance,
-    c.RecordDebriefing: Ledger._record_debriefing,
-    c.RecordBusinessScore: Ledger._record_business_score,
-    c.ApproveYear: Ledger._approve_year,
-    c.ReapproveYear: Ledger._reapprove_year,
-    c.AdoptRulebook: Ledger._adopt_rulebook,
-    c.FileAppeal: Ledger._file_appeal,
-    c.DecideAppeal: Ledger._decide_appeal,
-    c.VoidEntry: Ledger._void_entry,
-    c.CorrectEntry: Ledger._correct_entry,
-})
-
-# The other mechanisms register their handlers when imported (domain/service/handlers.py).
-MECHANISMS = ("access.users", "members.people", "members.care", "members.member_points", "members.innovation",
-              "members.links", "members.projects", "members.mentoring", "members.selection", "members.dues",
-              "members.meetings", "integrity.signing")
-for _mechanism in MECHANISMS:
-    import_module(f"domain.{_mechanism}")
-
+discover()  # every handler module of domain/service/handlers registers its commands
 register_moved_topics()  # events stored before the modules moved name the old paths (domain/topics.py)

@@ -1,14 +1,16 @@
 """The unit of work: the aggregates one command (or one batch) loads, saved together.
 
-Also what the store offers the application about import keys and the log (:class:`KeyIndex`)
-and the shapes of a batch import's outcome. Used by :mod:`domain.service.application`.
+Also what the store offers the application about import keys and the log (:class:`KeyIndex`),
+what a unit of work needs of the application (:class:`Host`), and the shapes of a batch
+import's outcome. Used by :mod:`domain.service.application` and by every handler
+(``domain/service/handlers/``), which receive the unit of work and nothing else.
 """
 from __future__ import annotations
 
 import time
 from copy import deepcopy
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -22,9 +24,6 @@ from domain.errors import LedgerError, NotInitialized
 from domain.ids import access_id, month_id, organization_id
 from domain.assessment.organization import Organization
 from domain.service.permissions import Authorization, authorize
-
-if TYPE_CHECKING:
-    from domain.service.application import Ledger
 
 ORG_MAX_STALENESS = 1.0  # seconds a cached organization (or directory) may serve unrefreshed
 
@@ -43,6 +42,21 @@ class KeyIndex(Protocol):
 
     def clock(self) -> int:
         """The database clock now (UTC µs)."""
+
+
+class Host(Protocol):
+    """What a unit of work needs of the application (``Ledger``): its repository (loads, the
+    cache, the event store), its recorder (:class:`KeyIndex`), ``save``, the times the cached
+    organization and directory were last refreshed, and its key vault (``vault``, or None;
+    ``domain/members/care.py``)."""
+
+    repository: Any
+    recorder: Any
+    vault: Any
+    org_refreshed_at: float
+    access_refreshed_at: float
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -81,7 +95,7 @@ class UnitOfWork:
     trusted if it was refreshed less than ``ORG_MAX_STALENESS`` seconds ago.
     """
 
-    def __init__(self, app: "Ledger", fresh: bool = True) -> None:
+    def __init__(self, app: Host, fresh: bool = True) -> None:
         self.app = app
         self.fresh = fresh
         self.auth: Authorization | None = None  # the acting user of the command being run
@@ -91,6 +105,24 @@ class UnitOfWork:
         self.checkpoints: list[str] = []  # reasons: approvals ask for a signed checkpoint
         self.warnings: list[dict[str, Any]] = []  # accepted with a word: an entry the cap will not count in full
         self.guards: dict[UUID, int] = {}  # aggregates read, not written, that must not have moved
+        self.saved: list[Callable[[], Any]] = []  # run once the events are stored (see after_save)
+
+    @property
+    def index(self) -> KeyIndex:
+        """What the store knows about import keys and the log (the application's recorder)."""
+        return self.app.recorder  # type: ignore[no-any-return]
+
+    def stored_events(self, aggregate: Aggregate) -> Iterable[Any]:
+        """The stored events of ``aggregate`` up to the version it was loaded at (its pending
+        events not included). Precondition: ``aggregate`` was loaded in this unit of work."""
+        stored_version = aggregate.version - len(aggregate.pending_events)
+        return self.app.repository.event_store.get(aggregate.id, lte=stored_version) if stored_version > 0 else ()
+
+    def after_save(self, action: Callable[[], Any]) -> None:
+        """Run ``action`` once this unit of work is saved (not if the save fails: a retry
+        runs in a new unit of work). For what must follow the log, never precede it
+        (destroying a key after its erasure is recorded)."""
+        self.saved.append(action)
 
     def stamp(self) -> None:
         """Mark the events the current command added with its acting user (``by``) and, for a
@@ -216,4 +248,6 @@ class UnitOfWork:
             if cache is not None:
                 for aggregate in pending:
                     cache.put(aggregate.id, aggregate)
+        for action in self.saved:
+            action()
         return count

@@ -7,14 +7,13 @@ whose placement that month carries a member class; an employee one whose placeme
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from domain.errors import LedgerError
 from domain.ids import person_id, roster_id
-from domain.members.people import EMPLOYEE, MEMBER, Person, find_person
-
-if TYPE_CHECKING:
-    from domain.service.application import UnitOfWork
+from domain.members.people import EMPLOYEE, MEMBER, Person
+from domain.service.handlers.people import find_person
+from domain.service.unit_of_work import UnitOfWork
 
 Refusal = Callable[[str, str], LedgerError]
 
@@ -28,7 +27,7 @@ def placed(person: Person, month: str) -> tuple[str, str | None, str] | None:
     return row[0], row[1], MEMBER if row[2] is not None else EMPLOYEE
 
 
-def require_in_branch(uow: "UnitOfWork", code: str, branch: str, kind: str | None, months: list[str],
+def require_in_branch(uow: UnitOfWork, code: str, branch: str, kind: str | None, months: list[str],
                       field: str, refuse: Refusal) -> tuple[Person, str | None]:
     """The person ``code`` and their group, if in some month of ``months`` (tried in order) they
     are in ``branch`` and of ``kind`` (None: either). Raises :class:`PersonNotFound` naming
@@ -47,7 +46,7 @@ def require_in_branch(uow: "UnitOfWork", code: str, branch: str, kind: str | Non
     raise refuse(f"{code} 在 {span} 不是支部 {branch} 的{what}", field)
 
 
-def member_groups(uow: "UnitOfWork", branch: str, months: list[str]) -> set[str]:
+def member_groups(uow: UnitOfWork, branch: str, months: list[str]) -> set[str]:
     """The party groups of the branch's members in any of ``months`` (from the branch roster
     and each member's record)."""
     roster = uow.find(roster_id(branch), for_update=False)
