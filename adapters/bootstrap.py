@@ -23,23 +23,23 @@ def database_url() -> str:
     return os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_URL
 
 
-def make_ledger(url: str | None = None) -> Ledger:
+def make_ledger(url: str | None = None, user: str | None = None, env_user: bool = True) -> Ledger:
     """The application over the chosen store (no table created: :func:`initialize` does
-    that), with its security log; ``LEDGER_USER`` (if set) is the acting user when a call
-    names none. Connecting to a SQLite path that does not exist creates the file: callers
-    that must not create use :func:`open_ledger`."""
+    that), with its dependencies: the security log (``adapters/security.py``), the key
+    vault of talk and visit summaries (``LEDGER_KEYSTORE``, ``adapters/store/keystore.py``)
+    and the acting user when a call names none: ``user``, else ``LEDGER_USER`` if set and
+    ``env_user`` (the HTTP server passes False: every request names its user). Connecting to
+    a SQLite path that does not exist creates the file: callers that must not create use
+    :func:`open_ledger`."""
     from adapters.security import SqlSecurityLog
-    ledger = Ledger(env={
+    from adapters.store.keystore import KeyStore, keystore_path
+    return Ledger(env={
         "PERSISTENCE_MODULE": "adapters.store.recorder:Factory",
         "TRANSCODER_TOPIC": "adapters.store.transcoder:FastJSONTranscoder",
         "SQLALCHEMY_URL": url or database_url(),
         "CREATE_TABLE": "n",
-    })
-    ledger.security_log = SqlSecurityLog(engine_of(ledger))
-    ledger.default_user = os.environ.get("LEDGER_USER") or None
-    from adapters.store.keystore import KeyStore, keystore_path
-    ledger.vault = KeyStore(keystore_path())  # type: ignore[attr-defined]  # talk/visit summaries (domain/members/care.py)
-    return ledger
+    }, vault=KeyStore(keystore_path()), security_log=lambda ledger: SqlSecurityLog(engine_of(ledger)),
+        default_user=user or (os.environ.get("LEDGER_USER") if env_user else None) or None)
 
 
 LEDGER_TABLES = ("ledger_events", "ledger_positions", "ledger_tree", "ledger_checkpoints")
@@ -60,8 +60,8 @@ def _where(url: str) -> str:
     return shown + default
 
 
-def open_ledger(url: str | None = None) -> Ledger:
-    """An existing, initialised ledger; creates nothing. Raises :class:`NotInitialized`
+def open_ledger(url: str | None = None, user: str | None = None, env_user: bool = True) -> Ledger:
+    """An existing, initialised ledger (``user``, ``env_user``: as :func:`make_ledger`); creates nothing. Raises :class:`NotInitialized`
     (field ``LEDGER_DATABASE_URL``) if the SQLite file is missing, or the database has no
     ledger tables or no events yet: the message names the database and how to point at
     another (``LEDGER_DATABASE_URL``) or to create one (``ledger init``)."""
@@ -72,7 +72,7 @@ def open_ledger(url: str | None = None) -> Ledger:
     if path is not None and not path.is_file():
         raise NotInitialized(f"找不到账本数据库 {_where(url)}：请设置 LEDGER_DATABASE_URL 指向已有账本，"
                              "或在此处运行 ledger init 新建", "LEDGER_DATABASE_URL")
-    ledger = make_ledger(url)
+    ledger = make_ledger(url, user, env_user)
     try:
         missing = [t for t in LEDGER_TABLES if not inspect(engine_of(ledger)).has_table(t)]
     except Exception:

@@ -96,8 +96,7 @@ def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
     apps: list[Ledger] = []
 
     def make() -> Ledger:
-        app = make_ledger(db_url)
-        app.default_user = MIGRATION  # history-style fixtures: see ``app``
+        app = make_ledger(db_url, user=MIGRATION)  # history-style fixtures: see ``app``
         apps.append(app)
         return app
 

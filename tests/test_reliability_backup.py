@@ -131,8 +131,7 @@ def _pg_dump_and_restore(app: Any, db_url: str, tmp_path: Path) -> None:
         from adapters.cli.main import main
         cli = CliRunner().invoke(main, ["verify", "--json"], env={"LEDGER_DATABASE_URL": restored_url})
         assert cli.exit_code == 0 and '"ok": true' in cli.output, cli.output
-        restored = make_ledger(restored_url)
-        restored.default_user = app.default_user
+        restored = make_ledger(restored_url, user=app.default_user)
         deduct(restored, "A", "2019-10", "-1")  # the id sequence was restored: no collision
         assert_verifies(restored)
         bookkeeping(engine_of(restored))
@@ -197,9 +196,8 @@ def _sqlite_backup_while_writing(app: Any, make_app: Any, db_url: str, tmp_path:
         engine.dispose()
     assert len({s for s, _ in sizes}) == len(sizes), f"the writer did not run between copies: {sizes}"
     assert any(c for _, c in sizes), "no copy holds a checkpoint"
-    last = make_ledger(f"sqlite:///{copies[-1][0]}")
+    last = make_ledger(f"sqlite:///{copies[-1][0]}", user=app.default_user)
     try:
-        last.default_user = app.default_user
         from datetime import date
         from domain import commands
         today, commands.TODAY = commands.TODAY, lambda: date(2030, 1, 1)  # 2030-01 is not in the future

@@ -121,8 +121,7 @@ def commands(worker: int, count: int, workers: int, rng: random.Random) -> list[
 def _worker(url: str, worker: int, count: int, workers: int, run_seed: int, barrier: Any, out: Any) -> None:
     from adapters.bootstrap import make_ledger
     from adapters.store.views import MaintainedView
-    app = make_ledger(url)
-    app.default_user = "migration"
+    app = make_ledger(url, user="migration")
     rng = random.Random(run_seed * 1000 + worker)
     log: list[tuple[str, str | None, str, Any]] = []  # op, key, outcome, result
     try:

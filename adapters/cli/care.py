@@ -69,7 +69,7 @@ def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_o
     if reveal:  # the person's branch secretary and the committee only (domain/service/permissions.py)
         roles = _run(lambda: ledger.require_role(ledger.default_user, "committee", "解密谈话摘要")
                      if f"secretary:{branch}" not in _roles(ledger) else _roles(ledger))
-        vault = ledger.vault  # type: ignore[attr-defined]
+        vault = ledger.vault
         reveal_for: Any = lambda b: may_read_summaries(roles, b)  # noqa: E731
     data = care_json(model, day, branch, reveal=reveal_for if reveal else False, vault=vault)
     _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
@@ -159,7 +159,7 @@ def person_erased(reapply: bool, as_json: bool) -> None:
     model = _fold(CareModel(), None)
     rows = sorted(model.erased.values(), key=lambda e: e["person"])
     if reapply:
-        vault = _ledger().vault  # type: ignore[attr-defined]
+        vault = _ledger().vault
         for e in rows:
             vault.erase(e["person"])
     _emit({"erased": rows, "reapplied": reapply}, as_json, lambda d: "\n".join(
@@ -175,5 +175,5 @@ def keystore() -> None:
 @keystore.command("backup", help="把密钥库备份到 FILE（与账本备份分开保存）。")
 @click.argument("file")
 def keystore_backup(file: str) -> None:
-    count = _ledger().vault.backup(file)  # type: ignore[attr-defined]
+    count = _ledger().vault.backup(file)  # type: ignore[union-attr]  # the KeyStore
     click.echo(f"已备份 {count} 把密钥到 {file}；请与账本备份分开保存")

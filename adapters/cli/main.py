@@ -40,11 +40,9 @@ def _ledger() -> Ledger:
     """The existing ledger (creates nothing: a missing database or table is a clear error,
     exit 1); ``ledger init`` alone uses :func:`make_ledger` and creates."""
     try:
-        ledger = open_ledger(database_url())
+        ledger = open_ledger(database_url(), user=_acting[0])
     except LedgerError as e:
         _fail([LineError(0, e.field, e.reason)], False)
-    if _acting[0]:
-        ledger.default_user = _acting[0]
     return ledger
 
 
@@ -89,9 +87,7 @@ def main(as_user: str | None) -> None:
 @click.option("--admin", default=None, help="第一个系统管理员的用户编号（尚无用户时创建）")
 @click.option("--name", "admin_name", default=None, help="系统管理员姓名")
 def init(actor: str, admin: str | None, admin_name: str | None) -> None:
-    ledger = make_ledger(database_url())
-    if _acting[0]:
-        ledger.default_user = _acting[0]
+    ledger = make_ledger(database_url(), user=_acting[0])
     version = _run(lambda: initialize(ledger, actor, admin, admin_name))
     click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
 

@@ -205,8 +205,8 @@ class Service:
     reads of the log and the maintained view go straight to the database."""
 
     def __init__(self, url: str) -> None:
-        self.ledger: Ledger = open_ledger(url)  # creates nothing: ledger init does
-        self.ledger.default_user = None  # every call names its user: never a fallback identity
+        # creates nothing (ledger init does); every call names its user: never a fallback identity
+        self.ledger: Ledger = open_ledger(url, env_user=False)
         self.lock = threading.Lock()
         self.engine = engine_of(self.ledger)
         self.view = MaintainedView(self.engine)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -25,6 +25,7 @@ from domain.service.handlers import HANDLERS, discover
 from domain.ids import access_id, organization_id
 from domain.topics import register_moved_topics
 from domain.assessment.organization import Organization
+from domain.members.care import Vault
 from domain.service.handlers.signing import declare
 from domain.service.permissions import Authorization, roles_of
 from domain.assessment.rulebook import RULEBOOK_V1
@@ -43,8 +44,23 @@ class Ledger(Application):
     env = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
     org_refreshed_at = float("-inf")
     access_refreshed_at = float("-inf")
-    default_user: str | None = None  # the acting user when a call names none (test fixtures, scripts)
-    security_log: SecurityLog | None = None  # set by the adapters (adapters/security.py)
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, vault: Vault | None = None,
+                 security_log: Callable[[Ledger], SecurityLog] | None = None,
+                 default_user: str | None = None) -> None:
+        """The application over the store ``env`` names (chosen in ``adapters/bootstrap.py``).
+
+        ``vault``: where the per-person keys of talk and visit summaries live (None: such
+        summaries are refused, ``VaultUnavailable``). ``security_log``: makes the log of
+        refusals from the application once its store is open (it shares the database;
+        None: refusals are not logged). ``default_user``: the acting user when a call names
+        none (None: every call must name one); :attr:`default_user` may be set again later
+        by a fixture or script that creates its acting user after ``init`` (the migration
+        user of the demo, benchmarks and tests)."""
+        super().__init__(env)  # type: ignore[arg-type]
+        self.vault = vault
+        self.default_user = default_user
+        self.security_log: SecurityLog | None = None if security_log is None else security_log(self)
 
     # -- running commands --------------------------------------------------------------
     def _run(self, work: Callable[[UnitOfWork], T], hot: bool = False) -> T:
