@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.assessment.annual import AnnualRow, annual_ranking
+from domain.assessment.organization import ranked_throughout
 from domain.periods import month_range
 from projections.model import AssessmentModel
 from projections.views import approval_provenance, month_scores, month_secretaries
@@ -19,7 +20,7 @@ def year_view(model: AssessmentModel, year: str) -> tuple[str, int, list[AnnualR
     """(status, rulebook version, rows by rank — unranked last — then code)."""
     months = month_range(f"{year}-01", 12)
     per_month = [month_scores(model, m) for m in months]
-    taking_part = [b for b in model.taking_part(months[0]) if all(b in pm for pm in per_month)]
+    taking_part = ranked_throughout(model.taking_part(months[0]), per_month)
     record = model.years.get(year) or {"unit": {}, "debriefing": {}, "approval": None}
     approval = record["approval"]
     rulebook = model.rulebook(months[-1], approval["rulebook_version"] if approval else None)

@@ -83,12 +83,13 @@ class OrgFold(Fold):
     def rulebook_in(self, month: str) -> Any:
         """The :class:`domain.assessment.rulebook.Rulebook` version in force in ``month`` (YYYY-MM);
         :class:`NotInitialized` if the log (as folded) has no version yet."""
-        from domain.errors import NotInitialized
+        from domain.assessment.organization import version_in_force
         from domain.assessment.rulebook import Rulebook
-        usable = [v for v, (start, _) in self.rulebooks.items() if start is None or start <= month]
-        if not usable:
-            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
-        version = max(usable)
+        from domain.errors import NotInitialized
+        try:
+            version = version_in_force(((v, start) for v, (start, _) in self.rulebooks.items()), month)
+        except ValueError:  # no version (in force) yet
+            raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None) from None
         if version not in self._parsed:
             self._parsed[version] = Rulebook.from_parameters(version, self.rulebooks[version][1])
         return self._parsed[version]

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.integrity.log import LoggedEvent, provenance
-from domain.assessment.organization import members_in, secretary_in
+from domain.assessment.organization import members_in, secretary_in, taking_part, version_in_force
 from domain.members.people import enrolled_count
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import Secretary, to_cents
@@ -292,7 +292,7 @@ class AssessmentModel:
         if not books:
             raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
         if version is None:
-            version = max(int(v) for v, (start, _) in books.items() if start is None or start <= month)
+            version = version_in_force(((int(v), start) for v, (start, _) in books.items()), month)
         return Rulebook.from_parameters(version, books[str(version)][1])
 
     def secretary_in(self, code: str, month: str) -> Secretary | None:
@@ -318,8 +318,7 @@ class AssessmentModel:
 
     def taking_part(self, first_month: str) -> list[str]:
         """Codes of branches taking part in a period starting at ``first_month``, sorted."""
-        return sorted(c for c, b in self.branches.items()
-                      if b["from_month"] is None or b["from_month"] <= first_month)
+        return taking_part(self.branches, first_month)
 
     # -- sections, for a maintained view -------------------------------------------------
     def section(self, name: str) -> Any:

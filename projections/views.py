@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.assessment.annual import combined_score
+from domain.assessment.organization import ranked_throughout
 from domain.periods import quarter_months
 from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.assessment.rulebook import Rulebook
@@ -63,7 +64,7 @@ def quarter_view(model: AssessmentModel, period: str) -> tuple[str, list[Quarter
     """(status, ranking rows by rank then code) from the months as they stand now."""
     months = quarter_months(period)
     per_month = [month_scores(model, m) for m in months]
-    taking_part = [b for b in model.taking_part(months[0]) if all(b in pm for pm in per_month)]
+    taking_part = ranked_throughout(model.taking_part(months[0]), per_month)
     scores = {b: {m: per_month[i][b] for i, m in enumerate(months)} for b in taking_part}
     last = month_secretaries(model, months[2], taking_part)
     secretaries = {b: last[b] for b in taking_part}

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from adapters.web.base import Refused, back, form_of, page, read, send, shift, web_of
 from adapters.web.support import Visitor, latest_month
+from domain.assessment.organization import version_in_force
 from domain.errors import InvalidInput
 from domain.periods import check_month
 from domain import vocabulary
@@ -39,9 +40,13 @@ MONTH_ACTIONS = {"submit": ("submit_month", "已提交"), "approve": ("approve_m
 
 
 def _rulebook_for(versions: list[dict[str, Any]], month: str) -> dict[str, Any]:
-    """The rulebook version in force in ``month`` (the latest whose ``from`` is not after it)."""
-    in_force = [v for v in versions if not v["from"] or v["from"] <= month]
-    return max(in_force or versions, key=lambda v: v["version"])
+    """The rulebook version in force in ``month`` (``domain.assessment.organization.version_in_force``);
+    for a month before every version, the latest."""
+    by_number = {v["version"]: v for v in versions}
+    try:
+        return by_number[version_in_force(((n, v["from"] or None) for n, v in by_number.items()), month)]
+    except ValueError:  # no version in force yet
+        return by_number[max(by_number)]
 
 
 # -- scorers and the aggregator ------------------------------------------------------------------------------

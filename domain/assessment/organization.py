@@ -7,7 +7,7 @@ frequent reads (``record_score`` checks the branch without copying it).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Container, Iterable, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -79,7 +79,7 @@ class Organization(Aggregate):
 
         Precondition: a version exists (``ledger init``).
         """
-        best = max(v for v, (start, _) in self.rulebooks.items() if start is None or start <= month)
+        best = version_in_force(((v, start) for v, (start, _) in self.rulebooks.items()), month)
         return _rulebook(best, self.rulebooks[best][1])
 
     def rulebook_version(self, version: int) -> Rulebook:
@@ -156,11 +156,38 @@ class Organization(Aggregate):
     # -- questions ---------------------------------------------------------------------
     def taking_part(self, first_month: str) -> list[str]:
         """Codes of branches taking part in a period that starts at ``first_month``."""
-        return sorted(c for c, b in self.branches.items()
-                      if b["from_month"] is None or b["from_month"] <= first_month)
+        return taking_part(self.branches, first_month)
 
     def secretary_in(self, code: str, month: str) -> Secretary | None:
         return secretary_in(self.branches[code]["secretaries"], month)
+
+
+def version_in_force(versions: Iterable[tuple[int, str | None]], month: str) -> int:
+    """The rulebook version in force in ``month``: the latest of ``versions`` (number,
+    ``effective_from``) whose ``effective_from`` is not after ``month`` (None: from the start).
+    The one rule, used by the ``Organization`` aggregate and by the folds
+    (``projections/model.py``) alike. Precondition: one version is in force by then (v1
+    has no ``effective_from``); otherwise ``ValueError``."""
+    return max(version for version, start in versions if start is None or start <= month)
+
+
+def takes_part(branch: Mapping[str, Any], month: str) -> bool:
+    """Whether a branch (its record: ``from_month``, None for from the start) takes part in
+    a period starting at ``month``: registered from then or earlier."""
+    return branch["from_month"] is None or branch["from_month"] <= month
+
+
+def taking_part(branches: Mapping[str, Mapping[str, Any]], first_month: str) -> list[str]:
+    """Codes of the branches taking part in a period starting at ``first_month``, sorted:
+    the one rule for the aggregate and the folds."""
+    return sorted(code for code, branch in branches.items() if takes_part(branch, first_month))
+
+
+def ranked_throughout(taking: Iterable[str], approved: Iterable[Container[str]]) -> list[str]:
+    """The branches of ``taking`` (those taking part from a period's first month) that every
+    month's approved results list: the branches a quarter's or a year's ranking ranks."""
+    months = list(approved)
+    return [b for b in taking if all(b in month for month in months)]
 
 
 def secretary_in(appointments: list[Any], month: str) -> Secretary | None:

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from domain.members.meetings import (COMMITTEE_MEETING, CorrectAttendance, GROUP_MEETING, KIND_NAMES, Meeting,
                                      MeetingRef, QUESTIONS, RecordMeeting, TWO_MEETINGS, VoidMeeting)
+from domain.assessment.organization import takes_part
 from domain.errors import MeetingNotFound, MeetingRefused
 from domain.ids import meeting_id, member_points_id, roster_id
 from domain.members.member_points import MemberPoints, member_placement
@@ -45,7 +46,7 @@ def _expected(uow: UnitOfWork, cmd: MeetingRef) -> tuple[dict[str, str | None], 
 
 def _branch_open(uow: UnitOfWork, branch: str, date: str) -> None:
     record = uow.organization().branch(branch)
-    if record["from_month"] is not None and date[:7] < record["from_month"]:
+    if not takes_part(record, date[:7]):
         raise MeetingRefused(f"支部 {branch} 自 {record['from_month']} 起设立", "date")
 
 

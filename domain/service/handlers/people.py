@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.members.people import (BranchRoster, ChangeMemberClass, EMPLOYEE, EnrolMember, MEMBER, Person,
                                    RecordDeparture, RegisterEmployee, TransferPerson, enrolled_count)
+from domain.assessment.organization import takes_part
 from domain.errors import MembershipRefused, PersonAlreadyRegistered, PersonNotFound
 from domain.ids import person_id, roster_id
 from domain.service.handlers import handles
@@ -24,7 +25,7 @@ def roster(uow: UnitOfWork, branch: str) -> BranchRoster:
 
 def _not_before_branch(uow: UnitOfWork, branch: str, from_month: str) -> None:
     record = uow.organization().branch(branch)
-    if record["from_month"] is not None and from_month < record["from_month"]:
+    if not takes_part(record, from_month):
         raise MembershipRefused(f"支部 {branch} 自 {record['from_month']} 起设立", "from")
 
 

@@ -19,7 +19,7 @@ from domain.assessment.annual import annual_ranking
 from domain.assessment.month_and_quarter import APPROVED, AssessmentMonth, AssessmentQuarter
 from domain.errors import BranchNotTakingPart, LedgerError, QuarterNotReady, YearNotReady
 from domain.ids import month_id, quarter_id, year_id
-from domain.assessment.organization import Organization, members_in
+from domain.assessment.organization import Organization, members_in, ranked_throughout, takes_part
 from domain.service.handlers.people import member_count
 from domain.periods import month_range, quarter_months
 from domain.assessment.results import (canonical_hash, frozen_secretary, month_records, month_results,
@@ -126,7 +126,7 @@ def _quarter_ranking(uow: UnitOfWork, period: str) -> tuple[Any, list[dict[str, 
     months = quarter_months(period)
     approved = _approved_results(uow, months, lambda m: QuarterNotReady(
         f"{period} 的 {m} 尚未审批，不能审批季度排名", "period"))
-    taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
+    taking_part = ranked_throughout(org.taking_part(months[0]), approved)
     scores = {b: {m: approved[i][b]["score"] for i, m in enumerate(months)} for b in taking_part}
     secretaries = {b: frozen_secretary(approved[2][b]) for b in taking_part}
     rulebook = org.rulebook_in_force(months[0])
@@ -161,7 +161,7 @@ def reapprove_quarter(uow: UnitOfWork, cmd: c.ReapproveQuarter) -> UUID:
 
 def _branch_taking_part(org: Organization, branch: str, month: str) -> None:
     record = org.branch(branch)
-    if record["from_month"] is not None and month < record["from_month"]:
+    if not takes_part(record, month):
         raise BranchNotTakingPart(
             f"支部 {branch} 自 {record['from_month']} 起参加考核，不能录入 {month}", "period")
 
@@ -204,7 +204,7 @@ def _year_results(uow: UnitOfWork, period: str) -> tuple[Any, list[dict[str, Any
             raise YearNotReady(f"{period}Q{q} 尚未审批，不能审批年度总评", "year")
         uow.depend_on(quarter)
     year = _year(uow, period)
-    taking_part = [b for b in org.taking_part(months[0]) if all(b in a for a in approved)]
+    taking_part = ranked_throughout(org.taking_part(months[0]), approved)
     missing = [b for b in taking_part if b not in year.unit or b not in year.debriefing]
     if missing:
         raise YearNotReady(f"支部 {', '.join(missing)} 缺少单位经营业绩或书记述职评分", "year")
