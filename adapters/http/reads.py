@@ -53,9 +53,9 @@ def read_routers() -> list[APIRouter]:
     """Every read of the CLI as a GET (and the few non-command writes it offers), as routers
     in mounting order (a path's first match wins: keep ``/checkpoints/latest`` before
     ``/checkpoints/{number}``, ``/proofs/consistency`` before ``/proofs/{event}``)."""
-    from adapters.http import reads_assessment, reads_directory, reads_members, reads_tamper, reads_witness
+    from adapters.http import reads_assessment, reads_directory, reads_extra, reads_members, reads_tamper, reads_witness
     return [reads_assessment.router, reads_members.router, reads_tamper.router, reads_witness.router,
-            reads_directory.router]
+            reads_directory.router, reads_extra.router]
 
 
 # -- what the reads share ------------------------------------------------------------------------

@@ -56,5 +56,6 @@ def mount_web(app: FastAPI, service: Service) -> None:
     app.add_exception_handler(LoginRequired, login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]
     web_errors.install(app)  # 404/405/400/500 under /web/ as Chinese pages; the API keeps JSON
-    for router in ROUTERS:
+    from adapters.web import roles  # every role's daily work (adapters/web/roles.py)
+    for router in ROUTERS + roles.install(templates):
         app.include_router(router)

@@ -120,10 +120,15 @@ def require(request: Request) -> Visitor:
     return visitor
 
 
-def flash(request: Request, visitor: Visitor, kind: str, text: str, field: str | None = None) -> None:
-    """Leave a message for the visitor's next page."""
-    web_of(request).credentials.set_flash(visitor.session, json.dumps({"kind": kind, "text": text, "field": field},
-                                                                      ensure_ascii=False))
+def flash(request: Request, visitor: Visitor, kind: str, text: str, field: str | None = None,
+          kept: dict[str, Any] | None = None) -> None:
+    """Leave a message for the visitor's next page; ``kept``: a refused form's id and what
+    was typed (``{"form": id, "values": {...}}``), dropped if too long to keep."""
+    message = {"kind": kind, "text": text, "field": field}
+    text_ = json.dumps({**message, **(kept or {})}, ensure_ascii=False)
+    if len(text_) > 3900:  # the session row keeps 4,000 characters
+        text_ = json.dumps(message, ensure_ascii=False)
+    web_of(request).credentials.set_flash(visitor.session, text_)
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -183,16 +188,17 @@ async def form_of(request: Request) -> tuple[Visitor, FormData]:
 
 
 async def send(request: Request, visitor: Visitor, op: str, fields: dict[str, Any],
-               success: Callable[[Any], str]) -> bool:
+               success: Callable[[Any], str], kept: dict[str, Any] | None = None) -> bool:
     """Validate and execute one command as the visitor (as ``POST /commands/{op}``);
-    leave the outcome — or the refusal's reason — for the next page."""
+    leave the outcome — or the refusal's reason, with ``kept`` (the form as typed) — for the
+    next page."""
     try:
         data = {k: v for k, v in fields.items() if v not in (None, "")}
         data.setdefault("actor", visitor.name)
         command = command_of(op, data, visitor.caller, None)
         result, warnings = await run_in_threadpool(web_of(request).service.execute_noting, command, visitor.user)
     except LedgerError as e:
-        await run_in_threadpool(flash, request, visitor, "error", e.reason, e.field)
+        await run_in_threadpool(flash, request, visitor, "error", e.reason, e.field, kept)
         return False
     text = "此表单已提交过，未重复记录" if result is None and command.key else success(result)
     if warnings:
