@@ -241,6 +241,7 @@ EVENT_FIELDS: Mapping[str, str] = MappingProxyType({
     "target_unit": "目标单位", "target_value": "目标值", "threshold": "阈值", "title": "标题",
     "token_hash": "令牌哈希", "token_id": "令牌编号", "topic": "议题", "user": "用户", "value": "数值",
     "verifier_key": "验证公钥", "version": "版本", "weight_leaders": "领导权重",
+    "migrated": "历史迁移", "occurred_at": "原始单据日期",
     "weight_representatives": "代表权重", "year": "年度",
     # inside an approval's proof and its ranking rows
     "rulebook_hash": "考核细则哈希", "result_hash": "结果哈希", "code_version": "程序版本",

@@ -140,3 +140,17 @@ def rulebook_preview(request: Request, body: dict[str, Any] = Body(...),
     if not isinstance(changes, dict):
         raise InvalidInput("参数应为 JSON 对象", "parameters")
     return reply(preview_rulebook(model_of(service_of(request), None, None), version, str(start), changes))
+
+
+@router.get("/events/{position}", tags=["防篡改"], summary="日志中的一个事件；已被检查点覆盖的附包含证明（否则 proof 为 null）")
+def event_show(position: int, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from adapters.http.reads_tamper import proof_call, readable_event
+    from adapters.store.proofs import ProofError, TreeReader, inclusion_bundle
+    reader = TreeReader(service_of(request).engine)
+    event = proof_call(lambda: reader.event_at(position))
+    readable_event(request, caller, event)
+    try:
+        proof: dict[str, Any] | None = inclusion_bundle(reader, position)
+    except ProofError:
+        proof = None  # recorded after the latest checkpoint (or none yet)
+    return reply({"event": event, "proof": proof})

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from adapters.web.base import Refused, flash, form_of, safe_next, send
-from domain import vocabulary
+from domain import commands as c, vocabulary
 from domain.errors import InvalidInput, LedgerError
 
 router = APIRouter(include_in_schema=False)
@@ -82,8 +82,9 @@ class Form:
         return self.done.format(text[:8] + "…" if len(text) > 12 else text)
 
     def line(self, form: FormData) -> dict[str, Any]:
-        """The import line of what was posted (only declared fields; blanks left out, so a
-        missing required field is named by the command's own check)."""
+        """The import line of what was posted: the declared fields as their kinds say, and
+        any other field of the command (the page's fixed branch, an id) as text; blanks left
+        out, so a missing required field is named by the command's own check."""
         data: dict[str, Any] = {}
         for f in self.fields:
             if f.kind == "map":
@@ -112,6 +113,11 @@ class Form:
                     raise InvalidInput(vocabulary.json_reason(e.msg, e.lineno, e.colno), f.name) from None
             else:
                 data[f.name] = text
+        model = c.COMMANDS.get(self.op)
+        names = {f.alias or n for n, f in model.model_fields.items()} if model is not None else set()
+        for k, v in form.multi_items():  # the page's fixed values (branch, ids): the command's own fields, as text
+            if k in names and k not in data and k not in NOT_TYPED and k not in self.field_names and str(v).strip():
+                data[k] = str(v).strip()
         nested: dict[str, Any] = {}
         for k, v in data.items():
             if "." in k:

@@ -20,6 +20,7 @@ from domain import vocabulary
 
 router = APIRouter(include_in_schema=False)
 SKIPPED = ("时间", "事件时间", "聚合编号", "聚合版本")
+USER = vocabulary.EVENT_FIELDS["by"]  # a user id: shown as code
 
 
 @router.get("/web/log")
@@ -28,7 +29,7 @@ def log(request: Request, event: str | None = None, period: str | None = None, u
     def build(v: Visitor) -> dict[str, Any]:
         q = {"event": event or None, "period": (period or "").strip() or None, "user": (user or "").strip() or None}
         data = read("/log", request, v, before=before, limit=50, **q)
-        rows = [{**e, "fields": [r for r in event_rows(e["payload"]) if r[0] not in SKIPPED],
+        rows = [{**e, "fields": [(n, x, code or n == USER) for n, x, code in event_rows(e["payload"]) if n not in SKIPPED],
                  "raw": json.dumps(e["payload"], ensure_ascii=False, indent=1)} for e in data["events"]]
         more = ("/web/log?" + urlencode({**{k: x for k, x in q.items() if x}, "before": data["next_before"]})
                 if data["next_before"] else None)

@@ -144,9 +144,11 @@ def _explain_xlsx(kind: str, period: str, request: Request, branch: str, as_of: 
 @router.get("/web/event/{position}")
 def event_page(position: int, request: Request) -> Response:
     def build(v: Visitor) -> dict[str, Any]:
-        bundle = read("/proofs/{event}", request, v, event=str(position))
+        found = read("/events/{position}", request, v, position=position)  # the proof: None if not yet covered
+        bundle = found["proof"] or {"event": found["event"], "leaf_index": found["event"]["leaf_index"]}
         payload = json.loads(base64.b64decode(bundle["event"]["payload"]))
-        return {"bundle": bundle, "payload": json.dumps(payload, ensure_ascii=False, indent=2),
+        return {"bundle": bundle, "covered": found["proof"] is not None,
+                "payload": json.dumps(payload, ensure_ascii=False, indent=2),
                 "position": position, "topic": bundle["event"]["topic"], "rows": event_rows(payload),
                 "recorded_at": from_us(bundle["event"]["recorded_at_us"])}
     return page(request, "event.html", build)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from adapters.web.base import Refused, back, form_of, page, read, send, shift, web_of
+from adapters.web.forms import typed
 from adapters.web.support import Visitor, latest_month
 from domain.assessment.organization import version_in_force
 from domain.errors import InvalidInput
@@ -77,7 +78,8 @@ async def record_score(request: Request) -> Response:
     await send(request, visitor, "record_score", {
         "branch": form.get("branch"), "period": form.get("period"), "category": category,
         "department": department, "points": form.get("points"), "reason": form.get("reason"),
-        "key": form.get("key")}, lambda e: f"已录入（条目编号 {str(e)[:8]}…）")
+        "key": form.get("key")}, lambda e: f"已录入（条目编号 {str(e)[:8]}…）",
+        {"form": "score-form", "values": typed(form)})  # a refusal keeps what was typed
     return back(form)
 
 

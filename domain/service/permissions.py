@@ -120,8 +120,10 @@ def readable_branches(roles: Iterable[str]) -> str | set[str]:
 
 
 # Aggregates opened for one branch whose later events need not name it: an entry's appeals
-# (``EntryAppeals.Opened`` names the entry's branch; ``Decided`` names only the appeal).
-BRANCH_OWNED = ("EntryAppeals.",)
+# (``EntryAppeals.Opened`` names the entry's branch; ``Decided`` names only the appeal), and
+# the member-level aggregates kept per branch (its member points of a year, its "1+N" links,
+# its mentoring of a year, its roster), whose entries name a person, not the branch.
+BRANCH_OWNED = ("EntryAppeals.", "MemberPoints.", "BranchLinks.", "BranchMentoring.", "BranchRoster.")
 
 
 def event_concerns(payload: Mapping[str, Any], branch: str) -> bool:
