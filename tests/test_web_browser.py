@@ -101,9 +101,20 @@ def _free_port() -> int:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Ledger, dict[str, str]]]:
     """The prepared ledger (SQLite) and ``ledger serve`` over it on a free port of 127.0.0.1."""
+    yield from serve(tmp_path, prepare)
+
+
+@pytest.fixture
+def served_roles(tmp_path: Path) -> Iterator[tuple[str, Ledger, dict[str, str]]]:
+    """As ``served``, over ``tests/web_roles_fixture.py`` (people, talks, a selection; every role)."""
+    from tests.web_roles_fixture import prepare_roles
+    yield from serve(tmp_path, prepare_roles)
+
+
+def serve(tmp_path: Path, prepare_ledger: Callable[[Ledger], dict[str, str]]) -> Iterator[tuple[str, Ledger, dict[str, str]]]:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     ledger = with_users(make_ledger(url))
-    ids = prepare(ledger)
+    ids = prepare_ledger(ledger)
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     env = {**os.environ, "LEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
@@ -272,16 +283,201 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     assert flash().startswith("已录入")
     assert d.find_element(By.ID, "progress").text == "1 / 3"
     shot("scoring")
-    go("/web/scoring?month=2019-09")
-    d.find_element(By.NAME, "points").send_keys("-1")
+    go("/web/scoring?month=2019-09")  # sealed: no entry form is offered
+    assert not d.find_elements(By.ID, "score-form") and "不再接受录入" in d.find_element(By.ID, "sealed-note").text
+    go("/web/scoring?month=2019-10")
+    d.find_element(By.NAME, "points").send_keys("-1.005")
     d.find_element(By.NAME, "reason").send_keys("补录")
     after = len(events(ledger))
     d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
     message = flash()
-    assert message.startswith("未能完成：") and "2019-09" in message
+    assert message.startswith("未能完成：") and "两位小数" in message
+    assert d.find_element(By.NAME, "points").get_attribute("value") == "-1.005"  # kept as typed
+    assert d.find_element(By.NAME, "reason").get_attribute("value") == "补录"
     assert len(events(ledger)) == after == before + 2  # the month opened and the entry; the refusal wrote nothing
     log_in("aggregator")
     go("/web/scoring?month=2019-10")
     d.find_element(By.ID, "submit-month").click()
     until(lambda dr: dr.switch_to.alert).accept()  # "确定提交？"
     assert flash() == "2019-10 已提交"
+
+
+PHONE = 390
+
+
+def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Ledger, dict[str, str]],
+                                      tmp_path: Path) -> None:
+    """Each role logs in and does its day's work through the pages (a secretary on a phone):
+    every form a real form, sent and answered in Chinese; a refused one keeps what was typed.
+    Screenshots of every page: ``<pytest tmp dir>/screenshots`` (kept with the test's files)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    base, ledger, ids = served_roles
+    d = browser
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    wait = WebDriverWait(d, 15)
+
+    def go(path: str) -> None:
+        d.get(base + path)
+        wait.until(lambda dr: dr.execute_script("return document.readyState") == "complete")
+
+    def shot(name: str) -> None:
+        width = d.get_window_size()["width"]
+        height = d.execute_script("return document.documentElement.scrollHeight")
+        d.set_window_size(width, min(height + 140, 2400))
+        d.save_screenshot(str(shots / f"{name}.png"))
+        d.set_window_size(width, 900)
+
+    def log_in(user: str, width: int = WIDTH) -> None:
+        d.delete_all_cookies()
+        d.set_window_size(width, 900)
+        go("/web/login")
+        d.find_element(By.ID, "user").send_keys(user)
+        d.find_element(By.ID, "password").send_keys(PASSWORD)
+        d.find_element(By.ID, "login-button").click()
+        wait.until(lambda dr: dr.current_url.rstrip("/").endswith("/web"))
+
+    def field(form: str, name: str) -> Any:
+        return d.find_element(By.CSS_SELECTOR, f"#{form} [name='{name}']")
+
+    def fill(form: str, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            el = field(form, name)
+            if el.tag_name == "select":
+                Select(el).select_by_value(value)
+            elif el.get_attribute("type") in ("date", "month"):  # set as a person picking from the calendar
+                d.execute_script("arguments[0].value = arguments[1]", el, value)
+            else:
+                el.clear()
+                el.send_keys(value)
+
+    def submit(form: str, confirm: bool = False) -> str:
+        d.find_element(By.CSS_SELECTOR, f"#{form} button[type=submit]").click()
+        if confirm:
+            wait.until(lambda dr: dr.switch_to.alert).accept()
+        return str(wait.until(lambda dr: dr.find_element(By.ID, "flash")).text)
+
+    def fits_phone() -> None:
+        """Nothing wider than the phone's screen outside a scrolling chart; chart labels ≥ 11 px."""
+        assert d.execute_script("return document.documentElement.scrollWidth") <= PHONE, d.current_url
+        smallest = d.execute_script("""
+            let least = 99;
+            for (const svg of document.querySelectorAll('svg.chart')) {
+              const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+              for (const t of svg.querySelectorAll('text')) {
+                least = Math.min(least, parseFloat(getComputedStyle(t).fontSize) * scale);
+              }
+            }
+            return least;""")
+        assert smallest >= 11, (d.current_url, smallest)
+
+    # -- 支部书记 on a phone: talks (overdue first), a talk recorded, points (refused, kept, sent), a meeting, dues --
+    log_in("sec-a", PHONE)
+    d.find_element(By.PARTIAL_LINK_TEXT, "支部 A 党员工作").click()
+    rows = wait.until(lambda dr: dr.find_elements(By.CSS_SELECTOR, "#occasions tbody tr"))
+    assert rows[0].get_attribute("data-status") == "overdue"
+    fits_phone()
+    shot("secretary-talks-phone")
+    rows[0].find_element(By.TAG_NAME, "summary").click()
+    answer = rows[0].find_element(By.TAG_NAME, "form").get_attribute("id")
+    fill(answer, {"conducted_by": "周建国", "date": "2019-09-12", "summary": "了解工作困难，安排师傅帮带"})
+    assert submit(answer) == "已记录谈话走访"
+    go("/web/branch/A/points")
+    fill("form-record_member_points", {"person": "A-M02", "month": "2019-10", "item": "assigned_tasks",
+                                       "points": "1.234", "reason": "完成党支部交办的宣讲任务"})
+    before = len(events(ledger))
+    message = submit("form-record_member_points")
+    assert message.startswith("未能完成：") and "两位小数" in message and len(events(ledger)) == before
+    assert field("form-record_member_points", "points").get_attribute("value") == "1.234"  # kept as typed
+    assert field("form-record_member_points", "reason").get_attribute("value") == "完成党支部交办的宣讲任务"
+    shot("secretary-points-refused-phone")
+    fill("form-record_member_points", {"points": "1.5"})
+    assert submit("form-record_member_points") == "已录入个人积分" and len(events(ledger)) == before + 1
+    fits_phone()
+    go("/web/branch/A/meetings")
+    fill("form-record_meeting", {"kind": "committee_meeting", "date": "2019-10-08", "topic": "研究党员积分",
+                                 "chair": "周建国", "attendance.A-M03": "absent"})
+    assert submit("form-record_meeting") == "已记录会议"
+    assert "研究党员积分" in d.find_element(By.ID, "meetings").text
+    fits_phone()
+    shot("secretary-meetings-phone")
+    go("/web/branch/A/dues?period=2019H2")
+    fill("form-record_dues_payment", {"person": "A-M01", "month": "2019-07", "amount": "60.00", "channel": "wechat",
+                                      "paid_on": "2019-07-20"})
+    assert submit("form-record_dues_payment").startswith("已登记党费交纳")
+    fits_phone()
+    for page in ("/web/branch/A?month=2019-09", "/web/quarter/2019Q3", "/web/year/2019"):
+        go(page)  # the assessment pages on the phone: reason, 申诉, score, award and fine on screen
+        fits_phone()
+    go("/web/branch/A?month=2019-09")
+    row = d.find_element(By.ID, f"entry-{ids['w/09/A']}")
+    for cell in (row.find_element(By.CSS_SELECTOR, "td.reason"), row.find_element(By.CSS_SELECTOR, "td.appeal-cell")):
+        box = cell.rect
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE, box
+    shot("branch-phone")
+    go("/web/quarter/2019Q3")
+    cells = d.find_elements(By.CSS_SELECTOR, "#ranking tbody tr:first-child td")
+    shown = [c for c in cells if c.is_displayed()]
+    assert len(shown) == 5 and all(c.rect["x"] + c.rect["width"] <= PHONE for c in shown)  # rank … fine
+    shot("quarter-phone")
+
+    # -- 党群工作部: a representatives' sheet of the open selection, a proposal ---------------------------------
+    log_in("scorer-pm")
+    d.find_element(By.LINK_TEXT, "竞聘").click()
+    d.find_element(By.LINK_TEXT, "2019-JP-09").click()
+    fill("form-record_representative_sheet", {"scores.A-M01": "90", "scores.A-M02": "85.5"})
+    assert submit("form-record_representative_sheet") == "代表评分表已录入"
+    fill("form-record_leader_sheet", {"leader": "公司党委书记", "scores.A-M01": "92", "scores.A-M02": "70"})
+    assert submit("form-record_leader_sheet") == "领导评分表已录入"
+    shot("party-mass-selection")
+
+    # -- 党委会: close the selection; preview a rulebook version, then adopt it; correct an entry --------------
+    log_in("committee")
+    go("/web/selections?selection=2019-JP-09")
+    assert submit("form-close_selection", confirm=True) == "竞聘已结束，结果已记录"
+    assert "聘任" in d.find_element(By.ID, "selection-result").text
+    d.find_element(By.LINK_TEXT, "党委会事务").click()
+    d.find_element(By.LINK_TEXT, "考核细则：版本、预览与通过").click()
+    box = d.find_element(By.NAME, "parameters")
+    box.clear()
+    box.send_keys('{"quarter_first_award": "3500"}')
+    d.execute_script("arguments[0].value = '2019-10'", d.find_element(By.CSS_SELECTOR, "#preview-form [name='from']"))
+    d.find_element(By.ID, "preview-button").click()
+    assert "2019Q4" in wait.until(lambda dr: dr.find_element(By.ID, "preview-head")).text
+    shot("committee-rulebook-preview")
+    before = len(events(ledger))
+    assert submit("form-adopt_rulebook", confirm=True) == "考核细则第 2 版已通过" and len(events(ledger)) == before + 1
+    go("/web/committee/work?month=2019-09")
+    row = d.find_element(By.XPATH, f"//form[@id='correct-{ids['w/09/A']}']/ancestor::tr")
+    row.find_element(By.TAG_NAME, "summary").click()
+    fill(f"correct-{ids['w/09/A']}", {"points": "-2", "reason": "核实后减轻"})
+    assert submit(f"correct-{ids['w/09/A']}", confirm=True) == "条目已更正"
+    shot("committee-work")
+
+    # -- 登记员, 经营业绩, 系统管理员 --------------------------------------------------------------------------------
+    log_in("registrar")
+    go("/web/registry/people?branch=C")
+    fill("form-enrol_member", {"person": "C-M01", "name": "钱进", "class": "C", "from": "2019-10"})
+    assert submit("form-enrol_member") == "党员 C-M01 已登记"
+    shot("registrar-people")
+    log_in("perf")
+    go("/web/performance?month=2019-10")
+    fill("form-record_business_score", {"branch": "A", "score": "95.5"})
+    assert submit("form-record_business_score") == "经营得分已录入"
+    shot("performance")
+    log_in("admin")
+    d.find_element(By.LINK_TEXT, "用户与角色").click()
+    fill("form-create_user", {"user": "zhang", "name": "张三"})
+    assert submit("form-create_user") == "用户 zhang 已创建"
+    fill("form-grant_role", {"user": "zhang", "role": "scorer:office"})
+    assert submit("form-grant_role") == "已授予角色"
+    Select(field("form-issue_token", "user")).select_by_value("zhang")
+    d.find_element(By.CSS_SELECTOR, "#form-issue_token button").click()
+    token = wait.until(lambda dr: dr.find_element(By.CSS_SELECTOR, "#issued-token pre")).text
+    assert len(token) > 20
+    shot("admin")
+    d.find_element(By.LINK_TEXT, "安全日志（被拒绝的操作）").click()
+    assert d.find_element(By.ID, "refusals")
+    assert sorted(p.name for p in shots.glob("*.png")) and len(list(shots.glob("*.png"))) >= 10
