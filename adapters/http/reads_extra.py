@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import AS_OF, ProofNotFound, _iso, everything, fold, own_branch, stamped
+from adapters.http.reads import AS_OF, ProofNotFound, everything, fold, own_branch, stamped
 from domain import vocabulary
 from domain.errors import InvalidInput
 from domain.periods import check_half, check_year
@@ -67,6 +67,14 @@ def selections(request: Request, as_of: str | None = AS_OF, caller: Caller = Dep
 
 
 # -- the whole log, a page at a time --------------------------------------------------------------------
+def iso(at_us: int) -> str:
+    """UTC microseconds since the epoch as ISO 8601 in Beijing time (as every read gives times)."""
+    import datetime as dt
+    from domain.asof import SHANGHAI
+    from domain.integrity.log import EPOCH
+    return (EPOCH + dt.timedelta(microseconds=at_us)).astimezone(SHANGHAI).isoformat()
+
+
 def _period_of(data: dict[str, Any]) -> str | None:
     for k in ("period", "month", "year", "half", "from_month", "effective_from"):
         if isinstance(data.get(k), str):
@@ -116,7 +124,7 @@ def log_page(request: Request, before: int | None = Query(None, description="只
             who = f"{d.get('by') or ''} {d.get('actor') or ''}"
             if user and user not in who:
                 continue
-            rows.append({"position": e.position, "recorded_at": _iso(e.recorded_at_us), "event": e.name,
+            rows.append({"position": e.position, "recorded_at": iso(e.recorded_at_us), "event": e.name,
                          "period": p, "actor": d.get("actor"), "by": d.get("by"), "payload": d})
             if len(rows) == limit:
                 break
