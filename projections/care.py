@@ -20,7 +20,7 @@ from typing import Any, Callable, Union
 from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, TALK, Vault, sealed_hash
 from domain.integrity.log import LoggedEvent
 from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 
 HIDDEN, SHOWN, ERASED, UNREADABLE = "hidden", "shown", "erased", "unreadable"
 # True / False for every row, or a predicate on the occasion's branch (the roles issue:

@@ -15,7 +15,7 @@ from domain.members.dues import (CATEGORY_NAMES, CHANNEL_NAMES, ZERO, DuesMonth,
 from domain.integrity.log import LoggedEvent, provenance
 from domain.members.people import MEMBER
 from domain.periods import half_months, month_range
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 
 
 class DuesModel(OrgFold):

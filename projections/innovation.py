@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.members.innovation import grade_steps
 from domain.integrity.log import LoggedEvent
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 
 ZERO = Decimal("0.00")
 

@@ -14,7 +14,7 @@ from typing import Any
 from domain.members.links import quota_in
 from domain.integrity.log import LoggedEvent
 from domain.members.people import EMPLOYEE, MEMBER
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 
 UNDER, OVER, OK = "under", "over", "ok"  # 不足 N / 超过 N / 达标
 

@@ -16,7 +16,7 @@ from domain.members.member_points import INDIVIDUAL, ORGANIZATIONAL_LIFE
 from domain.members.people import MEMBER
 from domain.periods import month_range
 from domain.assessment.rulebook import Rulebook
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 
 CENT = Decimal("0.01")
 

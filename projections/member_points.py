@@ -24,7 +24,7 @@ from domain.members.member_points import (APPRAISAL, GROUP_WORK, INDIVIDUAL, ITE
 from domain.members.people import CLASSES, MEMBER
 from domain.periods import month_range
 from domain.assessment.rulebook import Rulebook
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 from projections.meetings import MeetingsModel, attendance_entries, attendance_json
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")

@@ -17,15 +17,11 @@ from typing import Any, Iterator
 from domain.members.dues import monthly_due
 from domain.periods import half_months
 from domain.assessment.rulebook import RULEBOOK_V1
-from scripts.demo_member_points import BRANCH_NAMES
 from scripts.demo_people import MEMBERS
+from scripts.demo_branches import secretary
 
 YEAR = "2019"
 BASES = {"A": (9000, 16000), "B": (3200, 7500), "C": (4500, 9500), "D": (2500, 6500)}  # class → base range
-
-
-def _secretary(branch: str) -> str:
-    return f"{BRANCH_NAMES.get(branch, branch)}党支部书记"
 
 
 def _base(rng: random.Random, cls: str) -> Decimal:
@@ -43,13 +39,13 @@ def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
         bases[m["person"]] = [(f"{YEAR}-01", category, base)]
         yield {"op": "set_dues_base", "key": f"demo/dues/base/{m['person']}/{YEAR}-01", "branch": m["branch"],
                "person": m["person"], "from": f"{YEAR}-01", "category": category, "base": str(base),
-               "actor": _secretary(m["branch"])}
+               "actor": secretary(m["branch"])}
         if category == "salaried" and rng.random() < 0.1:  # a raise from July
             raised = (base * Decimal("1.08")).quantize(Decimal(10))
             bases[m["person"]].append((f"{YEAR}-07", category, raised))
             yield {"op": "set_dues_base", "key": f"demo/dues/base/{m['person']}/{YEAR}-07", "branch": m["branch"],
                    "person": m["person"], "from": f"{YEAR}-07", "category": category, "base": str(raised),
-                   "actor": _secretary(m["branch"])}
+                   "actor": secretary(m["branch"])}
     branches = sorted({m["branch"] for m in MEMBERS})
     for half in (f"{YEAR}H1", f"{YEAR}H2"):
         for m in MEMBERS:
@@ -67,7 +63,7 @@ def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
                     paid_on, channel = f"{month}-25", "payroll"
                 yield {"op": "record_dues_payment", "key": f"demo/dues/pay/{m['person']}/{month}",
                        "branch": m["branch"], "person": m["person"], "month": month, "amount": str(amount),
-                       "channel": channel, "paid_on": paid_on, "actor": _secretary(m["branch"])}
+                       "channel": channel, "paid_on": paid_on, "actor": secretary(m["branch"])}
         for branch in branches:
             yield {"op": "publish_dues", "key": f"demo/dues/publish/{branch}/{half}", "branch": branch,
-                   "half": half, "actor": _secretary(branch)}
+                   "half": half, "actor": secretary(branch)}

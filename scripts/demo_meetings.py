@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 from domain.periods import month_range
 from scripts.demo_people import MEMBERS
+from scripts.demo_branches import secretary
 
 YEAR = "2019"
 COMMITTEE_SIZE = 3  # the first three members of a branch sit on its committee (支委)
@@ -38,11 +39,6 @@ TWO_MEETINGS = [  # (branch, kind, date, topic, answers to the 三问)
     ("REPAIR", "problem_analysis_meeting", f"{YEAR}-10-17", "三季度检修超期问题分析",
      {"branch": "支部未把检修计划纳入党建任务", "members": "党员骨干分散在多个班组", "gap": "检修按期率差目标 8 个百分点"}),
 ]
-
-
-def _secretary(branch: str) -> str:
-    from scripts.demo_member_points import BRANCH_NAMES  # (that module asks this one where attendance is)
-    return f"{BRANCH_NAMES.get(branch, branch)}党支部书记"
 
 
 @lru_cache(maxsize=None)
@@ -86,8 +82,8 @@ def _line(rng: random.Random, branch: str, kind: str, date: str, group: str | No
           attendees: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     line = {"op": "record_meeting", "key": f"demo/meeting/{branch}/{kind}/{date}" + (f"/{group}" if group else ""),
             "branch": branch, "kind": kind, "date": date, "topic": topic,
-            "chair": f"{group} 党小组组长" if group else _secretary(branch),
-            "attendance": {m["person"]: _status(rng, m) for m in attendees}, "actor": _secretary(branch), **extra}
+            "chair": f"{group} 党小组组长" if group else secretary(branch),
+            "attendance": {m["person"]: _status(rng, m) for m in attendees}, "actor": secretary(branch), **extra}
     if group:
         line["group"] = group
     return line
@@ -109,4 +105,4 @@ def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
     # one correction: an absence excused after the fact (a leave note handed in late)
     branch, kind, date, person = CORRECTED
     yield {"op": "correct_attendance", "key": f"demo/meeting/{branch}/{kind}/{date}/{person}",
-           "branch": branch, "kind": kind, "date": date, "person": person, "status": "excused", "reason": "补交事前请假条（外出抢修）", "actor": _secretary("REPAIR")}
+           "branch": branch, "kind": kind, "date": date, "person": person, "status": "excused", "reason": "补交事前请假条（外出抢修）", "actor": secretary("REPAIR")}

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from domain.periods import month_range
 from scripts.demo_meetings import records_attendance
 from scripts.demo_people import MEMBERS
+from scripts.demo_branches import secretary
 
 YEAR = "2019"
 ITEM_ENTRIES = {  # item → (points, reason) drawn from
@@ -33,16 +34,6 @@ APPRAISALS = [("15", "民主评议：优秀"), ("5", "民主评议：合格"), (
               ("-10", "民主评议：基本合格")]
 
 
-BRANCH_NAMES = {"SMELT": "熔炼车间", "ELECT": "电解车间", "ACID": "硫酸车间", "POWER": "动力车间",
-                "REPAIR": "机修车间", "QC": "质检中心", "LOGI": "物流中心", "SALES": "营销",
-                "ADMIN1": "机关第一", "ADMIN2": "机关第二", "RETIRE": "离退休"}
-
-
-def _secretary(branch: str) -> str:
-    """The actor: the branch secretary, as named on the paper record."""
-    return f"{BRANCH_NAMES.get(branch, branch)}党支部书记"
-
-
 def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
     """A plausible year of member points (after the enrolments of ``demo_people.lines``)."""
     items = list(ITEM_WEIGHTS)
@@ -60,25 +51,25 @@ def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
                     continue  # derived from meeting attendance there (scripts/demo_meetings.py)
                 yield {"op": "record_member_points", "key": f"demo/points/{month}/{m['person']}/{n}",
                        "branch": m["branch"], "person": m["person"], "month": month, "item": item,
-                       "points": points, "reason": reason, "actor": _secretary(m["branch"])}
+                       "points": points, "reason": reason, "actor": secretary(m["branch"])}
         for branch, group in groups:
             if rng.random() < 0.8:
                 points, reason = rng.choice(GROUP_ENTRIES)
                 yield {"op": "record_group_points", "key": f"demo/points/{month}/{group}", "branch": branch,
                        "group": group, "month": month, "points": points, "reason": reason,
-                       "actor": _secretary(branch)}
+                       "actor": secretary(branch)}
     first = MEMBERS[0]  # a correction: an entry recorded against the wrong item, voided, recorded again
     wrong = {"op": "record_member_points", "key": f"demo/points/{YEAR}-11/{first['person']}/wrong",
              "branch": first["branch"], "person": first["person"], "month": f"{YEAR}-11",
-             "item": "discipline_integrity", "points": "-3", "reason": "上班期间脱岗", "actor": _secretary(first["branch"])}
+             "item": "discipline_integrity", "points": "-3", "reason": "上班期间脱岗", "actor": secretary(first["branch"])}
     yield wrong
     yield {"op": "void_member_points", "key": f"demo/points/{YEAR}-11/{first['person']}/void",
            "branch": first["branch"], "year": YEAR, "entry_key": wrong["key"],
-           "reason": "经核实系外出执行抢修任务，非脱岗", "actor": _secretary(first["branch"])}
+           "reason": "经核实系外出执行抢修任务，非脱岗", "actor": secretary(first["branch"])}
     yield {**wrong, "key": f"demo/points/{YEAR}-11/{first['person']}/right", "item": "assigned_tasks",
            "points": "2", "reason": "外出执行抢修任务"}
     for m in MEMBERS:
         points, reason = rng.choice(APPRAISALS)
         yield {"op": "record_appraisal", "key": f"demo/points/{YEAR}/appraisal/{m['person']}",
                "branch": m["branch"], "person": m["person"], "year": YEAR, "points": points,
-               "reason": reason, "actor": _secretary(m["branch"])}
+               "reason": reason, "actor": secretary(m["branch"])}

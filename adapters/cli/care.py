@@ -9,6 +9,7 @@ import click
 
 from domain.service.permissions import may_read_summaries
 
+from adapters.read_inputs import day_of
 from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _ledger, _op, _run, _write, main
 from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, ErasePersonKey, check_date
 from domain.errors import InvalidInput
@@ -34,22 +35,13 @@ talks = _group("talks", "谈话走访（六必谈、六必访）：登记事由�
 person = _group("person", "人员：销毁谈话走访摘要密钥等。")
 
 
-def _today(value: str | None) -> dt.date:
-    if value is None:
-        return dt.datetime.now(SHANGHAI).date()
-    try:
-        return dt.date.fromisoformat(check_date(value))
-    except ValueError as e:
-        raise InvalidInput(str(e), "today") from None
-
-
 @talks.command("due", help="待办与超期的谈话走访事由，如 ledger talks due --branch SMELT --today 2019-07-31")
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
 @click.option("--today", default=None, help="按哪一天计算是否超期（YYYY-MM-DD，默认北京时间今天）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str | None) -> None:
-    day = _run(lambda: _today(today))
+    day = _run(lambda: day_of(today))
     model = _fold(CareModel(), as_of)
     data = care_json(model, day, branch, open_only=True)
     _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
@@ -62,7 +54,7 @@ def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str |
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_of: str | None) -> None:
-    day = _run(lambda: _today(today))
+    day = _run(lambda: day_of(today))
     model = _fold(CareModel(), as_of)
     ledger = _ledger()
     vault = None

@@ -9,6 +9,7 @@ import click
 
 from adapters.bootstrap import engine_of
 from adapters.event_view import detail_text
+from adapters.read_inputs import plain_detail
 from adapters.cli.main import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
 from adapters.exports.explanations import explain_month_at, explain_quarter_at
 from adapters.store.slices import quarter_sections
@@ -183,7 +184,7 @@ def history(branch: str, first: str | None, last: str | None, as_json: bool) -> 
         d = e.data
         rows.append({"position": e.position, "recorded_at": e.recorded_at.astimezone(SHANGHAI).isoformat(),
                      "event": e.name, "actor": d.get("actor"), **provenance(e.raw),
-                     "detail": {k: _plain(v) for k, v in d.items()
+                     "detail": {k: plain_detail(v) for k, v in d.items()
                                 if k not in ("originator_id", "originator_version", "timestamp", "actor", "by",
                                              "migrated", "occurred_at",
                                              "results", "ranking")}})
@@ -196,7 +197,3 @@ def _touches(raw: dict[str, Any], branch: str) -> bool:
     """An event concerns the branch if it names it, or an approval lists it."""
     from domain.service.permissions import event_concerns
     return event_concerns(raw, branch)
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, (str, int, bool, type(None), list, dict)) else str(value)

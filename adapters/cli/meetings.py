@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from adapters.read_inputs import default_through
 from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _op, _run, main
 from domain.members.meetings import KIND_NAMES, STATUS_NAMES
 from domain.periods import check_month, check_year
@@ -51,16 +52,6 @@ def _show_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _default_through(year: str) -> str:
-    """December of a past year; in the current year, the month before this one."""
-    today = dt.datetime.now(SHANGHAI).date()
-    if int(year) < today.year:
-        return f"{year}-12"
-    if int(year) > today.year or today.month == 1:
-        return f"{int(year) - 1}-12"  # no block of the year has ended yet
-    return f"{year}-{today.month - 1:02d}"
-
-
 @meetings.command("schedule", help="检查各支部是否按考核细则规定的频次召开会议，列出落后的支部，如 ledger meetings schedule 2019")
 @click.argument("year")
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
@@ -74,7 +65,7 @@ def meetings_schedule(year: str, branch: str | None, through: str | None, show_a
     if through is not None:
         _run(lambda: check_month(through, "through"))
     model = _fold(MeetingsModel(), as_of)
-    data = _run(lambda: schedule_json(model, year, branch, through or _default_through(year)))
+    data = _run(lambda: schedule_json(model, year, branch, through or default_through(year)))
     _emit({**data, "position": model.position, "as_of": as_of}, as_json,
           lambda d: _schedule_text(d, show_all))
 

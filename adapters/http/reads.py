@@ -13,25 +13,28 @@ branch-limited reader only their rows. ``as_of`` replays the log as recorded by 
 
 This module holds what the reads share (scope checks, replay, stamping); the endpoints are
 module-level routers, one per area, each reaching the process's ``Service`` through the
-request (``adapters.http.app.service_of``): ``http_reads_assessment.py`` (month, quarter, year,
-rulebook, explanations, entries, appeals, history), ``http_reads_members.py`` (people and
-the member-level mechanisms, talks and visits), ``http_reads_tamper.py`` (key, checkpoints,
-proofs, receipts, verification, audit export), ``http_reads_directory.py`` (users, security
-log). ``read_routers()`` lists them in the order they are mounted.
+request (``adapters.http.deps.service_of``): ``reads_assessment.py`` (month, quarter, year,
+rulebook, explanations, entries, appeals, history), ``reads_members.py`` (people and
+the member-level mechanisms, talks and visits), ``reads_tamper.py`` (key, checkpoints,
+proofs, receipts, verification, audit export), ``reads_witness.py`` (witness publication,
+cosignatures, group results), ``reads_directory.py`` (users, security log).
+``adapters.http.app.read_routers()`` lists them in the order they are mounted.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import Query, Request
 
-from adapters.http.app import Caller, Service, service_of
+from adapters.http.deps import Caller, Service, service_of
 from adapters.store.logreader import LogReader
 from domain.asof import SHANGHAI, parse_as_of
 from domain.errors import InvalidInput, LedgerError, PermissionDenied
-from domain.service.permissions import (ALL_BRANCHES, branch_in_scope, check_read_all, check_read_branch,
+from domain.service.permissions import (ALL_BRANCHES, branch_in_scope, check_read_all, check_read_branch, may_read_event,
                                 may_read_rankings, readable_branches)
 from adapters.exports.explanations import APPEAL_EVENTS, ENTRY_EVENTS  # noqa: F401 - one definition, re-exported
 from projections.model import AssessmentModel
@@ -44,18 +47,10 @@ class ProofNotFound(LedgerError):
     """A proof, checkpoint or event that cannot be produced (reason from ``adapters/proofs``)."""
 
 
-def _iso(at_us: int) -> str:
+def iso(at_us: int) -> str:
+    """A log time (UTC µs since the epoch) in Beijing time, ISO 8601."""
     from domain.integrity.log import EPOCH
     return (EPOCH + dt.timedelta(microseconds=at_us)).astimezone(SHANGHAI).isoformat()
-
-
-def read_routers() -> list[APIRouter]:
-    """Every read of the CLI as a GET (and the few non-command writes it offers), as routers
-    in mounting order (a path's first match wins: keep ``/checkpoints/latest`` before
-    ``/checkpoints/{number}``, ``/proofs/consistency`` before ``/proofs/{event}``)."""
-    from adapters.http import reads_assessment, reads_directory, reads_extra, reads_members, reads_tamper, reads_witness
-    return [reads_assessment.router, reads_members.router, reads_tamper.router, reads_witness.router,
-            reads_directory.router, reads_extra.router]
 
 
 # -- what the reads share ------------------------------------------------------------------------
@@ -129,12 +124,13 @@ def history_rows(engine: Any, branch: str, start: int | None = None, end: int | 
     one of its appeals), oldest first, recorded within [start, end] (UTC µs) if given. Shared
     by ``GET /history``, the web pages and ``ledger export history``. ``period``: the event's
     own, else its month's, quarter's or year's (from that aggregate's ``Opened`` event)."""
-    from adapters.cli.explain import _plain, _touches
+    from adapters.read_inputs import plain_detail
+    from domain.service.permissions import event_concerns
     rows, appeals_of_branch, periods = [], set(), {}
     for e in LogReader(engine).read():
         if e.name.endswith(".Opened") and isinstance(e.raw.get("period"), str):
             periods[e.aggregate_id] = e.raw["period"]
-        touches = _touches(e.raw, branch)
+        touches = event_concerns(e.raw, branch)
         if e.name.startswith("EntryAppeals."):  # a decision names no branch: it is the appeal's
             if touches:
                 appeals_of_branch.add(e.aggregate_id)
@@ -144,15 +140,16 @@ def history_rows(engine: Any, branch: str, start: int | None = None, end: int | 
         if not touches:
             continue
         d = e.data
-        rows.append({"position": e.position, "recorded_at": _iso(e.recorded_at_us), "event": e.name,
+        rows.append({"position": e.position, "recorded_at": iso(e.recorded_at_us), "event": e.name,
                      "actor": d.get("actor"), "period": d.get("period") or periods.get(e.aggregate_id),
-                     "detail": {k: _plain(v) for k, v in d.items()
+                     "detail": {k: plain_detail(v) for k, v in d.items()
                                 if k not in ("originator_id", "originator_version", "timestamp", "actor",
                                              "results", "ranking")}})
     return rows
 
 
-def _ref(text: str, field: str) -> str:
+def ref(text: str, field: str) -> str:
+    """An entry id, appeal id (UUID) or log position (digits) given as ``field``; else :class:`InvalidInput`."""
     if text.isdigit():
         return text
     try:
@@ -160,3 +157,28 @@ def _ref(text: str, field: str) -> str:
     except ValueError:
         raise InvalidInput(f"{text!r} 不是条目编号、申诉编号或日志位置", field) from None
 
+
+def proof_call(action: Callable[[], T]) -> T:
+    from adapters.store.proofs import ProofError
+    try:
+        return action()
+    except ProofError as e:
+        raise ProofNotFound(str(e), None) from None
+    except OverflowError:  # SQLite: beyond 64 bits names no position or checkpoint (PostgreSQL finds none)
+        raise ProofNotFound("没有这个日志位置或检查点（数值超出 64 位整数范围）", None) from None
+
+
+def readable_event(request: Request, caller: Caller, event: dict[str, Any]) -> None:
+    """Readers of every branch: any event; a secretary: events that concern their branch,
+    including the decision on an appeal of it (``domain.service.permissions.may_read_event``)."""
+    from adapters.store.proofs import TreeReader
+    if readable_branches(caller.roles) == ALL_BRANCHES:
+        return
+    raw = orjson.loads(base64.b64decode(event["payload"]))
+    name = str(event["topic"]).rpartition(":")[2]
+    reader = TreeReader(service_of(request).engine)
+    def check() -> None:
+        if not isinstance(raw, dict) or not may_read_event(
+                caller.roles, name, raw, lambda: reader.opening_payload(event["aggregate_id"])):
+            raise PermissionDenied("无权查看该事件：它不属于本人任书记的支部", "event")
+    allow(request, caller, check)

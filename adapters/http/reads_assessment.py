@@ -10,8 +10,8 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Engine
 
-from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import (APPEAL_EVENTS, AS_OF, ProofNotFound, _iso, _ref, branch_param,
+from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.reads import (APPEAL_EVENTS, AS_OF, ProofNotFound, iso, ref, branch_param,
                                  everything, history_rows, model_of, own_branch, rankings, stamped, upto, visible)
 from adapters.store.logreader import LogReader
 from domain import commands as c
@@ -83,11 +83,11 @@ def quarter_whatif_show(period: str, request: Request,
     from adapters.diffs import quarter_whatif_now
     everything(request, caller, "季度假设重算")
     check_quarter(period)
-    wanted = {_ref(r, "without") for r in without}
+    wanted = {ref(r, "without") for r in without}
     points = {}
     for item in set_:
         entry, _, value = item.partition("=")
-        points[_ref(entry, "set")] = c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
+        points[ref(entry, "set")] = c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
                                                      "reason": "-", "actor": "-"}).points  # type: ignore[attr-defined]
     return reply(quarter_whatif_now(service_of(request).engine, period, wanted, points))
 
@@ -175,14 +175,14 @@ def _appeal_rows(events: Any) -> dict[str, dict[str, Any]]:
             found[str(d["appeal_id"])] = {
                 "appeal_id": str(d["appeal_id"]), "entry_id": str(d["entry_id"]), "branch": d["branch"],
                 "period": d["period"], "reason": d["reason"], "actor": d["actor"], "by": d.get("by"),
-                "key": d.get("key"), "position": e.position, "filed_at": _iso(e.recorded_at_us),
+                "key": d.get("key"), "position": e.position, "filed_at": iso(e.recorded_at_us),
                 "status": "open", "decision": None}
         elif str(d["appeal_id"]) in found:
             row = found[str(d["appeal_id"])]
             row["status"] = d["decision"]
             row["decision"] = {"decision": d["decision"], "points": None if d["points"] is None else str(d["points"]),
                                "reason": d["reason"], "actor": d["actor"], "by": d.get("by"),
-                               "position": e.position, "decided_at": _iso(e.recorded_at_us)}
+                               "position": e.position, "decided_at": iso(e.recorded_at_us)}
     return found
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import _iso, allow
+from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.reads import iso, allow
 from domain.errors import PermissionDenied
 from domain.service.permissions import may_read_directory
 
@@ -41,7 +41,7 @@ def users(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJS
         for t in access.tokens.values():
             tokens.setdefault(t["user"], []).append({"token_id": t["token_id"], "revoked": t["revoked"]})
         return [{"user": u, "name": d["name"], "roles": sorted(roles_of(access, org, u, at)),
-                 "grants": {r: [{"from": _iso(a), "until": None if b is None else _iso(b)} for a, b in spans]
+                 "grants": {r: [{"from": iso(a), "until": None if b is None else iso(b)} for a, b in spans]
                             for r, spans in sorted(d["grants"].items())},
                  "tokens": tokens.get(u, [])} for u, d in sorted(access.users.items())]
     return reply({"users": service.locked(read)})
@@ -51,5 +51,5 @@ def users(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJS
 def security_log(request: Request, user: str | None = None, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     directory(request, caller)
     rows = service_of(request).ledger.security_log.rows(user)  # type: ignore[union-attr]
-    return reply({"refusals": [{**r, "at": _iso(r["at_us"])} for r in rows]})
+    return reply({"refusals": [{**r, "at": iso(r["at_us"])} for r in rows]})
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
 from adapters.http.reads import AS_OF, ProofNotFound, everything, fold, own_branch, stamped
 from domain import vocabulary
 from domain.errors import InvalidInput
@@ -152,7 +152,7 @@ def rulebook_preview(request: Request, body: dict[str, Any] = Body(...),
 
 @router.get("/events/{position}", tags=["防篡改"], summary="日志中的一个事件；已被检查点覆盖的附包含证明（否则 proof 为 null）")
 def event_show(position: int, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from adapters.http.reads_tamper import proof_call, readable_event
+    from adapters.http.reads import proof_call, readable_event
     from adapters.store.proofs import ProofError, TreeReader, inclusion_bundle
     reader = TreeReader(service_of(request).engine)
     event = proof_call(lambda: reader.event_at(position))

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
 from adapters.http.reads import AS_OF, branch_param, everything, fold, model_of, own_branch, stamped
 from domain.asof import SHANGHAI
 from domain.errors import InvalidInput
@@ -115,14 +115,14 @@ def meetings_show(year: str, request: Request, branch: str | None = None, kind: 
 @router.get("/meetings/{year}/schedule", summary="会议频次检查：落后的支部（ledger meetings schedule）")
 def meetings_schedule(year: str, request: Request, branch: str | None = None, through: str | None = None,
                       as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from adapters.cli.meetings import _default_through
+    from adapters.read_inputs import default_through
     from projections.meetings import MeetingsModel, schedule_json
     branch = branch_param(request, caller, branch)
     check_year(year)
     if through is not None:
         check_month(through, "through")
     model = fold(service_of(request), MeetingsModel(), as_of)
-    data = schedule_json(model, year, branch, through or _default_through(year))
+    data = schedule_json(model, year, branch, through or default_through(year))
     return reply(stamped(data, model.position, as_of))
 
 
@@ -139,10 +139,10 @@ def selection_show(position: str, request: Request, as_of: str | None = AS_OF,
 @router.get("/talks/due", summary="待办与超期的谈话走访（ledger talks due）")
 def talks_due(request: Request, branch: str | None = None, today: str | None = None,
               as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from adapters.cli.care import _today
+    from adapters.read_inputs import day_of
     from projections.care import CareModel, care_json
     branch = branch_param(request, caller, branch)
-    day = _today(today)
+    day = day_of(today)
     model = fold(service_of(request), CareModel(), as_of)
     return reply(stamped(care_json(model, day, branch, open_only=True), model.position, as_of))
 
@@ -150,10 +150,10 @@ def talks_due(request: Request, branch: str | None = None, today: str | None = N
 @router.get("/talks", summary="某支部全部谈话走访（ledger talks show）；摘要仅本支部书记与党委可见")
 def talks_show(branch: str, request: Request, today: str | None = None, as_of: str | None = AS_OF,
                caller: Caller = Depends(authenticated)) -> LedgerJSON:
-    from adapters.cli.care import _today
+    from adapters.read_inputs import day_of
     from projections.care import CareModel, care_json
     own_branch(request, caller, branch)
-    day = _today(today)
+    day = day_of(today)
     model = fold(service_of(request), CareModel(), as_of)
     reveal = may_read_summaries(caller.roles, branch)
     vault = getattr(service_of(request).ledger, "vault", None) if reveal else None

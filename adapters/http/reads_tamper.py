@@ -9,30 +9,16 @@ Scopes and shared helpers: ``adapters/http/reads.py``. Route order matters here:
 """
 from __future__ import annotations
 
-import base64
-from typing import Any, Callable, TypeVar
+from typing import Any
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import ProofNotFound, allow, everything, rankings
-from domain.errors import InvalidInput, NotInitialized, PermissionDenied
-from domain.service.permissions import ALL_BRANCHES, may_read_event, readable_branches
+from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.reads import everything, proof_call, rankings, readable_event
+from domain.errors import InvalidInput, NotInitialized
 
-T = TypeVar("T")
 router = APIRouter(tags=["读取"])
-
-
-def proof_call(action: Callable[[], T]) -> T:
-    from adapters.store.proofs import ProofError
-    try:
-        return action()
-    except ProofError as e:
-        raise ProofNotFound(str(e), None) from None
-    except OverflowError:  # SQLite: beyond 64 bits names no position or checkpoint (PostgreSQL finds none)
-        raise ProofNotFound("没有这个日志位置或检查点（数值超出 64 位整数范围）", None) from None
 
 
 def event_position(reader: Any, event: str) -> int:
@@ -43,22 +29,6 @@ def event_position(reader: Any, event: str) -> int:
     except ValueError:
         raise InvalidInput(f"{event!r} 不是条目编号或日志位置", "event") from None
     return proof_call(lambda: reader.position_of_entry(event))  # type: ignore[no-any-return]
-
-
-def readable_event(request: Request, caller: Caller, event: dict[str, Any]) -> None:
-    """Readers of every branch: any event; a secretary: events that concern their branch,
-    including the decision on an appeal of it (``domain.service.permissions.may_read_event``)."""
-    from adapters.store.proofs import TreeReader
-    if readable_branches(caller.roles) == ALL_BRANCHES:
-        return
-    raw = orjson.loads(base64.b64decode(event["payload"]))
-    name = str(event["topic"]).rpartition(":")[2]
-    reader = TreeReader(service_of(request).engine)
-    def check() -> None:
-        if not isinstance(raw, dict) or not may_read_event(
-                caller.roles, name, raw, lambda: reader.opening_payload(event["aggregate_id"])):
-            raise PermissionDenied("无权查看该事件：它不属于本人任书记的支部", "event")
-    allow(request, caller, check)
 
 
 @router.get("/key", tags=["防篡改"], summary="账本日志登记的当前验证公钥与历次公钥（ledger key show）")

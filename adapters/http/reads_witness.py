@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from adapters.http.app import Caller, LedgerJSON, authenticated, reply, service_of
+from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
 from adapters.http.reads import ProofNotFound, everything, rankings
 from domain.errors import InvalidInput
 

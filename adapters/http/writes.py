@@ -1,6 +1,6 @@
 """HTTP 接口的写入 (writes of the HTTP API): ``POST /commands/{op}`` for every registered op
 and ``POST /import`` (one batch, all or nothing), as described in ``adapters/http/app.py``;
-the service is the request's application's (``adapters.http.app.service_of``).
+the service is the request's application's (``adapters.http.deps.service_of``).
 """
 from __future__ import annotations
 
@@ -9,12 +9,42 @@ from typing import Any, Callable
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from adapters.http.app import (ERRORS, Caller, CommandResult, LedgerJSON, authenticated, body_schema, command_of,
-                           decode_json, error_body, read_lines, reply, service_of)
+from adapters.http.deps import (Caller, CommandResult, LedgerJSON, authenticated, body_schema, command_of, reply,
+                                service_of)
+from adapters.http.errors import ERRORS, error_body
+from adapters.json_input import decode_json
 from domain import commands as c
-from domain.service.application import ImportRefused, LineError
-from domain.errors import LedgerError
+from domain.errors import InvalidInput, LedgerError
 from domain.ids import appeal_id_for_key
+from domain.service.application import ImportRefused, LineError
+
+MAX_BODY_BYTES = 1 << 20  # a command or a form, and each line of a batch: as a line of ``ledger import`` (adapters/cli/main.py)
+MAX_IMPORT_BYTES = 64 << 20  # POST /import (bigger files: ``ledger import``)
+
+
+def read_lines(raw: bytes) -> list[tuple[int, Any]]:
+    """A JSON list of commands, or JSONL (one per non-blank line, each decoded by
+    :func:`decode_json`, at most ``MAX_BODY_BYTES`` like a line of ``ledger import``);
+    line numbers from 1."""
+    if raw.lstrip().startswith(b"["):
+        data = decode_json(raw)
+        if not isinstance(data, list):
+            raise InvalidInput("请求体应为 JSON 数组或 JSONL", None)
+        return list(enumerate(data, start=1))
+    lines, errors = [], []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if len(line.rstrip(b"\r")) > MAX_BODY_BYTES:
+            errors.append(LineError(number, None, f"行过长（超过 {MAX_BODY_BYTES} 字节），未读取"))
+            continue
+        if not line.strip():
+            continue
+        try:
+            lines.append((number, decode_json(line)))
+        except InvalidInput as e:
+            errors.append(LineError(number, e.field, e.reason))
+    if errors:
+        raise ImportRefused(errors)
+    return lines
 
 
 def _duplicate_result(command: c.Command) -> Any:

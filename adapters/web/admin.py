@@ -61,7 +61,7 @@ async def issue_token(request: Request) -> Response:
     """Issue a token and show it once, on this page (it is not kept anywhere but as its hash)."""
     visitor, form = await form_of(request)
     user = str(form.get("user") or "").strip()
-    from adapters.http.app import command_of  # as adapters.web.base.send, but the result is shown here
+    from adapters.http.deps import command_of  # as adapters.web.base.send, but the result is shown here
     try:
         command = command_of("issue_token", {"user": user, "actor": visitor.name}, visitor.caller, None)
         issued = await run_in_threadpool(web_of(request).service.execute, command, visitor.user)

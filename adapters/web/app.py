@@ -10,16 +10,18 @@ Log-in: a password per user (argon2 hash outside the log, ``adapters/credentials
 a server-side session in an HttpOnly, SameSite=Lax cookie, a CSRF token per session in
 every form. Every form is post-redirect-get: the page after it shows what happened — or
 the refusal's Chinese reason (``LedgerError.reason``); a command is one transaction, so a
-refused one wrote nothing. Templates: ``adapters/templates``; CSS and a small script:
-``adapters/static`` (nothing is fetched from elsewhere; the pages work without the script).
+refused one wrote nothing. Templates: ``adapters/web/templates``; CSS and a small script:
+``adapters/web/static`` (nothing is fetched from elsewhere; the pages work without the script).
 
-Modules: ``web_base.py`` (the per-application :class:`~adapters.web.base.WebState` on
+Modules: ``base.py`` (the per-application :class:`~adapters.web.base.WebState` on
 ``app.state.web``, the visitor, rendering, forms, sending), and one router per area:
-``web_session.py`` (log-in, password, home), ``web_branch.py`` (a secretary's branch,
-appeals, receipts), ``web_scoring.py`` (scoring, month/quarter/year actions),
-``web_committee.py`` (approvals, appeals to decide), ``web_results.py`` (month, quarter,
-year, print, explanations, events), ``web_audit.py`` (history, verification, checkpoints,
-Excel). ``ROUTERS`` lists them in the order they are mounted.
+``session.py`` (log-in, password, home), ``branch.py`` (a secretary's branch,
+appeals, receipts), ``scoring.py`` (scoring, month/quarter/year actions),
+``committee.py`` (approvals, appeals to decide), ``results.py`` (month, quarter,
+year, print, explanations, events), ``audit.py`` (history, verification, checkpoints,
+Excel). ``ROUTERS`` lists them in the order they are mounted; this is the one web module
+that imports the routers, and no web module imports ``adapters/http/app.py`` (they use
+``adapters/http/deps.py`` and ``errors.py``).
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from fastapi.templating import Jinja2Templates
 from adapters.web import audit as web_audit, branch as web_branch, committee as web_committee, errors as web_errors
 from adapters.web import results as web_results, scoring as web_scoring, session as web_session
 from adapters.credentials import Credentials
-from adapters.http.app import Service
+from adapters.http.deps import Service
 from adapters.web.base import LoginRequired, Refused, WebState, login_required, refused
 from adapters.web.support import FILTERS, Api
 from domain.assessment.rulebook import CATEGORY_NAMES, DEPARTMENT_NAMES

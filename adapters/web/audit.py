@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.exports.workbooks import EXPORTS, XLSX, filter_history, history_workbook, workbook_bytes
-from adapters.web.base import as_of_param, back, error_page, flash, form_of, page, read, require, secure, web_of
+from adapters.exports.workbooks import EXPORTS, filter_history, history_workbook, workbook_bytes
+from adapters.web.base import as_of_param, back, error_page, flash, form_of, page, read, require, web_of, xlsx
 from adapters.web.support import Visitor, latest_month
 from domain.errors import InvalidInput, LedgerError
 from domain.assessment.rulebook import CATEGORY_NAMES
@@ -76,10 +76,6 @@ async def checkpoint_now(request: Request) -> Response:
 
 
 # -- Excel --------------------------------------------------------------------------------------------------------
-def xlsx(body: bytes, name: str) -> Response:
-    return secure(Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}))
-
-
 @router.get("/web/export/history.xlsx")
 def export_history(request: Request) -> Response:
     visitor = require(request)

@@ -2,7 +2,7 @@
 forms (CSRF) and sending a command as the visitor.
 
 ``mount_web`` (``adapters/web/app.py``) puts a :class:`WebState` on ``app.state.web``; the page
-routers (``adapters/web_*.py``) reach it, and the API's ``Service``, through the request.
+routers (``adapters/web/*.py``) reach it, and the API's ``Service``, through the request.
 """
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from adapters.credentials import Credentials
-from adapters.http.app import Caller, Service, command_of, status_of
+from adapters.exports.workbooks import XLSX
+from adapters.http.deps import Caller, Service, command_of
+from adapters.http.errors import status_of
 from adapters.web.support import Api, Visitor, latest_month
 from domain.access.users import now_us
 from domain.service.application import UnitOfWork
@@ -81,6 +83,11 @@ def secure(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def xlsx(body: bytes, name: str) -> Response:
+    """An Excel workbook to download as ``name``."""
+    return secure(Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}))
 
 
 def shift(month: str, by: int) -> str:

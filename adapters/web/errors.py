@@ -15,7 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from adapters.http import app as http
+from adapters.http import errors as http
+from adapters.http.deps import reply
 from adapters.web.base import render, visitor_of
 from domain import vocabulary
 from domain.errors import InvalidInput, LedgerError
@@ -48,14 +49,14 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         response = await _page(request, exc.status_code)
         response.headers.update(exc.headers or {})
         return response
-    return await http._http_error(request, exc)
+    return await http.http_error(request, exc)
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
     """A path or query parameter of the wrong shape (``/web/event/abc``): under /web/ the
     error page naming the field in Chinese; elsewhere the API's JSON body."""
     if not _is_page(request):
-        return await http._invalid(request, exc)
+        return await http.invalid(request, exc)
     first = exc.errors()[0] if exc.errors() else {}
     loc = [p for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
     error = InvalidInput(vocabulary.input_reason(str(first.get("type", ""))), str(loc[-1]) if loc else None)
@@ -74,11 +75,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
             return await _page(request, 500)
         except Exception:  # noqa: BLE001 - fall back to the JSON body below
             pass
-    return http.reply(http.error_body("InternalError", None, PAGE_ERRORS[500][1]), 500)
+    return reply(http.error_body("InternalError", None, PAGE_ERRORS[500][1]), 500)
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers (after ``adapters.http.app.install_error_handlers``, which they extend)."""
+    """Register the handlers (after ``adapters.http.errors.install_error_handlers``, which they extend)."""
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, server_error)

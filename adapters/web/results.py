@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from adapters.web.charts import rank_chart
 from adapters.event_view import event_rows, from_us
-from adapters.web.base import as_of_param, error_page, page, read, require, shift, shift_quarter
+from adapters.web.base import as_of_param, error_page, page, read, require, shift, shift_quarter, xlsx
 from adapters.web.support import Visitor, quarters_of
 from domain.errors import InvalidInput, LedgerError
 from domain.periods import check_month, check_quarter, check_year
@@ -128,7 +128,6 @@ def explain(kind: str, period: str, request: Request, branch: str, as_of: str | 
 def _explain_xlsx(kind: str, period: str, request: Request, branch: str, as_of: str | None) -> Response:
     """The explanation page's Excel: the same API read, the same model, as a workbook."""
     from adapters.exports.workbooks import explain_month_workbook, explain_quarter_workbook, workbook_bytes
-    from adapters.web.audit import xlsx
     visitor = require(request)
     builders = {"month": explain_month_workbook, "quarter": explain_quarter_workbook}
     try:

@@ -4,7 +4,7 @@
 the HTTP API's own endpoint functions (the ones ``GET /quarter/{period}``, ``GET
 /history`` … run), as the logged-in user, so the read scopes, the refusals written to the
 security log and the JSON are exactly the API's. Writes go through
-``adapters.http.app.command_of`` and ``Service.execute`` (``Ledger.execute``: the one
+``adapters.http.deps.command_of`` and ``Service.execute`` (``Ledger.execute``: the one
 permission check), as ``POST /commands/{op}`` does.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from adapters.credentials import Session
-from adapters.http.app import Caller
+from adapters.http.deps import Caller
 from domain import commands as c
 from domain import vocabulary
 from domain.asof import SHANGHAI
