@@ -5,7 +5,7 @@ input-error reason that people read.
 Pure data and small lookup functions; imports nothing (no adapters, no other domain module),
 so every layer — domain, projections, CLI, web, exports, explanations — can import it. A
 lookup never fails: an unknown key falls back to a neutral Chinese phrase (never an English
-sentence). ``tests/test_vocabulary.py`` walks the registered event classes, refusal classes,
+sentence). ``tests/contract/test_vocabulary.py`` walks the registered event classes, refusal classes,
 rulebook fields, roles and web pages and fails when a name is missing here.
 """
 from __future__ import annotations

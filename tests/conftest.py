@@ -11,7 +11,7 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import sqlalchemy
@@ -109,3 +109,12 @@ def make_app(db_url: str) -> Iterator[Callable[[], Ledger]]:
 def app(make_app: Callable[[], Ledger]) -> Ledger:
     """An initialized ledger (rulebook v1 adopted), acting as the ``migration`` user."""
     return with_users(make_app())
+
+
+@pytest.fixture
+def site(app: Ledger, db_url: str) -> Iterator[Any]:
+    """The web pages over a small demo-like ledger (``tests/web_fixture.py``: one user per
+    role, 2019Q2 and Q3 ranked), on each backend: a :class:`tests.web_fixture.Site`."""
+    from tests.web_fixture import open_site, prepare
+    with open_site(app, db_url, prepare(app)) as opened:
+        yield opened

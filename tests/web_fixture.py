@@ -8,7 +8,11 @@ September deduction (−5) makes it 99.00, second, and B (98.83) last but not fi
 """
 from __future__ import annotations
 
-from typing import Any
+import re
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 from argon2 import PasswordHasher
 from sqlalchemy import insert
@@ -89,3 +93,54 @@ def set_passwords(app: Ledger, users: list[str]) -> None:
     with engine_of(app).begin() as conn:
         conn.execute(insert(CREDENTIALS), [{"user_id": u, "hash": _HASHED[0], "updated_at_us": 0, "failures": 0,
                                             "locked_until_us": 0} for u in users])
+
+
+# -- the pages' test client ------------------------------------------------------------------------
+def login(client: Any, user: str, password: str = PASSWORD, next_: str = "/web/") -> Any:
+    page = client.get("/web/login")
+    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return client.post("/web/login", data={"user": user, "password": password, "login_csrf": token, "next": next_},
+                       follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def flash_of(html: str) -> str:
+    found = re.search(r'<div class="flash (\w+)"[^>]*>(.*?)</div>', html, re.S)
+    assert found, "no message on the page"
+    return found.group(1) + ":" + re.sub(r"<[^>]+>|\s+", "", found.group(2))
+
+
+@dataclass
+class Site:
+    """The prepared ledger, its entry ids by key, a test client per user (``client(None)``:
+    not logged in) and the web application."""
+
+    ledger: Ledger
+    ids: dict[str, str]
+    client: Callable[[str | None], Any]
+    web: Any
+
+
+@contextmanager
+def open_site(app: Ledger, db_url: str, ids: dict[str, str]) -> Iterator[Site]:
+    """The pages over the ledger at ``db_url`` (``app``, prepared: ``ids`` from :func:`prepare`),
+    in-process (FastAPI's test client); the application's service closed after."""
+    from adapters.http.app import create_app
+    with warnings.catch_warnings():  # starlette's test client announces an httpx successor
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    web = create_app(db_url)
+
+    def client(user: str | None = None) -> Any:
+        c = TestClient(web, base_url="http://127.0.0.1")
+        if user is not None:
+            response = login(c, user)
+            assert response.status_code == 303, response.text
+        return c
+    try:
+        yield Site(app, ids, client, web)
+    finally:
+        web.state.service.close()

@@ -87,7 +87,7 @@ ON_DEMAND = "on-demand"  # the reason prefix of checkpoints asked for by people 
 
 
 def _hook_from_env() -> Callable[[str], None] | None:
-    """Test hook (tests/test_reliability_*.py), off unless ``LEDGER_TEST_PAUSE`` is set.
+    """Test hook (tests/reliability/test_reliability_*.py), off unless ``LEDGER_TEST_PAUSE`` is set.
 
     A write passes named points: ``begin`` (its transaction open, the write lock not yet
     taken), ``locked`` (lock held, the log's head read), ``written`` (every row inserted, not

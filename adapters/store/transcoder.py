@@ -3,7 +3,7 @@
 The library's encoder (``json`` with a ``default`` hook) costs ~30 µs per score event and
 caps a batch import near 30,000 events/s. This subclass tags the registered types itself
 (``{"_type_": name, "_data_": …}``, exactly as the library does) and lets orjson write the
-bytes; the output is byte-identical to the library's (``tests/test_transcoder.py``
+bytes; the output is byte-identical to the library's (``tests/unit/test_transcoder.py``
 checks it against the library's own encoder as the reference). Anything orjson cannot
 write identically (floats, integers beyond 64 bits, lone surrogates) falls back to the
 library's path.

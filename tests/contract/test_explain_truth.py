@@ -307,7 +307,6 @@ def test_the_demo_reruns_after_an_appeal_and_prints_the_same_figures(db_url, mon
 
 
 # -- the web page and its Excel: the same model ------------------------------------------------------------
-from tests.test_web import site  # noqa: E402,F401 - the web pages' fixture
 
 
 def test_web_page_and_its_excel_show_the_model(site) -> None:

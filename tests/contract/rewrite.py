@@ -1,7 +1,7 @@
 """What an operator who holds the ledger's signing key can do (issue 19.4): rewrite the
 log's tables and re-sign, so that a verification trusting only that key stays green.
-Tamper cases as data, named after the mutation, for tests/test_monitor.py and
-tests/test_group.py."""
+Tamper cases as data, named after the mutation, for tests/contract/test_monitor.py and
+tests/contract/test_group.py."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -13,7 +13,7 @@ from adapters.store.logreader import uuid_of
 from domain.integrity.note import format_checkpoint, open_note, parse_checkpoint, sign_note
 from domain.integrity.log import leaf_bytes
 from domain.integrity.merkle import CompactRange, leaf_hash
-from tests.test_tamper import drop_triggers, score_positions, set_state, state_of
+from tests.contract.test_tamper import drop_triggers, score_positions, set_state, state_of
 
 
 def resign_everything(conn: Any, app: Any) -> None:

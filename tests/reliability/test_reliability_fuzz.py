@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from adapters.cli.main import read_jsonl
 from domain.commands import COMMANDS, Command, parse_command
 from domain.errors import InvalidInput
-from tests.reliability_helpers import BASES
+from tests.reliability.helpers import BASES
 
 pytestmark = pytest.mark.reliability
 

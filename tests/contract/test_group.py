@@ -1,7 +1,7 @@
 """The group ledger (issue 17.2): three companies' ledgers on one machine, each with its own
 key and origin; the group registers them, collects and cosigns their checkpoints, accepts
 their quarter results and ranks every branch with inclusion proofs. One company rewrites its
-history and re-signs with its own key (tamper cases of tests/rewrite.py): the group catches
+history and re-signs with its own key (tamper cases of tests/contract/rewrite.py): the group catches
 it, flags it with both checkpoints and accepts nothing more from it."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from adapters.store.proofs import event_leaf
 from domain.integrity.merkle import verify_inclusion
 from tests.conftest import PG_URL
 from tests.helpers import approve, company, deduct, with_users
-from tests.rewrite import MUTATIONS, rewrite
+from tests.contract.rewrite import MUTATIONS, rewrite
 
 COMPANIES = {"company-a": ("甲公司", {"A1": "-1", "A2": "-3"}), "company-b": ("乙公司", {"B1": "-0.5", "B2": "-2"}),
              "company-c": ("丙公司", {"C1": "-1.5", "C2": "-4"})}

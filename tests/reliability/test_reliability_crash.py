@@ -50,13 +50,13 @@ from adapters.bootstrap import engine_of
 from adapters.cli.main import read_jsonl
 from adapters.store.logreader import LogReader
 from tests.helpers import MIGRATION, company
-from tests.reliability_helpers import assert_verifies, assert_view_is_full_fold, bookkeeping, keyed, seed
+from tests.reliability.helpers import assert_verifies, assert_view_is_full_fold, bookkeeping, keyed, seed
 
 pytestmark = pytest.mark.reliability
 
 LINES = 200
 PHASES = ("start", "begin", "locked", "written", "committed", "exited")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def batch(path: Path, n: int) -> Path:

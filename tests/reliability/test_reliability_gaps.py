@@ -33,7 +33,7 @@ from adapters.bootstrap import engine_of
 from adapters.store.logreader import LogReader
 from adapters.store.views import MaintainedView
 from tests.helpers import company, deduct
-from tests.reliability_helpers import assert_verifies, assert_view_is_full_fold, full_fold
+from tests.reliability.helpers import assert_verifies, assert_view_is_full_fold, full_fold
 
 pytestmark = pytest.mark.reliability
 

@@ -121,7 +121,7 @@ def test_the_dues_statement_writes_names_as_text(app: Ledger, db_url: str, tmp_p
 
 def test_web_exports_write_ledger_text_as_text(hostile: dict[str, str], db_url: str) -> None:
     from adapters.http.app import create_app
-    from tests.test_web import login
+    from tests.web_fixture import login
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient

@@ -22,7 +22,7 @@ from domain.service.handlers import HANDLERS
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 from tests.helpers import approve, company, deduct, events
-from tests.reliability_helpers import assert_verifies
+from tests.reliability.helpers import assert_verifies
 
 T0 = 1_600_000_000_000_000  # 2020-09-13T12:26:40Z, in µs
 

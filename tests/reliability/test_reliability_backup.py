@@ -42,7 +42,7 @@ from adapters.bootstrap import close, engine_of, make_ledger
 from adapters.integrity.verify import verify_ledger
 from domain.periods import month_range
 from tests.helpers import approve, company, deduct
-from tests.reliability_helpers import assert_verifies, bookkeeping
+from tests.reliability.helpers import assert_verifies, bookkeeping
 
 pytestmark = pytest.mark.reliability
 

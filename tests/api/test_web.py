@@ -1,7 +1,7 @@
 """The web pages in-process (FastAPI's test client), on SQLite and PostgreSQL: log-in and
 sessions, CSRF, read scopes through the API's own endpoints, refusals shown in Chinese with
 nothing written, the appeal story, receipts, exports equal to the CLI's, charts, passwords
-outside the log. The same story in a real browser: ``tests/test_web_browser.py``."""
+outside the log. The same story in a real browser: ``tests/browser/test_web_browser.py``."""
 from __future__ import annotations
 
 import re
@@ -24,50 +24,7 @@ from adapters.http.app import create_app
 from adapters.store.proofs import verify_bundle
 from domain.service.application import Ledger
 from tests.helpers import events
-from tests.web_fixture import PASSWORD, prepare, set_passwords
-
-
-def login(client: Any, user: str, password: str = PASSWORD, next_: str = "/web/") -> Any:
-    page = client.get("/web/login")
-    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    return client.post("/web/login", data={"user": user, "password": password, "login_csrf": token, "next": next_},
-                       follow_redirects=False)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-
-
-def flash_of(html: str) -> str:
-    found = re.search(r'<div class="flash (\w+)"[^>]*>(.*?)</div>', html, re.S)
-    assert found, "no message on the page"
-    return found.group(1) + ":" + re.sub(r"<[^>]+>|\s+", "", found.group(2))
-
-
-@dataclass
-class Site:
-    ledger: Ledger
-    ids: dict[str, str]
-    client: Callable[[str | None], Any]
-    web: Any
-
-
-@pytest.fixture
-def site(app: Ledger, db_url: str) -> Iterator[Site]:
-    ids = prepare(app)
-    with warnings.catch_warnings():  # starlette's test client announces an httpx successor
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    web = create_app(db_url)
-
-    def client(user: str | None = None) -> Any:
-        c = TestClient(web, base_url="http://127.0.0.1")
-        if user is not None:
-            response = login(c, user)
-            assert response.status_code == 303, response.text
-        return c
-    yield Site(app, ids, client, web)
-    web.state.service.close()
+from tests.web_fixture import PASSWORD, Site, csrf_of, flash_of, login, set_passwords
 
 
 def test_login_sessions_and_lockout(site: Site) -> None:
@@ -95,7 +52,7 @@ def test_login_sessions_and_lockout(site: Site) -> None:
         last = login(anonymous, "sec-a", "not-the-password")
     assert last.status_code == 401  # the failure that starts the delays is answered like the others
     waits = login(anonymous, "sec-a")  # within the delay even the right password waits (it passes after:
-    assert waits.status_code == 429 and "秒后再试" in waits.text  # tests/test_web_auth_truth.py)
+    assert waits.status_code == 429 and "秒后再试" in waits.text  # tests/api/test_web_auth_truth.py)
     refusals = site.ledger.security_log.rows("sec-a")  # type: ignore[union-attr]
     assert {r["op"] for r in refusals} == {"web login"} and len(refusals) == ACCOUNT.free + 1
     credentials.clock = real_clock

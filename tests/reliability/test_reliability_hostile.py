@@ -1,4 +1,4 @@
-"""Hostile input (issue 10, item 5): the corpus in ``tests/hostile/`` (see its README), on
+"""Hostile input (issue 10, item 5): the corpus in ``tests/reliability/hostile/`` (see its README), on
 both backends.
 
 * every bad import line is refused with its line number, the expected field and a reason,
@@ -39,7 +39,7 @@ from adapters.store.tree import APPEND_ONLY
 from domain.service.application import ImportRefused
 from domain.commands import parse_command
 from tests.helpers import MIGRATION, company
-from tests.reliability_helpers import BASES, assert_verifies
+from tests.reliability.helpers import BASES, assert_verifies
 
 pytestmark = pytest.mark.reliability
 

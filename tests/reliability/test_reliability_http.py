@@ -1,5 +1,5 @@
 """Reliability of the HTTP API (issue 10, items 2, 3 and 5 over HTTP), through a real
-``ledger serve`` (uvicorn) on 127.0.0.1, as ``tests/test_http.py`` starts it.
+``ledger serve`` (uvicorn) on 127.0.0.1, as ``tests/api/test_http.py`` starts it.
 
 * **Database restart** (item 2): writer clients keep posting keyed commands while
   PostgreSQL goes away and comes back. Two ways, both run:
@@ -31,15 +31,15 @@
   (``eventsourcing.persistence.OperationalError`` / ``psycopg2.OperationalError``: "server
   closed the connection unexpectedly", "Connection refused") — 300-odd per run.
 
-* **Idempotency over HTTP** (item 3): ``tests/test_http.py`` covers a retried entry (200,
+* **Idempotency over HTTP** (item 3): ``tests/api/test_http.py`` covers a retried entry (200,
   ``duplicate``), a key reused with other content (409), a retried batch, and 8 clients × 200
   keyed writes with a fifth of them sent twice. Added here: a retried appeal decision and a
   retried month approval — sent again with their key, also concurrently from several
   clients — are applied once (one ``Decided`` / ``Approved`` event, one correction), and the
   retries answer 200 ``duplicate``.
 
-* **Hostile bodies** (item 5): ``tests/hostile/http_bodies.jsonl`` (format in
-  ``tests/hostile/README.md``), per backend: each refused with its status (422, 404 for a
+* **Hostile bodies** (item 5): ``tests/reliability/hostile/http_bodies.jsonl`` (format in
+  ``tests/reliability/hostile/README.md``), per backend: each refused with its status (422, 404 for a
   name that does not exist, 413 for a body over the limit), the field and a reason, the
   error JSON shape, and nothing written (the append-only tables' row counts unchanged).
 
@@ -76,8 +76,8 @@ from adapters.store.tree import APPEND_ONLY
 from domain.service.application import Ledger
 from tests.conftest import PG_URL, _pg_problem
 from tests.helpers import MIGRATION, approve, company, deduct, events, with_users
-from tests.reliability_helpers import BASES, assert_verifies, assert_view_is_full_fold, bookkeeping
-from tests.test_http import Server
+from tests.reliability.helpers import BASES, assert_verifies, assert_view_is_full_fold, bookkeeping
+from tests.server import Server
 
 pytestmark = pytest.mark.reliability
 
@@ -458,7 +458,7 @@ def corpus(name: str) -> list[dict[str, Any]]:
 
 
 def _raw(spec: dict[str, Any], op: str | None) -> bytes:
-    """The bytes of a body or of one import line (``tests/hostile/README.md``)."""
+    """The bytes of a body or of one import line (``tests/reliability/hostile/README.md``)."""
     if "hex" in spec:
         return bytes.fromhex(spec["hex"])
     if "generate" in spec:
@@ -565,7 +565,7 @@ def test_fuzz_the_api_against_its_openapi_spec(api_ledger: Ledger, one_worker: S
     from hypothesis import strategies as st
     from schemathesis import GenerationMode
 
-    from tests.reliability_helpers import seed
+    from tests.reliability.helpers import seed
 
     engine = engine_of(api_ledger)
     deduct(api_ledger, "A", "2019-07", "-1")

@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate
 from adapters.cli.main import main
 from tests.helpers import load_stored_rows
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_log_v1.json.gz"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_log_v1.json.gz"
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,6 @@ for old, new in MOVED_MODULES.items():
 print(n)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+                          cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) >= 16

@@ -20,8 +20,8 @@ from adapters.integrity.verify import verify_ledger
 from adapters.integrity.verify_witness import check_against
 from domain.integrity.witness import EXTENDS, FIRST, ROLLBACK, SAME, SPLIT_VIEW, Tree, judge
 from domain.integrity.merkle import consistency_proof, leaf_hash
-from tests.rewrite import MUTATIONS, rewrite
-from tests.test_tamper import ledger  # noqa: F401 - the fixture: an approved quarter and more
+from tests.contract.rewrite import MUTATIONS, rewrite
+from tests.contract.test_tamper import ledger  # noqa: F401 - the fixture: an approved quarter and more
 
 EXPECTED = {"truncate_and_resign": ("published_checkpoint_missing", ROLLBACK),
             "rewrite_and_resign_all": ("published_checkpoint_mismatch", SPLIT_VIEW),

@@ -50,7 +50,7 @@ from domain.ids import appeal_id_for_key
 from domain.assessment.rulebook import RULEBOOK_V1
 from projections.views import month_json
 from tests.helpers import company
-from tests.reliability_helpers import assert_verifies, assert_view_is_full_fold, seed
+from tests.reliability.helpers import assert_verifies, assert_view_is_full_fold, seed
 
 pytestmark = pytest.mark.reliability
 

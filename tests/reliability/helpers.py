@@ -16,7 +16,7 @@ from adapters.store.views import MaintainedView
 from projections.model import ORG, AssessmentModel
 
 
-# One valid line per op, the starting point of hostile and fuzzed lines (tests/hostile/README.md).
+# One valid line per op, the starting point of hostile and fuzzed lines (tests/reliability/hostile/README.md).
 BASES: dict[str, dict[str, Any]] = {
     "record_score": {"op": "record_score", "branch": "A", "period": "2019-07", "category": "political",
                      "points": "-1", "reason": "理由", "department": "party_mass", "actor": "u"},

@@ -1,7 +1,7 @@
 """The four roles in a real browser: headless Chromium (Debian's ``chromium`` and
 ``chromium-driver``, driven by Selenium — never a browser download) against ``ledger serve``
 on 127.0.0.1, over a small demo-like ledger (``tests/web_fixture.py``), on SQLite only (one
-server, one browser: ~15 s; the same pages run on both databases in ``tests/test_web.py``).
+server, one browser: ~15 s; the same pages run on both databases in ``tests/api/test_web.py``).
 
 A secretary logs in, files an appeal in two clicks and downloads its receipt (checked offline
 with the ledger's public key); another branch's secretary is refused A's page and sees no
@@ -38,7 +38,7 @@ from domain.asof import SHANGHAI
 from tests.helpers import events, with_users
 from tests.web_fixture import PASSWORD, prepare
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LEDGER_CHROMIUM") or "/usr/bin/chromium"  # Debian's packages by default
 CHROMEDRIVER = os.environ.get("LEDGER_CHROMEDRIVER") or "/usr/bin/chromedriver"
 HOW = "apt-get install chromium chromium-driver fonts-noto-cjk"

@@ -16,7 +16,7 @@ from adapters.http.app import create_app
 from adapters.store.proofs import verify_bundle
 from domain.service.application import Ledger
 from tests.helpers import events
-from tests.test_web import csrf_of, flash_of, login
+from tests.web_fixture import csrf_of, flash_of, login
 from tests.web_fixture import PASSWORD, prepare
 
 
@@ -226,7 +226,7 @@ def test_the_dummy_hash_is_not_made_at_import() -> None:
             "def refuse(*a, **k): raise SystemExit('hashed at import')\n"
             "argon2.PasswordHasher.hash = refuse\n"
             "import adapters.credentials, adapters.cli.main, adapters.http.app\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     from adapters import credentials

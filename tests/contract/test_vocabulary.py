@@ -18,7 +18,6 @@ import domain
 import projections
 from domain import vocabulary as v
 from tests.helpers import events
-from tests.test_web import site  # noqa: F401 - the web fixture (a small demo ledger, one user per role)
 
 
 
@@ -371,7 +370,7 @@ def test_rulebook_refusals_are_chinese(app: Any, changes: dict[str, Any]) -> Non
 def test_an_unexpected_failure_is_a_chinese_500_page(site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
     from adapters.web import results as web_results
-    from tests.test_web import login
+    from tests.web_fixture import login
 
     def broken(payload: Any) -> Any:
         raise RuntimeError("a defect")

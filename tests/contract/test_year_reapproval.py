@@ -184,7 +184,7 @@ def deduct_id(app: Any, branch: str) -> Any:
 def test_printed_notices_warn_after_a_change_and_the_web_reapproves_the_year(approved_year, db_url) -> None:
     from adapters.http.app import create_app
     from tests.web_fixture import set_passwords
-    from tests.test_web import csrf_of, flash_of, login
+    from tests.web_fixture import csrf_of, flash_of, login
     app, b_entry, _ = approved_year
     for user, role in (("committee", "committee"), ("auditor", "auditor")):
         app.command("create_user", as_user="admin", user=user, name=user, actor="admin")

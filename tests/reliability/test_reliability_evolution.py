@@ -39,7 +39,7 @@ from tests.helpers import load_stored_rows
 
 pytestmark = pytest.mark.reliability
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "evolution_v1.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "evolution_v1.json"
 
 
 def load_fixture(app: Any) -> dict[str, Any]:
