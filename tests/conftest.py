@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -39,38 +40,49 @@ def _pg_problem() -> str | None:
     return _pg_checked[0]
 
 
+def isolated_env(directory: Path) -> dict[str, str]:
+    """The environment that keeps a test's keys and stores in ``directory``: the signing key,
+    the CLI's acting user, the talk/visit key store, the witness and the group ledger."""
+    return {"LEDGER_SIGNING_KEY": str(directory / "signing.key"), "LEDGER_USER": "migration",
+            "LEDGER_KEYSTORE": str(directory / "ledger-keys.sqlite3"),
+            "LEDGER_MONITOR_STORE": str(directory / "monitor.sqlite3"),
+            "LEDGER_GROUP_DATABASE_URL": f"sqlite:///{directory / 'group.sqlite3'}",
+            "LEDGER_GROUP_KEY": str(directory / "group.key")}
+
+
 @pytest.fixture(autouse=True)
 def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test signs with its own key, never one in the working directory."""
-    path = tmp_path / "signing.key"
-    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(path))
-    monkeypatch.setenv("LEDGER_USER", "migration")  # the CLI acts as the fixtures' migration user
-    return path
+    env = isolated_env(tmp_path)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", env["LEDGER_SIGNING_KEY"])
+    monkeypatch.setenv("LEDGER_USER", env["LEDGER_USER"])  # the CLI acts as the fixtures' migration user
+    return Path(env["LEDGER_SIGNING_KEY"])
 
 
 @pytest.fixture(autouse=True)
 def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test keeps talk/visit summary keys in its own key store (adapters/store/keystore.py)."""
-    path = tmp_path / "ledger-keys.sqlite3"
-    monkeypatch.setenv("LEDGER_KEYSTORE", str(path))
-    return path
+    path = isolated_env(tmp_path)["LEDGER_KEYSTORE"]
+    monkeypatch.setenv("LEDGER_KEYSTORE", path)
+    return Path(path)
 
 
 @pytest.fixture(autouse=True)
 def witness_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's witness (ledger monitor, checkpoint cosign) and group ledger keep their own
     stores and keys (adapters/integrity/monitor.py, adapters/integrity/group.py), never files in the working directory."""
-    monkeypatch.setenv("LEDGER_MONITOR_STORE", str(tmp_path / "monitor.sqlite3"))
-    monkeypatch.setenv("LEDGER_GROUP_DATABASE_URL", f"sqlite:///{tmp_path / 'group.sqlite3'}")
-    monkeypatch.setenv("LEDGER_GROUP_KEY", str(tmp_path / "group.key"))
-    return tmp_path / "monitor.sqlite3"
+    env = isolated_env(tmp_path)
+    for name in ("LEDGER_MONITOR_STORE", "LEDGER_GROUP_DATABASE_URL", "LEDGER_GROUP_KEY"):
+        monkeypatch.setenv(name, env[name])
+    return Path(env["LEDGER_MONITOR_STORE"])
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL for one test, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+@contextmanager
+def fresh_database(backend: str, directory: Path) -> Iterator[str]:
+    """A fresh, empty database URL on ``backend`` ("sqlite": a file in ``directory``;
+    "postgresql": a schema of its own on the test server, dropped after)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'ledger.sqlite3'}"
         return
     problem = _pg_problem()
     if problem is not None:
@@ -84,10 +96,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL for one test, on each backend."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,6 +1,12 @@
 """The HTTP API through a real server (``ledger serve`` in a subprocess on 127.0.0.1), per
 backend: tokens, read scopes, status codes, idempotency, racing approvals, parallel writers.
-PostgreSQL runs the server with two worker processes (races cross processes); SQLite with one."""
+PostgreSQL runs the server with two worker processes (races cross processes); SQLite with one.
+
+One ledger and one server per backend for the whole module (starting a server is most of
+what these tests cost). Each test still has data it can rely on, whatever runs before it:
+its own year (2019 the story, 2020 the race, 2021 idempotency, 2022 the parallel writers,
+2023 the month of the separation-of-duties check), its own tokens, and counts of events and
+refusals taken from where the log stood when it began (tests run one at a time)."""
 from __future__ import annotations
 
 import os
@@ -10,13 +16,16 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
 
+from adapters.bootstrap import close, make_ledger
 from domain.service.application import Ledger
+from tests.conftest import fresh_database, isolated_env
 from tests.helpers import approve, company, deduct, events, with_users
 from tests.server import Server
 
@@ -28,10 +37,67 @@ USERS = {  # user → role granted by the admin (secretaries follow appointments
 }
 
 
+@dataclass
+class Shared:
+    """The module's ledger (acting as migration), its database and the server over it."""
+
+    ledger: Ledger
+    url: str
+    server: Server
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    """Branches A and B (secretaries sec-a, sec-b), the users of ``USERS``, and ``ledger serve``
+    over them, once per backend; keys and stores in the module's own directory."""
+    directory = tmp_path_factory.mktemp(f"http-{request.param}")
+    env = isolated_env(directory)
+    with pytest.MonkeyPatch.context() as patch, fresh_database(request.param, directory) as url:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        app = make_ledger(url)
+        try:
+            populate(with_users(app))
+            running = Server(url, directory / "server.log", workers=2 if url.startswith("postgresql") else 1)
+            try:
+                yield Shared(app, url, running, env)
+            finally:
+                running.stop()
+        finally:
+            close(app)
+
+
+@pytest.fixture(autouse=True)
+def shared_env(shared: Shared, signing_key: Path, keystore: Path, witness_store: Path,
+               monkeypatch: pytest.MonkeyPatch) -> None:
+    """During each test, the keys and stores of the module's ledger and server (not the test's own)."""
+    for name, value in shared.env.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
-def ledger(make_app: Callable[[], Ledger]) -> Ledger:
-    """Branches A and B (secretaries sec-a, sec-b), the users of ``USERS``, acting as migration."""
-    app = with_users(make_app())
+def ledger(shared: Shared) -> Ledger:
+    return shared.ledger
+
+
+@pytest.fixture
+def server(shared: Shared) -> Server:
+    return shared.server
+
+
+@pytest.fixture
+def db_url(shared: Shared) -> str:
+    """The module's database (this module's tests do not get a fresh one each)."""
+    return shared.url
+
+
+def since(app: Ledger, start: int) -> list[Any]:
+    """The events recorded after the first ``start`` (what the running test wrote)."""
+    return events(app)[start:]
+
+
+def populate(app: Ledger) -> None:
     company(app, ("A", None, None), ("B", None, None))
     for branch in ("A", "B"):
         app.appoint_secretary(branch=branch, name=f"{branch}书记", user=f"sec-{branch.lower()}", mode="full_time",
@@ -40,14 +106,6 @@ def ledger(make_app: Callable[[], Ledger]) -> Ledger:
         app.command("create_user", as_user="admin", user=user, name=user, actor="admin")
         if role is not None:
             app.command("grant_role", as_user="admin", user=user, role=role, actor="admin")
-    return app
-
-
-@pytest.fixture
-def server(ledger: Ledger, db_url: str, tmp_path: Path) -> Iterator[Server]:
-    running = Server(db_url, tmp_path / "server.log", workers=2 if db_url.startswith("postgresql") else 1)
-    yield running
-    running.stop()
 
 
 def token(app: Ledger, user: str) -> dict[str, str]:
@@ -63,6 +121,7 @@ def test_readme_story_scopes_and_status_codes(ledger: Ledger, server: Server) ->
     """A secretary files an appeal with a token, the committee decides it, an auditor reads the
     branch's history; the same secretary is refused on another branch (and it is logged)."""
     t = {u: token(ledger, u) for u in (*USERS, "sec-a", "admin")}
+    prior = len(ledger.security_log.rows("sec-a"))  # type: ignore[attr-defined]
     with httpx.Client(base_url=server.url, timeout=30) as http:
         def post(user: str, op: str, body: dict[str, Any], **headers: str) -> httpx.Response:
             return http.post(f"/commands/{op}", json=body, headers={**auth(t[user]), **headers})
@@ -99,7 +158,7 @@ def test_readme_story_scopes_and_status_codes(ledger: Ledger, server: Server) ->
                                               headers=auth(t["sec-a"])).json()["entries"]] == ["A"]
         assert [b["branch"] for b in http.get("/month/2019-07", headers=auth(t["sec-a"])).json()["branches"]] == ["A"]
         log = http.get("/security-log", params={"user": "sec-a"}, headers=auth(t["auditor"])).json()["refusals"]
-        assert len(log) == 5 and {r["op"] for r in log} >= {"file_appeal", "GET /history"}
+        assert len(log) == prior + 5 and {r["op"] for r in log[:5]} >= {"file_appeal", "GET /history"}  # newest first
 
         # Rankings are published to every role once approved; an admin reads only users and roles.
         approve(ledger, *Q3)
@@ -135,36 +194,38 @@ def test_readme_story_scopes_and_status_codes(ledger: Ledger, server: Server) ->
 
 def test_idempotency_key_applies_a_retried_write_once(ledger: Ledger, server: Server) -> None:
     t = token(ledger, "scorer-pm")
-    body = {"branch": "A", "period": "2019-08", "category": "political", "points": "-1.5", "reason": "r",
+    start = len(events(ledger))
+    body = {"branch": "A", "period": "2021-08", "category": "political", "points": "-1.5", "reason": "r",
             "department": "party_mass"}
     with httpx.Client(base_url=server.url, timeout=30, headers=auth(t)) as http:
         first = http.post("/commands/record_score", json=body, headers={"Idempotency-Key": "req-1"})
-        again = http.post("/commands/record_score", content=b'{"branch": "A", "period": "2019-08", '
+        again = http.post("/commands/record_score", content=b'{"branch": "A", "period": "2021-08", '
                           b'"category": "political", "points": -1.50, "reason": "r", "department": "party_mass"}',
                           headers={"Idempotency-Key": "req-1"})  # same content (-1.50 = "-1.5"), retried
         other = http.post("/commands/record_score", json={**body, "points": "-2"}, headers={"Idempotency-Key": "req-1"})
-        batch = "\n".join(['{"op": "record_score", "branch": "B", "period": "2019-08", "category": "political", '
+        batch = "\n".join(['{"op": "record_score", "branch": "B", "period": "2021-08", "category": "political", '
                            '"points": "-1", "reason": "r", "department": "party_mass", "actor": "s"}'] * 2)
         imported = [http.post("/import", content=batch, headers={"Idempotency-Key": "batch-1"}) for _ in range(2)]
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 409)
     assert again.json() == {**first.json(), "duplicate": True}
     assert other.json()["error"] == "DuplicateKey" and other.json()["field"] == "key"
     assert [(r.status_code, r.json()["appended"], r.json()["skipped"]) for r in imported] == [(201, 2, 0), (200, 0, 2)]
-    recorded = [e for e in events(ledger) if e.name == "AssessmentMonth.ScoreRecorded"]
+    recorded = [e for e in since(ledger, start) if e.name == "AssessmentMonth.ScoreRecorded"]
     assert [str(e.data["entry_id"]) for e in recorded].count(first.json()["result"]) == 1
     assert len(recorded) == 3
 
 
 def test_racing_approvals_one_wins_the_other_gets_409(ledger: Ledger, server: Server) -> None:
-    deduct(ledger, "A", "2019-07", "-1")
-    approve(ledger, *Q3)
+    start = len(events(ledger))
+    deduct(ledger, "A", "2020-07", "-1")
+    approve(ledger, "2020-07", "2020-08", "2020-09")
     t = token(ledger, "approver")
     barrier, results = threading.Barrier(2), []
 
     def approve_quarter() -> None:
         with httpx.Client(base_url=server.url, timeout=30, headers=auth(t)) as http:
             barrier.wait()
-            results.append(http.post("/commands/approve_quarter", json={"period": "2019Q3"}))
+            results.append(http.post("/commands/approve_quarter", json={"period": "2020Q3"}))
     threads = [threading.Thread(target=approve_quarter) for _ in range(2)]
     for th in threads:
         th.start()
@@ -173,7 +234,7 @@ def test_racing_approvals_one_wins_the_other_gets_409(ledger: Ledger, server: Se
     assert sorted(r.status_code for r in results) == [201, 409], [r.text for r in results]
     loser = next(r for r in results if r.status_code == 409).json()
     assert loser["error"] in ("QuarterAlreadyApproved", "ConcurrentWrite") and loser["reason"]
-    assert sum(e.name == "AssessmentQuarter.Approved" for e in events(ledger)) == 1
+    assert sum(e.name == "AssessmentQuarter.Approved" for e in since(ledger, start)) == 1
 
 
 def test_parallel_writers_every_acknowledged_write_is_in_the_log_once(ledger: Ledger, server: Server,
@@ -183,6 +244,7 @@ def test_parallel_writers_every_acknowledged_write_is_in_the_log_once(ledger: Le
     lost response), and a refused write (409, lost race) is retried with its key."""
     clients, per_client = 8, 200
     t = token(ledger, "scorer-off")
+    start = len(events(ledger))
     acknowledged: dict[str, str] = {}  # key → entry id
     lock = threading.Lock()
 
@@ -190,7 +252,7 @@ def test_parallel_writers_every_acknowledged_write_is_in_the_log_once(ledger: Le
         with httpx.Client(base_url=server.url, timeout=60, headers=auth(t)) as http:
             for i in range(per_client):
                 key = f"c{client}-{i}"
-                body = {"branch": "AB"[i % 2], "period": "2019-10", "category": "daily", "points": "-0.01",
+                body = {"branch": "AB"[i % 2], "period": "2022-10", "category": "daily", "points": "-0.01",
                         "reason": f"并发 {key}", "department": "office"}
                 for _ in range(2 if i % 5 == 0 else 1):
                     while True:
@@ -208,7 +270,8 @@ def test_parallel_writers_every_acknowledged_write_is_in_the_log_once(ledger: Le
     for th in threads:
         th.join()
     elapsed = time.monotonic() - started
-    recorded = Counter(str(e.data["entry_id"]) for e in events(ledger) if e.name == "AssessmentMonth.ScoreRecorded")
+    recorded = Counter(str(e.data["entry_id"]) for e in since(ledger, start)
+                       if e.name == "AssessmentMonth.ScoreRecorded")
     assert len(acknowledged) == clients * per_client
     assert all(recorded[entry] == 1 for entry in acknowledged.values())
     assert sum(recorded.values()) == clients * per_client
@@ -219,6 +282,7 @@ def test_summaries_batches_separation_of_duties_and_docs(ledger: Ledger, server:
     """Talk summaries: the branch secretary and the committee read the text, the auditor does
     not; a batch with a line the user may not send is refused whole (403); the same user
     submitting and approving a month is refused (403); OpenAPI at /docs."""
+    start = len(events(ledger))
     ledger.command("enrol_member", person="A-M01", name="张三", branch="A", actor="registrar",
                    **{"class": "B", "from": "2019-01"})
     ledger.command("create_user", as_user="admin", user="clerk", name="clerk", actor="admin")
@@ -247,10 +311,10 @@ def test_summaries_batches_separation_of_duties_and_docs(ledger: Ledger, server:
         assert refused.status_code == 403 and [e["line"] for e in refused.json()["errors"]] == [2], refused.text
         invalid = http.post("/import", content='{"op": "raise_occasion"}\nnot json', headers=auth(t["sec-a"]))
         assert invalid.status_code == 422 and [e["line"] for e in invalid.json()["errors"]] == [2]
-        assert sum(e.name == "Occasion.Raised" for e in events(ledger)) == 1
+        assert sum(e.name == "Occasion.Raised" for e in since(ledger, start)) == 1
 
-        assert http.post("/commands/submit_month", json={"period": "2019-08"}, headers=auth(t["clerk"])).status_code == 201
-        same = http.post("/commands/approve_month", json={"period": "2019-08"}, headers=auth(t["clerk"]))
+        assert http.post("/commands/submit_month", json={"period": "2023-08"}, headers=auth(t["clerk"])).status_code == 201
+        same = http.post("/commands/approve_month", json={"period": "2023-08"}, headers=auth(t["clerk"]))
         assert same.status_code == 403 and same.json()["error"] == "SeparationOfDuties", same.text
 
         assert http.get("/quarter/2019Q3/diff", headers=auth(t["sec-a"])).status_code == 403
