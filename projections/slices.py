@@ -9,7 +9,7 @@ log without some of those events is today's month less their contributions plus 
 what replaces them. Everything else (the organization, a quarter's approvals) is folded
 from its own events, which are few. Pure: the adapters read the events
 (``adapters/store/slices.py``); the result is what :class:`AssessmentModel` folds from the
-whole log (``tests/test_slices.py`` compares both).
+whole log (``tests/contract/test_slices.py`` compares both).
 """
 from __future__ import annotations
 

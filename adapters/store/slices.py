@@ -7,7 +7,7 @@ position P: the organization (with its rosters) and the quarters are folded from
 events up to P; each month is today's section less its entries, voids and corrections after
 P (``projections/slices.py``), or, when other kinds of its events came after P, folded from
 its own events up to P. The result shows exactly what the fold of the whole log up to P
-shows for those periods (``tests/test_slices.py``).
+shows for those periods (``tests/contract/test_slices.py``).
 """
 from __future__ import annotations
 

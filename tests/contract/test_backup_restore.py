@@ -31,7 +31,7 @@ from adapters.credentials import Credentials
 from adapters.store.keystore import KeyStore
 from tests.conftest import PG_URL
 from tests.helpers import approve, company, deduct
-from tests.reliability_helpers import assert_verifies, bookkeeping
+from tests.reliability.helpers import assert_verifies, bookkeeping
 
 
 def _history(app: Any) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from projections.explain import explain_quarter
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 from tests.helpers import deduct
-from tests.test_fold_paths import varied
+from tests.contract.test_fold_paths import varied
 
 Q = "2019Q3"
 

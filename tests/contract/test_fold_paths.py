@@ -20,7 +20,7 @@ from adapters.store.views import MaintainedView
 from projections.model import AssessmentModel
 from tests.helpers import approve, company, deduct, load_stored_rows
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_log_v1.json.gz"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_log_v1.json.gz"
 
 
 def _sections(model: AssessmentModel) -> dict[str, Any]:
