@@ -6,7 +6,7 @@ Every command has one handler, a plain function ``(uow, cmd)`` in a module of th
 the unit of work saves. :func:`discover` imports every module of the package (a package
 scan, no list to keep), so the registry is complete before the first command runs; the
 application (``domain/service/application.py``) calls it once when it is imported.
-``tests/test_registry.py`` fails for a command without a handler, roles, a Chinese name or
+``tests/unit/test_registry.py`` fails for a command without a handler, roles, a Chinese name or
 a way in (CLI, HTTP). How to add a mechanism: docs/DESIGN.md.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@ PostgreSQL: the forms go through the API's command path (the one permission chec
 refused form keeps what was typed and writes nothing, talk summaries are shown only to those
 allowed, entry forms are not offered on sealed months, and a crawl of every link reachable
 from each role's start page finds no 4xx or 5xx. The same in a real browser:
-``tests/test_web_browser.py::test_every_role_in_a_real_browser``."""
+``tests/browser/test_web_browser.py::test_every_role_in_a_real_browser``."""
 from __future__ import annotations
 
 import html as htmllib
@@ -18,7 +18,7 @@ import pytest
 from adapters.http.app import create_app
 from domain.service.application import Ledger
 from tests.helpers import events
-from tests.test_web import csrf_of, flash_of, login
+from tests.web_fixture import csrf_of, flash_of, login
 from tests.web_roles_fixture import SUMMARY, prepare_roles
 
 ROLES = ("sec-a", "sec-b", "scorer-pm", "scorer-di", "aggregator", "approver", "committee", "auditor", "registrar",

@@ -6,7 +6,7 @@ import pytest
 
 from domain.assessment.organization import ranked_throughout, takes_part, taking_part, version_in_force
 from domain.errors import NotInitialized
-from projections.fold import OrgFold
+from projections.org_fold import OrgFold
 from projections.model import AssessmentModel
 
 
