@@ -11,7 +11,7 @@ from functools import cached_property
 from uuid import UUID
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, Literal
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
@@ -21,6 +21,7 @@ from domain.errors import InvalidInput
 from domain.ids import appeal_id_for_key, entry_id_for_key
 from domain.asof import SHANGHAI
 from domain.periods import check_month, check_quarter, check_year, quarter_months
+from domain.decimals import beyond_cents
 
 
 # A decimal written as text: ASCII digits, one optional sign, at most one point — nothing
@@ -52,7 +53,7 @@ def _exact_decimal(value: Any) -> Decimal:
         raise ValueError("应为数值")
     if not value.is_finite():
         raise ValueError("数值不能是 NaN 或 Infinity")
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if beyond_cents(value):
         raise ValueError("最多两位小数")
     if value.copy_abs() >= Decimal("1e9"):  # copy_abs: no context, so 1e999999999999 cannot overflow
         raise ValueError("数值过大")
@@ -197,6 +198,9 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
                               ignored_types=(cached_property,))
     roles: ClassVar[tuple[str, ...]] = ()
+    if TYPE_CHECKING:  # every command names its op: a Literal field (import ops) or a class attribute
+        @property
+        def op(self) -> str: ...
     key: Text | None = None
     # The original document's date, kept beside the ledger's recorded-at (migrations only).
     occurred_at: Annotated[str, BeforeValidator(_date)] | None = None
@@ -375,9 +379,11 @@ class EntryRef(Command):
     entry_key: Text | None = None
 
     def target(self) -> UUID:
-        if (self.entry_id is None) == (self.entry_key is None):
-            raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
-        return self.entry_id or entry_id_for_key(self.entry_key)  # type: ignore[arg-type]
+        if self.entry_id is not None and self.entry_key is None:
+            return self.entry_id
+        if self.entry_key is not None and self.entry_id is None:
+            return entry_id_for_key(self.entry_key)
+        raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
 
 
 class FileAppeal(EntryRef):
@@ -399,9 +405,11 @@ class DecideAppeal(Command):
     actor: Text
 
     def target(self) -> UUID:
-        if (self.appeal_id is None) == (self.appeal_key is None):
-            raise InvalidInput("请给出 appeal_id 或 appeal_key 之一", "appeal_id")
-        return self.appeal_id or appeal_id_for_key(self.appeal_key)  # type: ignore[arg-type]
+        if self.appeal_id is not None and self.appeal_key is None:
+            return self.appeal_id
+        if self.appeal_key is not None and self.appeal_id is None:
+            return appeal_id_for_key(self.appeal_key)
+        raise InvalidInput("请给出 appeal_id 或 appeal_key 之一", "appeal_id")
 
 
 class VoidEntry(EntryRef):

@@ -42,7 +42,7 @@ def quarter_months(quarter: str) -> tuple[str, str, str]:
     """The three months of a quarter, in order. Precondition: ``quarter`` is valid."""
     year, q = quarter.split("Q")
     first = (int(q) - 1) * 3 + 1
-    return tuple(f"{year}-{m:02d}" for m in range(first, first + 3))  # type: ignore[return-value]
+    return f"{year}-{first:02d}", f"{year}-{first + 1:02d}", f"{year}-{first + 2:02d}"
 
 
 def quarter_of(month: str) -> str:

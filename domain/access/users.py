@@ -133,7 +133,7 @@ class Access(Aggregate):
 
     def user_of_token(self, token: str) -> str | None:
         found = self.tokens.get(token_hash(token))
-        return None if found is None or found["revoked"] else found["user"]  # type: ignore[no-any-return]
+        return None if found is None or found["revoked"] else found["user"]
 
 
 def _effective(value: Any) -> int | None:

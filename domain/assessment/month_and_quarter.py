@@ -19,6 +19,7 @@ from domain.errors import (SeparationOfDuties, InvalidInput, MonthNotOpenForEntr
 from domain.ids import month_id, quarter_id
 from domain.assessment.rulebook import BONUS, CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
 from domain.assessment.year import check_score
+from domain.decimals import beyond_cents
 
 DRAFT = "draft"  # 草稿：可录入
 SUBMITTED = "submitted"  # 已提交：待审批
@@ -27,7 +28,7 @@ APPROVED = "approved"  # 已审批：封存
 
 def check_points(points: Decimal, category: str) -> None:
     """Points have at most two decimals, are not 0, negative except for ``bonus``."""
-    if not points.is_finite() or points.as_tuple().exponent < -2:  # type: ignore[operator]
+    if beyond_cents(points):
         raise InvalidInput("分值最多两位小数", "points")
     if points == 0:
         raise InvalidInput("分值不能为 0", "points")
@@ -129,7 +130,7 @@ class AssessmentMonth(Aggregate):
         actor: str
         key: str | None
 
-        def apply(self, aggregate: "AssessmentMonth") -> None:  # type: ignore[override]
+        def apply(self, aggregate: "AssessmentMonth") -> None:
             aggregate.entry_count += 1
             aggregate._add(self.branch, self.category, self.points)
 

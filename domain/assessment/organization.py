@@ -16,6 +16,7 @@ from domain.errors import BranchAlreadyRegistered, BranchNotFound, InvalidInput,
 from domain.ids import organization_id
 from domain.assessment.rulebook import MODES, PART_TIME, Rulebook
 from domain.assessment.scoring import Secretary
+from domain.decimals import beyond_cents
 
 
 class Organization(Aggregate):
@@ -140,7 +141,7 @@ class Organization(Aggregate):
             raise InvalidInput("兼职书记必须给出每月津贴（元，不小于 0）", "allowance")
         if mode != PART_TIME and allowance is not None:
             raise InvalidInput("专职书记没有每月津贴，请不要填写 allowance", "allowance")
-        if allowance is not None and allowance.as_tuple().exponent < -2:  # type: ignore[operator]
+        if allowance is not None and beyond_cents(allowance):
             raise InvalidInput("金额最多两位小数（分）", "allowance")
         if not name.strip():
             raise InvalidInput("书记姓名不能为空", "name")

@@ -274,7 +274,8 @@ class Rulebook:
             bounds = [u for u, _ in brackets]
             if not brackets or bounds[-1] is not None or None in bounds[:-1]:
                 raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类应以一个上限为 null 的档次结尾")
-            if any(b <= a for a, b in zip(bounds[:-2], bounds[1:-1])) or any(u <= 0 for u in bounds[:-1]):
+            uppers = [u for u in bounds[:-1] if u is not None]  # all of them: None was refused above
+            if any(b <= a for a, b in zip(uppers, uppers[1:])) or any(u <= 0 for u in uppers):
                 raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的上限应为正数且递增")
             if any(not 0 <= r <= 1 for _, r in brackets):
                 raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的比例应在 0 到 1 之间")

@@ -9,11 +9,12 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput, YearAlreadyApproved, YearNotReady
 from domain.ids import year_id
+from domain.decimals import beyond_cents
 
 
 def check_score(value: Decimal, field: str = "score") -> None:
     """A 0–100 score with at most two decimals."""
-    if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if beyond_cents(value):
         raise InvalidInput("分数最多两位小数", field)
     if not 0 <= value <= 100:
         raise InvalidInput("分数应在 0 到 100 之间", field)

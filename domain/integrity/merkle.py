@@ -10,7 +10,7 @@ bug). Proof *verification* never raises for bad proof data: it returns ``False``
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeGuard
 
 HASH_SIZE = 32
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
@@ -30,14 +30,14 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + bytes(left) + bytes(right)).digest()
 
 
-def _is_hash(value: object) -> bool:
+def _is_hash(value: object) -> TypeGuard[bytes | bytearray]:
     return isinstance(value, (bytes, bytearray)) and len(value) == HASH_SIZE
 
 
 def _require_hash(value: object, what: str) -> bytes:
     if not _is_hash(value):
         raise ValueError(f"{what} must be {HASH_SIZE} bytes, got {value!r:.80}")
-    return bytes(value)  # type: ignore[arg-type]
+    return bytes(value)
 
 
 def _split(n: int) -> int:

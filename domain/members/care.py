@@ -86,10 +86,10 @@ class Vault(Protocol):
 
 def vault_of(app: Any) -> Vault:
     """The application's vault, or :class:`VaultUnavailable` (field ``summary``)."""
-    vault = getattr(app, "vault", None)
+    vault: Vault | None = getattr(app, "vault", None)
     if vault is None:
         raise VaultUnavailable("未配置密钥库（LEDGER_KEYSTORE），不能加密或读取谈话走访摘要", "summary")
-    return vault  # type: ignore[no-any-return]
+    return vault
 
 
 def sealed_hash(ciphertext: str) -> str:
@@ -202,9 +202,11 @@ class AnswerOccasion(c.Command):
     actor: c.Text
 
     def target(self) -> UUID:
-        if (self.occasion_id is None) == (self.occasion_key is None):
-            raise InvalidInput("请给出 occasion_id 或 occasion_key 之一", "occasion_id")
-        return self.occasion_id or occasion_id_for_key(self.occasion_key)  # type: ignore[arg-type]
+        if self.occasion_id is not None and self.occasion_key is None:
+            return self.occasion_id
+        if self.occasion_key is not None and self.occasion_id is None:
+            return occasion_id_for_key(self.occasion_key)
+        raise InvalidInput("请给出 occasion_id 或 occasion_key 之一", "occasion_id")
 
     def digest(self) -> str:
         """SHA-256 of the command's content without its key and without the summary."""

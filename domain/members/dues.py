@@ -35,6 +35,7 @@ from domain import vocabulary
 from domain.errors import DuesRefused, InvalidInput, PaymentNotFound
 from domain.ids import dues_account_id, dues_payment_id_for_key, dues_statement_id
 from domain.members.meetings import Date
+from domain.members.people import span_covers
 from domain.periods import check_half, half_months
 from domain.assessment.results import canonical_hash
 from domain.assessment.rulebook import Rulebook
@@ -128,7 +129,7 @@ def branch_member_months(spans: Mapping[str, list[list[str | None]]], months: li
     month)`` says they are a party member of the branch then."""
     out: dict[str, list[str]] = {}
     for person in sorted(spans):
-        mine = [m for m in months if any(s <= m and (e is None or m < e) for s, e in spans[person])  # type: ignore[operator]
+        mine = [m for m in months if any(span_covers(span, m) for span in spans[person])
                 and placed(person, m)]
         if mine:
             out[person] = mine
@@ -280,9 +281,11 @@ class VoidDuesPayment(c.Command):
     actor: c.Text
 
     def target(self) -> UUID:
-        if (self.payment_id is None) == (self.payment_key is None):
-            raise InvalidInput("请给出 payment_id 或 payment_key 之一", "payment_id")
-        return self.payment_id or dues_payment_id_for_key(self.payment_key)  # type: ignore[arg-type]
+        if self.payment_id is not None and self.payment_key is None:
+            return self.payment_id
+        if self.payment_key is not None and self.payment_id is None:
+            return dues_payment_id_for_key(self.payment_key)
+        raise InvalidInput("请给出 payment_id 或 payment_key 之一", "payment_id")
 
 
 def _half(value: Any) -> str:

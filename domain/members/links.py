@@ -56,7 +56,8 @@ class BranchLinks(Aggregate):
         if current is not None:
             raise LinkRefused(f"职工 {employee} 已与党员 {current} 结对（自 {spans[-1][1]}），"
                               "一名职工同一时间只联系一名党员，请先解除", "employee")
-        if spans and from_month < spans[-1][2]:  # type: ignore[operator]
+        until = spans[-1][2] if spans else None  # set: the employee is linked to no one now
+        if until is not None and from_month < until:
             raise LinkRefused(f"职工 {employee} 的上一次结对至 {spans[-1][2]} 才解除，新的结对不能早于该月", "from")
         self._link(member=member, employee=employee, from_month=from_month, actor=actor, key=key)
 
@@ -70,7 +71,7 @@ class BranchLinks(Aggregate):
         if self.member_of(employee) != member:
             raise LinkRefused(f"职工 {employee} 当前未与党员 {member} 结对", "employee")
         start = self.links[employee][-1][1]
-        if from_month < start:  # type: ignore[operator]
+        if start is not None and from_month < start:  # always set: every link has its start
             raise LinkRefused(f"该结对自 {start} 起生效，解除不能早于该月", "from")
         self._unlink(member=member, employee=employee, from_month=from_month, reason=reason, actor=actor, key=key)
 

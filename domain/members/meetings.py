@@ -49,7 +49,8 @@ Kind = Literal["general_meeting", "committee_meeting", "group_meeting", "party_l
                "org_life_meeting", "experience_meeting", "problem_analysis_meeting"]
 TWO_MEETINGS = (EXPERIENCE_MEETING, PROBLEM_MEETING)  # 两会 [seed]
 # 三问 [seed, part 1, 二]: the three questions a 两会 meeting answers.
-QUESTIONS: dict[str, str] = {
+Question = Literal["branch", "members", "gap"]  # the keys of QUESTIONS
+QUESTIONS: dict[Question, str] = {
     "branch": "组织动员职工群众时，我们的党支部在哪里",
     "members": "攻坚克难时，我们的党员在哪里",
     "gap": "对照工作目标，我们的差距在哪里",
@@ -137,7 +138,7 @@ class RecordMeeting(MeetingRef):
     topic: c.Text
     chair: c.Text
     attendance: dict[str, Status]
-    answers: dict[Literal["branch", "members", "gap"], c.Text] | None = None  # 三问 (QUESTIONS)
+    answers: dict[Question, c.Text] | None = None  # 三问 (QUESTIONS)
     actor: c.Text
 
 

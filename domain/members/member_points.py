@@ -98,9 +98,10 @@ def member_placement(person: Person, month: str) -> tuple[str, str | None, str] 
     """(branch, group, class) if ``person`` is a party member in ``month``; else None
     (not yet registered, an employee then, or gone from ``left`` on)."""
     placement = person.standing_in(month)
-    if placement is None or placement[2] is None:
+    if placement is None:
         return None
-    return placement  # type: ignore[return-value]
+    branch, group, klass = placement
+    return None if klass is None else (branch, group, klass)
 
 
 def year_end_placement(person: Person, year: str) -> tuple[str, tuple[str, str | None, str]] | None:
@@ -278,6 +279,8 @@ class VoidMemberPoints(c.Command):
     actor: c.Text
 
     def target(self) -> UUID:
-        if (self.entry_id is None) == (self.entry_key is None):
-            raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
-        return self.entry_id or points_entry_id_for_key(self.entry_key)  # type: ignore[arg-type]
+        if self.entry_id is not None and self.entry_key is None:
+            return self.entry_id
+        if self.entry_key is not None and self.entry_id is None:
+            return points_entry_id_for_key(self.entry_key)
+        raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
