@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -37,7 +37,7 @@ RETRIES = 5
 EMPTY_IMPORT = "导入内容为空（文件为空或只有空行）：没有任何命令，未写入任何内容"
 
 
-class Ledger(Application):
+class Ledger(Application[UUID]):
     """党建考核审计账本 — the commands of the task-book flow."""
 
     name = "Ledger"
@@ -57,7 +57,7 @@ class Ledger(Application):
         none (None: every call must name one); :attr:`default_user` may be set again later
         by a fixture or script that creates its acting user after ``init`` (the migration
         user of the demo, benchmarks and tests)."""
-        super().__init__(env)  # type: ignore[arg-type]
+        super().__init__(env)
         self.vault = vault
         self.default_user = default_user
         self.security_log: SecurityLog | None = None if security_log is None else security_log(self)
@@ -160,7 +160,7 @@ class Ledger(Application):
         stored = known.get(command.key)
         if stored is None:
             ref = str(command.entry_id) if isinstance(command, c.RecordScore) else ""
-            uow.keys.append((command.key, digest, command.op, ref))  # type: ignore[attr-defined]
+            uow.keys.append((command.key, digest, command.op, ref))
             return False
         if stored != digest:
             raise DuplicateKey(f"键 {command.key!r} 已在账本中，但内容不同", "key")
@@ -179,7 +179,8 @@ class Ledger(Application):
             raise KeyLanded()
 
     def _key_index(self) -> KeyIndex:
-        return self.recorder  # type: ignore[return-value]
+        """The recorder, which the store builds as a :class:`KeyIndex` (``adapters/store/recorder.py``)."""
+        return cast(KeyIndex, self.recorder)
 
     # -- public commands ---------------------------------------------------------------
     def init(self, actor: str = "system", admin: str | None = None, admin_name: str | None = None,
@@ -278,62 +279,69 @@ class Ledger(Application):
         """Validate ``fields`` as the import op ``op`` and execute it as ``as_user``."""
         return self.execute(c.parse_command({"op": op, **fields}), as_user)
 
-    def register_branch(self, **fields: Any) -> str:
-        return self.command("register_branch", **fields)  # type: ignore[no-any-return]
+    def _returning(self, kind: type[T], op: str, fields: dict[str, Any]) -> T | None:
+        """:meth:`command` ``op`` with ``fields``: its handler's result, a ``kind``, or None
+        when the command's import key was applied before (nothing written again).
+        Precondition: ``kind`` is what the handler registered for ``op`` returns (the
+        registry, :data:`HANDLERS`, keys handlers by command class and loses their types)."""
+        return cast("T | None", self.command(op, **fields))
 
-    def set_members(self, **fields: Any) -> str:
-        return self.command("set_members", **fields)  # type: ignore[no-any-return]
+    def register_branch(self, **fields: Any) -> str | None:
+        return self._returning(str, "register_branch", fields)
 
-    def appoint_secretary(self, **fields: Any) -> str:
-        return self.command("appoint_secretary", **fields)  # type: ignore[no-any-return]
+    def set_members(self, **fields: Any) -> str | None:
+        return self._returning(str, "set_members", fields)
 
-    def record_score(self, **fields: Any) -> UUID:
-        return self.command("record_score", **fields)  # type: ignore[no-any-return]
+    def appoint_secretary(self, **fields: Any) -> str | None:
+        return self._returning(str, "appoint_secretary", fields)
 
-    def submit_month(self, **fields: Any) -> str:
-        return self.command("submit_month", **fields)  # type: ignore[no-any-return]
+    def record_score(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "record_score", fields)
 
-    def return_month(self, **fields: Any) -> str:
-        return self.command("return_month", **fields)  # type: ignore[no-any-return]
+    def submit_month(self, **fields: Any) -> str | None:
+        return self._returning(str, "submit_month", fields)
 
-    def approve_month(self, **fields: Any) -> str:
-        return self.command("approve_month", **fields)  # type: ignore[no-any-return]
+    def return_month(self, **fields: Any) -> str | None:
+        return self._returning(str, "return_month", fields)
 
-    def approve_quarter(self, **fields: Any) -> UUID:
-        return self.command("approve_quarter", **fields)  # type: ignore[no-any-return]
+    def approve_month(self, **fields: Any) -> str | None:
+        return self._returning(str, "approve_month", fields)
 
-    def reapprove_quarter(self, **fields: Any) -> UUID:
-        return self.command("reapprove_quarter", **fields)  # type: ignore[no-any-return]
+    def approve_quarter(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "approve_quarter", fields)
 
-    def record_unit_performance(self, **fields: Any) -> str:
-        return self.command("record_unit_performance", **fields)  # type: ignore[no-any-return]
+    def reapprove_quarter(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "reapprove_quarter", fields)
 
-    def record_debriefing(self, **fields: Any) -> str:
-        return self.command("record_debriefing", **fields)  # type: ignore[no-any-return]
+    def record_unit_performance(self, **fields: Any) -> str | None:
+        return self._returning(str, "record_unit_performance", fields)
 
-    def record_business_score(self, **fields: Any) -> str:
-        return self.command("record_business_score", **fields)  # type: ignore[no-any-return]
+    def record_debriefing(self, **fields: Any) -> str | None:
+        return self._returning(str, "record_debriefing", fields)
 
-    def approve_year(self, **fields: Any) -> UUID:
-        return self.command("approve_year", **fields)  # type: ignore[no-any-return]
+    def record_business_score(self, **fields: Any) -> str | None:
+        return self._returning(str, "record_business_score", fields)
 
-    def reapprove_year(self, **fields: Any) -> UUID:
-        return self.command("reapprove_year", **fields)  # type: ignore[no-any-return]
+    def approve_year(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "approve_year", fields)
 
-    def file_appeal(self, **fields: Any) -> UUID:
-        return self.command("file_appeal", **fields)  # type: ignore[no-any-return]
+    def reapprove_year(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "reapprove_year", fields)
 
-    def decide_appeal(self, **fields: Any) -> UUID:
-        return self.command("decide_appeal", **fields)  # type: ignore[no-any-return]
+    def file_appeal(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "file_appeal", fields)
 
-    def void_entry(self, **fields: Any) -> UUID:
-        return self.command("void_entry", **fields)  # type: ignore[no-any-return]
+    def decide_appeal(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "decide_appeal", fields)
 
-    def correct_entry(self, **fields: Any) -> UUID:
-        return self.command("correct_entry", **fields)  # type: ignore[no-any-return]
+    def void_entry(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "void_entry", fields)
 
-    def adopt_rulebook(self, **fields: Any) -> int:
-        return self.command("adopt_rulebook", **fields)  # type: ignore[no-any-return]
+    def correct_entry(self, **fields: Any) -> UUID | None:
+        return self._returning(UUID, "correct_entry", fields)
+
+    def adopt_rulebook(self, **fields: Any) -> int | None:
+        return self._returning(int, "adopt_rulebook", fields)
 
 
 class KeyLanded(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from copy import deepcopy
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -24,6 +24,8 @@ from domain.errors import LedgerError, NotInitialized
 from domain.ids import access_id, month_id, organization_id
 from domain.assessment.organization import Organization
 from domain.service.permissions import Authorization, authorize
+
+A = TypeVar("A", bound=Aggregate)
 
 ORG_MAX_STALENESS = 1.0  # seconds a cached organization (or directory) may serve unrefreshed
 
@@ -50,8 +52,12 @@ class Host(Protocol):
     organization and directory were last refreshed, and its key vault (``vault``, or None;
     ``domain/members/care.py``)."""
 
-    repository: Any
-    recorder: Any
+    @property
+    def repository(self) -> Any: ...
+
+    @property
+    def recorder(self) -> Any: ...
+
     vault: Any
     org_refreshed_at: float
     access_refreshed_at: float
@@ -110,7 +116,8 @@ class UnitOfWork:
     @property
     def index(self) -> KeyIndex:
         """What the store knows about import keys and the log (the application's recorder)."""
-        return self.app.recorder  # type: ignore[no-any-return]
+        index: KeyIndex = self.app.recorder
+        return index
 
     def stored_events(self, aggregate: Aggregate) -> Iterable[Any]:
         """The stored events of ``aggregate`` up to the version it was loaded at (its pending
@@ -146,10 +153,10 @@ class UnitOfWork:
     def access(self) -> Access:
         """The user directory, read-only (a cached copy within ``ORG_MAX_STALENESS``)."""
         trust = time.monotonic() - self.app.access_refreshed_at < ORG_MAX_STALENESS
-        found = self.find(access_id(), for_update=False, trust_cache=trust)
+        found = self.find_as(Access, access_id(), for_update=False, trust_cache=trust)
         if not trust:
             self.app.access_refreshed_at = time.monotonic()
-        return found if found is not None else Access()  # type: ignore[no-any-return]
+        return found if found is not None else Access()
 
     def authorize(self, user: str | None, command: c.Command) -> Authorization:
         """Check ``user`` may send ``command`` now; remember it for :meth:`stamp`."""
@@ -163,12 +170,12 @@ class UnitOfWork:
     def find(self, aggregate_id: UUID, for_update: bool, trust_cache: bool = False) -> Any | None:
         """The aggregate, or None. Read-only loads share the cached object (never mutate it)."""
         if aggregate_id in self.loaded:
-            aggregate, copied = self.loaded[aggregate_id]
+            held, copied = self.loaded[aggregate_id]
             if for_update and not copied:
-                aggregate = deepcopy(aggregate)
-                self.loaded[aggregate_id] = (aggregate, True)
-            return aggregate
-        aggregate = self._cached(aggregate_id) if (trust_cache and not self.fresh) else None
+                held = deepcopy(held)
+                self.loaded[aggregate_id] = (held, True)
+            return held
+        aggregate: Aggregate | None = self._cached(aggregate_id) if (trust_cache and not self.fresh) else None
         if aggregate is not None:
             if for_update:
                 aggregate = deepcopy(aggregate)
@@ -179,6 +186,13 @@ class UnitOfWork:
                 return None
         self.loaded[aggregate_id] = (aggregate, for_update)
         return aggregate
+
+    def find_as(self, kind: type[A], aggregate_id: UUID, for_update: bool,
+                trust_cache: bool = False) -> A | None:
+        """:meth:`find`, typed as ``kind``. Precondition: ``aggregate_id`` is an id of that kind
+        of aggregate (``domain/ids.py`` derives each id from its kind's own namespace and
+        key, so an id never names an aggregate of another class)."""
+        return cast("A | None", self.find(aggregate_id, for_update, trust_cache))
 
     def _cached(self, aggregate_id: UUID) -> Any | None:
         cache = self.app.repository.cache
@@ -206,28 +220,30 @@ class UnitOfWork:
         for aggregate, copied in self.loaded.values():
             if copied and any(type(e).__name__ == event_name and getattr(e, field, None) == value
                               for e in aggregate.pending_events):
-                return aggregate.id  # type: ignore[no-any-return]
+                return aggregate.id
         return None
 
     def organization(self, for_update: bool = False) -> Organization:
         trust = not for_update and time.monotonic() - self.app.org_refreshed_at < ORG_MAX_STALENESS
-        org = self.find(organization_id(), for_update, trust_cache=trust)
+        org = self.find_as(Organization, organization_id(), for_update, trust_cache=trust)
         if not trust:
             self.app.org_refreshed_at = time.monotonic()
         if org is None or not org.rulebooks:
             raise NotInitialized("账本尚未初始化，请先运行 ledger init", None)
-        return org  # type: ignore[no-any-return]
+        return org
 
-    def find_or_open(self, aggregate_id: UUID, open_: Callable[[], Aggregate], trust_cache: bool = False) -> Any:
-        """The aggregate, loaded for update, or a new one (its first event pending)."""
-        aggregate = self.find(aggregate_id, for_update=True, trust_cache=trust_cache)
-        if aggregate is None:
-            aggregate = open_()
-            self.add(aggregate)
-        return aggregate
+    def find_or_open(self, aggregate_id: UUID, open_: Callable[[], A], trust_cache: bool = False) -> A:
+        """The aggregate, loaded for update, or a new one (its first event pending).
+        Precondition: ``aggregate_id`` is an id of the kind ``open_`` makes (see :meth:`find_as`)."""
+        found = self.find(aggregate_id, for_update=True, trust_cache=trust_cache)
+        if found is None:
+            opened = open_()
+            self.add(opened)
+            return opened
+        return cast(A, found)
 
     def month(self, period: str) -> AssessmentMonth:
-        return self.find_or_open(month_id(period), lambda: AssessmentMonth(period=period),  # type: ignore[no-any-return]
+        return self.find_or_open(month_id(period), lambda: AssessmentMonth(period=period),
                                  trust_cache=True)
 
     def save(self) -> int:

@@ -79,7 +79,7 @@ def decide_appeal(uow: UnitOfWork, cmd: c.DecideAppeal) -> UUID:
     if auth is not None and not auth.migrated and getattr(appeals, "filed_by", None) == auth.user:
         raise SeparationOfDuties(f"该申诉由 {auth.user} 提出，不能由同一用户决定", "appeal_id")
     appeals.decide(appeal_id, cmd.decision, cmd.points, entry["points"], cmd.reason, cmd.actor, cmd.key)
-    if cmd.decision == "upheld" and cmd.points != entry["points"]:
+    if cmd.decision == "upheld" and cmd.points is not None and cmd.points != entry["points"]:  # decide refused upheld without points
         month.correct_entry(appeals.entry_id, entry["branch"], entry["category"], entry["points"],
                             cmd.points, cmd.reason, "appeal", appeal_id, cmd.actor, cmd.key)
     if month.status == APPROVED:

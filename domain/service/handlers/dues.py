@@ -10,6 +10,7 @@ from domain.members.dues import (DuesAccount, DuesStatement, PublishDues, Record
 from domain.errors import DuesRefused, PaymentNotFound
 from domain.ids import dues_account_id, dues_statement_id, roster_id
 from domain.members.member_points import member_placement
+from domain.members.people import BranchRoster, Person
 from domain.service.handlers.people import find_person
 from domain.periods import half_months
 from domain.service.handlers import handles
@@ -24,11 +25,11 @@ def _member_in(uow: UnitOfWork, person: str, branch: str, month: str, field: str
         raise DuesRefused(f"{person} 在 {month} 不是党员", field)
     if placement[0] != branch:
         raise DuesRefused(f"{person} 在 {month} 属于支部 {placement[0]}，不属于支部 {branch}", "branch")
-    return found.name  # type: ignore[no-any-return]
+    return found.name
 
 
 def _account(uow: UnitOfWork, person: str) -> DuesAccount:
-    return uow.find_or_open(dues_account_id(person), lambda: DuesAccount(person=person))  # type: ignore[no-any-return]
+    return uow.find_or_open(dues_account_id(person), lambda: DuesAccount(person=person))
 
 
 @handles(SetDuesBase)
@@ -65,8 +66,8 @@ def publish_dues(uow: UnitOfWork, cmd: PublishDues) -> int:
     org = uow.organization()
     record = org.branch(cmd.branch)
     months = half_months(cmd.half)
-    found = uow.find(roster_id(cmd.branch), for_update=False)
-    persons = {}
+    found = uow.find_as(BranchRoster, roster_id(cmd.branch), for_update=False)
+    persons: dict[str, Person] = {}
 
     def placed(person: str, month: str) -> bool:
         p = persons.setdefault(person, find_person(uow, person))
@@ -78,7 +79,7 @@ def publish_dues(uow: UnitOfWork, cmd: PublishDues) -> int:
         raise DuesRefused(f"支部 {cmd.branch} 在 {cmd.half} 没有党员", "half")
     rows = []
     for person, mine in member_months.items():
-        account = uow.find(dues_account_id(person), for_update=False)
+        account = uow.find_as(DuesAccount, dues_account_id(person), for_update=False)
         lines = dues_months(mine, account.base_in if account else (lambda m: None),
                             account.paid_in if account else (lambda m: ZERO), org.rulebook_in_force)
         unassessed = [m.month for m in lines if m.due is None]
@@ -91,4 +92,4 @@ def publish_dues(uow: UnitOfWork, cmd: PublishDues) -> int:
                             lambda: DuesStatement(branch=cmd.branch, half=cmd.half))
     number = book.publish(published, versions, cmd.actor, cmd.key)
     uow.checkpoint(f"publish_dues {cmd.branch} {cmd.half} #{number}")
-    return number  # type: ignore[no-any-return]
+    return number

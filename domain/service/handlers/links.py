@@ -14,7 +14,7 @@ from domain.service.unit_of_work import UnitOfWork
 def branch_links(uow: UnitOfWork, branch: str) -> BranchLinks:
     """The branch's links, loaded for update (opened if new). Raises BranchNotFound."""
     uow.organization().branch(branch)
-    return uow.find_or_open(links_id(branch), lambda: BranchLinks(branch=branch))  # type: ignore[no-any-return]
+    return uow.find_or_open(links_id(branch), lambda: BranchLinks(branch=branch))
 
 
 @handles(LinkEmployee)

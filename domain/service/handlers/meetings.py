@@ -35,7 +35,7 @@ def _expected(uow: UnitOfWork, cmd: MeetingRef) -> tuple[dict[str, str | None], 
     if cmd.kind == GROUP_MEETING:
         if cmd.group is None:
             raise MeetingRefused("党小组会须写明党小组（group）", "group")
-        in_group = {p: g for p, g in members.items() if g == cmd.group}
+        in_group: dict[str, str | None] = {p: g for p, g in members.items() if g == cmd.group}
         if not in_group:
             raise MeetingRefused(f"支部 {cmd.branch} 在 {month} 没有党小组 {cmd.group!r}（该月无党员编入此小组）", "group")
         return in_group, set(in_group)
@@ -51,11 +51,11 @@ def _branch_open(uow: UnitOfWork, branch: str, date: str) -> None:
 
 
 def _meeting(uow: UnitOfWork, cmd: MeetingRef) -> Meeting:
-    found = uow.find(meeting_id(cmd.branch, cmd.kind, cmd.date, cmd.group), for_update=True)
+    found = uow.find_as(Meeting, meeting_id(cmd.branch, cmd.kind, cmd.date, cmd.group), for_update=True)
     if found is None:
         group = f"（{cmd.group}）" if cmd.group else ""
         raise MeetingNotFound(f"支部 {cmd.branch} {cmd.date} 没有记录{KIND_NAMES[cmd.kind]}{group}", "date")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @handles(RecordMeeting)
@@ -83,9 +83,10 @@ def record_meeting(uow: UnitOfWork, cmd: RecordMeeting) -> UUID:
     if missing:
         raise MeetingRefused(f"出勤名单缺少应参会党员 {', '.join(missing[:5])}" + (f" 等 {len(missing)} 人" if len(missing) > 5 else "")
                              + "（出席、请假、缺席都要写明）", "attendance")
+    answers: dict[str, str] | None = None if cmd.answers is None else {q: cmd.answers[q] for q in QUESTIONS}
     meeting = Meeting(branch=cmd.branch, kind=cmd.kind, date=cmd.date, group=cmd.group, topic=cmd.topic,
                       chair=cmd.chair, attendance=dict(sorted(cmd.attendance.items())),
-                      answers=None if cmd.answers is None else {q: cmd.answers[q] for q in QUESTIONS},
+                      answers=answers,
                       actor=cmd.actor, key=cmd.key)
     uow.add(meeting)
     year = cmd.date[:4]
@@ -105,7 +106,7 @@ def correct_attendance(uow: UnitOfWork, cmd: CorrectAttendance) -> UUID:
             raise MeetingRefused(f"{cmd.person} 在 {cmd.date[:7]} 不是支部 {cmd.branch} 的党员"
                                  + (f"（党小组 {cmd.group}）" if cmd.group else ""), "person")
     meeting.correct_attendance(cmd.person, cmd.status, cmd.reason, cmd.actor, cmd.key)
-    return meeting.id  # type: ignore[no-any-return]
+    return meeting.id
 
 
 @handles(VoidMeeting)
@@ -113,4 +114,4 @@ def void_meeting(uow: UnitOfWork, cmd: VoidMeeting) -> UUID:
     uow.organization().branch(cmd.branch)
     meeting = _meeting(uow, cmd)
     meeting.void(cmd.reason, cmd.actor, cmd.key)
-    return meeting.id  # type: ignore[no-any-return]
+    return meeting.id

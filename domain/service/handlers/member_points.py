@@ -15,7 +15,7 @@ from domain.service.unit_of_work import UnitOfWork
 
 
 def _points(uow: UnitOfWork, branch: str, year: str) -> MemberPoints:
-    return uow.find_or_open(member_points_id(branch, year),  # type: ignore[no-any-return]
+    return uow.find_or_open(member_points_id(branch, year),
                             lambda: MemberPoints(branch=branch, year=year))
 
 

@@ -25,17 +25,17 @@ def _person_in(uow: UnitOfWork, code: str, branch: str, field: str) -> Any:
 
 
 def _register(uow: UnitOfWork, branch: str, year: str) -> BranchMentoring:
-    return uow.find_or_open(mentoring_id(branch, year),  # type: ignore[no-any-return]
+    return uow.find_or_open(mentoring_id(branch, year),
                             lambda: BranchMentoring(branch=branch, year=year))
 
 
 def _existing(uow: UnitOfWork, branch: str, pair: str, date: str) -> BranchMentoring:
     """The register of the year of ``date`` holding ``pair``, or MentorshipNotFound."""
-    found = uow.find(mentoring_id(branch, date[:4]), for_update=True)
+    found = uow.find_as(BranchMentoring, mentoring_id(branch, date[:4]), for_update=True)
     if found is None:
         raise MentorshipNotFound(f"支部 {branch} {date[:4]} 年没有师徒对 {pair}"
                                  "（考评与比武成绩按其日期所在年度归入师徒对）", "pair")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @handles(RegisterMentorship)

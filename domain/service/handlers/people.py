@@ -13,14 +13,14 @@ from domain.service.unit_of_work import UnitOfWork
 
 def find_person(uow: UnitOfWork, person: str, for_update: bool = False) -> Person:
     """The registered person, or :class:`PersonNotFound` naming field ``person``."""
-    found = uow.find(person_id(person), for_update=for_update)
+    found = uow.find_as(Person, person_id(person), for_update=for_update)
     if found is None:
         raise PersonNotFound(f"人员 {person!r} 未登记", "person")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def roster(uow: UnitOfWork, branch: str) -> BranchRoster:
-    return uow.find_or_open(roster_id(branch), lambda: BranchRoster(branch=branch))  # type: ignore[no-any-return]
+    return uow.find_or_open(roster_id(branch), lambda: BranchRoster(branch=branch))
 
 
 def _not_before_branch(uow: UnitOfWork, branch: str, from_month: str) -> None:

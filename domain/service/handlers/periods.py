@@ -84,7 +84,8 @@ def _month_sums(uow: UnitOfWork, month: AssessmentMonth) -> dict[str, dict[str, 
     """Signed sum of points (in cents) per branch and category: stored events up to
     the version the unit of work started from, then the ones still pending in it."""
     sums: dict[str, dict[str, int]] = {}
-    for events in (uow.stored_events(month), list(month.pending_events)):
+    pending: list[Any] = list(month.pending_events)  # the month's events, their fields read by name
+    for events in (uow.stored_events(month), pending):
         for e in events:
             kind = type(e).__name__
             if kind == "ScoreRecorded":
@@ -134,7 +135,7 @@ def _quarter_ranking(uow: UnitOfWork, period: str) -> tuple[Any, list[dict[str, 
 
 
 def _quarter(uow: UnitOfWork, period: str) -> AssessmentQuarter:
-    return uow.find_or_open(quarter_id(period), lambda: AssessmentQuarter(period=period))  # type: ignore[no-any-return]
+    return uow.find_or_open(quarter_id(period), lambda: AssessmentQuarter(period=period))
 
 
 @handles(c.ApproveQuarter)
@@ -167,7 +168,7 @@ def _branch_taking_part(org: Organization, branch: str, month: str) -> None:
 
 
 def _year(uow: UnitOfWork, period: str) -> AssessmentYear:
-    return uow.find_or_open(year_id(period), lambda: AssessmentYear(period=period))  # type: ignore[no-any-return]
+    return uow.find_or_open(year_id(period), lambda: AssessmentYear(period=period))
 
 
 @handles(c.RecordUnitPerformance)

@@ -14,10 +14,10 @@ from domain.service.unit_of_work import UnitOfWork
 
 
 def find_project(uow: UnitOfWork, project: str) -> Project:
-    found = uow.find(project_id(project), for_update=True)
+    found = uow.find_as(Project, project_id(project), for_update=True)
     if found is None:
         raise ProjectNotFound(f"项目 {project!r} 未登记", "project")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @handles(RegisterProject)
@@ -34,7 +34,7 @@ def register_project(uow: UnitOfWork, cmd: RegisterProject) -> str:
     else:
         if cmd.group not in member_groups(uow, cmd.branch, months):
             raise ProjectRefused(f"{cmd.year} 年支部 {cmd.branch} 没有党小组 {cmd.group} 的党员", "group")
-        owner_kind, owner = "group", cmd.group  # type: ignore[assignment]
+        owner_kind, owner = "group", cmd.group
     index = uow.find_or_open(project_year_id(cmd.branch, cmd.year),
                              lambda: ProjectYear(branch=cmd.branch, year=cmd.year))
     index.add(cmd.project, owner_kind, owner)

@@ -11,10 +11,10 @@ from domain.service.unit_of_work import UnitOfWork
 
 
 def find_selection(uow: UnitOfWork, selection: str) -> Selection:
-    found = uow.find(selection_id(selection), for_update=True)
+    found = uow.find_as(Selection, selection_id(selection), for_update=True)
     if found is None:
         raise SelectionNotFound(f"竞聘 {selection!r} 未登记", "selection")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @handles(OpenSelection)

@@ -18,7 +18,7 @@ def declare(uow: UnitOfWork, verifier_key: str, actor: str) -> SigningKeys:
         raise NotInitialized(f"账本登记的当前签名公钥为 {found.current}，而 LEDGER_SIGNING_KEY 指向的私钥对应 "
                              f"{verifier_key}：请把 LEDGER_SIGNING_KEY 指向原私钥（换钥请用 ledger key rotate）",
                              "LEDGER_SIGNING_KEY")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @handles(RotateSigningKey)

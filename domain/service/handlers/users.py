@@ -10,13 +10,13 @@ from domain.service.unit_of_work import UnitOfWork
 
 
 def directory(uow: UnitOfWork, for_update: bool = False) -> Access:
-    found = uow.find(access_id(), for_update=for_update)
+    found = uow.find_as(Access, access_id(), for_update=for_update)
     if found is None:
         if not for_update:
             return Access()  # an empty directory, never saved from a read
         found = Access()
         uow.add(found)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _not_self(uow: UnitOfWork, user: str) -> None:
