@@ -66,7 +66,7 @@ class CareModel(OrgFold):
         """The version in force in ``month`` (version 1's defaults before ``ledger init``)."""
         if not self.rulebooks:
             return RULEBOOK_V1
-        return self.rulebook_in(month)  # type: ignore[no-any-return]
+        return self.rulebook_in(month)
 
     def window(self, kind: str, date: str) -> int:
         book = self.rulebook(date[:7])

@@ -151,4 +151,5 @@ def publication(model: DuesModel, branch: str, half: str, number: int | None = N
 
 def recomputed_matches(model: DuesModel, p: dict[str, Any]) -> bool:
     """Whether ``model`` (folded up to just before the publication) gives the same statement."""
-    return statement_hash(model.statement(p["statement"]["branch"], p["statement"]["half"])) == p["statement_hash"]
+    published: str = p["statement_hash"]
+    return statement_hash(model.statement(p["statement"]["branch"], p["statement"]["half"])) == published

@@ -8,7 +8,7 @@ add up to the score minus the base, which the explanation checks before returnin
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Container, Iterable, Mapping
 
 from domain import vocabulary
 from domain.asof import SHANGHAI
@@ -103,7 +103,8 @@ def entry_lines(rulebook: Rulebook, recorded: Iterable[LoggedEvent],
             continue
         d, entry = e.data, str(e.data["entry_id"])
         category, points = e.raw["category"], e.decimal("points")
-        counts = now[entry] if now[entry] is not None else Decimal(0)
+        current = now[entry]
+        counts = current if current is not None else Decimal(0)
         so_far = used.get(category, Decimal(0))
         if category == BONUS:
             counted = max(Decimal(0), min(counts, rulebook.bonus_cap - so_far))
@@ -171,7 +172,9 @@ def explain_month(model: AssessmentModel, period: str, branch: str, entries: Ite
     return explained
 
 
-def _used_parameters(params: Mapping[str, Any], used: Mapping[str, Any]) -> dict[str, Any]:
+def _used_parameters(params: Mapping[str, Any], used: Container[str]) -> dict[str, Any]:
+    """The month's rulebook parameters an explanation cites: the fixed ones, and the
+    category points of the categories in ``used``."""
     keep = ("base_score", "bonus_cap", "coefficient_places", "part_time_allowance_floor")
     out = {k: params[k] for k in keep}
     out["category_points"] = {c: p for c, p in params["category_points"].items() if c in used}

@@ -68,12 +68,12 @@ class LinksModel(OrgFold):
 
     def links_in(self, branch: str, month: str) -> list[tuple[str, str, str]]:
         """``(employee, member, from)`` of the branch's links in force in ``month``."""
-        out = []
+        out: list[tuple[str, str, str]] = []
         for employee, spans in sorted(self.links.get(branch, {}).items()):
-            for member, start, until in spans:
-                if start <= month and (until is None or month < until):  # type: ignore[operator]
+            for member, start, until in spans:  # member and start are always set
+                if member is not None and start is not None and start <= month and (until is None or month < until):
                     out.append((employee, member, start))
-        return out  # type: ignore[return-value]
+        return out
 
 
 def links_json(model: LinksModel, branch: str, month: str) -> dict[str, Any]:

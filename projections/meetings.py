@@ -7,7 +7,7 @@ Pure: imports ``domain/`` only; the same fold serves the live view and ``--as-of
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 from uuid import UUID, uuid5
 
 from domain.integrity.log import LoggedEvent
@@ -146,7 +146,7 @@ def schedule_json(model: MeetingsModel, year: str, branch: str | None = None, th
                 for kind, every in rulebook.meeting_frequency.items():
                     if every != n:
                         continue
-                    groups: list[str | None] = model.groups_in(code, block) if kind == GROUP_MEETING else [None]
+                    groups: Sequence[str | None] = model.groups_in(code, block) if kind == GROUP_MEETING else [None]
                     for group in groups:
                         per_month = held.get((code, kind, group), {})
                         count = sum(per_month.get(month, 0) for month in block)

@@ -88,7 +88,7 @@ class MemberPointsModel(OrgFold):
     # -- questions ---------------------------------------------------------------------
     def rulebook(self, year: str) -> Rulebook:
         """The version in force in December of ``year``."""
-        return self.rulebook_in(year_rulebook_month(year))  # type: ignore[no-any-return]
+        return self.rulebook_in(year_rulebook_month(year))
 
     def member_months(self, person: str, year: str) -> list[tuple[str, dict[str, Any]]]:
         """(month, placement) for each month of ``year`` in which ``person`` is a member."""
@@ -124,7 +124,7 @@ def members_view(model: MemberPointsModel, year: str, branch: str | None = None
     by branch, rank, person id. Each row: the year-end placement, the three parts' entries
     (``entries``), the :class:`MemberTotal` (``result``) and ``rank`` within the branch."""
     rulebook = model.rulebook(year)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for person in sorted(model.people.persons):
         months = model.member_months(person, year)
         if not months:

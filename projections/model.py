@@ -51,6 +51,7 @@ class MonthState:
     """A month as folded: status, sums per branch and category, and its approval."""
 
     __slots__ = ("status", "sums", "entries", "approval", "business", "_marked")
+    _marked: set[str] | None  # the dirty set this month was last marked in
 
     def dirty_section(self, dirty: set[str], period: str) -> None:
         """Mark this month's section changed (once per set of dirty sections)."""
@@ -59,7 +60,7 @@ class MonthState:
             self._marked = dirty
 
     def __init__(self) -> None:
-        self._marked: set[str] | None = None
+        self._marked = None
         self.status = "draft"
         self.sums: dict[str, dict[str, int]] = {}  # branch → category → signed sum in cents
         self.business: dict[str, str] = {}  # branch → business score (双百分), latest recorded
@@ -120,7 +121,8 @@ class AssessmentModel:
 
     @property
     def branches(self) -> dict[str, dict[str, Any]]:
-        return self.org["branches"]  # type: ignore[no-any-return]
+        branches: dict[str, dict[str, Any]] = self.org["branches"]
+        return branches
 
     # -- folding -------------------------------------------------------------------------
     def apply(self, event: LoggedEvent) -> None:

@@ -2,11 +2,14 @@
 (the base of the member-level mechanisms' folds; :class:`projections.fold.Fold` is the plain one)."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.integrity.log import LoggedEvent
 from projections.fold import Fold
 from projections.people import PeopleModel
+
+if TYPE_CHECKING:  # imported where used (rulebook_in), as before
+    from domain.assessment.rulebook import Rulebook
 
 
 class OrgFold(Fold):
@@ -23,7 +26,7 @@ class OrgFold(Fold):
         self.people = PeopleModel()
         self.branches: dict[str, dict[str, Any]] = {}
         self.rulebooks: dict[int, tuple[str | None, dict[str, Any]]] = {}
-        self._parsed: dict[int, Any] = {}
+        self._parsed: dict[int, Rulebook] = {}
 
     @classmethod
     def topic_filter(cls) -> tuple[str, ...]:
@@ -42,7 +45,7 @@ class OrgFold(Fold):
     def on_Organization_RulebookAdopted(self, e: LoggedEvent) -> None:
         self.rulebooks[int(e.raw["version"])] = (e.raw["effective_from"], e.raw["parameters"])
 
-    def rulebook_in(self, month: str) -> Any:
+    def rulebook_in(self, month: str) -> Rulebook:
         """The :class:`domain.assessment.rulebook.Rulebook` version in force in ``month`` (YYYY-MM);
         :class:`NotInitialized` if the log (as folded) has no version yet."""
         from domain.assessment.organization import version_in_force
