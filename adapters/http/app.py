@@ -31,6 +31,7 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from adapters.bootstrap import database_url
 from adapters.http import (reads_assessment, reads_directory, reads_extra, reads_members, reads_tamper,
@@ -89,7 +90,8 @@ def create_app(url: str | None = None) -> FastAPI:
         yield
         service.close()
 
-    app = FastAPI(title="党建考核审计账本 HTTP 接口", version="1", default_response_class=LedgerJSON, lifespan=lifespan,
+    # The docs (/docs, /redoc) load Swagger UI and ReDoc from the fastapi-offline package, never a CDN.
+    app = FastAPIOffline(title="党建考核审计账本 HTTP 接口", version="1", default_response_class=LedgerJSON, lifespan=lifespan,
                   description="每个请求带 Authorization: Bearer <令牌>。写入：POST /commands/{op}（与导入行字段相同），"
                               "可带 Idempotency-Key 头；读取：与命令行 show 相同的视图，按角色限定范围。")
     app.state.service = service

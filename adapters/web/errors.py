@@ -2,7 +2,8 @@
 same refusals stay JSON with a Chinese ``reason``.
 
 Covers what the routes themselves do not: no such page (404), a method a page does not
-take (405), a request the framework cannot parse (400) and an unexpected failure (500).
+take (405), a request the framework cannot parse (400), a framework's 401/403 and an
+unexpected failure (500).
 Refusals of the ledger (``LedgerError``) already render ``error.html`` through
 ``adapters.web.base.error_page``."""
 from __future__ import annotations
@@ -23,6 +24,8 @@ from domain.errors import InvalidInput, LedgerError
 
 PAGE_ERRORS = {  # status → (error code, Chinese reason)
     400: ("BadRequest", "请求无效：请求内容无法解析"),
+    401: ("Unauthenticated", "未登录或登录已过期：请重新登录"),
+    403: ("PermissionDenied", "无权查看此页面：需要相应的角色"),
     404: ("NotFound", "没有这个页面：地址可能输错了，或该页面已不存在"),
     405: ("MethodNotAllowed", "该页面不支持此请求方法"),
     500: ("InternalError", "服务器内部错误：这次操作未能完成，请稍后重试；如反复出现，请联系系统管理员"),

@@ -248,3 +248,27 @@ def test_every_link_from_each_role_home_answers(site: Site) -> None:
     assert "/web/branch/A/talks" in reached["sec-a"] and "/web/branch/A/talks" not in reached["sec-b"]
     assert "/web/admin" in reached["admin"] and "/web/admin" not in reached["committee"]
     assert any(u.startswith("/web/log") for u in reached["auditor"])
+
+
+def test_error_pages_are_chinese_html(site: Site) -> None:
+    """404, 403 and 500 under /web/ are Chinese pages (500: tests/test_vocabulary.py)."""
+    sec = site.client("sec-b")
+    for url, status, words in (("/web/no/such/page", 404, "没有这个页面"), ("/web/branch/A/dues", 403, "无权查看支部 A"),
+                               ("/web/admin", 403, "无权查看用户与角色")):
+        page = sec.get(url)
+        assert page.status_code == status and page.headers["content-type"].startswith("text/html"), url
+        assert words in page.text and '<html lang="zh-CN">' in page.text
+
+
+def test_the_api_docs_need_no_internet(site: Site) -> None:
+    """/docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, served here."""
+    client = site.client("auditor")
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert assets and all(a.startswith("/") for a in assets), assets  # nothing from another site
+        assert "cdn" not in page.text and "googleapis" not in page.text
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
+    assert client.get("/openapi.json").json()["info"]["title"] == "党建考核审计账本 HTTP 接口"

@@ -480,4 +480,12 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     shot("admin")
     d.find_element(By.LINK_TEXT, "安全日志（被拒绝的操作）").click()
     assert d.find_element(By.ID, "refusals")
-    assert sorted(p.name for p in shots.glob("*.png")) and len(list(shots.glob("*.png"))) >= 10
+    # -- the API's docs page with no internet: Swagger UI from the fastapi-offline package --------------------
+    go("/docs")
+    operations = wait.until(lambda dr: dr.find_elements(By.CSS_SELECTOR, ".opblock") or None)
+    assert len(operations) > 50
+    foreign = d.execute_script("""return [...document.querySelectorAll('script[src], link[href]')]
+        .map(e => e.src || e.href).filter(u => !u.startsWith(location.origin));""")
+    assert foreign == []
+    shot("api-docs")
+    assert len(list(shots.glob("*.png"))) >= 10
