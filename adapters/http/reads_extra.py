@@ -106,7 +106,8 @@ def log_page(request: Request, before: int | None = Query(None, description="只
     if event is not None and event not in vocabulary.EVENTS:
         raise InvalidInput(f"未知的事件类型 {event[:80]!r}", "event")
     engine = service_of(request).engine
-    reader = LogReader(engine)
+    from adapters.store.proofs import TreeReader
+    reader, trees, opened = LogReader(engine), TreeReader(engine), {}  # type: ignore[var-annotated]
     top = reader.last_position()
     end = top if before is None else min(before - 1, top)
     rows: list[dict[str, Any]] = []
@@ -119,6 +120,11 @@ def log_page(request: Request, before: int | None = Query(None, description="只
         for e in reversed(batch):
             d = e.raw
             p = _period_of(d)
+            if p is None:  # an entry names no period: its month's (the aggregate's opening event names it)
+                if e.aggregate_id not in opened:
+                    first = trees.opening_payload(str(e.aggregate_id))
+                    opened[e.aggregate_id] = _period_of(first) if isinstance(first, dict) else None
+                p = opened[e.aggregate_id]
             if period and not _matches(p, period):
                 continue
             who = f"{d.get('by') or ''} {d.get('actor') or ''}"

@@ -272,3 +272,24 @@ def test_the_api_docs_need_no_internet(site: Site) -> None:
         for asset in assets:
             assert client.get(asset).status_code == 200, asset
     assert client.get("/openapi.json").json()["info"]["title"] == "党建考核审计账本 HTTP 接口"
+
+
+def test_the_whole_log_paged_and_filtered(site: Site) -> None:
+    auditor = site.client("auditor")
+    first = auditor.get("/web/log").text
+    positions = [int(p) for p in re.findall(r'<a href="/web/event/(\d+)">位置', first)]
+    assert len(positions) == 50 and positions == sorted(positions, reverse=True)
+    assert positions[0] == len(events(site.ledger))  # newest first
+    more = htmllib.unescape(re.search(r'id="log-more" href="([^"]+)"', first).group(1))  # type: ignore[union-attr]
+    older = [int(p) for p in re.findall(r'<a href="/web/event/(\d+)">位置', auditor.get(more).text)]
+    assert older and older[0] == positions[-1] - 1  # the next page goes on where this one stopped
+    assert first.count("存储原文") == 50 and "登录用户" in first  # fields by name, the stored form one click away
+    scored = auditor.get("/web/log?event=AssessmentMonth.ScoreRecorded&period=2019Q3").text
+    kinds = re.findall(r'data-event="([^"]+)"', scored)
+    assert kinds == ["AssessmentMonth.ScoreRecorded"] * 5  # the fixture's five entries of 2019-07 … 09
+    assert "录入得分" in scored and "2019-09" in scored
+    by_user = auditor.get("/web/log?user=admin").text
+    assert re.findall(r'data-event="([^"]+)"', by_user) and "Access." in by_user
+    assert site.client("sec-a").get("/web/log").status_code == 403  # the whole log: readers of every branch
+    bad = auditor.get("/web/log?event=Nothing.Here")
+    assert bad.status_code == 422 and "未知的事件类型" in bad.text
