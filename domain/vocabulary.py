@@ -268,7 +268,7 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
     "VaultUnavailable": "密钥库不可用", "PermissionDenied": "无权操作", "SeparationOfDuties": "违反职责分离",
     "UserRefused": "用户操作被拒绝", "MeetingNotFound": "会议不存在", "MeetingRefused": "会议操作被拒绝",
     "DuesRefused": "党费操作被拒绝", "PaymentNotFound": "交纳记录不存在", "ImportRefused": "导入被拒绝",
-    "BodyTooLarge": "请求内容过大", "ProofNotFound": "证明不存在",
+    "BodyTooLarge": "请求内容过大", "ProofNotFound": "证明不存在", "PdfUnavailable": "不能生成 PDF",
     "BackupRefused": "备份或恢复被拒绝",
     # the HTTP layer's own refusals (the "error" code of a JSON error body)
     "NotFound": "找不到", "MethodNotAllowed": "不支持此请求方法", "BadRequest": "请求无效",

@@ -3,7 +3,7 @@
 branch's member-level work (``members.py``), the Party-Mass Dept's innovation and selections
 (``party_mass.py``), the committee's corrections, debriefings and rulebook (``committee_work.py``),
 the registrar's branches, secretaries and people (``registry.py``), performance scores
-(``performance.py``), the admin's users, roles, tokens and security log (``admin.py``), the whole log paged and filtered (``log.py``).
+(``performance.py``), the admin's users, roles, tokens and security log (``admin.py``), the whole log paged and filtered (``log.py``), printable PDFs with a receipt's QR code (``pdf.py``).
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import json
 from fastapi import APIRouter
 from fastapi.templating import Jinja2Templates
 
-from adapters.web import admin, committee_work, forms, log, members, party_mass, performance, registry
+from adapters.web import admin, committee_work, forms, log, members, party_mass, pdf, performance, registry
 from domain import vocabulary
 
 ROUTERS: tuple[APIRouter, ...] = (forms.router, members.router, party_mass.router, committee_work.router,
-                                  registry.router, performance.router, admin.router, log.router)
+                                  registry.router, performance.router, admin.router, log.router, pdf.router)
 
 FILTERS = {
     "person_kind": lambda v: vocabulary.PERSON_KINDS.get(v, v or "-"),

@@ -228,6 +228,8 @@ def crawl(client: Any, user: str) -> set[str]:
         if url in seen:
             continue
         seen.add(url)
+        if url.startswith("/web/export/pdf/"):
+            continue  # PDFs take a second each to draw: checked in test_printable_pdfs_carry_the_checkpoint_and_a_receipt
         response = client.get(url, follow_redirects=False)
         if response.status_code >= 400 or response.status_code in (301, 302, 303):
             bad.append((url, response.status_code, f"linked from {source}"))
@@ -293,3 +295,50 @@ def test_the_whole_log_paged_and_filtered(site: Site) -> None:
     assert site.client("sec-a").get("/web/log").status_code == 403  # the whole log: readers of every branch
     bad = auditor.get("/web/log?event=Nothing.Here")
     assert bad.status_code == 422 and "未知的事件类型" in bad.text
+
+
+def _pdf_text(pdf: bytes, tmp: Any) -> str:
+    """The PDF's text (poppler's pdftotext) and its first page drawn (pdftoppm): both must work."""
+    import shutil
+    import subprocess
+    assert pdf.startswith(b"%PDF-")
+    if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
+        pytest.fail("PDF tests need poppler-utils (pdftotext, pdftoppm): apt-get install poppler-utils")
+    path = tmp / "notice.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(path), str(tmp / "page")], check=True)
+    assert (tmp / "page-1.png").stat().st_size > 5000  # a drawn page, not a blank one
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_printable_pdfs_carry_the_checkpoint_and_a_receipt(site: Site, tmp_path: Any) -> None:
+    from adapters.bootstrap import engine_of
+    from adapters.exports.receipt_qr import qr_svg, receipt_text, verify_receipt_text
+    from adapters.store.proofs import ProofError, TreeReader, inclusion_bundle
+    sec = site.client("sec-a")
+    quarter = sec.get("/web/export/pdf/quarter/2019Q3")
+    assert quarter.status_code == 200 and quarter.headers["content-type"] == "application/pdf"
+    text = _pdf_text(quarter.content, tmp_path)
+    assert "2019Q3 季度党建考核排名公示" in text and "签名检查点" in text and "dangjian-ledger" in text
+    assert "熔炼车间党支部" in text and "2,000.00" in text
+    # The QR code's receipt: the approval's leaf, proof and signed note, checked with the key alone.
+    approval = next(e for e in events(site.ledger) if e.name == "AssessmentQuarter.Approved")
+    receipt = receipt_text(inclusion_bundle(TreeReader(engine_of(site.ledger)), approval.position))
+    key = site.ledger.recorder.signer().verifier_key  # type: ignore[attr-defined]
+    assert verify_receipt_text(receipt, key).startswith(f"成立：位置 {approval.position} 的事件")
+    lines = receipt.split("\n")
+    forged = "\n".join([lines[0], lines[1][:-1] + ("0" if lines[1][-1] != "0" else "1"), *lines[2:]])
+    with pytest.raises(ProofError):
+        verify_receipt_text(forged, key)
+    assert qr_svg(receipt).startswith("<svg")
+    for url in ("/web/export/pdf/month/2019-09", "/web/export/pdf/year/2019"):
+        assert sec.get(url).headers["content-type"] == "application/pdf", url
+    # A dues statement: published from the page, then printed with its publication's checkpoint.
+    published = post_form(sec, "/web/branch/A/dues?period=2019H1", "form-publish_dues", {})
+    assert flash_of(published.text).startswith("ok:已公示")
+    link = re.search(r'href="(/web/export/pdf/dues/2019H1\?[^"]+)"', published.text)
+    assert link, "the statement's PDF is linked from the dues page"
+    dues = sec.get(htmllib.unescape(link.group(1)))
+    assert "党费收缴情况公示" in _pdf_text(dues.content, tmp_path) and "王红" in _pdf_text(dues.content, tmp_path)
+    assert site.client("sec-b").get("/web/export/pdf/dues/2019H1?branch=A").status_code == 403

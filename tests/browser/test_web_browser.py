@@ -480,6 +480,20 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     shot("admin")
     d.find_element(By.LINK_TEXT, "安全日志（被拒绝的操作）").click()
     assert d.find_element(By.ID, "refusals")
+    # -- the printable PDF of the quarter (from the print page), drawn to PNG with pdftoppm -------------------
+    log_in("auditor")
+    go("/web/print/quarter/2019Q3")
+    d.find_element(By.ID, "pdf-link").click()
+    pdf = d.downloads / "quarter-2019Q3.pdf"
+    wait.until(lambda _: pdf.exists() and not (d.downloads / "quarter-2019Q3.pdf.crdownload").exists())
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    if not shutil.which("pdftoppm"):
+        pytest.fail("the PDF check needs poppler-utils (pdftoppm): apt-get install poppler-utils")
+    subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(pdf), str(shots / "quarter-pdf")],
+                   check=True)
+    drawn = shots / "quarter-pdf-1.png"
+    assert drawn.stat().st_size > 20000  # a page with a table, a signed note and a QR code drawn on it
+
     # -- the API's docs page with no internet: Swagger UI from the fastapi-offline package --------------------
     go("/docs")
     operations = wait.until(lambda dr: dr.find_elements(By.CSS_SELECTOR, ".opblock") or None)
