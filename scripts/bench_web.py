@@ -1,0 +1,110 @@
+"""Server time per web page on the demo ledger, as JSON.
+
+Run after ``scripts/demo.py`` and ``scripts/demo_web.py`` (same ``LEDGER_DATABASE_URL``)::
+
+    python scripts/bench_web.py [--repeat 5] [--out bench-web.json]
+
+Every page of every role (the GET routes under /web/, with the demo's branches, periods and
+people) is requested in-process through the ASGI app (FastAPI's test client: no network, no
+browser), ``--repeat`` times after one warm-up; the time is from the request to the last
+byte of the answer. Sessions are opened directly in the credential store (no password is
+needed or changed; nothing is written to the log). Output: per page the role, the status,
+the median and the slowest time in ms, and a summary (pages over the 100 ms target).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.bootstrap import database_url  # noqa: E402
+from adapters.http.app import create_app  # noqa: E402
+from adapters.web.base import COOKIE  # noqa: E402
+
+TARGET_MS = 100
+Y, Q, M, H = "2019", "2019Q3", "2019-09", "2019H1"
+PAGES: dict[str, list[str]] = {  # role's user → pages it reads in its day
+    "sec-repair": ["/web/", "/web/branch/REPAIR?month=" + M, "/web/branch/REPAIR/people", "/web/branch/REPAIR/points",
+                   "/web/branch/REPAIR/points?person=REPAIR-M10", "/web/branch/REPAIR/talks",
+                   "/web/branch/REPAIR/links", "/web/branch/REPAIR/projects", "/web/branch/REPAIR/mentors",
+                   "/web/branch/REPAIR/meetings", f"/web/branch/REPAIR/dues?period={H}", f"/web/quarter/{Q}"],
+    "scorer-pm": ["/web/scoring?month=" + M, "/web/innovation", "/web/selections",
+                  "/web/selections?selection=2019-JP-01"],
+    "aggregator": ["/web/scoring?month=" + M],
+    "committee": ["/web/committee?year=" + Y, "/web/committee/work", "/web/rulebook", f"/web/month/{M}",
+                  f"/web/quarter/{Q}", f"/web/year/{Y}", f"/web/print/quarter/{Q}",
+                  f"/web/explain/quarter/{Q}?branch=REPAIR", f"/web/explain/month/{M}?branch=REPAIR",
+                  f"/web/explain/year/{Y}?branch=REPAIR", "/web/event/1345"],
+    "auditor": ["/web/audit", "/web/audit?branch=REPAIR&period=2019Q3", "/web/log",
+                "/web/log?event=AssessmentMonth.ScoreRecorded&period=2019Q3", "/web/log?user=sec-repair",
+                "/web/admin", "/web/admin/security"],
+    "registrar": ["/web/registry", "/web/registry/people?branch=REPAIR"],
+    "perf": ["/web/performance?month=" + M],
+}
+
+
+def session_client(app: Any, user: str) -> Any:
+    from fastapi.testclient import TestClient
+    client = TestClient(app, base_url="http://127.0.0.1")
+    token = app.state.web.credentials.open_session(user)
+    client.cookies.set(COOKIE, token)
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="每个网页在演示账本上的服务器耗时（JSON）")
+    parser.add_argument("--repeat", type=int, default=5, help="每页请求次数（另加一次预热）")
+    parser.add_argument("--out", type=Path, default=None, help="同时写入此 JSON 文件")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    app = create_app(database_url())
+    known = {u["user"] for u in app.state.web.api.get("/users", _request(app), _admin_caller())["users"]}
+    rows = []
+    for user, pages in PAGES.items():
+        if user not in known:
+            rows.append({"user": user, "skipped": "用户不存在（先运行 scripts/demo_web.py）"})
+            continue
+        client = session_client(app, user)
+        for page in pages:
+            status = client.get(page).status_code  # warm-up (templates, caches)
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                response = client.get(page)
+                _ = response.content
+                times.append((time.perf_counter() - start) * 1000)
+                status = response.status_code
+            rows.append({"user": user, "page": page, "status": status,
+                         "median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)})
+    timed = [r for r in rows if "median_ms" in r]
+    slow = [r["page"] for r in timed if r["median_ms"] > TARGET_MS]
+    report = {"database": app.state.service.engine.dialect.name, "repeat": args.repeat, "target_ms": TARGET_MS,
+              "pages": rows, "summary": {"pages": len(timed), "over_target": len(slow), "slow_pages": slow,
+                                         "median_of_medians_ms": round(statistics.median(r["median_ms"] for r in timed), 1)
+                                         if timed else None}}
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    app.state.service.close()
+
+
+def _request(app: Any) -> Any:
+    from starlette.requests import Request
+    return Request({"type": "http", "method": "GET", "path": "/bench", "headers": [], "query_string": b"", "app": app})
+
+
+def _admin_caller() -> Any:
+    from adapters.http.app import Caller
+    return Caller("bench", frozenset({"auditor"}))
+
+
+if __name__ == "__main__":
+    main()
