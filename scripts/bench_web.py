@@ -102,7 +102,7 @@ def _request(app: Any) -> Any:
 
 
 def _admin_caller() -> Any:
-    from adapters.http.app import Caller
+    from adapters.http.deps import Caller
     return Caller("bench", frozenset({"auditor"}))
 
 

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.exports.receipt_qr import qr_svg, receipt_text
-from adapters.http.app import STATUS
+from adapters.http.errors import STATUS
 from adapters.web.base import error_page, read, require, secure, web_of
 from adapters.web.support import Visitor
 from domain.errors import InvalidInput, LedgerError
