@@ -61,11 +61,13 @@ def _where(url: str) -> str:
 
 
 def open_ledger(url: str | None = None, user: str | None = None, env_user: bool = True) -> Ledger:
-    """An existing, initialised ledger (``user``, ``env_user``: as :func:`make_ledger`); creates nothing. Raises :class:`NotInitialized`
+    """An existing, initialised ledger (``user``, ``env_user``: as :func:`make_ledger`); creates
+    nothing. Raises :class:`NotInitialized`
     (field ``LEDGER_DATABASE_URL``) if the SQLite file is missing, or the database has no
     ledger tables or no events yet: the message names the database and how to point at
     another (``LEDGER_DATABASE_URL``) or to create one (``ledger init``)."""
     from sqlalchemy import inspect
+
     from domain.errors import NotInitialized
     url = url or database_url()
     path = sqlite_path(url)
@@ -96,6 +98,7 @@ def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
     already has checkpoints but declares none (the key that signed them would be lost).
     """
     from sqlalchemy import text
+
     from adapters.store.tree import key_path, load_existing_signer, load_or_create_signer
     from domain.errors import NotInitialized
     recorder = ledger.recorder

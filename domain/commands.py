@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import cached_property
-from uuid import UUID
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, Literal
+from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from domain import vocabulary
+from domain.asof import SHANGHAI
+from domain.decimals import beyond_cents
 from domain.errors import InvalidInput
 from domain.ids import appeal_id_for_key, entry_id_for_key
-from domain.asof import SHANGHAI
 from domain.periods import check_month, check_quarter, check_year, quarter_months
-from domain.decimals import beyond_cents
-
 
 # A decimal written as text: ASCII digits, one optional sign, at most one point — nothing
 # around it (``Decimal`` alone would also take `` -1 ``, a no-break space, ``1_000``,

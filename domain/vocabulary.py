@@ -40,9 +40,6 @@ EVENTS: Mapping[str, str] = MappingProxyType({
     "AssessmentYear.DebriefingRecorded": "录入述职评分", "AssessmentYear.AwardGranted": "年度奖励",
     "AssessmentYear.FineImposed": "年度罚款", "AssessmentYear.QuotaSet": "下一年度指标",
     "AssessmentYear.Reapproved": "重新审批年度总评", "AssessmentYear.AmountAdjusted": "年度奖罚及指标调整",
-    # signing keys
-    "SigningKeys.Created": "建立签名密钥记录", "SigningKeys.Declared": "声明账本签名公钥",
-    "SigningKeys.Rotated": "更换账本签名密钥",
     # appeals
     "EntryAppeals.Created": "建立申诉记录", "EntryAppeals.Opened": "申诉记录建立",
     "EntryAppeals.Filed": "提出申诉", "EntryAppeals.Decided": "申诉决定",
@@ -254,7 +251,7 @@ EVENT_FIELDS: Mapping[str, str] = MappingProxyType({
 # -- refusals (class names of domain.errors.LedgerError and its subclasses) -----------------
 
 REFUSALS: Mapping[str, str] = MappingProxyType({
-    "LedgerError": "操作被拒绝", "CheckpointRefused": "不能签发检查点", "InvalidInput": "输入有误", "NotInitialized": "账本尚未初始化",
+    "LedgerError": "操作被拒绝", "InvalidInput": "输入有误", "NotInitialized": "账本尚未初始化",
     "BranchNotFound": "支部不存在", "BranchAlreadyRegistered": "支部已登记", "BranchNotTakingPart": "支部不参加考核",
     "WrongDepartment": "部门不符", "MonthNotOpenForEntries": "月度不接受录入", "MonthStateConflict": "月度状态不允许",
     "QuarterNotReady": "季度尚不能审批", "QuarterAlreadyApproved": "季度已审批", "YearAlreadyApproved": "年度已审批",
@@ -281,7 +278,7 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
 
 OPS: Mapping[str, str] = MappingProxyType({
     "adopt_rulebook": "通过考核细则", "answer_occasion": "完成谈话走访", "appoint_secretary": "任命支部书记",
-    "rotate_signing_key": "更换签名密钥", "approve_month": "审批月度", "approve_quarter": "审批季度", "approve_year": "审批年度",
+    "approve_month": "审批月度", "approve_quarter": "审批季度", "approve_year": "审批年度",
     "award_innovation_points": "授予创新积分", "change_member_class": "变更党员类别", "close_selection": "结束竞聘",
     "complete_project": "完成项目", "correct_attendance": "更正出勤", "correct_entry": "更正条目",
     "create_user": "创建用户", "decide_appeal": "决定申诉", "enrol_member": "登记党员", "erase_person_key": "销毁摘要密钥",

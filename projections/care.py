@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Union
 
-from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, TALK, Vault, sealed_hash
-from domain.integrity.log import LoggedEvent
 from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
+from domain.integrity.log import LoggedEvent
+from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, TALK, Vault, sealed_hash
 from projections.org_fold import OrgFold
 
 HIDDEN, SHOWN, ERASED, UNREADABLE = "hidden", "shown", "erased", "unreadable"

@@ -10,9 +10,18 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.members.dues import (CATEGORY_NAMES, CHANNEL_NAMES, ZERO, DuesMonth, branch_member_months, dues_months,
-                         statement, statement_hash, statement_row)
 from domain.integrity.log import LoggedEvent, provenance
+from domain.members.dues import (
+    CATEGORY_NAMES,
+    CHANNEL_NAMES,
+    ZERO,
+    DuesMonth,
+    branch_member_months,
+    dues_months,
+    statement,
+    statement_hash,
+    statement_row,
+)
 from domain.members.people import MEMBER
 from domain.periods import half_months, month_range
 from projections.org_fold import OrgFold

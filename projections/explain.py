@@ -12,10 +12,10 @@ from typing import Any, Container, Iterable, Mapping
 
 from domain import vocabulary
 from domain.asof import SHANGHAI
-from domain.integrity.log import LoggedEvent, provenance
-from domain.periods import quarter_months
 from domain.assessment.rulebook import BONUS, CATEGORY_NAMES, Rulebook
 from domain.assessment.scoring import round2
+from domain.integrity.log import LoggedEvent, provenance
+from domain.periods import quarter_months
 from projections.model import AssessmentModel
 from projections.views import month_basis, month_view, quarter_rulebook, quarter_view
 

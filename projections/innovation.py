@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.members.innovation import grade_steps
 from domain.integrity.log import LoggedEvent
+from domain.members.innovation import grade_steps
 from projections.org_fold import OrgFold
 
 ZERO = Decimal("0.00")

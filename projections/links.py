@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.members.links import quota_in
 from domain.integrity.log import LoggedEvent
+from domain.members.links import quota_in
 from domain.members.people import EMPLOYEE, MEMBER
 from projections.org_fold import OrgFold
 

@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any, Sequence
 from uuid import UUID, uuid5
 
+from domain.assessment.rulebook import Rulebook
 from domain.integrity.log import LoggedEvent
 from domain.members.meetings import ABSENT, EXCUSED, GROUP_MEETING, KIND_NAMES, PRESENT, QUESTIONS, STATUS_NAMES
 from domain.members.member_points import INDIVIDUAL, ORGANIZATIONAL_LIFE
 from domain.members.people import MEMBER
 from domain.periods import month_range
-from domain.assessment.rulebook import Rulebook
 from projections.org_fold import OrgFold
 
 CENT = Decimal("0.01")

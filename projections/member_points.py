@@ -18,14 +18,23 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.assessment.rulebook import Rulebook
 from domain.integrity.log import EPOCH, LoggedEvent
-from domain.members.member_points import (APPRAISAL, GROUP_WORK, INDIVIDUAL, ITEM_NAMES, PART_NAMES, MemberTotal,
-                                  member_total, ranks, year_rulebook_month)
+from domain.members.member_points import (
+    APPRAISAL,
+    GROUP_WORK,
+    INDIVIDUAL,
+    ITEM_NAMES,
+    PART_NAMES,
+    MemberTotal,
+    member_total,
+    ranks,
+    year_rulebook_month,
+)
 from domain.members.people import CLASSES, MEMBER
 from domain.periods import month_range
-from domain.assessment.rulebook import Rulebook
-from projections.org_fold import OrgFold
 from projections.meetings import MeetingsModel, attendance_entries, attendance_json
+from projections.org_fold import OrgFold
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 ZERO = Decimal("0.00")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from domain.assessment.organization import members_in, secretary_in, taking_part, version_in_force
+from domain.assessment.rulebook import Rulebook
+from domain.assessment.scoring import Secretary, to_cents
 from domain.errors import NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.integrity.log import LoggedEvent, provenance
-from domain.assessment.organization import members_in, secretary_in, taking_part, version_in_force
 from domain.members.people import enrolled_count
-from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import Secretary, to_cents
 
 ORG = "org"
 SCORE_RECORDED = "AssessmentMonth.ScoreRecorded"

@@ -12,10 +12,10 @@ from typing import Any
 
 from domain.assessment.annual import combined_score
 from domain.assessment.organization import ranked_throughout
-from domain.periods import quarter_months
 from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import Secretary, monthly_score_cents
+from domain.periods import quarter_months
 from projections.model import AssessmentModel
 
 

@@ -19,15 +19,24 @@ from adapters.cli.main import _quarter_text, _year_text  # noqa: E402
 from adapters.exports.explain_format import STATE_NAMES  # noqa: E402
 from adapters.exports.explanations import explain_quarter_at  # noqa: E402
 from adapters.store.views import MaintainedView  # noqa: E402
-from scripts import (demo_care, demo_innovation, demo_links, demo_member_points, demo_mentoring,  # noqa: E402
-                     demo_people, demo_projects, demo_selection)
-from scripts import demo_dues, demo_meetings  # noqa: E402
+from scripts import (  # noqa: E402  # noqa: E402
+    demo_care,
+    demo_dues,
+    demo_innovation,
+    demo_links,
+    demo_meetings,
+    demo_member_points,
+    demo_mentoring,
+    demo_people,
+    demo_projects,
+    demo_selection,
+)
 
 MEMBER_LEVEL = (demo_meetings, demo_member_points, demo_care, demo_links, demo_projects, demo_innovation, demo_selection,
                 demo_mentoring, demo_dues)
-from projections.explain import check_adds_up  # noqa: E402
 from domain.periods import month_range  # noqa: E402
 from projections.annual import year_json  # noqa: E402
+from projections.explain import check_adds_up  # noqa: E402
 from projections.views import quarter_json  # noqa: E402
 
 BRANCHES = [  # code, name, members, secretary, mode, monthly allowance
@@ -112,6 +121,7 @@ def _show(args: list[str], lines: int = 4) -> None:
     """Run ``ledger ARGS`` in-process and print its first ``lines`` lines."""
     import contextlib
     import io
+
     from adapters.cli.main import main as ledger
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -131,7 +141,8 @@ def main() -> None:
     explained = explain_quarter_at(engine_of(ledger), model, "2019Q3", last)  # the model every surface shows
     print(f"\n末位支部 {last} 的季度得分从何而来（ledger explain quarter 2019Q3 --branch {last}）：")
     print(f"  季度得分 {explained['score']} = ({' + '.join(explained['mean_of'])}) / 3，"
-          f"第 {explained['rank']} 名，罚款 {explained['fine']} 元——{explained['rules'][0]['text'] if explained['rules'] else ''}")
+          f"第 {explained['rank']} 名，罚款 {explained['fine']} 元——"
+          f"{explained['rules'][0]['text'] if explained['rules'] else ''}")
     for month in explained["months"]:
         check_adds_up(month)
         counted = ", ".join(f"{e['counted_points']}（{e['reason']}，位置 {e['position']}"

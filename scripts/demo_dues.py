@@ -14,11 +14,11 @@ import random
 from decimal import Decimal
 from typing import Any, Iterator
 
+from domain.assessment.rulebook import RULEBOOK_V1
 from domain.members.dues import monthly_due
 from domain.periods import half_months
-from domain.assessment.rulebook import RULEBOOK_V1
-from scripts.demo_people import MEMBERS
 from scripts.demo_branches import secretary
+from scripts.demo_people import MEMBERS
 
 YEAR = "2019"
 BASES = {"A": (9000, 16000), "B": (3200, 7500), "C": (4500, 9500), "D": (2500, 6500)}  # class → base range

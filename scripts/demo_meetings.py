@@ -16,8 +16,8 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from domain.periods import month_range
-from scripts.demo_people import MEMBERS
 from scripts.demo_branches import secretary
+from scripts.demo_people import MEMBERS
 
 YEAR = "2019"
 COMMITTEE_SIZE = 3  # the first three members of a branch sit on its committee (支委)
@@ -105,4 +105,5 @@ def lines(rng: random.Random) -> Iterator[dict[str, Any]]:
     # one correction: an absence excused after the fact (a leave note handed in late)
     branch, kind, date, person = CORRECTED
     yield {"op": "correct_attendance", "key": f"demo/meeting/{branch}/{kind}/{date}/{person}",
-           "branch": branch, "kind": kind, "date": date, "person": person, "status": "excused", "reason": "补交事前请假条（外出抢修）", "actor": secretary("REPAIR")}
+           "branch": branch, "kind": kind, "date": date, "person": person, "status": "excused",
+           "reason": "补交事前请假条（外出抢修）", "actor": secretary("REPAIR")}

@@ -12,9 +12,9 @@ import random
 from typing import Any, Iterator
 
 from domain.periods import month_range
+from scripts.demo_branches import secretary
 from scripts.demo_meetings import records_attendance
 from scripts.demo_people import MEMBERS
-from scripts.demo_branches import secretary
 
 YEAR = "2019"
 ITEM_ENTRIES = {  # item → (points, reason) drawn from

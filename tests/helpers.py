@@ -9,7 +9,6 @@ from domain.service.application import Ledger
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
-
 ADMIN, MIGRATION = "admin", "migration"
 
 

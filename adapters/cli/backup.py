@@ -36,7 +36,8 @@ def _checkpoint_text(cp: dict[str, Any] | None) -> str:
     return "无检查点" if cp is None else f"最新检查点第 {cp['number']} 个（覆盖 {cp['size']} 个事件）"
 
 
-@main.command("backup", help="备份整个账本到一个新目录（--to）：数据库的全部账本表（SQLite 用在线备份，PostgreSQL 在一个快照中逐表导出）、"
+@main.command("backup", help="备份整个账本到一个新目录（--to）：数据库的全部账本表"
+                             "（SQLite 用在线备份，PostgreSQL 在一个快照中逐表导出）、"
                              "签名私钥（LEDGER_SIGNING_KEY）、个人密钥库（LEDGER_KEYSTORE）和备份清单 manifest.json"
                              "（各文件大小与 SHA-256、各表行数、备份时的日志大小与默克尔根、最新签名检查点）。"
                              "只读：不新建数据库或密钥。" + SECRET_NOTE)
@@ -57,7 +58,8 @@ def backup_cmd(directory: Path, as_json: bool) -> None:
              f"  签名私钥：{manifest['signing_key']['file']}（公钥 {manifest['signing_key']['verifier_key']}）",
              f"  个人密钥库：{keystore['file']}（{keystore['keys']} 把密钥）" if keystore else
              f"  个人密钥库：本机没有 {manifest['keystore_absent']}（从未记录谈话走访摘要），备份中不含",
-             f"  备份清单：manifest.json（日志 {log['size']} 个事件，根哈希 {log['root']}，{_checkpoint_text(log['checkpoint'])}）"]
+             f"  备份清单：manifest.json（日志 {log['size']} 个事件，根哈希 {log['root']}，"
+             f"{_checkpoint_text(log['checkpoint'])}）"]
     if manifest["other_tables"]:
         lines.append(f"  数据库中另有不属于账本的表，未备份：{'、'.join(manifest['other_tables'])}")
     if log["checkpoint"] is None or log["checkpoint"]["size"] != log["size"]:
@@ -66,7 +68,8 @@ def backup_cmd(directory: Path, as_json: bool) -> None:
     _emit(manifest, as_json, "\n".join(lines))
 
 
-@main.command("restore", help="从备份目录（--from）恢复账本：先核对备份清单中每个文件的大小与 SHA-256（缺失或不符则拒绝，什么也不写），"
+@main.command("restore", help="从备份目录（--from）恢复账本：先核对备份清单中每个文件的大小与 SHA-256"
+                              "（缺失或不符则拒绝，什么也不写），"
                               "目标须为空（LEDGER_DATABASE_URL 中没有账本数据，LEDGER_SIGNING_KEY 与 LEDGER_KEYSTORE 不存在），"
                               "恢复数据库、签名私钥与个人密钥库后完整核验，并与备份清单中的日志大小、根哈希、最新检查点和各表行数对照；"
                               "任何不符均报告并以非零状态退出。" + SECRET_NOTE)
@@ -89,7 +92,8 @@ def restore_cmd(directory: Path, key_file: Path | None, as_json: bool) -> None:
     lines = [f"已从 {directory} 恢复：",
              f"  数据库：{d['database']}（{len(d['tables'])} 个表，共 {sum(d['tables'].values())} 行）",
              f"  签名私钥：{d['signing_key']}",
-             f"  个人密钥库：{d['keystore']}（{d['keys']} 把密钥）" if d["keystore"] else "  个人密钥库：备份中没有（备份时本机没有密钥库）"]
+             f"  个人密钥库：{d['keystore']}（{d['keys']} 把密钥）" if d["keystore"]
+             else "  个人密钥库：备份中没有（备份时本机没有密钥库）"]
     if d["erasures_reapplied"]:
         lines.append(f"  按日志记录的销毁，再次清除了 {d['erasures_reapplied']} 人的密钥")
     lines.append(f"核验：已核验 {d['events']} 个事件、{d['checkpoints']} 个检查点、{d['approvals']} 项审批。")

@@ -1,20 +1,17 @@
 """命令行 ``ledger talks`` / ``ledger person erase``: talks and visits (六必谈 / 六必访)."""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
 import click
 
-from domain.service.permissions import may_read_summaries
-
+from adapters.cli.main import AS_OF_HELP, _emit, _fold, _ledger, _op, _run, _write, main
 from adapters.read_inputs import day_of
-from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _ledger, _op, _run, _write, main
-from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, ErasePersonKey, check_date
-from domain.errors import InvalidInput
-from projections.care import CareModel, care_json
 from domain import vocabulary
+from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, ErasePersonKey
+from domain.service.permissions import may_read_summaries
+from projections.care import CareModel, care_json
 
 STATUS_NAMES = vocabulary.CARE_STATES
 SUMMARY_NAMES = {"hidden": "（摘要已隐藏）", "erased": "（密钥已销毁，摘要不可读）", "unreadable": "（摘要无法解密）"}
@@ -140,7 +137,7 @@ def talks_personnel(**fields: Any) -> None:
 @click.option("--actor", required=True, help="操作人")
 @click.option("--reason", default=None, help="原因（记入账本）")
 def person_erase(person_id: str, actor: str, reason: str | None) -> None:
-    _write(lambda l: l.execute(ErasePersonKey(person=person_id, reason=reason, actor=actor)),
+    _write(lambda ledger: ledger.execute(ErasePersonKey(person=person_id, reason=reason, actor=actor)),
            lambda new: f"{person_id} 的密钥已销毁" + ("" if new else "（此前已记录销毁，本次再次清除密钥库）"))
 
 

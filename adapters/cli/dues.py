@@ -12,8 +12,8 @@ import click
 from adapters.bootstrap import engine_of
 from adapters.cli.main import AS_OF_HELP, LineError, _emit, _fail, _fold, _ledger, _op, _run, main
 from adapters.store.logreader import LogReader
-from domain.members.dues import CATEGORY_NAMES, CHANNEL_NAMES
 from domain.errors import InvalidInput
+from domain.members.dues import CATEGORY_NAMES, CHANNEL_NAMES
 from domain.periods import check_half, check_year
 from projections.dues import DuesModel, dues_json, publication
 

@@ -1,24 +1,23 @@
 """命令行 ``ledger``: explanations (explain month/quarter) and a branch's history."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from adapters.bootstrap import engine_of
+from adapters.cli.main import AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main
 from adapters.event_view import detail_text
-from adapters.read_inputs import plain_detail
-from adapters.cli.main import (AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main)
 from adapters.exports.explanations import explain_month_at, explain_quarter_at
-from adapters.store.slices import quarter_sections
+from adapters.read_inputs import plain_detail
 from adapters.store.logreader import LogReader
+from adapters.store.slices import quarter_sections
 from domain import vocabulary
 from domain.asof import parse_as_of
+from domain.assessment.rulebook import CATEGORY_NAMES
 from domain.integrity.log import provenance, provenance_text
 from domain.periods import check_month, check_quarter, check_year
-from domain.assessment.rulebook import CATEGORY_NAMES
 
 
 @main.group(help="说明：从第一性原理推导某支部某月或某季度的得分（每条记录、上限、规则）。")

@@ -7,9 +7,9 @@ from typing import Any
 import click
 
 from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _op, _run, main
+from domain import vocabulary
 from domain.periods import check_month
 from projections.links import LinksModel, links_json
-from domain import vocabulary
 
 FLAG_NAMES = vocabulary.LINK_FLAGS
 

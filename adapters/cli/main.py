@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -12,19 +11,19 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from adapters.cli import zh as cli_zh
 from adapters.bootstrap import database_url, engine_of, initialize, make_ledger, open_ledger
+from adapters.cli import zh as cli_zh
 from adapters.json_input import decode_text
 from adapters.store.logreader import LogReader
 from adapters.store.views import MaintainedView
 from domain import commands as c
-from domain.service.application import ImportRefused, Ledger, LineError
+from domain import vocabulary
 from domain.asof import parse_as_of
+from domain.assessment.rulebook import CATEGORY_NAMES
 from domain.errors import InvalidInput, LedgerError
 from domain.integrity.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
-from domain import vocabulary
-from domain.assessment.rulebook import CATEGORY_NAMES
+from domain.service.application import ImportRefused, Ledger, LineError
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
 
@@ -234,14 +233,14 @@ def _write(action: Callable[[Ledger], Any], message: Callable[[Any], str]) -> No
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def month_submit(period: str, actor: str) -> None:
-    _write(lambda l: l.submit_month(period=period, actor=actor), lambda p: f"{p} 已提交")
+    _write(lambda ledger: ledger.submit_month(period=period, actor=actor), lambda p: f"{p} 已提交")
 
 
 @month.command("approve", help="党委书记审批某月考核结果，审批后该月封存。")
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def month_approve(period: str, actor: str) -> None:
-    _write(lambda l: l.approve_month(period=period, actor=actor), lambda p: f"{p} 已审批封存")
+    _write(lambda ledger: ledger.approve_month(period=period, actor=actor), lambda p: f"{p} 已审批封存")
 
 
 @month.command("return", help="党委书记将已提交的月份退回草稿。")
@@ -249,7 +248,7 @@ def month_approve(period: str, actor: str) -> None:
 @click.option("--reason", required=True, help="退回理由")
 @click.option("--actor", required=True, help="操作人")
 def month_return(period: str, reason: str, actor: str) -> None:
-    _write(lambda l: l.return_month(period=period, reason=reason, actor=actor), lambda p: f"{p} 已退回草稿")
+    _write(lambda ledger: ledger.return_month(period=period, reason=reason, actor=actor), lambda p: f"{p} 已退回草稿")
 
 
 # -- quarter ----------------------------------------------------------------------------
@@ -301,8 +300,8 @@ def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...]
     points = {}
     for item in sets:
         entry, _, value = item.partition("=")
-        points[_ref(entry)] = _run(lambda: c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
-                                                            "reason": "-", "actor": "-"}).points)
+        line = {"op": "correct_entry", "entry_id": entry, "points": value, "reason": "-", "actor": "-"}
+        points[_ref(entry)] = _run(lambda: c.parse_command(line).points)  # noqa: B023 - _run calls it at once
     _emit(_run(lambda: quarter_whatif_now(engine_of(_ledger()), period, wanted, points)), as_json, _compare_text)
 
 
@@ -335,11 +334,13 @@ def _cause_lines(causes: list[dict[str, Any]]) -> list[str]:
     lines = []
     for cause in causes:
         if cause.get("entry_id") is not None:
-            lines.append(f"        位置 {cause['position']} {vocabulary.event_name(cause['event'])} {cause['period']} 条目 {cause['entry_id']} "
+            lines.append(f"        位置 {cause['position']} {vocabulary.event_name(cause['event'])} {cause['period']} "
+                         f"条目 {cause['entry_id']} "
                          f"→ {cause['points']}（{cause['actor']}：{cause['reason']}）")
         else:
             what = f"党员人数 {cause['members']}" if cause.get("members") is not None else f"党员 {cause.get('person')}"
-            lines.append(f"        位置 {cause['position']} {vocabulary.event_name(cause['event'])} 自 {cause['period']} 起 {what}"
+            lines.append(f"        位置 {cause['position']} {vocabulary.event_name(cause['event'])} "
+                         f"自 {cause['period']} 起 {what}"
                          f"（{cause.get('actor') or '-'}）")
     return lines
 
@@ -386,7 +387,7 @@ def quarter_reapprove(period: str, reason: str, actor: str, as_json: bool) -> No
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def quarter_approve(period: str, actor: str) -> None:
-    _write(lambda l: l.approve_quarter(period=period, actor=actor),
+    _write(lambda ledger: ledger.approve_quarter(period=period, actor=actor),
            lambda a: f"{period} 季度排名已审批（审批编号 {a}）")
 
 
@@ -432,7 +433,7 @@ def branch() -> None:
 def branch_register(code: str, name: str, members: int, from_month: str | None, actor: str) -> None:
     cmd = _run(lambda: c.parse_command({"op": "register_branch", "code": code, "name": name,
                                         "members": members, "from": from_month, "actor": actor}))
-    _write(lambda l: l.execute(cmd), lambda code: f"支部 {code} 已登记")
+    _write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 已登记")
 
 
 @branch.command("members", help="变更支部党员人数（自某月起）。")
@@ -443,7 +444,7 @@ def branch_register(code: str, name: str, members: int, from_month: str | None, 
 def branch_members(code: str, members: int, from_month: str, actor: str) -> None:
     cmd = _run(lambda: c.parse_command({"op": "set_members", "branch": code, "members": members,
                                         "from": from_month, "actor": actor}))
-    _write(lambda l: l.execute(cmd), lambda code: f"支部 {code} 党员人数已变更")
+    _write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 党员人数已变更")
 
 
 @branch.command("secretary", help="任命支部书记（专职 full_time / 兼职 part_time）。")
@@ -459,7 +460,7 @@ def branch_secretary(code: str, name: str, mode: str, allowance: str | None, fro
     cmd = _run(lambda: c.parse_command({"op": "appoint_secretary", "branch": code, "name": name,
                                         "mode": mode, "allowance": allowance, "from": from_month,
                                         "user": user, "actor": actor}))
-    _write(lambda l: l.execute(cmd), lambda code: f"支部 {code} 书记已任命")
+    _write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 书记已任命")
 
 
 @main.command("score", help="录入一条扣分（负数）或特色加分（正数）。")
@@ -485,7 +486,7 @@ def score(as_json: bool, **fields: Any) -> None:
 # -- year, business scores, rulebook ----------------------------------------------------------
 def _op(op: str, message: Callable[[Any], str], **fields: Any) -> None:
     """Validate and run one command as the import op ``op`` would."""
-    _write(lambda l: l.command(op, **fields), message)
+    _write(lambda ledger: ledger.command(op, **fields), message)
 
 
 @main.group(help="年度总评：录入单位经营业绩与书记述职评分、查看、审批（委员会）。")

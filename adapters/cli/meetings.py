@@ -2,13 +2,12 @@
 the year's meetings with attendance, and branches behind the expected schedule."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import click
 
+from adapters.cli.main import AS_OF_HELP, _emit, _fold, _op, _run, main
 from adapters.read_inputs import default_through
-from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _op, _run, main
 from domain.members.meetings import KIND_NAMES, STATUS_NAMES
 from domain.periods import check_month, check_year
 from projections.meetings import MeetingsModel, meetings_json, schedule_json

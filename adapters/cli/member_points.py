@@ -52,7 +52,8 @@ def _weights(r: dict[str, Any]) -> str:
 def _show_text(d: dict[str, Any]) -> str:
     lines = [f"{d['year']} 年党员积分{'（支部 ' + d['branch'] + '）' if d['branch'] else ''}{_as_of(d)}",
              _weights(d["rulebook"]),
-             f"{'支部':<8}{'名次':>4}  {'编号':<10}{'姓名':<6}{'类别':>4}{'个人行为':>9}{'小组工作':>9}{'年度评议':>9}{'总积分':>9}"]
+             f"{'支部':<8}{'名次':>4}  {'编号':<10}{'姓名':<6}{'类别':>4}"
+             f"{'个人行为':>9}{'小组工作':>9}{'年度评议':>9}{'总积分':>9}"]
     for m in d["members"]:
         note = f"  （{m['left']} 起离开）" if m["left"] else ""
         lines.append(f"{m['branch']:<8}{m['rank']:>4}  {m['person']:<10}{m['name']:<6}{m['class']:>4}"
@@ -89,7 +90,8 @@ def _explain_text(d: dict[str, Any]) -> str:
         lines.append(f"  {part['name']}：{part['score']} = 基础分 {part['base']} + 条目合计 {part['entries_sum']}{clamp}")
         for e in part["entries"]:
             what = e["item_name"] or (f"党小组 {e['group']}" if e["group"] else "年度评议")
-            state = "" if e["counted"] else f"  [已作废：{e['voided']['reason']}，{e['voided']['actor']}，{e['voided']['recorded_at']}]"
+            state = "" if e["counted"] else (f"  [已作废：{e['voided']['reason']}，{e['voided']['actor']}，"
+                                             f"{e['voided']['recorded_at']}]")
             source = f"（由会议出勤生成，会议记录位置 {e['meeting']['position']}）" if e.get("meeting") else ""
             lines.append(f"    {e['month'] or d['year']} {what} {e['points']:>7}  {e['reason']}{source}  "
                          f"——{e['actor']} 录入于 {e['recorded_at']}{state}")

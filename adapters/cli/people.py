@@ -6,9 +6,9 @@ from typing import Any
 import click
 
 from adapters.cli.main import AS_OF_HELP, _emit, _fold, _model, _op, _run, main, member_warning_lines
+from domain import vocabulary
 from domain.periods import check_month
 from projections.people import PeopleModel, people_json
-from domain import vocabulary
 
 KIND_NAMES = vocabulary.PERSON_KINDS
 
@@ -32,7 +32,8 @@ def people_list(month: str, branch: str | None, as_json: bool, as_of: str | None
 
 
 def _text(d: dict[str, Any]) -> str:
-    lines = [f"{d['month']} 名册{'（支部 ' + d['branch'] + '）' if d['branch'] else ''}：党员 {d['members']} 人，职工 {d['employees']} 人"]
+    lines = [f"{d['month']} 名册{'（支部 ' + d['branch'] + '）' if d['branch'] else ''}："
+             f"党员 {d['members']} 人，职工 {d['employees']} 人"]
     for r in d["people"]:
         cls = f" {r['class']}类" if r["class"] else ""
         group = f" {r['group']}" if r["group"] else ""

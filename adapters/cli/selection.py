@@ -6,8 +6,8 @@ from typing import Any
 import click
 
 from adapters.cli.main import AS_OF_HELP, _emit, _fold, main
-from projections.selection import SelectionModel, position_json
 from domain import vocabulary
+from projections.selection import SelectionModel, position_json
 
 STATUS_NAMES = vocabulary.SELECTION_STATES
 

@@ -93,7 +93,7 @@ def checkpoint_show(number: int | None) -> None:
 @click.option("--number", type=int, default=None, help="检查点序号（默认最新）")
 @click.option("--store", default=None, envvar="LEDGER_MONITOR_STORE", help="见证方存储（SQLite 文件或数据库 URL）")
 def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str | None) -> None:
-    from adapters.cli.group import observation_text, cosign_ledger
+    from adapters.cli.group import cosign_ledger, observation_text
     from adapters.integrity.monitor import WitnessError
     from adapters.store.tree import load_or_create_signer
     ledger = _ledger()
@@ -163,8 +163,8 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
               help="OLD NEW：两个检查点的序号；OLD 也可以是已公布的签名检查点文件，NEW 可为 latest")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件")
 def prove(event_id: str | None, number: int | None, consistency: tuple[str, str] | None, out: Path | None) -> None:
-    from adapters.store.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle
     from adapters.integrity.verify_witness import consistency_from_published
+    from adapters.store.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle
     reader = TreeReader(engine_of(_ledger()))
     try:
         if consistency:
@@ -276,6 +276,7 @@ def key_rotate(new_key: Path, reason: str, actor: str | None) -> None:
 @click.option("--create", is_flag=True, help="直接在数据库中创建")
 def writer_role(role: str, create: bool) -> None:
     from sqlalchemy import text as sql_text
+
     from adapters.store.tree import writer_role_sql
     statements = writer_role_sql(role)
     if create:

@@ -65,8 +65,9 @@ def user_refusals(user_id: str | None, as_json: bool) -> None:
 
 
 def _shanghai(at_us: int) -> str:
-    from domain.integrity.log import EPOCH
     from datetime import timedelta
+
+    from domain.integrity.log import EPOCH
     return (EPOCH + timedelta(microseconds=at_us)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -14,8 +14,8 @@ from adapters.bootstrap import engine_of
 from adapters.cli.main import _acting, _ledger, _run
 from adapters.cli.users import user
 from adapters.credentials import Credentials, check_password
-from domain.service.application import UnitOfWork
 from domain.errors import InvalidInput
+from domain.service.application import UnitOfWork
 
 
 @user.command("password", help="设置用户的网页登录密码（仅系统管理员）。密码从终端输入两次，"

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import orjson
+from sqlalchemy.engine import Engine
 
 from adapters.store.proofs import ProofError, TreeReader, inclusion_bundle, verify_bundle
-from domain.members.dues import CENT, statement, statement_hash
 from domain.integrity.log import untranscode
-from sqlalchemy.engine import Engine
+from domain.members.dues import CENT, statement, statement_hash
 
 FORMAT = "dangjian-dues-publication/1"
 NOTICE, DATA = "党费收缴公示", "核验"

@@ -34,7 +34,8 @@ def change_text(c: dict[str, Any]) -> str:
 def appeal_text(a: dict[str, Any]) -> str:
     """One appeal against an entry: its filing and, once decided, the decision."""
     f = a["filed"]
-    text = f"{APPEAL_STATES.get(a['state'], a['state'])}：位置 {f['position']} {f['recorded_at'][:19]} {f['actor']} 提出：{f['reason']}"
+    text = (f"{APPEAL_STATES.get(a['state'], a['state'])}：位置 {f['position']} {f['recorded_at'][:19]} "
+            f"{f['actor']} 提出：{f['reason']}")
     d = a.get("decided")
     if d:
         text += (f"；位置 {d['position']} {d['recorded_at'][:19]} {d['actor']} 决定"

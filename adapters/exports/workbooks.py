@@ -25,8 +25,8 @@ from openpyxl.utils import get_column_letter
 from adapters.exports.xlsx_text import as_text
 from domain import vocabulary
 from domain.asof import SHANGHAI
-from domain.periods import quarter_months
 from domain.assessment.rulebook import CATEGORY_NAMES
+from domain.periods import quarter_months
 
 SCORE, COEFFICIENT, MONEY, COUNT, TIME, TEXT = "0.00", "0.0000", "#,##0.00", "0", "yyyy-mm-dd hh:mm:ss", "@"
 HEADER_ROW, FIRST_ROW = 4, 5

@@ -34,8 +34,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from adapters.bootstrap import database_url
-from adapters.http import (reads_assessment, reads_directory, reads_extra, reads_members, reads_tamper,
-                           reads_witness)
+from adapters.http import reads_assessment, reads_directory, reads_extra, reads_members, reads_tamper, reads_witness
 from adapters.http.deps import LedgerJSON, Service, authenticated
 from adapters.http.errors import BodyTooLarge, install_error_handlers
 from adapters.http.writes import MAX_BODY_BYTES, MAX_IMPORT_BYTES, add_writes

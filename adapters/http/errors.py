@@ -15,8 +15,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.http.deps import LedgerJSON, Unauthenticated, reply
 from domain import vocabulary
-from domain.errors import (BranchNotTakingPart, CheckpointRefused, InvalidInput, LedgerError, NotInitialized,
-                           PermissionDenied, SeparationOfDuties, VaultUnavailable, WrongDepartment)
+from domain.errors import (
+    BranchNotTakingPart,
+    CheckpointRefused,
+    InvalidInput,
+    LedgerError,
+    NotInitialized,
+    PermissionDenied,
+    SeparationOfDuties,
+    VaultUnavailable,
+    WrongDepartment,
+)
 from domain.service.application import ImportRefused
 
 

@@ -30,13 +30,20 @@ from uuid import UUID
 import orjson
 from fastapi import Query, Request
 
+from adapters.exports.explanations import APPEAL_EVENTS, ENTRY_EVENTS  # noqa: F401 - one definition, re-exported
 from adapters.http.deps import Caller, Service, service_of
 from adapters.store.logreader import LogReader
 from domain.asof import SHANGHAI, parse_as_of
 from domain.errors import InvalidInput, LedgerError, PermissionDenied
-from domain.service.permissions import (ALL_BRANCHES, branch_in_scope, check_read_all, check_read_branch, may_read_event,
-                                may_read_rankings, readable_branches)
-from adapters.exports.explanations import APPEAL_EVENTS, ENTRY_EVENTS  # noqa: F401 - one definition, re-exported
+from domain.service.permissions import (
+    ALL_BRANCHES,
+    branch_in_scope,
+    check_read_all,
+    check_read_branch,
+    may_read_event,
+    may_read_rankings,
+    readable_branches,
+)
 from projections.model import AssessmentModel
 
 T = TypeVar("T")

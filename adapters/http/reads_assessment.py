@@ -10,16 +10,30 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Engine
 
+from adapters.exports.explanations import entries_at, explain_month_at, explain_quarter_at
 from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import (APPEAL_EVENTS, AS_OF, ProofNotFound, iso, ref, branch_param,
-                                 everything, history_rows, model_of, own_branch, rankings, stamped, upto, visible)
+from adapters.http.reads import (
+    APPEAL_EVENTS,
+    AS_OF,
+    ProofNotFound,
+    branch_param,
+    everything,
+    history_rows,
+    iso,
+    model_of,
+    own_branch,
+    rankings,
+    ref,
+    stamped,
+    upto,
+    visible,
+)
 from adapters.store.logreader import LogReader
+from adapters.store.slices import quarter_sections
 from domain import commands as c
 from domain.asof import parse_as_of
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.service.permissions import ALL_BRANCHES, readable_branches
-from adapters.exports.explanations import entries_at, explain_month_at, explain_quarter_at
-from adapters.store.slices import quarter_sections
 
 router = APIRouter(tags=["读取"])
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import iso, allow
+from adapters.http.reads import allow, iso
 from domain.errors import PermissionDenied
 from domain.service.permissions import may_read_directory
 
@@ -27,8 +27,8 @@ def directory(request: Request, caller: Caller) -> None:
 @router.get("/users", tags=["用户"], summary="用户、角色与令牌（不含令牌本身与其哈希）")
 def users(request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from domain.access.users import now_us
-    from domain.service.application import UnitOfWork
     from domain.ids import organization_id
+    from domain.service.application import UnitOfWork
     from domain.service.permissions import roles_of
     directory(request, caller)
     service = service_of(request)

@@ -70,6 +70,7 @@ def selections(request: Request, as_of: str | None = AS_OF, caller: Caller = Dep
 def iso(at_us: int) -> str:
     """UTC microseconds since the epoch as ISO 8601 in Beijing time (as every read gives times)."""
     import datetime as dt
+
     from domain.asof import SHANGHAI
     from domain.integrity.log import EPOCH
     return (EPOCH + dt.timedelta(microseconds=at_us)).astimezone(SHANGHAI).isoformat()

@@ -68,7 +68,8 @@ def checkpoint_make(request: Request, body: dict[str, Any] = Body(default={}),
 
 
 @router.get("/verify", tags=["防篡改"], summary="重算全部叶子、树、检查点与审批结果（ledger verify）")
-def verify(request: Request, key: list[str] = Query([], description="信任的验证公钥：日志登记的第一个公钥须在其中（不给则按日志登记的公钥）"),
+def verify(request: Request,
+           key: list[str] = Query([], description="信任的验证公钥：日志登记的第一个公钥须在其中（不给则按日志登记的公钥）"),
            witness_key: list[str] = Query([], description="见证方验证公钥"),
            caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.integrity.verify import verify_ledger

@@ -9,8 +9,16 @@ from typing import Any, Callable
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from adapters.http.deps import (Caller, CommandResult, LedgerJSON, authenticated, body_schema, command_of, reply,
-                                service_of)
+from adapters.http.deps import (
+    Caller,
+    CommandResult,
+    LedgerJSON,
+    authenticated,
+    body_schema,
+    command_of,
+    reply,
+    service_of,
+)
 from adapters.http.errors import ERRORS, error_body
 from adapters.json_input import decode_json
 from domain import commands as c

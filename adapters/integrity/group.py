@@ -26,13 +26,13 @@ import orjson
 from sqlalchemy import Column, String, Table, Text, select
 from sqlalchemy.engine import Engine
 
-from adapters.store.logreader import LogReader
 from adapters.integrity.monitor import BIGINT, FORMAT, METADATA, WitnessError, WitnessStore, open_checkpoint
-from domain.integrity.note import parse_verifier_key
+from adapters.store.logreader import LogReader
 from adapters.store.proofs import ProofError, TreeReader, event_leaf, inclusion_bundle
 from domain.ids import quarter_id, year_id
 from domain.integrity.log import LoggedEvent
 from domain.integrity.merkle import verify_inclusion
+from domain.integrity.note import parse_verifier_key
 
 GROUP_RESULTS = Table(
     "group_results", METADATA,

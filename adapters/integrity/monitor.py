@@ -26,14 +26,37 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, create_engine,
-                        event, select, text)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 
-from domain.integrity.note import NoteError, Signer, add_signature, open_note, parse_checkpoint
 from domain.integrity.merkle import consistency_proof
-from domain.integrity.witness import (ACCEPTED, EVIDENCE, EXTENDS, FIRST, ROLLBACK, SAME, SPLIT_VIEW, UNPROVEN, Tree,
-                            VERDICT_NAMES, judge)
+from domain.integrity.note import NoteError, Signer, add_signature, open_note, parse_checkpoint
+from domain.integrity.witness import (
+    ACCEPTED,
+    EVIDENCE,
+    EXTENDS,
+    FIRST,
+    ROLLBACK,
+    SAME,
+    SPLIT_VIEW,
+    UNPROVEN,
+    VERDICT_NAMES,
+    Tree,
+    judge,
+)
 
 FORMAT = "dangjian-ledger-proof/1"
 DEFAULT_STORE = "ledger-monitor.sqlite3"

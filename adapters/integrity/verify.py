@@ -25,10 +25,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from adapters.store.logreader import uuid_of
-from domain.integrity.note import NoteError, open_note, parse_checkpoint
+from domain.assessment.results import canonical_hash, month_records
 from domain.integrity.log import LoggedEvent, leaf_bytes
 from domain.integrity.merkle import CompactRange, leaf_hash
-from domain.assessment.results import canonical_hash, month_records
+from domain.integrity.note import NoteError, open_note, parse_checkpoint
 from projections.annual import year_view
 from projections.model import AssessmentModel
 from projections.views import month_view, quarter_view

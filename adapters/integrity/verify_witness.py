@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from adapters.store.logreader import uuid_of
-from domain.integrity.note import NoteError, open_note, parse_checkpoint, parse_verifier_key
 from adapters.integrity.verify import PROBLEM_NAMES, Problem
+from adapters.store.logreader import uuid_of
 from domain.integrity.log import leaf_bytes
 from domain.integrity.merkle import CompactRange, leaf_hash
+from domain.integrity.note import NoteError, open_note, parse_checkpoint, parse_verifier_key
 
 PROBLEM_NAMES.update({
     "published_checkpoint_missing": "已公布的检查点不在日志中（日志被截断）",

@@ -58,9 +58,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.bootstrap import close, create_tables, engine_of, make_ledger, open_ledger, sqlite_path
+from adapters.integrity.verify import PROBLEM_NAMES, Problem, Report, verify_ledger
 from adapters.store.keystore import keystore_path
 from adapters.store.tree import key_path, load_existing_signer
-from adapters.integrity.verify import PROBLEM_NAMES, Problem, Report, verify_ledger
 from domain.errors import BackupRefused
 from domain.integrity.merkle import CompactRange
 from domain.integrity.signing import signing_keys_id
@@ -498,8 +498,8 @@ def _rows_of(path: Path) -> Iterator[list[Any]]:
 def _restore_postgresql(url: str, directory: Path, manifest: dict[str, Any]) -> None:
     """The ledger's tables created by the code of ``ledger init``, the rows inserted in one
     transaction, the id sequences moved past the restored ids."""
-    from adapters.credentials import Credentials
     from adapters.credentials import METADATA as CREDENTIALS
+    from adapters.credentials import Credentials
     tables = manifest["tables"]
     unknown = sorted(set(tables) - ledger_table_names())
     if unknown:
@@ -542,9 +542,9 @@ def _restore_postgresql(url: str, directory: Path, manifest: dict[str, Any]) -> 
 
 def _verify(url: str, manifest: dict[str, Any], signing_key: Path, store: Path | None,
             trusted: list[str]) -> Restored:
+    from adapters.integrity.verify_witness import check_against
     from adapters.store.keystore import KeyStore
     from adapters.store.logreader import LogReader
-    from adapters.integrity.verify_witness import check_against
     log = manifest["log"]
     ledger = open_ledger(url)
     try:
@@ -562,7 +562,8 @@ def _verify(url: str, manifest: dict[str, Any], signing_key: Path, store: Path |
     finally:
         close(ledger)
     if report.events != log["size"] or state["size"] != log["size"]:
-        problems.append(Problem("backup_size_differs", None, f"恢复后日志有 {report.events} 个事件，备份清单记录 {log['size']} 个"))
+        problems.append(Problem("backup_size_differs", None,
+                                f"恢复后日志有 {report.events} 个事件，备份清单记录 {log['size']} 个"))
     if state["root"] != log["root"]:
         problems.append(Problem("backup_root_differs", None, f"恢复后日志的根哈希 {state['root']}，备份清单记录 {log['root']}"))
     for name, entry in sorted(manifest["tables"].items()):

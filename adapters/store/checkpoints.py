@@ -19,8 +19,8 @@ import os
 from typing import Any
 
 from adapters.store.recorder import ON_DEMAND
-from domain.service.application import Ledger
 from domain.errors import CheckpointRefused
+from domain.service.application import Ledger
 
 ISSUERS = ("approver", "committee", "auditor")
 DEFAULT_INTERVAL_S = 60

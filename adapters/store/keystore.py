@@ -16,8 +16,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from domain.errors import VaultUnavailable
 from cryptography.fernet import Fernet, InvalidToken
+
+from domain.errors import VaultUnavailable
 
 DEFAULT_PATH = "ledger-keys.sqlite3"
 

@@ -20,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from adapters.store.logreader import find_in_payloads, uuid_of
-from domain.integrity.note import NoteError, open_note, parse_checkpoint
 from domain.integrity.log import leaf_bytes
 from domain.integrity.merkle import consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion
+from domain.integrity.note import NoteError, open_note, parse_checkpoint
 
 FORMAT = "dangjian-ledger-proof/1"
 

@@ -30,12 +30,10 @@ from sqlalchemy import Column, MetaData, String, Table, create_engine, event, se
 from sqlalchemy.orm import Session
 
 from adapters.store.logreader import find_in_payloads, first_row
-from domain.integrity.note import Signer, add_signature
-from adapters.store.tree import CHECKPOINTS, COSIGNATURES
+from adapters.store.tree import CHECKPOINTS, COSIGNATURES, Head, checkpoint_row, grow, load_existing_signer
 from adapters.store.tree import METADATA as TREE_METADATA
-from adapters.store.tree import Head, checkpoint_row, grow, load_existing_signer
 from domain.integrity.merkle import CompactRange
-
+from domain.integrity.note import Signer, add_signature
 
 METADATA = MetaData()
 
@@ -344,8 +342,9 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
 
     def declared_keys(self) -> list[str]:
         """The verifier keys the log declares (``SigningKeys`` events), oldest first."""
-        from domain.integrity.signing import signing_keys_id
         import orjson
+
+        from domain.integrity.signing import signing_keys_id
         return [orjson.loads(e.state)["verifier_key"] for e in self.select_events(signing_keys_id())]
 
     def select_events(self, originator_id: UUID | str, gt: int | None = None, lte: int | None = None,

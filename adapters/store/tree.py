@@ -20,9 +20,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
-from domain.integrity.note import Signer, format_checkpoint, generate_key, load_signer, sign_note
 from domain.integrity.log import leaf_bytes
 from domain.integrity.merkle import CompactRange, leaf_hash
+from domain.integrity.note import Signer, format_checkpoint, generate_key, load_signer, sign_note
 
 METADATA = MetaData()
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
@@ -100,8 +100,8 @@ def load_existing_signer(path: Path | None = None, name: str | None = None) -> S
     """The ledger's signing key from ``LEDGER_SIGNING_KEY`` (default ``ledger-signing.key``
     in the working directory); never creates one. Raises :class:`NotInitialized` (field
     ``LEDGER_SIGNING_KEY``) naming the file when it is missing or unreadable."""
-    from domain.integrity.note import NoteError
     from domain.errors import NotInitialized
+    from domain.integrity.note import NoteError
     path = path or key_path()
     if not path.is_file():
         raise NotInitialized(f"找不到账本签名私钥 {path.resolve()}：请设置 LEDGER_SIGNING_KEY 指向账本的私钥文件"
@@ -130,7 +130,8 @@ def next_recorded_at(head: Head, now_us: int) -> int:
     return now_us if head.seq < 0 else max(now_us, head.recorded_at_us + 1)
 
 
-def grow(head: Head, ids: Sequence[int], now_us: int, events: Sequence[StoredEvent]) -> tuple[list[tuple[int, int, int, bytes]], int]:
+def grow(head: Head, ids: Sequence[int], now_us: int,
+         events: Sequence[StoredEvent]) -> tuple[list[tuple[int, int, int, bytes]], int]:
     """Position rows ``(position, seq, recorded_at_us, leaf_hash)`` for new events, extending
     ``head.compact``; returns them and the recorded-at they share (strictly after the head's,
     see :func:`next_recorded_at`)."""

@@ -33,10 +33,15 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from adapters.web import audit as web_audit, branch as web_branch, committee as web_committee, errors as web_errors
-from adapters.web import results as web_results, scoring as web_scoring, session as web_session
 from adapters.credentials import Credentials
 from adapters.http.deps import Service
+from adapters.web import audit as web_audit
+from adapters.web import branch as web_branch
+from adapters.web import committee as web_committee
+from adapters.web import errors as web_errors
+from adapters.web import results as web_results
+from adapters.web import scoring as web_scoring
+from adapters.web import session as web_session
 from adapters.web.base import LoginRequired, Refused, WebState, login_required, refused
 from adapters.web.support import FILTERS, Api
 from domain.assessment.rulebook import CATEGORY_NAMES, DEPARTMENT_NAMES

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from adapters.exports.workbooks import EXPORTS, filter_history, history_workbook, workbook_bytes
 from adapters.web.base import as_of_param, back, error_page, flash, form_of, page, read, require, web_of, xlsx
 from adapters.web.support import Visitor, latest_month
-from domain.errors import InvalidInput, LedgerError
 from domain.assessment.rulebook import CATEGORY_NAMES
+from domain.errors import InvalidInput, LedgerError
 
 router = APIRouter(include_in_schema=False)
 QUERY = ("branch", "period", "actor", "category", "from", "to")

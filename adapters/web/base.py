@@ -25,10 +25,10 @@ from adapters.http.deps import Caller, Service, command_of
 from adapters.http.errors import status_of
 from adapters.web.support import Api, Visitor, latest_month
 from domain.access.users import now_us
-from domain.service.application import UnitOfWork
 from domain.asof import parse_as_of
 from domain.errors import LedgerError, PermissionDenied
 from domain.ids import organization_id
+from domain.service.application import UnitOfWork
 from domain.service.permissions import roles_of
 
 COOKIE, LOGIN_COOKIE = "ledger_session", "ledger_login"

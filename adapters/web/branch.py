@@ -14,12 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.web.charts import bar_chart, line_chart
 from adapters.web.base import back, flash, form_of, page, read, secure, send, shift, web_of
+from adapters.web.charts import bar_chart, line_chart
 from adapters.web.support import Visitor, latest_month
+from domain.assessment.rulebook import CATEGORY_NAMES
 from domain.errors import LedgerError
 from domain.periods import check_month, month_range, quarter_of
-from domain.assessment.rulebook import CATEGORY_NAMES
 
 router = APIRouter(include_in_schema=False)
 

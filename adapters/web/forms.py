@@ -15,7 +15,8 @@ Field names are the import line's (``from``, ``class``); ``a.b`` nests (``target
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Mapping
 
 from fastapi import APIRouter, Request
@@ -24,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from adapters.web.base import Refused, flash, form_of, safe_next, send
-from domain import commands as c, vocabulary
+from domain import commands as c
+from domain import vocabulary
 from domain.errors import InvalidInput, LedgerError
 
 router = APIRouter(include_in_schema=False)

@@ -237,6 +237,7 @@ async def erase_person(request: Request) -> Response:
     """The committee destroys a person's summary key (``POST /persons/{person}/erase``),
     after the page's confirmation (the box must be ticked)."""
     from starlette.concurrency import run_in_threadpool
+
     from adapters.web.base import back, flash, form_of
     from domain.errors import InvalidInput, LedgerError
     visitor, form = await form_of(request)

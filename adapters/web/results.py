@@ -13,9 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from adapters.web.charts import rank_chart
 from adapters.event_view import event_rows, from_us
 from adapters.web.base import as_of_param, error_page, page, read, require, shift, shift_quarter, xlsx
+from adapters.web.charts import rank_chart
 from adapters.web.support import Visitor, quarters_of
 from domain.errors import InvalidInput, LedgerError
 from domain.periods import check_month, check_quarter, check_year

@@ -3,7 +3,8 @@
 branch's member-level work (``members.py``), the Party-Mass Dept's innovation and selections
 (``party_mass.py``), the committee's corrections, debriefings and rulebook (``committee_work.py``),
 the registrar's branches, secretaries and people (``registry.py``), performance scores
-(``performance.py``), the admin's users, roles, tokens and security log (``admin.py``), the whole log paged and filtered (``log.py``), printable PDFs with a receipt's QR code (``pdf.py``).
+(``performance.py``), the admin's users, roles, tokens and security log (``admin.py``), the
+whole log paged and filtered (``log.py``), printable PDFs with a receipt's QR code (``pdf.py``).
 """
 from __future__ import annotations
 

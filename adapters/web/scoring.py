@@ -14,10 +14,10 @@ from fastapi.responses import Response
 from adapters.web.base import Refused, back, form_of, page, read, send, shift, web_of
 from adapters.web.forms import typed
 from adapters.web.support import Visitor, latest_month
+from domain import vocabulary
 from domain.assessment.organization import version_in_force
 from domain.errors import InvalidInput
 from domain.periods import check_month
-from domain import vocabulary
 
 router = APIRouter(include_in_schema=False)
 KIND_NAMES = vocabulary.AMOUNT_KINDS

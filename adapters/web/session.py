@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from adapters.credentials import SESSION_SECONDS, LoginThrottled, check_password
 from adapters.web.base import COOKIE, LOGIN_COOKIE, back, flash, form_of, page, render, safe_next, web_of
 from adapters.web.support import Visitor, latest_month
-from domain.service.application import UnitOfWork
 from domain.errors import InvalidInput, LedgerError, PermissionDenied
 from domain.periods import quarter_of
+from domain.service.application import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 

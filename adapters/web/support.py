@@ -27,9 +27,16 @@ from adapters.http.deps import Caller
 from domain import commands as c
 from domain import vocabulary
 from domain.asof import SHANGHAI
-from domain.service.permissions import (ALL_BRANCHES, MIGRATOR, allowed, may_read_branch, may_read_rankings,
-                                readable_branches, required)
 from domain.assessment.rulebook import CATEGORY_NAMES, DEPARTMENT_NAMES
+from domain.service.permissions import (
+    ALL_BRANCHES,
+    MIGRATOR,
+    allowed,
+    may_read_branch,
+    may_read_rankings,
+    readable_branches,
+    required,
+)
 
 ROLE_NAMES = vocabulary.ROLES
 MODE_NAMES, RULE_NAMES, STATUS_NAMES = vocabulary.MODES, vocabulary.RULES, vocabulary.PERIOD_STATES

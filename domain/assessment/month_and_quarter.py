@@ -14,12 +14,19 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import vocabulary
-from domain.errors import (SeparationOfDuties, InvalidInput, MonthNotOpenForEntries, MonthStateConflict,
-                           QuarterAlreadyApproved, QuarterNotReady, WrongDepartment)
-from domain.ids import month_id, quarter_id
 from domain.assessment.rulebook import BONUS, CATEGORY_NAMES, DEPARTMENT_NAMES, Rulebook
 from domain.assessment.year import check_score
 from domain.decimals import beyond_cents
+from domain.errors import (
+    InvalidInput,
+    MonthNotOpenForEntries,
+    MonthStateConflict,
+    QuarterAlreadyApproved,
+    QuarterNotReady,
+    SeparationOfDuties,
+    WrongDepartment,
+)
+from domain.ids import month_id, quarter_id
 
 DRAFT = "draft"  # 草稿：可录入
 SUBMITTED = "submitted"  # 已提交：待审批
@@ -196,7 +203,8 @@ class AssessmentMonth(Aggregate):
 
     def return_to_draft(self, reason: str, actor: str, key: str | None) -> None:
         if self.status != SUBMITTED:
-            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，只有已提交的月份可以退回", "period")
+            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，"
+                                     "只有已提交的月份可以退回", "period")
         if not reason.strip():
             raise InvalidInput("退回必须写明理由", "reason")
         self._return(reason=reason, actor=actor, key=key)
@@ -215,7 +223,8 @@ class AssessmentMonth(Aggregate):
         current version (the save fails if another writer moved it meanwhile).
         """
         if self.status != SUBMITTED:
-            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，只有已提交的月份可以审批", "period")
+            raise MonthStateConflict(f"{self.period} 状态为{vocabulary.state_name(self.status)}，"
+                                     "只有已提交的月份可以审批", "period")
         if not exempt and user is not None and user == getattr(self, "submitted_by", None):
             raise SeparationOfDuties(f"{self.period} 由 {user} 提交，不能由同一用户审批", "period")
         self._approve(rulebook_version=rulebook_version, entry_count=self.entry_count,

@@ -12,11 +12,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import BranchAlreadyRegistered, BranchNotFound, InvalidInput, RulebookRefused
-from domain.ids import organization_id
 from domain.assessment.rulebook import MODES, PART_TIME, Rulebook
 from domain.assessment.scoring import Secretary
 from domain.decimals import beyond_cents
+from domain.errors import BranchAlreadyRegistered, BranchNotFound, InvalidInput, RulebookRefused
+from domain.ids import organization_id
 
 
 class Organization(Aggregate):

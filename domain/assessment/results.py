@@ -10,8 +10,15 @@ from typing import Any, Mapping, Sequence
 import orjson
 
 from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import (RULE_FIRST_AWARD, RULE_LAST_FINE, Secretary, monthly_pay,
-                            monthly_score_cents, quarter_outcomes, quarter_score)
+from domain.assessment.scoring import (
+    RULE_FIRST_AWARD,
+    RULE_LAST_FINE,
+    Secretary,
+    monthly_pay,
+    monthly_score_cents,
+    quarter_outcomes,
+    quarter_score,
+)
 
 
 @dataclass(frozen=True)

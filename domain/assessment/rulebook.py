@@ -7,9 +7,8 @@ version is a new event, never an edit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from functools import cached_property
 from decimal import Decimal
-from types import MappingProxyType
+from functools import cached_property
 from typing import Any, Mapping
 
 from domain import vocabulary
@@ -273,7 +272,8 @@ class Rulebook:
         for category, brackets in self.dues_rates.items():
             bounds = [u for u, _ in brackets]
             if not brackets or bounds[-1] is not None or None in bounds[:-1]:
-                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类应以一个上限为 null 的档次结尾")
+                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}"
+                                 "一类应以一个上限为 null 的档次结尾")
             uppers = [u for u in bounds[:-1] if u is not None]  # all of them: None was refused above
             if any(b <= a for a, b in zip(uppers, uppers[1:])) or any(u <= 0 for u in uppers):
                 raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的上限应为正数且递增")

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.decimals import beyond_cents
 from domain.errors import InvalidInput, YearAlreadyApproved, YearNotReady
 from domain.ids import year_id
-from domain.decimals import beyond_cents
 
 
 def check_score(value: Decimal, field: str = "score") -> None:

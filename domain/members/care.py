@@ -22,19 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-
-import orjson
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 from uuid import UUID
 
+import orjson
 from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import InvalidInput, OccasionRefused, VaultUnavailable
 from domain.ids import occasion_id_for_key, person_key_id
-
 
 TALK = "talk"  # 谈话（六必谈）
 VISIT = "visit"  # 家访（六必访）

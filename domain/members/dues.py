@@ -32,14 +32,13 @@ from pydantic import BeforeValidator, Field
 
 from domain import commands as c
 from domain import vocabulary
+from domain.assessment.results import canonical_hash
+from domain.assessment.rulebook import Rulebook
 from domain.errors import DuesRefused, InvalidInput, PaymentNotFound
 from domain.ids import dues_account_id, dues_payment_id_for_key, dues_statement_id
 from domain.members.meetings import Date
 from domain.members.people import span_covers
 from domain.periods import check_half, half_months
-from domain.assessment.results import canonical_hash
-from domain.assessment.rulebook import Rulebook
-
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

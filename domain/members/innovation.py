@@ -29,7 +29,6 @@ from domain.ids import innovation_account_id, proposal_id
 from domain.members.projects import Date
 
 
-
 class Proposal(Aggregate):
     """One proposal (合理化建议) and the reward it earned."""
 

@@ -28,7 +28,6 @@ from domain.errors import LinkRefused
 from domain.ids import links_id
 
 
-
 class BranchLinks(Aggregate):
     """``links[employee] = [[member, from, until_or_None], …]`` (until exclusive, in order);
     ``quotas[group] = [[from, n], …]`` (in order)."""

@@ -29,11 +29,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import MeetingRefused
 from domain.ids import meeting_id
-
 
 GENERAL_MEETING = "general_meeting"  # 支部党员大会
 COMMITTEE_MEETING = "committee_meeting"  # 支部委员会（支委会）

@@ -24,15 +24,14 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
+from domain.assessment.rulebook import Rulebook
+from domain.assessment.scoring import CENT, competition_ranks, round2
 from domain.errors import EntryNotFound, InvalidInput, MemberPointsRefused
 from domain.ids import member_points_id, points_entry_id_for_key
 from domain.members.people import Person
 from domain.periods import month_range
-from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import CENT, competition_ranks, round2
-
 
 # The seven point items (积分项目) [seed].
 POLITICAL_STUDY = "political_study"  # 参加政治学习

@@ -31,12 +31,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field, StrictBool, StrictInt
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import InvalidInput, MentorshipNotFound, MentorshipRefused
 from domain.ids import mentoring_id
 from domain.members.selection import Date, half_up  # shared helpers: ISO dates, exact half-up rounding
-
 
 MENTOR_MEMBER = "member"  # 党员
 MENTOR_ACTIVIST = "activist"  # 入党积极分子

@@ -18,11 +18,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import MembershipRefused, PersonAlreadyRegistered
 from domain.ids import person_id, roster_id
-
 
 MEMBER = "member"  # 党员
 EMPLOYEE = "employee"  # 职工（非党员）

@@ -33,7 +33,6 @@ from domain.errors import InvalidInput, ProjectRefused
 from domain.ids import project_id, project_year_id
 
 
-
 def _iso_date(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 10:
         raise ValueError(f"日期格式应为 YYYY-MM-DD，收到 {value!r}")

@@ -26,8 +26,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from pydantic import BeforeValidator, Field, StrictInt
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
 from domain.errors import InvalidInput, SelectionRefused
 from domain.ids import selection_id
 

@@ -19,18 +19,25 @@ from eventsourcing.persistence import IntegrityError
 from domain import commands as c
 from domain import vocabulary
 from domain.access.users import Access, now_us
-from domain.errors import (BranchNotFound, ConcurrentWrite, DuplicateKey, InvalidInput, LedgerError,
-                           PermissionDenied, SeparationOfDuties, UserRefused)
-from domain.service.handlers import HANDLERS, discover
-from domain.ids import access_id, organization_id
-from domain.topics import register_moved_topics
 from domain.assessment.organization import Organization
+from domain.assessment.rulebook import RULEBOOK_V1
+from domain.errors import (
+    BranchNotFound,
+    ConcurrentWrite,
+    DuplicateKey,
+    InvalidInput,
+    LedgerError,
+    PermissionDenied,
+    SeparationOfDuties,
+    UserRefused,
+)
+from domain.ids import access_id, organization_id
 from domain.members.care import Vault
+from domain.service.handlers import HANDLERS, discover
 from domain.service.handlers.signing import declare
 from domain.service.permissions import Authorization, roles_of
-from domain.assessment.rulebook import RULEBOOK_V1
-from domain.service.unit_of_work import (ImportRefused, ImportResult, KeyIndex, LineError,  # noqa: F401 (re-exported)
-                                 UnitOfWork)
+from domain.service.unit_of_work import ImportRefused, ImportResult, KeyIndex, LineError, UnitOfWork  # noqa: F401 (re-exported)
+from domain.topics import register_moved_topics
 
 T = TypeVar("T")
 RETRIES = 5

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterable, Mapping
 from domain import vocabulary
 from domain.access.users import Access
 from domain.asof import SHANGHAI
-from domain.errors import PermissionDenied
 from domain.assessment.organization import Organization
+from domain.errors import PermissionDenied
 
 MIGRATOR = "migrator"
 

@@ -16,13 +16,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from domain import vocabulary
 from domain import commands as c
+from domain import vocabulary
 from domain.access.users import Access, now_us
 from domain.assessment.month_and_quarter import AssessmentMonth
+from domain.assessment.organization import Organization
 from domain.errors import LedgerError, NotInitialized
 from domain.ids import access_id, month_id, organization_id
-from domain.assessment.organization import Organization
 from domain.service.permissions import Authorization, authorize
 
 A = TypeVar("A", bound=Aggregate)

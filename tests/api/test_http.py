@@ -9,16 +9,12 @@ its own year (2019 the story, 2020 the race, 2021 idempotency, 2022 the parallel
 refusals taken from where the log stood when it began (tests run one at a time)."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest

@@ -5,24 +5,18 @@ outside the log. The same story in a real browser: ``tests/browser/test_web_brow
 from __future__ import annotations
 
 import re
-import warnings
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
 from xml.etree import ElementTree
 
-import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from adapters.bootstrap import engine_of
-from adapters.web.charts import bar_chart, line_chart, rank_chart
 from adapters.cli.main import main as cli
 from adapters.credentials import ACCOUNT, CREDENTIALS, Credentials
-from adapters.http.app import create_app
 from adapters.store.proofs import verify_bundle
-from domain.service.application import Ledger
+from adapters.web.charts import bar_chart, line_chart, rank_chart
 from tests.helpers import events
 from tests.web_fixture import PASSWORD, Site, csrf_of, flash_of, login, set_passwords
 

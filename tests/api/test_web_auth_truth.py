@@ -16,8 +16,7 @@ from adapters.http.app import create_app
 from adapters.store.proofs import verify_bundle
 from domain.service.application import Ledger
 from tests.helpers import events
-from tests.web_fixture import csrf_of, flash_of, login
-from tests.web_fixture import PASSWORD, prepare
+from tests.web_fixture import PASSWORD, csrf_of, flash_of, login, prepare
 
 
 @pytest.fixture

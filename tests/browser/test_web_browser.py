@@ -33,8 +33,8 @@ import pytest
 
 from adapters.bootstrap import close, make_ledger
 from adapters.store.proofs import verify_bundle
-from domain.service.application import Ledger
 from domain.asof import SHANGHAI
+from domain.service.application import Ledger
 from tests.helpers import events, with_users
 from tests.web_fixture import PASSWORD, prepare
 

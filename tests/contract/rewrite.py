@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from adapters.bootstrap import engine_of
 from adapters.store.logreader import uuid_of
-from domain.integrity.note import format_checkpoint, open_note, parse_checkpoint, sign_note
 from domain.integrity.log import leaf_bytes
 from domain.integrity.merkle import CompactRange, leaf_hash
+from domain.integrity.note import format_checkpoint, open_note, parse_checkpoint, sign_note
 from tests.contract.test_tamper import drop_triggers, score_positions, set_state, state_of
 
 

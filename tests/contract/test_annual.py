@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from domain.assessment.annual import annual_outcomes, combined_score
-from domain.errors import InvalidInput, RulebookRefused, YearAlreadyApproved, YearNotReady
-from domain.periods import month_range
 from domain.assessment.rulebook import RULEBOOK_V1 as RB
 from domain.assessment.scoring import Secretary
+from domain.errors import InvalidInput, RulebookRefused, YearAlreadyApproved, YearNotReady
+from domain.periods import month_range
 from projections.annual import year_json
 from tests.helpers import approve, company, deduct, events, model_of, month
 
@@ -152,7 +152,9 @@ def test_rulebook_versions_apply_from_their_quarter_and_never_reach_back(app) ->
 
 def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
     import json
+
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     from tests.helpers import cli_users
     env = {"LEDGER_DATABASE_URL": db_url}
@@ -162,7 +164,7 @@ def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
              {"op": "record_debriefing", "branch": "A", "year": "2019", "score": 92.5, "actor": "c"},
              {"op": "record_business_score", "branch": "B", "period": "2019-07", "score": "88", "actor": "p"}]
     f = tmp_path / "y.jsonl"
-    f.write_text("\n".join(json.dumps(l, ensure_ascii=False) for l in lines), encoding="utf-8")
+    f.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
     runner = CliRunner()
     env = cli_users(runner, env)
     assert runner.invoke(main, ["import", str(f)], env=env).exit_code == 0
@@ -179,7 +181,9 @@ def test_year_show_json_contract_and_import_ops(db_url: str, tmp_path) -> None:
 
 def test_explain_year(app, db_url) -> None:
     import json
+
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     company(app, ("A", "full_time", None), ("B", "full_time", None))
     deduct(app, "B", "2019-05", "-12")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.store.logreader import LogReader
 from adapters.integrity.verify import verify_ledger
+from adapters.store.logreader import LogReader
 from domain.errors import AppealRefused, EntryNotFound, InvalidInput, MonthNotOpenForEntries, MonthStateConflict
 from projections.model import AssessmentModel
 from projections.views import quarter_json
@@ -96,7 +96,9 @@ def test_filing_window_from_the_rulebook(app) -> None:
 
 def test_import_ops_refer_to_their_own_lines_by_key(app, db_url, tmp_path) -> None:
     import json
+
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     company(app, ("A", "full_time", None))
     lines = [{"op": "record_score", "key": "e1", "branch": "A", "period": "2019-07", "category": "daily",
@@ -107,7 +109,7 @@ def test_import_ops_refer_to_their_own_lines_by_key(app, db_url, tmp_path) -> No
              {"op": "decide_appeal", "key": "d1", "appeal_key": "a1", "decision": "upheld", "points": "-1",
               "reason": "部分成立", "actor": "committee"}]
     f = tmp_path / "a.jsonl"
-    f.write_text("\n".join(json.dumps(l, ensure_ascii=False) for l in lines), encoding="utf-8")
+    f.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
     run = CliRunner().invoke
     result = run(main, ["import", str(f), "--json"], env={"LEDGER_DATABASE_URL": db_url})
     assert result.exit_code == 0, result.output
@@ -122,7 +124,9 @@ def test_import_ops_refer_to_their_own_lines_by_key(app, db_url, tmp_path) -> No
 
 def test_diff_and_whatif(sealed, db_url) -> None:
     import json
+
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     app, entry = sealed
     env = {"LEDGER_DATABASE_URL": db_url}
@@ -148,7 +152,9 @@ def test_diff_and_whatif(sealed, db_url) -> None:
 
 def test_reapproval_records_the_new_ranking_and_adjusts_money(sealed, db_url) -> None:
     import json
+
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     from domain.errors import QuarterAlreadyApproved
     app, entry = sealed

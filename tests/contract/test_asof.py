@@ -59,7 +59,9 @@ def test_as_of_equals_the_log_up_to_then_and_the_approval_moment_equals_the_appr
 
 def test_explain_month_and_quarter_and_as_of_through_the_cli(app, db_url) -> None:
     import json
+
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     company(app, ("A", "full_time", None), ("B", "part_time", None))
     deduct(app, "A", "2019-07", "-9")
@@ -81,7 +83,7 @@ def test_explain_month_and_quarter_and_as_of_through_the_cli(app, db_url) -> Non
     assert all({"entry_id", "position", "recorded_at", "reason", "actor"} <= set(e) for e in july["entries"])
     assert out["rules"][0]["rule"] == "quarter.last_place_below_threshold_fine"
     first = min(e.recorded_at_us for e in events(app) if e.name == "AssessmentMonth.ScoreRecorded")
-    from datetime import datetime, timezone, timedelta
+    from datetime import datetime, timedelta, timezone
     moment = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=first)).isoformat()
     early = json.loads(run(main, ["month", "show", "2019-07", "--as-of", moment, "--json"], env=env).output)
     assert early["status"] == "draft" and early["as_of"] == moment

@@ -12,12 +12,12 @@ import sqlalchemy
 from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
-from adapters.store.proofs import TreeReader, inclusion_bundle, verify_bundle
 from adapters.integrity.verify import verify_ledger
-from domain.service.application import ImportRefused
-from domain.members.care import ErasePersonKey, sealed_hash
+from adapters.store.proofs import TreeReader, inclusion_bundle, verify_bundle
 from domain.errors import InvalidInput, OccasionNotFound, OccasionRefused, PersonNotFound
 from domain.integrity.log import LoggedEvent
+from domain.members.care import ErasePersonKey, sealed_hash
+from domain.service.application import ImportRefused
 from projections.care import CareModel, care_json
 from tests.helpers import company, events
 

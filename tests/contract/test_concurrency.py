@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from domain.errors import ConcurrentWrite, LedgerError, MonthNotOpenForEntries, QuarterAlreadyApproved
-from tests.helpers import with_users, approve, company, deduct, events
+from tests.helpers import approve, company, deduct, events, with_users
 
 PERIOD = "2019-07"
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import main
 from adapters.cli.explain import explain_month_text, explain_quarter_text
+from adapters.cli.main import main
 from adapters.exports.explanations import entries_at, explain_month_at
 from adapters.exports.workbooks import EXPLAIN_COLUMNS, FIRST_ROW, explain_month_workbook, workbook_bytes
 from tests.helpers import approve, company, deduct, model_of

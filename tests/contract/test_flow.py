@@ -5,9 +5,18 @@ from decimal import Decimal as D
 
 import pytest
 
-from domain.errors import (BranchAlreadyRegistered, BranchNotFound, BranchNotTakingPart, InvalidInput,
-                           MonthNotOpenForEntries, MonthStateConflict, NotInitialized,
-                           QuarterAlreadyApproved, QuarterNotReady, WrongDepartment)
+from domain.errors import (
+    BranchAlreadyRegistered,
+    BranchNotFound,
+    BranchNotTakingPart,
+    InvalidInput,
+    MonthNotOpenForEntries,
+    MonthStateConflict,
+    NotInitialized,
+    QuarterAlreadyApproved,
+    QuarterNotReady,
+    WrongDepartment,
+)
 from tests.helpers import approve, company, deduct, events, month, quarter
 
 Q3 = ("2019-07", "2019-08", "2019-09")
@@ -18,6 +27,7 @@ def test_commands_need_init(make_app) -> None:
     with pytest.raises(NotInitialized):
         app.register_branch(code="A", name="甲", members=3)
     import sqlalchemy
+
     from adapters.bootstrap import engine_of
     assert "ledger_events" not in sqlalchemy.inspect(engine_of(app)).get_table_names()  # nothing created
 
@@ -153,9 +163,10 @@ def test_approved_month_freezes_its_secretary(app) -> None:
 
 def test_positions_are_gap_free_and_recorded_at_never_decreases(app) -> None:
     company(app, ("A", "full_time", None), ("B", "part_time", None))
-    for i in range(5):
+    for _ in range(5):
         deduct(app, "A", "2019-07", "-1")
     from sqlalchemy import text
+
     from adapters.bootstrap import engine_of
     with engine_of(app).connect() as conn:
         rows = conn.execute(text("SELECT position, seq, recorded_at_us FROM ledger_positions ORDER BY position")).all()

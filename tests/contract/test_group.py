@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from adapters.bootstrap import close, engine_of, make_ledger
 from adapters.cli.main import main
 from adapters.integrity.monitor import fetch_publication, publication
-from domain.integrity.note import open_note, parse_checkpoint
 from adapters.store.proofs import event_leaf
 from domain.integrity.merkle import verify_inclusion
+from domain.integrity.note import open_note, parse_checkpoint
 from tests.conftest import PG_URL
-from tests.helpers import approve, company, deduct, with_users
 from tests.contract.rewrite import MUTATIONS, rewrite
+from tests.helpers import approve, company, deduct, with_users
 
 COMPANIES = {"company-a": ("甲公司", {"A1": "-1", "A2": "-3"}), "company-b": ("乙公司", {"B1": "-0.5", "B2": "-2"}),
              "company-c": ("丙公司", {"C1": "-1.5", "C2": "-4"})}
@@ -100,6 +100,7 @@ def _register(companies: dict[str, Any], tmp_path: Path) -> None:
 
 def test_the_group_ranks_every_branch_with_proofs(companies, urls, tmp_path) -> None:
     from fastapi.testclient import TestClient
+
     from adapters.http.app import create_app
     from adapters.integrity.monitor import observe
     _register(companies, tmp_path)

@@ -26,8 +26,8 @@ BASE = [
 
 
 def write(path: Path, lines: list[Any]) -> Path:
-    path.write_text("\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False)
-                              for l in lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
+                              for line in lines) + "\n", encoding="utf-8")
     return path
 
 
@@ -43,7 +43,7 @@ def ledger_url(db_url: str) -> str:
 
 
 def test_import_twice_appends_nothing_the_second_time(ledger_url: str, tmp_path: Path, make_app) -> None:
-    keyed = [l for l in BASE if "key" in l]
+    keyed = [line for line in BASE if "key" in line]
     f = write(tmp_path / "a.jsonl", keyed)
     first = run(ledger_url, "import", str(f), "--json")
     assert first.exit_code == 0, first.output

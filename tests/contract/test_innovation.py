@@ -58,7 +58,8 @@ def test_rewards_points_and_grade_steps(app) -> None:
     award(app, "M1", "9.99")
     out = shown(app, year="2019")
     e1, m1 = rows(out)["E1"], rows(out)["M1"]
-    assert (e1["proposals"], e1["reward"], e1["points"], e1["total_points"], e1["grade_steps"]) == (3, "30.00", "25.00", "25.00", 2)
+    assert (e1["proposals"], e1["reward"], e1["points"], e1["total_points"], e1["grade_steps"]) \
+        == (3, "30.00", "25.00", "25.00", 2)
     assert (m1["proposals"], m1["reward"], m1["grade_steps"], m1["name"]) == (1, "10.00", 0, "王伟")
     assert out["totals"] == {"people": 2, "proposals": 4, "reward": "40.00", "points": "34.99", "new_grade_steps": 2}
     assert out["points_per_grade"] == 10
@@ -111,6 +112,7 @@ def test_refusals_name_the_field_and_write_nothing(app) -> None:
 
 def test_as_of_replay_and_the_cli(app, db_url) -> None:
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     setup(app)
     propose(app, "P1")

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 
 from adapters.cli.main import main as cli_main
 from domain import commands as c
-from domain.service.application import Ledger
 from domain.errors import InvalidInput
+from domain.service.application import Ledger
 from tests.helpers import company, events, model_of, month
 
 SCORE = {"branch": "A", "category": "political", "reason": "理由", "department": "party_mass", "actor": "考核员"}

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from adapters.bootstrap import engine_of
 from adapters.cli.main import main
 from adapters.integrity.verify import verify_ledger
-from domain.service.application import Ledger
 from domain.errors import CheckpointRefused, PermissionDenied
-from tests.helpers import approve, company, deduct, with_users
+from domain.service.application import Ledger
+from tests.helpers import approve, company, deduct
 
 READS = [  # every read or verify command, with arguments it would take on a real ledger
     ["verify"], ["verify", "--json"], ["month", "show", "2019-07"], ["month", "show", "2019-07", "--json"],
@@ -207,6 +207,7 @@ def test_only_approver_committee_or_auditor_issue_checkpoints_and_at_most_one_a_
 
 def test_the_api_refuses_a_secretarys_checkpoint_and_limits_the_rate(staffed: Ledger, db_url: str) -> None:
     from fastapi.testclient import TestClient
+
     from adapters.http.app import create_app
     tokens = {u: staffed.command("issue_token", as_user="admin", user=u, actor="admin")["token"]
               for u in ("sec-a", "jijian")}

@@ -124,6 +124,7 @@ def test_refusals_name_the_field_and_write_nothing(app) -> None:
 
 def test_as_of_replay_and_the_cli(app, db_url) -> None:
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     setup(app)
     link(app, "M1", "E1")
@@ -148,9 +149,10 @@ def test_as_of_replay_and_the_cli(app, db_url) -> None:
 
 def test_the_demo_parts_import_once_and_show_what_they_promise(app) -> None:
     import random
-    from scripts import demo_innovation, demo_links, demo_people, demo_projects
+
     from projections.innovation import InnovationModel, innovation_json
     from projections.projects import ProjectsModel, projects_json
+    from scripts import demo_innovation, demo_links, demo_people, demo_projects
     branches = [{"op": "register_branch", "code": code, "name": f"{code}支部", "members": m, "actor": "r"}
                 for code, (m, _) in demo_people.SIZES.items()]
     rng = random.Random(7)

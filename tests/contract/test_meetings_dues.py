@@ -13,11 +13,18 @@ from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
 from adapters.store.logreader import LogReader
-from domain.members.dues import monthly_due
-from domain.errors import (DuesRefused, InvalidInput, MeetingNotFound, MeetingRefused, MemberPointsRefused,
-                           PaymentNotFound, PermissionDenied)
-from domain.periods import check_half, half_months
 from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
+from domain.errors import (
+    DuesRefused,
+    InvalidInput,
+    MeetingNotFound,
+    MeetingRefused,
+    MemberPointsRefused,
+    PaymentNotFound,
+    PermissionDenied,
+)
+from domain.members.dues import monthly_due
+from domain.periods import check_half, half_months
 from projections.dues import DuesModel, dues_json, publication
 from projections.meetings import MeetingsModel, schedule_json
 from projections.member_points import MemberPointsModel, explain_member_json, members_json

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from adapters.bootstrap import engine_of
 from adapters.store.logreader import LogReader
-from domain.service.application import ImportRefused
+from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
 from domain.errors import BranchNotFound, EntryNotFound, InvalidInput, MemberPointsRefused, PersonNotFound
 from domain.integrity.log import EPOCH
 from domain.members.member_points import annual_total, member_total, part_score
-from domain.assessment.rulebook import RULEBOOK_V1, Rulebook
+from domain.service.application import ImportRefused
 from projections.member_points import MemberPointsModel, explain_member_json, members_json
 from tests.helpers import company, events
 

@@ -15,11 +15,11 @@ from sqlalchemy import text
 from adapters.bootstrap import engine_of
 from adapters.cli.main import main
 from adapters.integrity.monitor import WitnessStore, fetch_publication, observe, publication, store_url
-from domain.integrity.note import generate_key, load_signer
 from adapters.integrity.verify import verify_ledger
 from adapters.integrity.verify_witness import check_against
-from domain.integrity.witness import EXTENDS, FIRST, ROLLBACK, SAME, SPLIT_VIEW, Tree, judge
 from domain.integrity.merkle import consistency_proof, leaf_hash
+from domain.integrity.note import generate_key, load_signer
+from domain.integrity.witness import EXTENDS, FIRST, ROLLBACK, SAME, SPLIT_VIEW, Tree, judge
 from tests.contract.rewrite import MUTATIONS, rewrite
 from tests.contract.test_tamper import ledger  # noqa: F401 - the fixture: an approved quarter and more
 
@@ -35,10 +35,10 @@ def _witness(tmp_path: Path) -> tuple[Path, Path, Any]:
     return tmp_path / "w.key", tmp_path / "w.pub", load_signer(pem, "jijian-witness")
 
 
-def _files(ledger: Any, tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
-    env = {"LEDGER_DATABASE_URL": str(engine_of(ledger).url.render_as_string(hide_password=False))}
+def _files(app: Any, tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
+    env = {"LEDGER_DATABASE_URL": str(engine_of(app).url.render_as_string(hide_password=False))}
     pub = tmp_path / "ledger.pub"
-    pub.write_text(ledger.recorder.signer().verifier_key + "\n", encoding="utf-8")
+    pub.write_text(app.recorder.signer().verifier_key + "\n", encoding="utf-8")
     published = tmp_path / "published.note"
     published.write_text(CliRunner().invoke(main, ["checkpoint", "show"], env=env).output, encoding="utf-8")
     return env, pub, published
@@ -138,6 +138,7 @@ def test_a_rewriting_operator_with_the_key_is_caught(mutation: str, ledger, tmp_
 
 def test_monitor_over_http_from_ledger_serve(ledger, db_url, tmp_path) -> None:  # noqa: F811
     from fastapi.testclient import TestClient
+
     from adapters.http.app import create_app
     _, _, witness = _witness(tmp_path)
     ledger.command("create_user", as_user="admin", user="jijian", name="纪检审计", actor="admin")

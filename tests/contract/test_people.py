@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.bootstrap import engine_of
+from adapters.store.logreader import LogReader
 from domain.errors import BranchNotFound, MembershipRefused, PersonAlreadyRegistered, PersonNotFound
 from projections.annual import year_json
 from projections.people import PeopleModel
 from tests.helpers import approve, company, events, model_of
-from adapters.bootstrap import engine_of
-from adapters.store.logreader import LogReader
 
 
 def people(app) -> PeopleModel:
@@ -33,10 +33,12 @@ def test_enrolment_class_transfer_and_departure_shape_the_roster(app) -> None:
     assert model.placement("P1", "2019-04")["class"] == "C"
     assert model.placement("P1", "2019-10") is None
     assert model.placement("P2", "2019-06")["branch"] == "A"
-    assert model.placement("P2", "2019-07") | {} == model.placement("P2", "2019-07") | {"branch": "B", "group": "G9", "class": "A"}
+    assert model.placement("P2", "2019-07") | {} \
+        == model.placement("P2", "2019-07") | {"branch": "B", "group": "G9", "class": "A"}
     assert [p["person"] for p in model.people_in("A", "2019-05")] == ["E1", "P1", "P2"]
     assert model.placement("E1", "2019-05")["kind"] == "employee"
-    assert (model.member_count("A", "2019-06"), model.member_count("A", "2019-07"), model.member_count("A", "2019-10")) == (2, 1, 0)
+    assert (model.member_count("A", "2019-06"), model.member_count("A", "2019-07"),
+            model.member_count("A", "2019-10")) == (2, 1, 0)
     assert model.member_count("B", "2019-07") == 1
 
 

@@ -129,6 +129,7 @@ def test_refusals_name_the_field_and_write_nothing(app) -> None:
 
 def test_as_of_replay_and_the_cli(app, db_url) -> None:
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     setup(app)
     register(app, "P1", member="M1")

@@ -6,14 +6,15 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.bootstrap import close, engine_of, make_ledger
 from adapters.store.views import MaintainedView
 from domain.integrity.log import LoggedEvent
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
-from tests.helpers import with_users, approve, company, deduct, events
+from tests.helpers import approve, company, deduct, events, with_users
 
 MONTHS = ("2019-07", "2019-08", "2019-09")
 

@@ -25,8 +25,8 @@ from projections.compare import quarter_diff, quarter_whatif
 from projections.explain import explain_quarter
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
-from tests.helpers import deduct
 from tests.contract.test_fold_paths import varied
+from tests.helpers import deduct
 
 Q = "2019Q3"
 

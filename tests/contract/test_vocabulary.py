@@ -20,7 +20,6 @@ from domain import vocabulary as v
 from tests.helpers import events
 
 
-
 def _import_all() -> None:
     for package in (domain, projections, adapters):
         for m in pkgutil.iter_modules(package.__path__):
@@ -111,8 +110,9 @@ def test_every_import_op_has_a_chinese_name() -> None:
 
 
 def _registered_ops() -> set[str]:
-    from pydantic import BaseModel
     from typing import get_args
+
+    from pydantic import BaseModel
     out: set[str] = set()
     for cls in _subclasses(BaseModel):
         if not cls.__module__.startswith("domain."):
@@ -250,7 +250,8 @@ def test_every_web_page_reads_in_chinese(site: Any) -> None:
             if url.startswith("/web/admin") and user != "auditor":
                 allowed = (403,)  # users and roles: the admin and the auditor only
             if response.status_code not in allowed or "text/html" not in response.headers["content-type"] or found:
-                bad.append((url, response.status_code, str(found[:5]) + (body[max(0, body.find(found[0]) - 80):body.find(found[0]) + 80] if found else "")))
+                near = body[max(0, body.find(found[0]) - 80):body.find(found[0]) + 80] if found else ""
+                bad.append((url, response.status_code, str(found[:5]) + near))
     assert not bad, f"pages not in Chinese: {bad}"
 
 
@@ -290,6 +291,7 @@ def test_state_refusals_name_the_state_in_chinese(app: Any) -> None:
                                   ["score", "--help"], ["--help"]])
 def test_click_usage_errors_and_help_are_chinese(args: list[str]) -> None:
     from click.testing import CliRunner
+
     from adapters.cli.main import main
     result = CliRunner().invoke(main, args, prog_name="ledger")
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
@@ -303,9 +305,11 @@ def test_cli_texts_name_things_in_chinese(db_url: str, tmp_path: Any) -> None:
     """``rulebook show``, ``history`` and a refused command read in Chinese: parameters,
     events and fields by name (codes only in parentheses), no class names."""
     import json
+
     from click.testing import CliRunner
-    from adapters.integrity import verify
+
     from adapters.cli.main import main
+    from adapters.integrity import verify
     from tests.helpers import cli_users
     runner = CliRunner()
     env = cli_users(runner, {"LEDGER_DATABASE_URL": db_url})
@@ -335,6 +339,7 @@ def test_every_web_export_reads_in_chinese(site: Any) -> None:
     """The Excel files the web offers (month, quarter, year, history, explanations): no
     English phrase and no internal event name in any text cell."""
     import io
+
     from openpyxl import load_workbook
     client = site.client("committee")
     urls = [f"/web/export/{k}/{p}.xlsx" for k, p in PERIODS.items()] + ["/web/export/history.xlsx?branch=A"]
@@ -369,6 +374,7 @@ def test_rulebook_refusals_are_chinese(app: Any, changes: dict[str, Any]) -> Non
 
 def test_an_unexpected_failure_is_a_chinese_500_page(site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
+
     from adapters.web import results as web_results
     from tests.web_fixture import login
 

@@ -149,7 +149,7 @@ def test_reapprove_year_is_an_import_op_of_the_committee_and_its_text_lists_adju
     out = _cli(db_url, "year", "reapprove", "2019", "--reason", "B 党员人数更正", "--actor", "党委会")
     assert out.exit_code == 0, out.output
     assert "2019 年度总评已重新审批" in out.output and "记录调整 2 项" in out.output
-    lines = [l.split() for l in out.output.splitlines() if l.strip().startswith("B ")]
+    lines = [line.split() for line in out.output.splitlines() if line.strip().startswith("B ")]
     assert lines == [["B", "发展党员指标", "2", "4", "+2", "（2020", "年）"],  # ceil(41/20)+1 = 4
                      ["B", "优秀党员指标", "3", "6", "+3", "（2020", "年）"]]  # ceil(41/10)+1 = 6
 
@@ -159,14 +159,14 @@ def test_quarter_show_marks_changed_rows_and_reapprove_lists_its_adjustments(app
     _uphold(app, b_entry, "B")
     _uphold(app, c_entry, "C")
     text = _cli(db_url, "quarter", "show", "2019Q3").output
-    assert [l.split()[1] for l in text.splitlines() if "※审批后有变化" in l] == ["B", "A", "C"]
+    assert [line.split()[1] for line in text.splitlines() if "※审批后有变化" in line] == ["B", "A", "C"]
     assert "ledger quarter diff 2019Q3" in text
     month_text = _cli(db_url, "month", "show", "2019-07").output
-    assert [l.split()[0] for l in month_text.splitlines() if "※审批后有变化" in l] == ["B", "C"]
+    assert [line.split()[0] for line in month_text.splitlines() if "※审批后有变化" in line] == ["B", "C"]
     out = _cli(db_url, "quarter", "reapprove", "2019Q3", "--reason", "申诉成立", "--actor", "书记")
     assert out.exit_code == 0, out.output
     assert "记录调整 2 项" in out.output
-    table = {tuple(l.split()) for l in out.output.splitlines() if l.startswith("  ") and "奖励" in l}
+    table = {tuple(line.split()) for line in out.output.splitlines() if line.startswith("  ") and "奖励" in line}
     assert table == {("B", "奖励（元）", "0.00", "3000.00", "+3000.00"), ("A", "奖励（元）", "3000.00", "0.00", "-3000.00")}
     # Nothing changed since: the JSON says so with an empty list after a further change and reapproval.
     app.correct_entry(entry_id=str(deduct_id(app, "C")), points="-9", reason="更正", actor="committee")
@@ -183,8 +183,7 @@ def deduct_id(app: Any, branch: str) -> Any:
 
 def test_printed_notices_warn_after_a_change_and_the_web_reapproves_the_year(approved_year, db_url) -> None:
     from adapters.http.app import create_app
-    from tests.web_fixture import set_passwords
-    from tests.web_fixture import csrf_of, flash_of, login
+    from tests.web_fixture import csrf_of, flash_of, login, set_passwords
     app, b_entry, _ = approved_year
     for user, role in (("committee", "committee"), ("auditor", "auditor")):
         app.command("create_user", as_user="admin", user=user, name=user, actor="admin")

@@ -10,11 +10,10 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from adapters.store.logreader import LogReader
 from adapters.integrity.verify import verify_ledger
+from adapters.store.logreader import LogReader
 from adapters.store.views import MaintainedView
 from projections.model import ORG, AssessmentModel
-
 
 # One valid line per op, the starting point of hostile and fuzzed lines (tests/reliability/hostile/README.md).
 BASES: dict[str, dict[str, Any]] = {

@@ -12,12 +12,12 @@ from typing import Any, Callable
 import pytest
 from sqlalchemy import text
 
-from adapters.store import recorder as store
 from adapters.bootstrap import engine_of
+from adapters.store import recorder as store
 from adapters.store.logreader import LogReader
 from domain import commands as c
-from domain.service.application import Ledger
 from domain.errors import DuplicateKey, MonthStateConflict
+from domain.service.application import Ledger
 from domain.service.handlers import HANDLERS
 from projections.model import AssessmentModel
 from projections.views import month_json, quarter_json
@@ -92,7 +92,7 @@ def test_recorded_at_never_goes_back_when_the_database_clock_does(app, monkeypat
 
 def test_recorded_at_has_microseconds_and_one_value_per_transaction(app) -> None:
     company(app, ("A", "full_time", None))
-    for i in range(40):  # faster than a millisecond apart on SQLite, often
+    for _ in range(40):  # faster than a millisecond apart on SQLite, often
         deduct(app, "A", "2019-07", "-0.1")
     times = recorded_at_by_transaction(app)
     assert all(a < b for a, b in zip(times, times[1:])), times
@@ -108,6 +108,7 @@ def test_a_log_written_with_millisecond_times_still_reads_and_verifies(app, monk
     """Rows from before: several transactions sharing one millisecond time. They stay as
     they are; the next transaction is recorded after them."""
     from uuid import UUID
+
     from domain.integrity.log import leaf_bytes
     from domain.integrity.merkle import leaf_hash
     new_grow = store.grow

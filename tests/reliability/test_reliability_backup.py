@@ -199,6 +199,7 @@ def _sqlite_backup_while_writing(app: Any, make_app: Any, db_url: str, tmp_path:
     last = make_ledger(f"sqlite:///{copies[-1][0]}", user=app.default_user)
     try:
         from datetime import date
+
         from domain import commands
         today, commands.TODAY = commands.TODAY, lambda: date(2030, 1, 1)  # 2030-01 is not in the future
         try:

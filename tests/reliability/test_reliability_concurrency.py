@@ -45,9 +45,9 @@ import pytest
 
 from adapters.bootstrap import engine_of
 from adapters.store.logreader import LogReader
+from domain.assessment.rulebook import RULEBOOK_V1
 from domain.errors import ConcurrentWrite, LedgerError
 from domain.ids import appeal_id_for_key
-from domain.assessment.rulebook import RULEBOOK_V1
 from projections.views import month_json
 from tests.helpers import company
 from tests.reliability.helpers import assert_verifies, assert_view_is_full_fold, seed

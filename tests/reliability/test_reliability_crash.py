@@ -45,9 +45,9 @@ from typing import Any
 
 import pytest
 
-from adapters.store import recorder as store
 from adapters.bootstrap import engine_of
 from adapters.cli.main import read_jsonl
+from adapters.store import recorder as store
 from adapters.store.logreader import LogReader
 from tests.helpers import MIGRATION, company
 from tests.reliability.helpers import assert_verifies, assert_view_is_full_fold, bookkeeping, keyed, seed

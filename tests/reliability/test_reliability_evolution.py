@@ -32,8 +32,8 @@ import orjson
 import pytest
 
 from adapters.bootstrap import engine_of
-from adapters.store.logreader import LogReader
 from adapters.integrity.verify import verify_ledger
+from adapters.store.logreader import LogReader
 from tests.evolution_notice import ALL_MEMBERS, Notice
 from tests.helpers import load_stored_rows
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.cli.main import read_jsonl
 from domain.commands import COMMANDS, Command, parse_command

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from adapters.store import recorder as store
 from adapters.bootstrap import engine_of
+from adapters.store import recorder as store
 from adapters.store.logreader import LogReader
 from adapters.store.views import MaintainedView
 from tests.helpers import company, deduct

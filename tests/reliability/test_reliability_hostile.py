@@ -32,12 +32,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from adapters.cli import main as cli
 from adapters.bootstrap import engine_of
+from adapters.cli import main as cli
 from adapters.cli.main import main, read_jsonl
 from adapters.store.tree import APPEND_ONLY
-from domain.service.application import ImportRefused
 from domain.commands import parse_command
+from domain.service.application import ImportRefused
 from tests.helpers import MIGRATION, company
 from tests.reliability.helpers import BASES, assert_verifies
 

@@ -6,8 +6,8 @@ import pytest
 
 from domain.assessment.organization import ranked_throughout, takes_part, taking_part, version_in_force
 from domain.errors import NotInitialized
-from projections.org_fold import OrgFold
 from projections.model import AssessmentModel
+from projections.org_fold import OrgFold
 
 
 def test_the_latest_version_not_starting_after_the_month_is_in_force() -> None:

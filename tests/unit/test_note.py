@@ -6,9 +6,10 @@ import hashlib
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from domain.integrity.merkle import EMPTY_ROOT, leaf_hash
 from domain.integrity.note import (
     Checkpoint,
     NoteError,
@@ -23,7 +24,6 @@ from domain.integrity.note import (
     parse_verifier_key,
     sign_note,
 )
-from domain.integrity.merkle import EMPTY_ROOT, leaf_hash
 
 # golang.org/x/mod/sumdb/note note_test.go: keys, text and signatures.
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"

@@ -5,8 +5,15 @@ from decimal import Decimal as D
 
 from domain.assessment.results import quarter_ranking
 from domain.assessment.rulebook import RULEBOOK_V1 as RB
-from domain.assessment.scoring import (Secretary, coefficient, competition_ranks, monthly_pay, monthly_score,
-                            quarter_outcomes, quarter_score)
+from domain.assessment.scoring import (
+    Secretary,
+    coefficient,
+    competition_ranks,
+    monthly_pay,
+    monthly_score,
+    quarter_outcomes,
+    quarter_score,
+)
 
 FULL = Secretary("张三", "full_time", None)
 PART = Secretary("李四", "part_time", D("800"))

@@ -6,7 +6,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.store.transcoder import FastJSONTranscoder
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from domain.members.care import (AnswerOccasion, ErasePersonKey, OCCASIONS, Occasion, PERSONNEL_KINDS,
-                                 PersonKey, PersonnelDecision, RaiseOccasion, RecordPersonnelEvent, vault_of)
 from domain.errors import OccasionNotFound, OccasionRefused
 from domain.ids import occasion_id_for_key, person_key_id, personnel_id_for_key
-from domain.service.handlers.people import find_person
+from domain.members.care import (
+    OCCASIONS,
+    PERSONNEL_KINDS,
+    AnswerOccasion,
+    ErasePersonKey,
+    Occasion,
+    PersonKey,
+    PersonnelDecision,
+    RaiseOccasion,
+    RecordPersonnelEvent,
+    vault_of,
+)
 from domain.service.handlers import handles
+from domain.service.handlers.people import find_person
 from domain.service.unit_of_work import UnitOfWork
 
 

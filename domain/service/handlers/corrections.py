@@ -13,9 +13,9 @@ from domain import commands as c
 from domain.assessment.appeal import EntryAppeals
 from domain.assessment.month_and_quarter import APPROVED, AssessmentMonth
 from domain.errors import AppealRefused, EntryNotFound, SeparationOfDuties
-from domain.service.permissions import check_scorer_of
 from domain.ids import appeal_id_for_key, appeals_id
 from domain.service.handlers import handles
+from domain.service.permissions import check_scorer_of
 from domain.service.unit_of_work import UnitOfWork
 
 
@@ -79,7 +79,8 @@ def decide_appeal(uow: UnitOfWork, cmd: c.DecideAppeal) -> UUID:
     if auth is not None and not auth.migrated and getattr(appeals, "filed_by", None) == auth.user:
         raise SeparationOfDuties(f"该申诉由 {auth.user} 提出，不能由同一用户决定", "appeal_id")
     appeals.decide(appeal_id, cmd.decision, cmd.points, entry["points"], cmd.reason, cmd.actor, cmd.key)
-    if cmd.decision == "upheld" and cmd.points is not None and cmd.points != entry["points"]:  # decide refused upheld without points
+    # (decide refused "upheld" without points)
+    if cmd.decision == "upheld" and cmd.points is not None and cmd.points != entry["points"]:
         month.correct_entry(appeals.entry_id, entry["branch"], entry["category"], entry["points"],
                             cmd.points, cmd.reason, "appeal", appeal_id, cmd.actor, cmd.key)
     if month.status == APPROVED:

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.members.dues import (DuesAccount, DuesStatement, PublishDues, RecordDuesPayment, SetDuesBase,
-                                 VoidDuesPayment, ZERO, branch_member_months, dues_months, statement,
-                                 statement_row)
 from domain.errors import DuesRefused, PaymentNotFound
 from domain.ids import dues_account_id, dues_statement_id, roster_id
+from domain.members.dues import (
+    ZERO,
+    DuesAccount,
+    DuesStatement,
+    PublishDues,
+    RecordDuesPayment,
+    SetDuesBase,
+    VoidDuesPayment,
+    branch_member_months,
+    dues_months,
+    statement,
+    statement_row,
+)
 from domain.members.member_points import member_placement
 from domain.members.people import BranchRoster, Person
-from domain.service.handlers.people import find_person
 from domain.periods import half_months
 from domain.service.handlers import handles
+from domain.service.handlers.people import find_person
 from domain.service.unit_of_work import UnitOfWork
 
 

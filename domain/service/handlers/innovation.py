@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.members.innovation import AwardInnovationPoints, InnovationAccount, Proposal, SubmitProposal
 from domain.errors import ProposalRefused
 from domain.ids import innovation_account_id, proposal_id
-from domain.service.handlers.placement import require_in_branch
+from domain.members.innovation import AwardInnovationPoints, InnovationAccount, Proposal, SubmitProposal
 from domain.service.handlers import handles
+from domain.service.handlers.placement import require_in_branch
 from domain.service.unit_of_work import UnitOfWork
 
 

@@ -2,12 +2,12 @@
 :func:`~domain.service.handlers.handles`; they load, act and return ids — the unit of work saves."""
 from __future__ import annotations
 
-from domain.members.links import BranchLinks, LinkEmployee, SetLinkQuota, UnlinkEmployee
 from domain.errors import LinkRefused
 from domain.ids import links_id
+from domain.members.links import BranchLinks, LinkEmployee, SetLinkQuota, UnlinkEmployee
 from domain.members.people import EMPLOYEE, MEMBER
-from domain.service.handlers.placement import member_groups, require_in_branch
 from domain.service.handlers import handles
+from domain.service.handlers.placement import member_groups, require_in_branch
 from domain.service.unit_of_work import UnitOfWork
 
 

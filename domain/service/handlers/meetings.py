@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.members.meetings import (COMMITTEE_MEETING, CorrectAttendance, GROUP_MEETING, KIND_NAMES, Meeting,
-                                     MeetingRef, QUESTIONS, RecordMeeting, TWO_MEETINGS, VoidMeeting)
 from domain.assessment.organization import takes_part
 from domain.errors import MeetingNotFound, MeetingRefused
 from domain.ids import meeting_id, member_points_id, roster_id
+from domain.members.meetings import (
+    COMMITTEE_MEETING,
+    GROUP_MEETING,
+    KIND_NAMES,
+    QUESTIONS,
+    TWO_MEETINGS,
+    CorrectAttendance,
+    Meeting,
+    MeetingRef,
+    RecordMeeting,
+    VoidMeeting,
+)
 from domain.members.member_points import MemberPoints, member_placement
-from domain.service.handlers.people import find_person
 from domain.service.handlers import handles
+from domain.service.handlers.people import find_person
 from domain.service.unit_of_work import UnitOfWork
 
 
@@ -81,7 +91,8 @@ def record_meeting(uow: UnitOfWork, cmd: RecordMeeting) -> UUID:
         raise MeetingRefused(f"{', '.join(strangers[:5])} 在 {cmd.date[:7]} 不是{where}的党员", "attendance")
     missing = sorted((required or set()) - set(cmd.attendance))
     if missing:
-        raise MeetingRefused(f"出勤名单缺少应参会党员 {', '.join(missing[:5])}" + (f" 等 {len(missing)} 人" if len(missing) > 5 else "")
+        raise MeetingRefused(f"出勤名单缺少应参会党员 {', '.join(missing[:5])}"
+                             + (f" 等 {len(missing)} 人" if len(missing) > 5 else "")
                              + "（出席、请假、缺席都要写明）", "attendance")
     answers: dict[str, str] | None = None if cmd.answers is None else {q: cmd.answers[q] for q in QUESTIONS}
     meeting = Meeting(branch=cmd.branch, kind=cmd.kind, date=cmd.date, group=cmd.group, topic=cmd.topic,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.members.member_points import (MemberPoints, RecordAppraisal, RecordGroupPoints,
-                                          RecordMemberPoints, VoidMemberPoints, member_placement,
-                                          year_end_placement)
 from domain.errors import EntryNotFound, MemberPointsRefused
 from domain.ids import member_points_id, roster_id
-from domain.service.handlers.people import find_person
+from domain.members.member_points import (
+    MemberPoints,
+    RecordAppraisal,
+    RecordGroupPoints,
+    RecordMemberPoints,
+    VoidMemberPoints,
+    member_placement,
+    year_end_placement,
+)
 from domain.service.handlers import handles
+from domain.service.handlers.people import find_person
 from domain.service.unit_of_work import UnitOfWork
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.members.mentoring import (BranchMentoring, MENTOR_ACTIVIST, MENTOR_EMPLOYEE, MENTOR_MEMBER,
-                                      RecordApprenticeAppraisal, RecordSkillResult, RegisterMentorship)
 from domain.errors import MentorshipNotFound, MentorshipRefused, PersonNotFound
 from domain.ids import mentoring_id, person_id
+from domain.members.mentoring import (
+    MENTOR_ACTIVIST,
+    MENTOR_EMPLOYEE,
+    MENTOR_MEMBER,
+    BranchMentoring,
+    RecordApprenticeAppraisal,
+    RecordSkillResult,
+    RegisterMentorship,
+)
 from domain.members.people import MEMBER
 from domain.service.handlers import handles
 from domain.service.unit_of_work import UnitOfWork

@@ -2,11 +2,21 @@
 :func:`~domain.service.handlers.handles`; they load, act and return ids — the unit of work saves."""
 from __future__ import annotations
 
-from domain.members.people import (BranchRoster, ChangeMemberClass, EMPLOYEE, EnrolMember, MEMBER, Person,
-                                   RecordDeparture, RegisterEmployee, TransferPerson, enrolled_count)
 from domain.assessment.organization import takes_part
 from domain.errors import MembershipRefused, PersonAlreadyRegistered, PersonNotFound
 from domain.ids import person_id, roster_id
+from domain.members.people import (
+    EMPLOYEE,
+    MEMBER,
+    BranchRoster,
+    ChangeMemberClass,
+    EnrolMember,
+    Person,
+    RecordDeparture,
+    RegisterEmployee,
+    TransferPerson,
+    enrolled_count,
+)
 from domain.service.handlers import handles
 from domain.service.unit_of_work import UnitOfWork
 

@@ -17,16 +17,15 @@ from eventsourcing.domain import Aggregate
 from domain import commands as c
 from domain.assessment.annual import annual_ranking
 from domain.assessment.month_and_quarter import APPROVED, AssessmentMonth, AssessmentQuarter
-from domain.errors import BranchNotTakingPart, LedgerError, QuarterNotReady, YearNotReady
-from domain.ids import month_id, quarter_id, year_id
 from domain.assessment.organization import Organization, members_in, ranked_throughout, takes_part
-from domain.service.handlers.people import member_count
-from domain.periods import month_range, quarter_months
-from domain.assessment.results import (canonical_hash, frozen_secretary, month_records, month_results,
-                                       quarter_ranking)
+from domain.assessment.results import canonical_hash, frozen_secretary, month_records, month_results, quarter_ranking
 from domain.assessment.scoring import monthly_score_cents, to_cents
 from domain.assessment.year import AssessmentYear
+from domain.errors import BranchNotTakingPart, LedgerError, QuarterNotReady, YearNotReady
+from domain.ids import month_id, quarter_id, year_id
+from domain.periods import month_range, quarter_months
 from domain.service.handlers import handles
+from domain.service.handlers.people import member_count
 from domain.service.unit_of_work import UnitOfWork
 
 try:

@@ -2,14 +2,13 @@
 :func:`~domain.service.handlers.handles`; they load, act and return ids — the unit of work saves."""
 from __future__ import annotations
 
-from domain.members.projects import (CompleteProject, Project, ProjectYear, RecordProjectProgress,
-                                     RegisterProject)
 from domain.errors import InvalidInput, ProjectNotFound, ProjectRefused
 from domain.ids import project_id, project_year_id
 from domain.members.people import MEMBER
-from domain.service.handlers.placement import member_groups, require_in_branch
+from domain.members.projects import CompleteProject, Project, ProjectYear, RecordProjectProgress, RegisterProject
 from domain.periods import month_range
 from domain.service.handlers import handles
+from domain.service.handlers.placement import member_groups, require_in_branch
 from domain.service.unit_of_work import UnitOfWork
 
 

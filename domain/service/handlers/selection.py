@@ -2,10 +2,15 @@
 :func:`~domain.service.handlers.handles`; they load, act and return ids — the unit of work saves."""
 from __future__ import annotations
 
-from domain.members.selection import (CloseSelection, OpenSelection, RecordLeaderSheet,
-                                      RecordRepresentativeSheet, Selection)
 from domain.errors import PersonNotFound, SelectionNotFound, SelectionRefused
 from domain.ids import person_id, selection_id
+from domain.members.selection import (
+    CloseSelection,
+    OpenSelection,
+    RecordLeaderSheet,
+    RecordRepresentativeSheet,
+    Selection,
+)
 from domain.service.handlers import handles
 from domain.service.unit_of_work import UnitOfWork
 

@@ -1,8 +1,18 @@
 """The handlers of ``domain/access/users.py`` (the user directory): plain functions ``(uow, cmd)``."""
 from __future__ import annotations
 
-from domain.access.users import (Access, CreateUser, GrantRole, IssueToken, RevokeRole, RevokeToken, check_role,
-                                 new_token, now_us, token_hash)
+from domain.access.users import (
+    Access,
+    CreateUser,
+    GrantRole,
+    IssueToken,
+    RevokeRole,
+    RevokeToken,
+    check_role,
+    new_token,
+    now_us,
+    token_hash,
+)
 from domain.errors import UserRefused
 from domain.ids import access_id
 from domain.service.handlers import handles
