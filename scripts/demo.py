@@ -15,7 +15,7 @@ from typing import Any, Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.bootstrap import database_url, engine_of, make_ledger, migration_user  # noqa: E402
-from adapters.cli.main import _quarter_text, _year_text  # noqa: E402
+from adapters.cli.main import quarter_text, year_text  # noqa: E402
 from adapters.exports.explain_format import STATE_NAMES  # noqa: E402
 from adapters.exports.explanations import explain_quarter_at  # noqa: E402
 from adapters.store.views import MaintainedView  # noqa: E402
@@ -136,7 +136,7 @@ def main() -> None:
     result = ledger.import_batch(enumerate(demo_lines(), start=1))
     print(f"演示数据：新增 {result.appended} 条命令，跳过 {result.skipped} 条（已在账本中）。数据库：{database_url()}\n")
     model = MaintainedView(engine_of(ledger)).model()
-    print(_quarter_text(quarter_json(model, "2019Q3")))
+    print(quarter_text(quarter_json(model, "2019Q3")))
     last = quarter_json(model, "2019Q3")["branches"][-1]["branch"]
     explained = explain_quarter_at(engine_of(ledger), model, "2019Q3", last)  # the model every surface shows
     print(f"\n末位支部 {last} 的季度得分从何而来（ledger explain quarter 2019Q3 --branch {last}）：")
@@ -150,7 +150,7 @@ def main() -> None:
                             + "）" for e in month["entries"])
         print(f"  {month['period']}：{month['base']} {counted or '（无扣分）'} → {month['score']}")
     print()
-    print(_year_text(year_json(model, "2019")))
+    print(year_text(year_json(model, "2019")))
     print("\n党员层面的机制（每条命令的前几行；完整输出请直接运行该命令）：")
     for args in (["members", "show", "2019", "--branch", "REPAIR"], ["people", "list", "2019-12", "--branch", "QC"],
                  ["talks", "due"], ["links", "show", "--branch", "REPAIR"], ["projects", "show", "2019"],

@@ -28,7 +28,7 @@ def _refuse(error: LedgerError, as_json: bool) -> NoReturn:
     sys.exit(1)
 
 
-def _emit(data: Any, as_json: bool, text: str) -> None:
+def emit(data: Any, as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
 
 
@@ -65,7 +65,7 @@ def backup_cmd(directory: Path, as_json: bool) -> None:
     if log["checkpoint"] is None or log["checkpoint"]["size"] != log["size"]:
         lines.append("  提示：最新检查点未覆盖备份时的全部事件；如需备份时的根哈希有签名，请先运行 ledger checkpoint 再备份")
     lines.append("注意：" + SECRET_NOTE)
-    _emit(manifest, as_json, "\n".join(lines))
+    emit(manifest, as_json, "\n".join(lines))
 
 
 @main.command("restore", help="从备份目录（--from）恢复账本：先核对备份清单中每个文件的大小与 SHA-256"
@@ -106,6 +106,6 @@ def restore_cmd(directory: Path, key_file: Path | None, as_json: bool) -> None:
                   + (f"位置 {p['position']}，" if p["position"] is not None else "") + p["detail"]
                   for p in d["problems"][:20]]
         lines.append("已恢复的内容留在原处供检查，请勿投入使用。")
-    _emit(d, as_json, "\n".join(lines))
+    emit(d, as_json, "\n".join(lines))
     if not restored.ok:
         sys.exit(1)

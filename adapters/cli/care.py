@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _ledger, _op, _run, _write, main
+from adapters.cli.common import AS_OF_HELP, emit, existing_ledger, fold_log, run, run_op, write
+from adapters.cli.main import main
 from adapters.read_inputs import day_of
 from domain import vocabulary
 from domain.members.care import KIND_NAMES, OCCASIONS, PERSONNEL_KINDS, ErasePersonKey
@@ -38,10 +39,10 @@ person = _group("person", "人员：销毁谈话走访摘要密钥等。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str | None) -> None:
-    day = _run(lambda: day_of(today))
-    model = _fold(CareModel(), as_of)
+    day = run(lambda: day_of(today))
+    model = fold_log(CareModel(), as_of)
     data = care_json(model, day, branch, open_only=True)
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
 
 
 @talks.command("show", help="某支部全部谈话走访（含已完成），如 ledger talks show --branch SMELT")
@@ -51,17 +52,17 @@ def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str |
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_of: str | None) -> None:
-    day = _run(lambda: day_of(today))
-    model = _fold(CareModel(), as_of)
-    ledger = _ledger()
+    day = run(lambda: day_of(today))
+    model = fold_log(CareModel(), as_of)
+    ledger = existing_ledger()
     vault = None
     if reveal:  # the person's branch secretary and the committee only (domain/service/permissions.py)
-        roles = _run(lambda: ledger.require_role(ledger.default_user, "committee", "解密谈话摘要")
+        roles = run(lambda: ledger.require_role(ledger.default_user, "committee", "解密谈话摘要")
                      if f"secretary:{branch}" not in _roles(ledger) else _roles(ledger))
         vault = ledger.vault
         reveal_for: Any = lambda b: may_read_summaries(roles, b)  # noqa: E731
     data = care_json(model, day, branch, reveal=reveal_for if reveal else False, vault=vault)
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
 
 
 def _roles(ledger: Any) -> frozenset[str]:
@@ -107,7 +108,7 @@ def talks_occasions() -> None:
 @click.option("--date", required=True, help="事由发生日期 YYYY-MM-DD")
 @click.option("--actor", required=True, help="登记人")
 def talks_raise(**fields: Any) -> None:
-    _op("raise_occasion", lambda oid: f"事由已登记，编号 {oid}", **fields)
+    run_op("raise_occasion", lambda oid: f"事由已登记，编号 {oid}", **fields)
 
 
 @talks.command("answer", help="记录回应某事由的谈话或走访（支部书记）；摘要加密后入账。")
@@ -119,7 +120,7 @@ def talks_raise(**fields: Any) -> None:
 @click.option("--actor", required=True, help="记录人")
 def talks_answer(summary: str, **fields: Any) -> None:
     text = sys.stdin.read().strip() if summary == "-" else summary
-    _op("answer_occasion", lambda oid: f"已记录，事由 {oid} 完成（摘要已加密）", summary=text, **fields)
+    run_op("answer_occasion", lambda oid: f"已记录，事由 {oid} 完成（摘要已加密）", summary=text, **fields)
 
 
 @talks.command("personnel", help="登记人事事项（人力资源部）：处分、批评、降职、升职、岗位变动，自动生成谈话事由。")
@@ -129,7 +130,7 @@ def talks_answer(summary: str, **fields: Any) -> None:
 @click.option("--date", required=True, help="决定日期 YYYY-MM-DD")
 @click.option("--actor", required=True, help="登记人")
 def talks_personnel(**fields: Any) -> None:
-    _op("record_personnel_event", lambda oid: f"人事事项已登记，谈话事由编号 {oid}", **fields)
+    run_op("record_personnel_event", lambda oid: f"人事事项已登记，谈话事由编号 {oid}", **fields)
 
 
 @person.command("erase", help="销毁某人的谈话走访摘要密钥：其摘要永久不可读，账本与证明不受影响。")
@@ -137,7 +138,7 @@ def talks_personnel(**fields: Any) -> None:
 @click.option("--actor", required=True, help="操作人")
 @click.option("--reason", default=None, help="原因（记入账本）")
 def person_erase(person_id: str, actor: str, reason: str | None) -> None:
-    _write(lambda ledger: ledger.execute(ErasePersonKey(person=person_id, reason=reason, actor=actor)),
+    write(lambda ledger: ledger.execute(ErasePersonKey(person=person_id, reason=reason, actor=actor)),
            lambda new: f"{person_id} 的密钥已销毁" + ("" if new else "（此前已记录销毁，本次再次清除密钥库）"))
 
 
@@ -145,13 +146,13 @@ def person_erase(person_id: str, actor: str, reason: str | None) -> None:
 @click.option("--reapply", is_flag=True, help="在密钥库中再次删除这些人员的密钥")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def person_erased(reapply: bool, as_json: bool) -> None:
-    model = _fold(CareModel(), None)
+    model = fold_log(CareModel(), None)
     rows = sorted(model.erased.values(), key=lambda e: e["person"])
     if reapply:
-        vault = _ledger().vault
+        vault = existing_ledger().vault
         for e in rows:
             vault.erase(e["person"])
-    _emit({"erased": rows, "reapplied": reapply}, as_json, lambda d: "\n".join(
+    emit({"erased": rows, "reapplied": reapply}, as_json, lambda d: "\n".join(
         [f"{e['person']}  由 {e['actor']} 销毁（日志位置 {e['position']}）{'：' + e['reason'] if e['reason'] else ''}"
          for e in d["erased"]] or ["（无）"]) + ("\n已在密钥库中再次清除" if d["reapplied"] else ""))
 
@@ -164,5 +165,5 @@ def keystore() -> None:
 @keystore.command("backup", help="把密钥库备份到 FILE（与账本备份分开保存）。")
 @click.argument("file")
 def keystore_backup(file: str) -> None:
-    count = _ledger().vault.backup(file)  # type: ignore[union-attr]  # the KeyStore
+    count = existing_ledger().vault.backup(file)  # type: ignore[union-attr]  # the KeyStore
     click.echo(f"已备份 {count} 把密钥到 {file}；请与账本备份分开保存")

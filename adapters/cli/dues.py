@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import AS_OF_HELP, LineError, _emit, _fail, _fold, _ledger, _op, _run, main
+from adapters.cli.common import AS_OF_HELP, LineError, emit, existing_ledger, fail, fold_log, run, run_op, verifier_keys
+from adapters.cli.main import main
 from adapters.store.logreader import LogReader
 from domain.errors import InvalidInput
 from domain.members.dues import CATEGORY_NAMES, CHANNEL_NAMES
@@ -39,10 +40,10 @@ def _period(value: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def dues_show(period: str, branch: str, person: str | None, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: _period(period))
-    model = _fold(DuesModel(), as_of)
-    data = _run(lambda: dues_json(model, period, branch, person))
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _show_text)
+    run(lambda: _period(period))
+    model = fold_log(DuesModel(), as_of)
+    data = run(lambda: dues_json(model, period, branch, person))
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _show_text)
 
 
 def _show_text(d: dict[str, Any]) -> str:
@@ -79,7 +80,7 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.option("--base", default="0", show_default=True, help="月基数（元，最多两位小数）")
 @click.option("--actor", required=True, help="经办人")
 def dues_base(from_month: str, **fields: Any) -> None:
-    _op("set_dues_base", lambda p: f"{p} 的党费基数已核定", **fields, **{"from": from_month})
+    run_op("set_dues_base", lambda p: f"{p} 的党费基数已核定", **fields, **{"from": from_month})
 
 
 @dues.command("pay", help="登记一笔党费交纳：金额、所交月份、方式、交纳日期。")
@@ -92,11 +93,11 @@ def dues_base(from_month: str, **fields: Any) -> None:
 @click.option("--actor", required=True, help="经办人")
 @click.option("--key", default=None, help="幂等键（可选）")
 def dues_pay(**fields: Any) -> None:
-    _op("record_dues_payment", lambda p: f"已登记，交纳记录编号 {p}", **fields)
+    run_op("record_dues_payment", lambda p: f"已登记，交纳记录编号 {p}", **fields)
 
 
 def _model_upto(position: int | None) -> DuesModel:
-    reader = LogReader(engine_of(_ledger()))
+    reader = LogReader(engine_of(existing_ledger()))
     return DuesModel().apply_all(reader.read(upto=position, topic_suffixes=DuesModel.topic_filter()))  # type: ignore[return-value]
 
 
@@ -104,15 +105,15 @@ def _published(branch: str, half: str, number: int | None, as_json: bool, as_of:
     """The publication's bundle (statement, publication, proof)."""
     from adapters.exports.dues_sheet import bundle_of
     from adapters.store.proofs import ProofError
-    model = _fold(DuesModel(), as_of)
+    model = fold_log(DuesModel(), as_of)
     p = publication(model, branch, half, number)
     if p is None:
-        _fail([LineError(0, "half", f"支部 {branch} {half} 尚未公示" + (f"第 {number} 次" if number else "")
+        fail([LineError(0, "half", f"支部 {branch} {half} 尚未公示" + (f"第 {number} 次" if number else "")
                          + f"（查看当前数据：ledger dues show {half} --branch {branch}）")], as_json)
     try:
-        return bundle_of(engine_of(_ledger()), p)  # type: ignore[arg-type]
+        return bundle_of(engine_of(existing_ledger()), p)  # type: ignore[arg-type]
     except ProofError as e:
-        _fail([LineError(0, None, str(e))], as_json)
+        fail([LineError(0, None, str(e))], as_json)
         raise
 
 
@@ -153,12 +154,12 @@ def _statement_text(b: dict[str, Any]) -> str:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="同时导出 JSON 核验文件")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（公示内容、记录与包含证明）")
 def dues_publish(half: str, branch: str, actor: str, xlsx: Path | None, out: Path | None, as_json: bool) -> None:
-    _run(lambda: check_half(half), as_json)
-    ledger = _ledger()
-    number = _run(lambda: ledger.command("publish_dues", branch=branch, half=half, actor=actor), as_json)
+    run(lambda: check_half(half), as_json)
+    ledger = existing_ledger()
+    number = run(lambda: ledger.command("publish_dues", branch=branch, half=half, actor=actor), as_json)
     bundle = _published(branch, half, number, as_json)
     _export(bundle, xlsx, out)
-    _emit(bundle, as_json, _statement_text)
+    emit(bundle, as_json, _statement_text)
 
 
 @dues.command("statement", help="打印已公示的党费收缴情况及其检查点（默认最近一次），可导出 Excel，"
@@ -172,10 +173,10 @@ def dues_publish(half: str, branch: str, actor: str, xlsx: Path | None, out: Pat
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def dues_statement(half: str, branch: str, number: int | None, xlsx: Path | None, out: Path | None,
                    as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_half(half), as_json)
+    run(lambda: check_half(half), as_json)
     bundle = _published(branch, half, number, as_json, as_of)
     _export(bundle, xlsx, out)
-    _emit(bundle, as_json, _statement_text)
+    emit(bundle, as_json, _statement_text)
 
 
 @dues.command("verify", help="核验张贴的党费公示（导出的 .xlsx 或 JSON）：内容与摘要、日志事件、签名检查点；"
@@ -186,19 +187,18 @@ def dues_statement(half: str, branch: str, number: int | None, xlsx: Path | None
 @click.option("--offline", is_flag=True, help="不连接账本数据库，只用文件和公钥核验")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def dues_verify(file: Path, key_file: Path | None, offline: bool, as_json: bool) -> None:
-    from adapters.cli.tamper import _vkey_of
     from adapters.exports.dues_sheet import LedgerChecks, read_bundle, verify_publication
     from adapters.store.proofs import ProofError
     try:
         bundle = read_bundle(file)
     except (ProofError, KeyError, TypeError, ValueError) as e:
-        _fail([LineError(0, "file", f"无法读取公示文件：{e}")], as_json)
+        fail([LineError(0, "file", f"无法读取公示文件：{e}")], as_json)
         raise
     if offline and key_file is None:
-        _fail([LineError(0, "key", "离线核验须用 --key 给出信任的公钥")], as_json)
-    opened = None if offline else _ledger()
+        fail([LineError(0, "key", "离线核验须用 --key 给出信任的公钥")], as_json)
+    opened = None if offline else existing_ledger()
     ledger = None if opened is None else LedgerChecks(engine_of(opened), _model_upto)
-    keys = _vkey_of(key_file) if key_file is not None else opened.recorder.declared_keys()  # type: ignore[union-attr]
+    keys = verifier_keys(key_file) if key_file is not None else opened.recorder.declared_keys()  # type: ignore[union-attr]
     checks = verify_publication(bundle, keys, ledger)
     ok = all(c["ok"] is not False for c in checks)
     pub = bundle["publication"]
@@ -210,6 +210,6 @@ def dues_verify(file: Path, key_file: Path | None, offline: bool, as_json: bool)
                 + ("核验通过。" if d["ok"] else "核验不通过。"))
         marks = {True: "✓", False: "✗", None: "·"}
         return "\n".join([head, *(f"  {marks[c['ok']]} {c['what']}：{c['detail']}" for c in d["checks"])])
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
     if not ok:
         sys.exit(1)

@@ -7,7 +7,8 @@ from typing import Any, Callable
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import AS_OF_HELP, SHANGHAI, LineError, _emit, _fail, _ledger, _model, _run, _stamp, main
+from adapters.cli.common import AS_OF_HELP, SHANGHAI, LineError, emit, existing_ledger, fail, model_at, run, stamp
+from adapters.cli.main import main
 from adapters.event_view import detail_text
 from adapters.exports.explanations import explain_month_at, explain_quarter_at
 from adapters.read_inputs import plain_detail
@@ -40,13 +41,13 @@ def _xlsx_option(f: Callable[..., None]) -> Callable[..., None]:
 def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool,
                       xlsx: Path | None) -> None:
     from adapters.exports.workbooks import explain_month_workbook
-    _run(lambda: check_month(period))
-    model = _model(None, as_of)
-    data = _explained(lambda: explain_month_at(engine_of(_ledger()), model, period, branch))
+    run(lambda: check_month(period))
+    model = model_at(None, as_of)
+    data = _explained(lambda: explain_month_at(engine_of(existing_ledger()), model, period, branch))
     if with_proofs:
         _attach_proofs(data, data["entries"])
-    data = _stamp(data, model, as_of)
-    _emit(data, as_json, explain_month_text)
+    data = stamp(data, model, as_of)
+    emit(data, as_json, explain_month_text)
     if xlsx is not None:
         _save_xlsx(explain_month_workbook(data), xlsx, as_json)
 
@@ -61,13 +62,13 @@ def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool
 def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool,
                         xlsx: Path | None) -> None:
     from adapters.exports.workbooks import explain_quarter_workbook
-    _run(lambda: check_quarter(period))
-    model = _model(quarter_sections(period), as_of)
-    data = _explained(lambda: explain_quarter_at(engine_of(_ledger()), model, period, branch))
+    run(lambda: check_quarter(period))
+    model = model_at(quarter_sections(period), as_of)
+    data = _explained(lambda: explain_quarter_at(engine_of(existing_ledger()), model, period, branch))
     if with_proofs:
         _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
-    data = _stamp(data, model, as_of)
-    _emit(data, as_json, explain_quarter_text)
+    data = stamp(data, model, as_of)
+    emit(data, as_json, explain_quarter_text)
     if xlsx is not None:
         _save_xlsx(explain_quarter_workbook(data), xlsx, as_json)
 
@@ -95,16 +96,16 @@ def _attach_proofs(data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Each cited entry gets its leaf index and inclusion proof; the checkpoint once."""
     from adapters.store.proofs import ProofError, attach_inclusion_proofs
     try:
-        attach_inclusion_proofs(engine_of(_ledger()), data, entries)
+        attach_inclusion_proofs(engine_of(existing_ledger()), data, entries)
     except ProofError as e:
-        _fail([LineError(0, None, str(e))], False)
+        fail([LineError(0, None, str(e))], False)
 
 
 def _explained(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
-        return _run(action)  # type: ignore[no-any-return]
+        return run(action)  # type: ignore[no-any-return]
     except KeyError as e:
-        _fail([LineError(0, "branch", str(e.args[0]))], False)
+        fail([LineError(0, "branch", str(e.args[0]))], False)
         raise
 
 
@@ -151,10 +152,10 @@ def _checkpoint_lines(d: dict[str, Any]) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def explain_year_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
     from projections.explain import explain_year
-    _run(lambda: check_year(period))
-    model = _model(None, as_of)
+    run(lambda: check_year(period))
+    model = model_at(None, as_of)
     data = _explained(lambda: explain_year(model, period, branch))
-    _emit(_stamp(data, model, as_of), as_json, lambda d: (
+    emit(stamp(data, model, as_of), as_json, lambda d: (
         f"{d['period']} 支部 {d['branch']}：总评 {d['score'] or '（缺评分，未排名）'} = "
         f"{d['weights']['annual_weight_monthly']} × 月均分 {d['monthly_mean']}"
         f" + {d['weights']['annual_weight_unit']} × 经营业绩 {d['unit_score'] or '-'}"
@@ -171,9 +172,9 @@ def explain_year_cmd(period: str, branch: str, as_of: str | None, as_json: bool)
 @click.option("--to", "last", default=None, help="结束时间")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def history(branch: str, first: str | None, last: str | None, as_json: bool) -> None:
-    start = _run(lambda: parse_as_of(first, "from")) if first else None
-    end = _run(lambda: parse_as_of(last, "to")) if last else None
-    reader = LogReader(engine_of(_ledger()))
+    start = run(lambda: parse_as_of(first, "from")) if first else None
+    end = run(lambda: parse_as_of(last, "to")) if last else None
+    reader = LogReader(engine_of(existing_ledger()))
     rows = []
     for e in reader.read():
         if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):
@@ -187,7 +188,7 @@ def history(branch: str, first: str | None, last: str | None, as_json: bool) -> 
                                 if k not in ("originator_id", "originator_version", "timestamp", "actor", "by",
                                              "migrated", "occurred_at",
                                              "results", "ranking")}})
-    _emit({"branch": branch, "events": rows}, as_json, lambda d: "\n".join(
+    emit({"branch": branch, "events": rows}, as_json, lambda d: "\n".join(
         f"{r['position']:>7}  {r['recorded_at'][:19]}  {vocabulary.event_name(r['event'])}  {r['actor'] or '-'}  "
         f"{detail_text(r['detail'])}{provenance_text(r)}" for r in d["events"]))
 

@@ -12,7 +12,8 @@ from typing import Any, Callable
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import AS_OF_HELP, _ledger, _model, _run, _stamp, main
+from adapters.cli.common import AS_OF_HELP, existing_ledger, model_at, run, stamp
+from adapters.cli.main import main
 from adapters.exports.workbooks import filter_history, history_workbook, month_workbook, quarter_workbook, year_workbook
 from domain.asof import parse_as_of
 from domain.errors import BranchNotFound
@@ -35,9 +36,9 @@ def _save(workbook: Any, path: Path, what: str) -> None:
 def _xlsx(period_check: Callable[[str], str], sections: Callable[[str], list[str] | None],
           data: Callable[[Any, str], dict[str, Any]], build: Callable[[dict[str, Any]], Any],
           period: str, path: Path, as_of: str | None, what: str) -> None:
-    _run(lambda: period_check(period))
-    model = _model(sections(period), as_of)
-    _save(build(_stamp(_run(lambda: data(model, period)), model, as_of)), path, f"{period} {what}")
+    run(lambda: period_check(period))
+    model = model_at(sections(period), as_of)
+    _save(build(stamp(run(lambda: data(model, period)), model, as_of)), path, f"{period} {what}")
 
 
 @export.command("month", help="导出某月各支部得分、绩效系数、津贴，如 ledger export month 2019-07 --xlsx 7月.xlsx")
@@ -80,11 +81,11 @@ def export_history(branch: str, path: Path, period: str | None, actor: str | Non
     from adapters.http.reads import history_rows
 
     def known() -> None:
-        if branch not in _model([], None).branches:
+        if branch not in model_at([], None).branches:
             raise BranchNotFound(f"支部 {branch} 未登记", "branch")
-    _run(known)
-    start = _run(lambda: parse_as_of(first, "from")) if first else None
-    end = _run(lambda: parse_as_of(last, "to")) if last else None
-    events = filter_history(history_rows(engine_of(_ledger()), branch, start, end), period, actor, category)
+    run(known)
+    start = run(lambda: parse_as_of(first, "from")) if first else None
+    end = run(lambda: parse_as_of(last, "to")) if last else None
+    events = filter_history(history_rows(engine_of(existing_ledger()), branch, start, end), period, actor, category)
     filters = {"期间": period, "操作人": actor, "类别": category, "自": first, "至": last}
     _save(history_workbook({"branch": branch, "events": events}, filters), path, f"支部 {branch} 的 {len(events)} 条记录")

@@ -12,15 +12,16 @@ from typing import Any
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import LineError, _emit, _fail, _ledger, _run, main
+from adapters.cli.common import LineError, emit, existing_ledger, fail, run
+from adapters.cli.main import main
 from adapters.integrity.monitor import WitnessError
 
 
 def _refuse(e: WitnessError, as_json: bool = False) -> None:
-    _fail([LineError(0, e.field, e.reason)], as_json)
+    fail([LineError(0, e.field, e.reason)], as_json)
 
 
-def _write(data: Any, out: Path | None) -> None:
+def write(data: Any, out: Path | None) -> None:
     body = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         click.echo(body, nl=False)
@@ -57,24 +58,24 @@ def publish() -> None:
 def publish_checkpoint(from_size: int, out: Path | None) -> None:
     from adapters.integrity.monitor import publication
     try:
-        _write(publication(engine_of(_ledger()), from_size), out)
+        write(publication(engine_of(existing_ledger()), from_size), out)
     except WitnessError as e:
         _refuse(e)
 
 
 def _publish_results(level: str, period: str, out: Path | None) -> None:
     from adapters.integrity.group import results_bundle
-    ledger = _ledger()
+    ledger = existing_ledger()
     try:
         bundle = results_bundle(engine_of(ledger), level, period)
     except WitnessError:
         from adapters.store.checkpoints import request_checkpoint
-        _run(lambda: request_checkpoint(ledger, ledger.default_user, f"publish {level} {period}", "为公布结果请求检查点"))
+        run(lambda: request_checkpoint(ledger, ledger.default_user, f"publish {level} {period}", "为公布结果请求检查点"))
         try:
             bundle = results_bundle(engine_of(ledger), level, period)
         except WitnessError as e:
             _refuse(e)
-    _write(bundle, out)
+    write(bundle, out)
 
 
 @publish.command("quarter", help="季度 PERIOD（如 2019Q3）已审批的排名：审批事件及其包含证明。")
@@ -103,13 +104,13 @@ def witness() -> None:
               required=True, help="见证方验证公钥文件（ledger key generate 的输出）")
 def witness_enroll(key_file: Path) -> None:
     from domain.integrity.note import NoteError, parse_verifier_key
-    ledger = _ledger()
-    _run(lambda: ledger.require_role(ledger.default_user, "auditor", "登记见证方"))
+    ledger = existing_ledger()
+    run(lambda: ledger.require_role(ledger.default_user, "auditor", "登记见证方"))
     vkey = key_file.read_text(encoding="utf-8").strip().splitlines()[0].strip()
     try:
         name = parse_verifier_key(vkey).name
     except NoteError as e:
-        _fail([LineError(0, "witness_key", f"公钥无效：{e}")], False)
+        fail([LineError(0, "witness_key", f"公钥无效：{e}")], False)
     row = ledger.recorder.make_checkpoint(f"witness enrolled {name}", extensions=[f"witness {vkey}"])  # type: ignore[attr-defined]
     click.echo(row["note"], nl=False)
     click.echo(f"已登记见证方 {name}（第 {row['number']} 个检查点起须有其会签）", err=True)
@@ -124,7 +125,7 @@ def witness_add(files: tuple[Path, ...]) -> None:
         content = f.read_text(encoding="utf-8")
         notes += json.loads(content) if content.lstrip().startswith("[") else [content]
     try:
-        added = add_cosignatures(engine_of(_ledger()), notes)
+        added = add_cosignatures(engine_of(existing_ledger()), notes)
     except WitnessError as e:
         _refuse(e)
     click.echo(f"已存入 {added} 个会签")
@@ -190,8 +191,8 @@ def monitor(ctx: click.Context, store: str | None, from_file: Path | None, url: 
         ws.close()
     data = result.as_dict()
     if cosigned_out is not None:
-        _write([a["cosigned"] for a in result.accepted if a["cosigned"]], cosigned_out)
-    _emit(data, as_json, observation_text)
+        write([a["cosigned"] for a in result.accepted if a["cosigned"]], cosigned_out)
+    emit(data, as_json, observation_text)
     if not result.ok:
         sys.exit(2 if result.evidence else 1)
 
@@ -219,7 +220,7 @@ def monitor_evidence(ctx: click.Context, as_json: bool) -> None:
         found = ws.evidence()
     finally:
         ws.close()
-    _emit({"evidence": found}, as_json, lambda d: "\n\n".join(
+    emit({"evidence": found}, as_json, lambda d: "\n\n".join(
         f"{e['origin']}：{e['detail']}\n—— 已见证 ——\n{e['held'].rstrip()}\n—— 新 ——\n{e['new'].rstrip()}"
         for e in d["evidence"]) or "没有分叉或回退证据")
     if found:
@@ -307,8 +308,8 @@ def group_collect(origin: str, from_file: Path | None, url: str | None, token: s
     finally:
         g.store.close()
     if cosigned_out is not None:
-        _write([a["cosigned"] for a in result.accepted if a["cosigned"]], cosigned_out)
-    _emit(result.as_dict(), as_json, observation_text)
+        write([a["cosigned"] for a in result.accepted if a["cosigned"]], cosigned_out)
+    emit(result.as_dict(), as_json, observation_text)
     if not result.ok:
         sys.exit(2 if result.evidence else 1)
 
@@ -336,7 +337,7 @@ def group_accept(origin: str, from_file: Path | None, url: str | None, level: st
     except WitnessError as e:
         _refuse(e)
     except ValueError as e:
-        _fail([LineError(0, "from", f"文件不是有效的 JSON：{e}")], False)
+        fail([LineError(0, "from", f"文件不是有效的 JSON：{e}")], False)
     finally:
         g.store.close()
     click.echo(f"已接受 {origin} 的{'季度' if accepted['level'] == 'quarter' else '年度'} {accepted['period']} 结果"
@@ -351,7 +352,7 @@ def group_members(as_json: bool) -> None:
         members = g.members()
     finally:
         g.store.close()
-    _emit({"members": members}, as_json, lambda d: "\n".join(
+    emit({"members": members}, as_json, lambda d: "\n".join(
         f"{m['name']}（{m['origin']}）：" + ("已见证至大小 " + str(m["size"]) if m["size"] is not None else "尚未收取")
         + ("；⚠ 分叉/回退立案：" + "；".join(e["detail"] for e in m["evidence"]) if m["flagged"] else "")
         for m in d["members"]) or "尚无成员公司")
@@ -377,7 +378,7 @@ def _ranking(level: str, period: str, as_json: bool) -> None:
         data = g.rankings(level, period)
     finally:
         g.store.close()
-    _emit(json.loads(json.dumps(data, default=str)), as_json, _ranking_text)
+    emit(json.loads(json.dumps(data, default=str)), as_json, _ranking_text)
 
 
 @group.command("quarter", help="集团全部支部的季度排名 PERIOD（来自各公司公布并经集团见证的结果）。")

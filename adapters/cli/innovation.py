@@ -5,7 +5,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _op, _run, main
+from adapters.cli.common import AS_OF_HELP, emit, fold_log, run, run_op
+from adapters.cli.main import main
 from domain.periods import check_year
 from projections.innovation import InnovationModel, innovation_json
 
@@ -22,10 +23,10 @@ def innovation() -> None:
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def innovation_show(branch: str | None, year: str | None, as_json: bool, as_of: str | None) -> None:
     if year is not None:
-        _run(lambda: check_year(year))
-    model = _fold(InnovationModel(), as_of)
-    data = _run(lambda: innovation_json(model, year, branch))
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+        run(lambda: check_year(year))
+    model = fold_log(InnovationModel(), as_of)
+    data = run(lambda: innovation_json(model, year, branch))
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:
@@ -48,7 +49,7 @@ def _text(d: dict[str, Any]) -> str:
 @click.option("--date", required=True, help="日期 YYYY-MM-DD")
 @click.option("--actor", required=True, help="经办人")
 def innovation_propose(**fields: Any) -> None:
-    _op("submit_proposal", lambda p: f"建议 {p} 已登记", **fields)
+    run_op("submit_proposal", lambda p: f"建议 {p} 已登记", **fields)
 
 
 @innovation.command("award", help="奖励创新积分，记入个人账户（党群工作部）。")
@@ -60,4 +61,4 @@ def innovation_propose(**fields: Any) -> None:
 @click.option("--proposal", default=None, help="对应的建议编号（可选）")
 @click.option("--actor", required=True, help="经办人")
 def innovation_award(**fields: Any) -> None:
-    _op("award_innovation_points", lambda p: f"{p} 的创新积分已记入", **fields)
+    run_op("award_innovation_points", lambda p: f"{p} 的创新积分已记入", **fields)

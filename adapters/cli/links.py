@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, SHANGHAI, _emit, _fold, _op, _run, main
+from adapters.cli.common import AS_OF_HELP, SHANGHAI, emit, fold_log, run, run_op
+from adapters.cli.main import main
 from domain import vocabulary
 from domain.periods import check_month
 from projections.links import LinksModel, links_json
@@ -26,11 +27,11 @@ def links() -> None:
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def links_show(branch: str, month: str | None, as_json: bool, as_of: str | None) -> None:
     if month is not None:
-        _run(lambda: check_month(month, "month"))
-    model = _fold(LinksModel(), as_of)
+        run(lambda: check_month(month, "month"))
+    model = fold_log(LinksModel(), as_of)
     when = month or model.latest_month(branch) or datetime.now(SHANGHAI).strftime("%Y-%m")
-    data = _run(lambda: links_json(model, branch, when))
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    data = run(lambda: links_json(model, branch, when))
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:
@@ -54,7 +55,7 @@ def _text(d: dict[str, Any]) -> str:
 @click.option("--from", "from_month", required=True, help="起始月份 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def links_link(from_month: str, **fields: Any) -> None:
-    _op("link_employee", lambda e: f"职工 {e} 已结对", **fields, **{"from": from_month})
+    run_op("link_employee", lambda e: f"职工 {e} 已结对", **fields, **{"from": from_month})
 
 
 @links.command("unlink", help="解除结对（--from 为不再计入的第一个月）。")
@@ -65,7 +66,7 @@ def links_link(from_month: str, **fields: Any) -> None:
 @click.option("--reason", default=None, help="原因")
 @click.option("--actor", required=True, help="经办人")
 def links_unlink(from_month: str, **fields: Any) -> None:
-    _op("unlink_employee", lambda e: f"职工 {e} 已解除结对", **fields, **{"from": from_month})
+    run_op("unlink_employee", lambda e: f"职工 {e} 已解除结对", **fields, **{"from": from_month})
 
 
 @links.command("quota", help="设定某党小组的 N 值（如党员较多的小组 1+3）。")
@@ -75,4 +76,4 @@ def links_unlink(from_month: str, **fields: Any) -> None:
 @click.option("--from", "from_month", required=True, help="生效月份 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def links_quota(from_month: str, **fields: Any) -> None:
-    _op("set_link_quota", lambda g: f"党小组 {g} 的 N 值已设定", **fields, **{"from": from_month})
+    run_op("set_link_quota", lambda g: f"党小组 {g} 的 N 值已设定", **fields, **{"from": from_month})

@@ -2,74 +2,43 @@
 from __future__ import annotations
 
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import click
 
-from adapters.bootstrap import database_url, engine_of, initialize, make_ledger, open_ledger
+from adapters.bootstrap import database_url, engine_of, initialize, make_ledger
 from adapters.cli import zh as cli_zh
+from adapters.cli.common import (
+    AS_OF_HELP,
+    acting,
+    emit,
+    existing_ledger,
+    fail,
+    maintained_view,
+    member_warning_lines,
+    model_at,
+    run,
+    run_op,
+    stamp,
+    write,
+)
 from adapters.json_input import decode_text
 from adapters.store.logreader import LogReader
 from adapters.store.views import MaintainedView
 from domain import commands as c
 from domain import vocabulary
-from domain.asof import parse_as_of
 from domain.assessment.rulebook import CATEGORY_NAMES
-from domain.errors import InvalidInput, LedgerError
+from domain.errors import InvalidInput
 from domain.integrity.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
-from domain.service.application import ImportRefused, Ledger, LineError
-from projections.model import AssessmentModel
+from domain.service.application import LineError
 from projections.views import month_json, quarter_json
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 cli_zh.install()  # Click's usage errors and help headings in Chinese
 STATUS_NAMES, MODE_NAMES = vocabulary.PERIOD_STATES, vocabulary.MODES  # names: domain/vocabulary.py
-
-
-_acting: list[str | None] = [None]  # ``--as`` of this invocation
-
-
-def _ledger() -> Ledger:
-    """The existing ledger (creates nothing: a missing database or table is a clear error,
-    exit 1); ``ledger init`` alone uses :func:`make_ledger` and creates."""
-    try:
-        ledger = open_ledger(database_url(), user=_acting[0])
-    except LedgerError as e:
-        _fail([LineError(0, e.field, e.reason)], False)
-    return ledger
-
-
-def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(text(data))
-
-
-def _fail(errors: list[LineError], as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps({"errors": [e.__dict__ for e in errors]}, ensure_ascii=False, indent=2))
-    else:
-        for e in errors:
-            where = f"第 {e.line} 行 " if e.line else ""
-            field = f"字段 {e.field}：" if e.field else ""
-            click.echo(f"错误：{where}{field}{e.reason}", err=True)
-    sys.exit(1)
-
-
-def _run(action: Callable[[], Any], as_json: bool = False) -> Any:
-    try:
-        return action()
-    except ImportRefused as e:
-        _fail(e.errors, as_json)
-    except LedgerError as e:
-        _fail([LineError(0, e.field, e.reason)], as_json)
 
 
 @click.group(help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
@@ -78,7 +47,7 @@ def _run(action: Callable[[], Any], as_json: bool = False) -> Any:
                   "写入命令以 --as 指定的用户（或环境变量 LEDGER_USER）执行，并按其角色检查权限。")
 @click.option("--as", "as_user", default=None, envvar="LEDGER_USER", help="以哪个用户的身份执行（用户编号）")
 def main(as_user: str | None) -> None:
-    _acting[0] = as_user
+    acting[0] = as_user
 
 
 @main.command("init", help="初始化账本：建表，登记考核细则第 1 版；--admin 创建第一个系统管理员。")
@@ -86,8 +55,8 @@ def main(as_user: str | None) -> None:
 @click.option("--admin", default=None, help="第一个系统管理员的用户编号（尚无用户时创建）")
 @click.option("--name", "admin_name", default=None, help="系统管理员姓名")
 def init(actor: str, admin: str | None, admin_name: str | None) -> None:
-    ledger = make_ledger(database_url(), user=_acting[0])
-    version = _run(lambda: initialize(ledger, actor, admin, admin_name))
+    ledger = make_ledger(database_url(), user=acting[0])
+    version = run(lambda: initialize(ledger, actor, admin, admin_name))
     click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
 
 
@@ -97,11 +66,11 @@ def init(actor: str, admin: str | None, admin_name: str | None) -> None:
 def import_(file: Path, as_json: bool) -> None:
     lines, errors = read_jsonl(file)
     if errors:
-        _fail(errors, as_json)
-    ledger = _ledger()
-    result = _run(lambda: ledger.import_batch(lines, _acting[0]), as_json)
+        fail(errors, as_json)
+    ledger = existing_ledger()
+    result = run(lambda: ledger.import_batch(lines, acting[0]), as_json)
     MaintainedView(engine_of(ledger)).model()  # catch the maintained view up
-    _emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids, "warnings": result.warnings},
+    emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids, "warnings": result.warnings},
           as_json, lambda d: "\n".join([f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）",
                                          *(f"注意：第 {w['line']} 行 {w['message']}" for w in d["warnings"])]))
 
@@ -136,38 +105,6 @@ def read_jsonl(path: Path) -> tuple[list[tuple[int, Any]], list[LineError]]:
     return lines, errors
 
 
-def _view(ledger: Ledger | None = None) -> MaintainedView:
-    return MaintainedView(engine_of(ledger or _ledger()))
-
-
-AS_OF_HELP = "按某一时刻账本所知的情况重放（ISO 8601，须带 Z 或时区；只写日期表示北京时间当日结束）"
-
-
-def _model(sections: list[str] | None, as_of: str | None) -> AssessmentModel:
-    """The maintained model now, or the fold of the events recorded by ``as_of``."""
-    if as_of is None:
-        return _view().model(sections)
-    moment = _run(lambda: parse_as_of(as_of))
-    reader = LogReader(engine_of(_ledger()))
-    if sections is not None:  # only those periods' events (adapters/store/slices.py)
-        from adapters.store.slices import sliced_model
-        return sliced_model(engine_of(_ledger()), sections, reader.position_recorded_by(moment))
-    return AssessmentModel().apply_all(reader.read(upto=reader.position_recorded_by(moment)))
-
-
-def _fold(fold: Any, as_of: str | None) -> Any:
-    """Feed ``fold`` (a :class:`projections.fold.Fold`) the events of its aggregates, all of
-    them or those recorded by ``as_of``."""
-    reader = LogReader(engine_of(_ledger()))
-    upto = None if as_of is None else reader.position_recorded_by(_run(lambda: parse_as_of(as_of)))
-    return fold.apply_all(reader.read(upto=upto, topic_suffixes=fold.topic_filter()))
-
-
-def _stamp(data: dict[str, Any], model: AssessmentModel, as_of: str | None) -> dict[str, Any]:
-    """Say which slice of the log a view shows: ``position`` reached, and ``as_of`` if asked."""
-    return {**data, "as_of": as_of, "position": model.position}
-
-
 # -- month ------------------------------------------------------------------------------
 @main.group(help="月度考核：查看、提交、审批、退回。")
 def month() -> None:
@@ -179,16 +116,16 @@ def month() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def month_show(period: str, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_month(period))
-    model = _model(["month:" + period], as_of)
-    _emit(_stamp(_run(lambda: month_json(model, period)), model, as_of), as_json, _month_text)
+    run(lambda: check_month(period))
+    model = model_at(["month:" + period], as_of)
+    emit(stamp(run(lambda: month_json(model, period)), model, as_of), as_json, month_text)
 
 
 def _as_of_note(d: dict[str, Any]) -> str:
     return f" —— 截至 {d['as_of']}（日志位置 {d['position']}）" if d.get("as_of") else ""
 
 
-def _month_text(d: dict[str, Any]) -> str:
+def month_text(d: dict[str, Any]) -> str:
     lines = [f"{d['period']} 月度考核（{STATUS_NAMES[d['status']]}）{_as_of_note(d)}",
              f"{'支部':<8}{'名称':<12}{'得分':>8}  {'书记':<6}{'方式':<6}{'绩效系数':>8}{'津贴(元)':>10}"]
     for b in d["branches"]:
@@ -223,24 +160,18 @@ def _approval_lines(d: dict[str, Any]) -> list[str]:
     return [f"审批：{a['actor']}（用户 {a['by'] or '-'}，日志位置 {a['position']}）{provenance_text(a)}"]
 
 
-def _write(action: Callable[[Ledger], Any], message: Callable[[Any], str]) -> None:
-    ledger = _ledger()
-    result = _run(lambda: action(ledger))
-    click.echo(message(result))
-
-
 @month.command("submit", help="党群工作部提交某月考核结果，提交后不能再录入。")
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def month_submit(period: str, actor: str) -> None:
-    _write(lambda ledger: ledger.submit_month(period=period, actor=actor), lambda p: f"{p} 已提交")
+    write(lambda ledger: ledger.submit_month(period=period, actor=actor), lambda p: f"{p} 已提交")
 
 
 @month.command("approve", help="党委书记审批某月考核结果，审批后该月封存。")
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def month_approve(period: str, actor: str) -> None:
-    _write(lambda ledger: ledger.approve_month(period=period, actor=actor), lambda p: f"{p} 已审批封存")
+    write(lambda ledger: ledger.approve_month(period=period, actor=actor), lambda p: f"{p} 已审批封存")
 
 
 @month.command("return", help="党委书记将已提交的月份退回草稿。")
@@ -248,7 +179,7 @@ def month_approve(period: str, actor: str) -> None:
 @click.option("--reason", required=True, help="退回理由")
 @click.option("--actor", required=True, help="操作人")
 def month_return(period: str, reason: str, actor: str) -> None:
-    _write(lambda ledger: ledger.return_month(period=period, reason=reason, actor=actor), lambda p: f"{p} 已退回草稿")
+    write(lambda ledger: ledger.return_month(period=period, reason=reason, actor=actor), lambda p: f"{p} 已退回草稿")
 
 
 # -- quarter ----------------------------------------------------------------------------
@@ -262,12 +193,12 @@ def quarter() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def quarter_show(period: str, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_quarter(period))
-    model = _model([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
-    _emit(_stamp(_run(lambda: quarter_json(model, period)), model, as_of), as_json, _quarter_text)
+    run(lambda: check_quarter(period))
+    model = model_at([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
+    emit(stamp(run(lambda: quarter_json(model, period)), model, as_of), as_json, quarter_text)
 
 
-def _quarter_text(d: dict[str, Any]) -> str:
+def quarter_text(d: dict[str, Any]) -> str:
     months = quarter_months(d["period"])
     head = "".join(f"{m[5:] + '月':>8}" for m in months)
     lines = [f"{d['period']} 季度评比（{STATUS_NAMES[d['status']]}）{_as_of_note(d)}",
@@ -285,7 +216,7 @@ def _quarter_text(d: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def quarter_diff_cmd(period: str, as_json: bool) -> None:
     from adapters.diffs import quarter_diff_now
-    _emit(_run(lambda: quarter_diff_now(engine_of(_ledger()), period), as_json), as_json, _compare_text)
+    emit(run(lambda: quarter_diff_now(engine_of(existing_ledger()), period), as_json), as_json, _compare_text)
 
 
 @quarter.command("whatif", help="假设某些记录或决定不存在（或某条目按其他分值计），重算季度，不写入任何内容。")
@@ -295,14 +226,14 @@ def quarter_diff_cmd(period: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...], as_json: bool) -> None:
     from adapters.diffs import quarter_whatif_now
-    _run(lambda: check_quarter(period))
+    run(lambda: check_quarter(period))
     wanted = {_ref(r) for r in refs}
     points = {}
     for item in sets:
         entry, _, value = item.partition("=")
         line = {"op": "correct_entry", "entry_id": entry, "points": value, "reason": "-", "actor": "-"}
-        points[_ref(entry)] = _run(lambda: c.parse_command(line).points)  # noqa: B023 - _run calls it at once
-    _emit(_run(lambda: quarter_whatif_now(engine_of(_ledger()), period, wanted, points)), as_json, _compare_text)
+        points[_ref(entry)] = run(lambda: c.parse_command(line).points)  # noqa: B023 - run calls it at once
+    emit(run(lambda: quarter_whatif_now(engine_of(existing_ledger()), period, wanted, points)), as_json, _compare_text)
 
 
 def _ref(text: str) -> str:
@@ -311,7 +242,7 @@ def _ref(text: str) -> str:
     try:
         return str(UUID(text))
     except ValueError:
-        _fail([LineError(0, "without", f"{text!r} 不是条目编号、申诉编号或日志位置")], False)
+        fail([LineError(0, "without", f"{text!r} 不是条目编号、申诉编号或日志位置")], False)
         raise
 
 
@@ -354,7 +285,7 @@ def _reapproved(kind: str, period: str, approval_id: Any, as_json: bool) -> None
     from domain.ids import quarter_id, year_id
     from projections.compare import adjustments
     aggregate = quarter_id(period) if kind == "quarter" else year_id(period)
-    events = LogReader(engine_of(_ledger())).read(aggregate_id=aggregate)
+    events = LogReader(engine_of(existing_ledger())).read(aggregate_id=aggregate)
     data = {"period": period, "approval_id": str(approval_id), "adjustments": adjustments(events, str(approval_id))}
     name = "季度排名" if kind == "quarter" else "年度总评"
 
@@ -370,7 +301,7 @@ def _reapproved(kind: str, period: str, approval_id: Any, as_json: bool) -> None
             lines.append(f"  {a['branch']:<8}{KIND_NAMES.get(a['kind'], a['kind']):<14}{a['previous']:>10}"
                          f"{a['new']:>10}{delta:>10}" + (f"  （{a['for_year']} 年）" if a.get("for_year") else ""))
         return "\n".join(lines)
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
 
 
 @quarter.command("reapprove", help="季度结果变化后（如申诉成立）重新审批：记录新排名及奖罚的补发或追回。")
@@ -379,7 +310,7 @@ def _reapproved(kind: str, period: str, approval_id: Any, as_json: bool) -> None
 @click.option("--actor", required=True, help="操作人")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（审批编号与各项调整）")
 def quarter_reapprove(period: str, reason: str, actor: str, as_json: bool) -> None:
-    approval_id = _run(lambda: _ledger().reapprove_quarter(period=period, reason=reason, actor=actor), as_json)
+    approval_id = run(lambda: existing_ledger().reapprove_quarter(period=period, reason=reason, actor=actor), as_json)
     _reapproved("quarter", period, approval_id, as_json)
 
 
@@ -387,7 +318,7 @@ def quarter_reapprove(period: str, reason: str, actor: str, as_json: bool) -> No
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def quarter_approve(period: str, actor: str) -> None:
-    _write(lambda ledger: ledger.approve_quarter(period=period, actor=actor),
+    write(lambda ledger: ledger.approve_quarter(period=period, actor=actor),
            lambda a: f"{period} 季度排名已审批（审批编号 {a}）")
 
 
@@ -398,10 +329,10 @@ def quarter_approve(period: str, actor: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def entries(period: str, branch: str | None, as_json: bool) -> None:
     from adapters.exports.explanations import entries_at
-    _run(lambda: check_month(period))
-    model = _model(["month:" + period], None)
-    rows = _run(lambda: entries_at(engine_of(_ledger()), model, period, branch))
-    _emit({"entries": rows}, as_json, _entries_text)
+    run(lambda: check_month(period))
+    model = model_at(["month:" + period], None)
+    rows = run(lambda: entries_at(engine_of(existing_ledger()), model, period, branch))
+    emit({"entries": rows}, as_json, _entries_text)
 
 
 def _entries_text(d: dict[str, Any]) -> str:
@@ -431,9 +362,9 @@ def branch() -> None:
 @click.option("--from", "from_month", default=None, help="自某月（YYYY-MM）起参加考核")
 @click.option("--actor", default="registrar", show_default=True, help="操作人")
 def branch_register(code: str, name: str, members: int, from_month: str | None, actor: str) -> None:
-    cmd = _run(lambda: c.parse_command({"op": "register_branch", "code": code, "name": name,
+    cmd = run(lambda: c.parse_command({"op": "register_branch", "code": code, "name": name,
                                         "members": members, "from": from_month, "actor": actor}))
-    _write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 已登记")
+    write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 已登记")
 
 
 @branch.command("members", help="变更支部党员人数（自某月起）。")
@@ -442,9 +373,9 @@ def branch_register(code: str, name: str, members: int, from_month: str | None, 
 @click.option("--from", "from_month", required=True, help="自某月（YYYY-MM）起")
 @click.option("--actor", required=True, help="操作人")
 def branch_members(code: str, members: int, from_month: str, actor: str) -> None:
-    cmd = _run(lambda: c.parse_command({"op": "set_members", "branch": code, "members": members,
+    cmd = run(lambda: c.parse_command({"op": "set_members", "branch": code, "members": members,
                                         "from": from_month, "actor": actor}))
-    _write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 党员人数已变更")
+    write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 党员人数已变更")
 
 
 @branch.command("secretary", help="任命支部书记（专职 full_time / 兼职 part_time）。")
@@ -457,10 +388,10 @@ def branch_members(code: str, members: int, from_month: str, actor: str) -> None
 @click.option("--actor", default="registrar", show_default=True, help="操作人")
 def branch_secretary(code: str, name: str, mode: str, allowance: str | None, from_month: str,
                      user: str | None, actor: str) -> None:
-    cmd = _run(lambda: c.parse_command({"op": "appoint_secretary", "branch": code, "name": name,
+    cmd = run(lambda: c.parse_command({"op": "appoint_secretary", "branch": code, "name": name,
                                         "mode": mode, "allowance": allowance, "from": from_month,
                                         "user": user, "actor": actor}))
-    _write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 书记已任命")
+    write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 书记已任命")
 
 
 @main.command("score", help="录入一条扣分（负数）或特色加分（正数）。")
@@ -474,21 +405,16 @@ def branch_secretary(code: str, name: str, mode: str, allowance: str | None, fro
 @click.option("--key", default=None, help="幂等键（可选）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（条目编号与提示）")
 def score(as_json: bool, **fields: Any) -> None:
-    cmd = _run(lambda: c.parse_command({"op": "record_score", **fields}), as_json)
-    ledger = _ledger()
-    entry_id, warnings = _run(lambda: ledger.execute_noting(cmd), as_json)
+    cmd = run(lambda: c.parse_command({"op": "record_score", **fields}), as_json)
+    ledger = existing_ledger()
+    entry_id, warnings = run(lambda: ledger.execute_noting(cmd), as_json)
     if entry_id is None and cmd.key is not None:  # applied before under this key: nothing written again
         entry_id = cmd.entry_id
-    _emit({"entry_id": str(entry_id), "warnings": warnings}, as_json,
+    emit({"entry_id": str(entry_id), "warnings": warnings}, as_json,
           lambda d: "\n".join([f"已录入，条目编号 {d['entry_id']}", *(f"注意：{w['message']}" for w in d["warnings"])]))
 
 
 # -- year, business scores, rulebook ----------------------------------------------------------
-def _op(op: str, message: Callable[[Any], str], **fields: Any) -> None:
-    """Validate and run one command as the import op ``op`` would."""
-    _write(lambda ledger: ledger.command(op, **fields), message)
-
-
 @main.group(help="年度总评：录入单位经营业绩与书记述职评分、查看、审批（委员会）。")
 def year() -> None:
     pass
@@ -500,12 +426,12 @@ def year() -> None:
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def year_show(period: str, as_json: bool, as_of: str | None) -> None:
     from projections.annual import year_json
-    _run(lambda: check_year(period))
-    model = _model(None, as_of)
-    _emit(_stamp(_run(lambda: year_json(model, period)), model, as_of), as_json, _year_text)
+    run(lambda: check_year(period))
+    model = model_at(None, as_of)
+    emit(stamp(run(lambda: year_json(model, period)), model, as_of), as_json, year_text)
 
 
-def _year_text(d: dict[str, Any]) -> str:
+def year_text(d: dict[str, Any]) -> str:
     lines = [f"{d['period']} 年度总评（{STATUS_NAMES[d['status']]}，考核细则第 {d['rulebook_version']} 版；"
              f"指标适用于 {d['quota_year']} 年）",
              f"{'名次':>4}  {'支部':<8}{'月均分':>8}{'经营业绩':>8}{'述职':>8}{'总评':>8}{'奖励':>10}{'罚款':>10}"
@@ -521,17 +447,11 @@ def _year_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def member_warning_lines(warnings: list[dict[str, Any]]) -> list[str]:
-    """One line per branch whose enrolled members disagree with its declared count."""
-    return [f"注意：支部 {w['branch']} {w['month']} 登记在册党员 {w['enrolled']} 人，与申报人数 {w['declared']} 人不一致；"
-            "计算指标以登记在册人数为准" for w in warnings]
-
-
 @year.command("approve", help="公司党委会审批年度总评（十二个月与四个季度均已审批、年度评分齐全后）。")
 @click.argument("period")
 @click.option("--actor", required=True, help="操作人")
 def year_approve(period: str, actor: str) -> None:
-    _op("approve_year", lambda a: f"{period} 年度总评已审批（审批编号 {a}）", year=period, actor=actor)
+    run_op("approve_year", lambda a: f"{period} 年度总评已审批（审批编号 {a}）", year=period, actor=actor)
 
 
 @year.command("diff", help="审批时的年度总评与当前对照，并列出审批后引起变化的事件（更正、作废、党员人数）。")
@@ -539,7 +459,7 @@ def year_approve(period: str, actor: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def year_diff_cmd(period: str, as_json: bool) -> None:
     from adapters.diffs import year_diff_now
-    _emit(_run(lambda: year_diff_now(engine_of(_ledger()), period), as_json), as_json, _year_diff_text)
+    emit(run(lambda: year_diff_now(engine_of(existing_ledger()), period), as_json), as_json, _year_diff_text)
 
 
 def _year_diff_text(d: dict[str, Any]) -> str:
@@ -564,7 +484,7 @@ def _year_diff_text(d: dict[str, Any]) -> str:
 @click.option("--actor", required=True, help="操作人")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（审批编号与各项调整）")
 def year_reapprove(period: str, reason: str, actor: str, as_json: bool) -> None:
-    approval_id = _run(lambda: _ledger().command("reapprove_year", year=period, reason=reason, actor=actor), as_json)
+    approval_id = run(lambda: existing_ledger().command("reapprove_year", year=period, reason=reason, actor=actor), as_json)
     _reapproved("year", period, approval_id, as_json)
 
 
@@ -574,7 +494,7 @@ def year_reapprove(period: str, reason: str, actor: str, as_json: bool) -> None:
 @click.argument("score")
 @click.option("--actor", required=True, help="操作人")
 def year_unit(branch: str, period: str, score: str, actor: str) -> None:
-    _op("record_unit_performance", lambda b: f"支部 {b} {period} 年经营业绩已录入",
+    run_op("record_unit_performance", lambda b: f"支部 {b} {period} 年经营业绩已录入",
         branch=branch, year=period, score=score, actor=actor)
 
 
@@ -584,7 +504,7 @@ def year_unit(branch: str, period: str, score: str, actor: str) -> None:
 @click.argument("score")
 @click.option("--actor", required=True, help="操作人")
 def year_debriefing(branch: str, period: str, score: str, actor: str) -> None:
-    _op("record_debriefing", lambda b: f"支部 {b} {period} 年述职评分已录入",
+    run_op("record_debriefing", lambda b: f"支部 {b} {period} 年述职评分已录入",
         branch=branch, year=period, score=score, actor=actor)
 
 
@@ -594,7 +514,7 @@ def year_debriefing(branch: str, period: str, score: str, actor: str) -> None:
 @click.argument("score")
 @click.option("--actor", required=True, help="操作人")
 def business(branch: str, period: str, score: str, actor: str) -> None:
-    _op("record_business_score", lambda b: f"支部 {b} {period} 经营得分已录入",
+    run_op("record_business_score", lambda b: f"支部 {b} {period} 经营得分已录入",
         branch=branch, period=period, score=score, actor=actor)
 
 
@@ -625,10 +545,10 @@ def rulebook() -> None:
 @rulebook.command("show", help="显示考核细则各版本的参数。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def rulebook_show(as_json: bool) -> None:
-    model = _view().model([])
+    model = maintained_view().model([])
     versions = [{"version": int(v), "from": start, "parameters": params}
                 for v, (start, params) in sorted(model.org["rulebooks"].items(), key=lambda kv: int(kv[0]))]
-    _emit({"versions": versions}, as_json, lambda d: "\n\n".join(
+    emit({"versions": versions}, as_json, lambda d: "\n\n".join(
         f"第 {v['version']} 版（自 {v['from'] or '最初'} 起）\n"
         + "\n".join(f"  {vocabulary.parameter_name(k)}（{k}）：{parameter_text(k, p)}" for k, p in v["parameters"].items())
         for v in d["versions"]))
@@ -641,13 +561,13 @@ def rulebook_show(as_json: bool) -> None:
 @click.option("--actor", required=True, help="操作人")
 def rulebook_adopt(file: Path, version: int, from_month: str, actor: str) -> None:
     params = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
-    _op("adopt_rulebook", lambda v: f"考核细则第 {v} 版已通过，自 {from_month} 起生效",
+    run_op("adopt_rulebook", lambda v: f"考核细则第 {v} 版已通过，自 {from_month} 起生效",
         version=version, **{"from": from_month}, parameters=params, actor=actor)
 
 
 @main.command("rebuild", help="从第一条事件起重新折叠全部投影。")
 def rebuild() -> None:
-    model = _view().rebuild()
+    model = maintained_view().rebuild()
     click.echo(f"投影已重建至位置 {model.position}")
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _op, _run, main
+from adapters.cli.common import AS_OF_HELP, emit, fold_log, run, run_op
+from adapters.cli.main import main
 from adapters.read_inputs import default_through
 from domain.members.meetings import KIND_NAMES, STATUS_NAMES
 from domain.periods import check_month, check_year
@@ -25,9 +26,9 @@ def meetings() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def meetings_show(year: str, branch: str | None, kind: str | None, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_year(year))
-    model = _fold(MeetingsModel(), as_of)
-    _emit({**meetings_json(model, year, branch, kind), "position": model.position, "as_of": as_of}, as_json, _show_text)
+    run(lambda: check_year(year))
+    model = fold_log(MeetingsModel(), as_of)
+    emit({**meetings_json(model, year, branch, kind), "position": model.position, "as_of": as_of}, as_json, _show_text)
 
 
 def _show_text(d: dict[str, Any]) -> str:
@@ -60,12 +61,12 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def meetings_schedule(year: str, branch: str | None, through: str | None, show_all: bool, as_json: bool,
                       as_of: str | None) -> None:
-    _run(lambda: check_year(year))
+    run(lambda: check_year(year))
     if through is not None:
-        _run(lambda: check_month(through, "through"))
-    model = _fold(MeetingsModel(), as_of)
-    data = _run(lambda: schedule_json(model, year, branch, through or default_through(year)))
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json,
+        run(lambda: check_month(through, "through"))
+    model = fold_log(MeetingsModel(), as_of)
+    data = run(lambda: schedule_json(model, year, branch, through or default_through(year)))
+    emit({**data, "position": model.position, "as_of": as_of}, as_json,
           lambda d: _schedule_text(d, show_all))
 
 
@@ -91,7 +92,7 @@ def _schedule_text(d: dict[str, Any], show_all: bool) -> str:
 @click.option("--reason", required=True, help="理由")
 @click.option("--actor", required=True, help="经办人")
 def meetings_void(**fields: Any) -> None:
-    _op("void_meeting", lambda m: f"会议记录 {m} 已作废", **fields)
+    run_op("void_meeting", lambda m: f"会议记录 {m} 已作废", **fields)
 
 
 @meetings.command("correct", help="更正一名党员的出勤（出席 present / 请假 excused / 缺席 absent）。")
@@ -104,4 +105,4 @@ def meetings_void(**fields: Any) -> None:
 @click.option("--reason", required=True, help="理由")
 @click.option("--actor", required=True, help="经办人")
 def meetings_correct(**fields: Any) -> None:
-    _op("correct_attendance", lambda m: f"会议 {m} 的出勤已更正", **fields)
+    run_op("correct_attendance", lambda m: f"会议 {m} 的出勤已更正", **fields)

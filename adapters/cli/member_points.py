@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _run, main
+from adapters.cli.common import AS_OF_HELP, emit, fold_log, run
+from adapters.cli.main import main
 from domain.errors import PersonNotFound
 from domain.periods import check_year
 from projections.member_points import MemberPointsModel, explain_member_json, members_json
@@ -33,10 +34,10 @@ members = _members_group()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def members_show(year: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_year(year))
-    model = _fold(MemberPointsModel(), as_of)
-    data = _run(lambda: members_json(model, year, branch))
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _show_text)
+    run(lambda: check_year(year))
+    model = fold_log(MemberPointsModel(), as_of)
+    data = run(lambda: members_json(model, year, branch))
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _show_text)
 
 
 def _as_of(d: dict[str, Any]) -> str:
@@ -69,12 +70,12 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def members_explain(year: str, person: str, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_year(year))
-    model = _fold(MemberPointsModel(), as_of)
-    data = _run(lambda: explain_member_json(model, year, person))
+    run(lambda: check_year(year))
+    model = fold_log(MemberPointsModel(), as_of)
+    data = run(lambda: explain_member_json(model, year, person))
     if data is None:
-        _run(lambda: _not_member(person, year))
-    _emit({**data, "position": model.position, "as_of": as_of}, as_json, _explain_text)
+        run(lambda: _not_member(person, year))
+    emit({**data, "position": model.position, "as_of": as_of}, as_json, _explain_text)
 
 
 def _not_member(person: str, year: str) -> None:

@@ -5,7 +5,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _run, main
+from adapters.cli.common import AS_OF_HELP, emit, fold_log, run
+from adapters.cli.main import main
 from domain.periods import check_year
 from projections.mentoring import MentoringModel, mentors_json
 
@@ -21,9 +22,9 @@ def mentors() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def mentors_show(year: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_year(year))
-    model = _fold(MentoringModel(), as_of)
-    _emit({**mentors_json(model, year, branch), "position": model.position, "as_of": as_of}, as_json, _text)
+    run(lambda: check_year(year))
+    model = fold_log(MentoringModel(), as_of)
+    emit({**mentors_json(model, year, branch), "position": model.position, "as_of": as_of}, as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

@@ -5,7 +5,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _model, _op, _run, main, member_warning_lines
+from adapters.cli.common import AS_OF_HELP, emit, fold_log, member_warning_lines, model_at, run, run_op
+from adapters.cli.main import main
 from domain import vocabulary
 from domain.periods import check_month
 from projections.people import PeopleModel, people_json
@@ -24,10 +25,10 @@ def people() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def people_list(month: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_month(month))
-    model = _fold(PeopleModel(), as_of)
-    warnings = [w for w in _model(None, as_of).member_count_warnings(month) if branch in (None, w["branch"])]
-    _emit({**people_json(model, branch, month), "member_warnings": warnings, "position": model.position,
+    run(lambda: check_month(month))
+    model = fold_log(PeopleModel(), as_of)
+    warnings = [w for w in model_at(None, as_of).member_count_warnings(month) if branch in (None, w["branch"])]
+    emit({**people_json(model, branch, month), "member_warnings": warnings, "position": model.position,
            "as_of": as_of}, as_json, _text)
 
 
@@ -51,7 +52,7 @@ def _text(d: dict[str, Any]) -> str:
 @click.option("--from", "from_month", required=True, help="生效月份 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def people_enrol(member_class: str, from_month: str, **fields: Any) -> None:
-    _op("enrol_member", lambda p: f"党员 {p} 已登记", **fields, **{"class": member_class, "from": from_month})
+    run_op("enrol_member", lambda p: f"党员 {p} 已登记", **fields, **{"class": member_class, "from": from_month})
 
 
 @people.command("employee", help="登记职工（非党员）。")
@@ -62,7 +63,7 @@ def people_enrol(member_class: str, from_month: str, **fields: Any) -> None:
 @click.option("--from", "from_month", required=True, help="生效月份 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def people_employee(from_month: str, **fields: Any) -> None:
-    _op("register_employee", lambda p: f"职工 {p} 已登记", **fields, **{"from": from_month})
+    run_op("register_employee", lambda p: f"职工 {p} 已登记", **fields, **{"from": from_month})
 
 
 @people.command("class", help="变更党员分类。")
@@ -71,7 +72,7 @@ def people_employee(from_month: str, **fields: Any) -> None:
 @click.option("--from", "from_month", required=True, help="生效月份 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def people_class(member_class: str, from_month: str, **fields: Any) -> None:
-    _op("change_member_class", lambda p: f"{p} 的党员分类已变更", **fields,
+    run_op("change_member_class", lambda p: f"{p} 的党员分类已变更", **fields,
         **{"class": member_class, "from": from_month})
 
 
@@ -82,7 +83,7 @@ def people_class(member_class: str, from_month: str, **fields: Any) -> None:
 @click.option("--from", "from_month", required=True, help="生效月份 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def people_transfer(from_month: str, **fields: Any) -> None:
-    _op("transfer_person", lambda p: f"{p} 已转接", **fields, **{"from": from_month})
+    run_op("transfer_person", lambda p: f"{p} 已转接", **fields, **{"from": from_month})
 
 
 @people.command("leave", help="登记离开（调出、去世等）：自该月起不再计入。")
@@ -91,4 +92,4 @@ def people_transfer(from_month: str, **fields: Any) -> None:
 @click.option("--from", "from_month", required=True, help="自哪个月起不再计入 YYYY-MM")
 @click.option("--actor", required=True, help="经办人")
 def people_leave(from_month: str, **fields: Any) -> None:
-    _op("record_departure", lambda p: f"{p} 的离开已登记", **fields, **{"from": from_month})
+    run_op("record_departure", lambda p: f"{p} 的离开已登记", **fields, **{"from": from_month})

@@ -5,7 +5,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, _op, _run, main
+from adapters.cli.common import AS_OF_HELP, emit, fold_log, run, run_op
+from adapters.cli.main import main
 from domain.periods import check_year
 from projections.projects import ProjectsModel, projects_json
 
@@ -21,9 +22,9 @@ def projects() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def projects_show(year: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
-    _run(lambda: check_year(year))
-    model = _fold(ProjectsModel(), as_of)
-    _emit({**projects_json(model, year, branch), "position": model.position, "as_of": as_of}, as_json, _text)
+    run(lambda: check_year(year))
+    model = fold_log(ProjectsModel(), as_of)
+    emit({**projects_json(model, year, branch), "position": model.position, "as_of": as_of}, as_json, _text)
 
 
 def _rate(value: str | None) -> str:
@@ -57,7 +58,7 @@ def _text(d: dict[str, Any]) -> str:
 @click.option("--goal", required=True, help="服务的公司目标")
 @click.option("--actor", required=True, help="经办人")
 def projects_register(unit: str, target: str, **fields: Any) -> None:
-    _op("register_project", lambda p: f"项目 {p} 已登记", **fields, target={"unit": unit, "value": target})
+    run_op("register_project", lambda p: f"项目 {p} 已登记", **fields, target={"unit": unit, "value": target})
 
 
 @projects.command("progress", help="记录项目进度（截至该日的累计完成值）。")
@@ -68,7 +69,7 @@ def projects_register(unit: str, target: str, **fields: Any) -> None:
 @click.option("--note", default=None, help="说明")
 @click.option("--actor", required=True, help="经办人")
 def projects_progress(**fields: Any) -> None:
-    _op("record_project_progress", lambda p: f"项目 {p} 进度已记录", **fields)
+    run_op("record_project_progress", lambda p: f"项目 {p} 进度已记录", **fields)
 
 
 @projects.command("complete", help="登记项目完成（实际完成值须达到目标值）。")
@@ -79,4 +80,4 @@ def projects_progress(**fields: Any) -> None:
 @click.option("--note", default=None, help="说明")
 @click.option("--actor", required=True, help="经办人")
 def projects_complete(**fields: Any) -> None:
-    _op("complete_project", lambda p: f"项目 {p} 已完成", **fields)
+    run_op("complete_project", lambda p: f"项目 {p} 已完成", **fields)

@@ -5,7 +5,8 @@ from typing import Any
 
 import click
 
-from adapters.cli.main import AS_OF_HELP, _emit, _fold, main
+from adapters.cli.common import AS_OF_HELP, emit, fold_log
+from adapters.cli.main import main
 from domain import vocabulary
 from projections.selection import SelectionModel, position_json
 
@@ -23,8 +24,8 @@ def selection() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 def selection_show(position: str, as_json: bool, as_of: str | None) -> None:
-    model = _fold(SelectionModel(), as_of)
-    _emit({**position_json(model, position), "position_reached": model.position, "as_of": as_of}, as_json, _text)
+    model = fold_log(SelectionModel(), as_of)
+    emit({**position_json(model, position), "position_reached": model.position, "as_of": as_of}, as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

@@ -9,18 +9,11 @@ from typing import Any
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import LineError, _emit, _fail, _ledger, _run, main
+from adapters.cli.common import LineError, emit, existing_ledger, fail, run, verifier_keys
+from adapters.cli.main import main
 
 
 # -- tamper evidence: keys, checkpoints, proofs, verification ---------------------------------
-def _vkey_of(key_file: Path | None) -> list[str]:
-    """Verifier keys to trust: a file holding ``ledger key show``'s line; none given, the
-    keys the log declares are used (adapters/integrity/verify.py) and no key file is read."""
-    if key_file is not None:
-        return [line.strip() for line in key_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return []
-
-
 @main.group(help="签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。")
 def key() -> None:
     pass
@@ -30,9 +23,9 @@ def key() -> None:
 @click.option("--all", "every", is_flag=True, help="列出日志登记过的全部公钥（最早的在前）")
 def key_show(every: bool) -> None:
     from adapters.store.tree import key_path, load_existing_signer
-    declared = _ledger().recorder.declared_keys()  # type: ignore[attr-defined]
+    declared = existing_ledger().recorder.declared_keys()  # type: ignore[attr-defined]
     if not declared:
-        _fail([LineError(0, "LEDGER_DATABASE_URL", "账本日志中没有登记签名公钥：请运行 ledger init 登记")], False)
+        fail([LineError(0, "LEDGER_DATABASE_URL", "账本日志中没有登记签名公钥：请运行 ledger init 登记")], False)
     click.echo("\n".join(declared if every else declared[-1:]))
     path = key_path()
     if not path.is_file():
@@ -57,7 +50,7 @@ def _signer_or_none(load: Any) -> str | None:
 def key_generate(out: Path, name: str) -> None:
     from adapters.store.tree import load_or_create_signer
     if out.exists():
-        _fail([LineError(0, "out", f"{out} 已存在，不会覆盖")], False)
+        fail([LineError(0, "out", f"{out} 已存在，不会覆盖")], False)
     click.echo(load_or_create_signer(out, name).verifier_key)
 
 
@@ -68,8 +61,8 @@ def key_generate(out: Path, name: str) -> None:
 def checkpoint(ctx: click.Context, reason: str) -> None:
     if ctx.invoked_subcommand is None:
         from adapters.store.checkpoints import issue_checkpoint
-        ledger = _ledger()
-        row = _run(lambda: issue_checkpoint(ledger, ledger.default_user, reason))
+        ledger = existing_ledger()
+        row = run(lambda: issue_checkpoint(ledger, ledger.default_user, reason))
         click.echo(row["note"], nl=False)
         if not row["made"]:
             click.echo(f"（第 {row['number']} 个检查点已覆盖全部 {row['size']} 个事件，未签发新检查点）", err=True)
@@ -80,9 +73,9 @@ def checkpoint(ctx: click.Context, reason: str) -> None:
 def checkpoint_show(number: int | None) -> None:
     from adapters.store.proofs import ProofError, TreeReader
     try:
-        click.echo(TreeReader(engine_of(_ledger())).checkpoint(number).note, nl=False)
+        click.echo(TreeReader(engine_of(existing_ledger())).checkpoint(number).note, nl=False)
     except ProofError as e:
-        _fail([LineError(0, None, str(e))], False)
+        fail([LineError(0, None, str(e))], False)
 
 
 @checkpoint.command("cosign", help="见证方（纪检监察部）用自己的密钥为检查点加签：只会签经一致性证明延续其上次会签的检查点"
@@ -96,12 +89,12 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
     from adapters.cli.group import cosign_ledger, observation_text
     from adapters.integrity.monitor import WitnessError
     from adapters.store.tree import load_or_create_signer
-    ledger = _ledger()
-    _run(lambda: ledger.require_role(ledger.default_user, "auditor", "会签检查点"))
+    ledger = existing_ledger()
+    run(lambda: ledger.require_role(ledger.default_user, "auditor", "会签检查点"))
     try:
         result, _ = cosign_ledger(ledger, store, load_or_create_signer(key_file, name), number)
     except WitnessError as e:
-        _fail([LineError(0, e.field, e.reason)], False)
+        fail([LineError(0, e.field, e.reason)], False)
     if not result.ok:
         click.echo(observation_text(result.as_dict()), err=True)
         sys.exit(2 if result.evidence else 1)
@@ -122,12 +115,12 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
            as_json: bool) -> None:
     from adapters.integrity.verify import PROBLEM_NAMES, verify_ledger
     from adapters.integrity.verify_witness import check_against, check_witness
-    ledger = _ledger()
+    ledger = existing_ledger()
     engine = engine_of(ledger)
-    trusted, witnesses = _vkey_of(key_file), [k for w in witness for k in _vkey_of(w)]
+    trusted, witnesses = verifier_keys(key_file), [k for w in witness for k in verifier_keys(w)]
     report = verify_ledger(engine, trusted, witnesses)
     if report.events == 0:
-        _fail([LineError(0, "LEDGER_DATABASE_URL", "账本中没有任何事件：这不是一个已初始化的账本，无可核验"
+        fail([LineError(0, "LEDGER_DATABASE_URL", "账本中没有任何事件：这不是一个已初始化的账本，无可核验"
                                                   "（请检查 LEDGER_DATABASE_URL）")], as_json)
     # The ledger's keys: those trusted (verify reports key_untrusted if the log's first is not
     # among them) and the ones the log declares after it (rotations).
@@ -151,7 +144,7 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
         lines.append(f"  {where}：{PROBLEM_NAMES.get(p['kind'], p['kind'])}（{p['kind']}）——{p['detail']}")
         lines += [f"  - {PROBLEM_NAMES.get(q['kind'], q['kind'])}：{q['detail']}" for q in d["problems"][1:20]]
         return "\n".join(lines)
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
     if not report.ok:
         sys.exit(1)
 
@@ -165,7 +158,7 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
 def prove(event_id: str | None, number: int | None, consistency: tuple[str, str] | None, out: Path | None) -> None:
     from adapters.integrity.verify_witness import consistency_from_published
     from adapters.store.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle
-    reader = TreeReader(engine_of(_ledger()))
+    reader = TreeReader(engine_of(existing_ledger()))
     try:
         if consistency:
             old, new = consistency
@@ -183,7 +176,7 @@ def prove(event_id: str | None, number: int | None, consistency: tuple[str, str]
         else:
             raise ProofError("需要 EVENT_ID 或 --consistency OLD NEW")
     except ProofError as e:
-        _fail([LineError(0, None, str(e))], False)
+        fail([LineError(0, None, str(e))], False)
     _write_bundle(bundle, out)
 
 
@@ -206,13 +199,13 @@ def _write_bundle(bundle: dict[str, Any], out: Path | None) -> None:
 def receipt(event_id: str, out: Path | None) -> None:
     from adapters.store.checkpoints import REQUESTED_NOTE, receipt_bundle
     from adapters.store.proofs import ProofError, TreeReader, event_leaf
-    ledger = _ledger()
+    ledger = existing_ledger()
     reader = TreeReader(engine_of(ledger))
     try:
         position = _position(reader, event_id)
-        bundle = _run(lambda: receipt_bundle(ledger, reader, position, ledger.default_user, event_id))
+        bundle = run(lambda: receipt_bundle(ledger, reader, position, ledger.default_user, event_id))
     except ProofError as e:
-        _fail([LineError(0, None, str(e))], False)
+        fail([LineError(0, None, str(e))], False)
     bundle["leaf_hash"] = event_leaf(bundle["event"]).hex()
     if bundle["checkpoint_requested"]:
         click.echo(REQUESTED_NOTE, err=True)
@@ -246,9 +239,9 @@ def audit() -> None:
 def audit_export(first: int, last: int, out: Path, number: int | None) -> None:
     from adapters.store.proofs import ProofError, TreeReader, audit_bundle
     try:
-        bundle = audit_bundle(TreeReader(engine_of(_ledger())), first, last, number)
+        bundle = audit_bundle(TreeReader(engine_of(existing_ledger())), first, last, number)
     except ProofError as e:
-        _fail([LineError(0, None, str(e))], False)
+        fail([LineError(0, None, str(e))], False)
     _write_bundle(bundle, out)
 
 
@@ -259,10 +252,10 @@ def audit_export(first: int, last: int, out: Path, number: int | None) -> None:
 @click.option("--actor", default=None, help="操作人（默认执行用户）")
 def key_rotate(new_key: Path, reason: str, actor: str | None) -> None:
     from adapters.store.tree import load_existing_signer, load_or_create_signer, origin
-    ledger = _ledger()
-    old = _run(lambda: ledger.recorder.signer())  # type: ignore[attr-defined]  # the key in force, checked
-    new = _run(lambda: load_existing_signer(new_key) if new_key.exists() else load_or_create_signer(new_key, origin()))
-    _run(lambda: ledger.command("rotate_signing_key", verifier_key=new.verifier_key, reason=reason,
+    ledger = existing_ledger()
+    old = run(lambda: ledger.recorder.signer())  # type: ignore[attr-defined]  # the key in force, checked
+    new = run(lambda: load_existing_signer(new_key) if new_key.exists() else load_or_create_signer(new_key, origin()))
+    run(lambda: ledger.command("rotate_signing_key", verifier_key=new.verifier_key, reason=reason,
                                 actor=actor or ledger.default_user or "system"))
     row = ledger.recorder.make_checkpoint("key rotation", extensions=[f"new-key {new.verifier_key}"],  # type: ignore[attr-defined]
                                           signer=new)
@@ -280,7 +273,7 @@ def writer_role(role: str, create: bool) -> None:
     from adapters.store.tree import writer_role_sql
     statements = writer_role_sql(role)
     if create:
-        with engine_of(_ledger()).begin() as conn:
+        with engine_of(existing_ledger()).begin() as conn:
             for statement in statements:
                 conn.execute(sql_text(statement))
     click.echo(";\n".join(statements) + ";")

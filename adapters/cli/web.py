@@ -11,7 +11,7 @@ import sys
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.main import _acting, _ledger, _run
+from adapters.cli.common import acting, existing_ledger, run
 from adapters.cli.users import user
 from adapters.credentials import Credentials, check_password
 from domain.errors import InvalidInput
@@ -23,17 +23,17 @@ from domain.service.application import UnitOfWork
 @click.argument("user_id")
 @click.option("--stdin", "from_stdin", is_flag=True, help="从标准输入读取一行作为密码（供脚本使用）")
 def user_password(user_id: str, from_stdin: bool) -> None:
-    ledger = _ledger()
-    _run(lambda: ledger.require_role(_acting[0], "admin", "设置登录密码"))
+    ledger = existing_ledger()
+    run(lambda: ledger.require_role(acting[0], "admin", "设置登录密码"))
 
     def known() -> None:
         if user_id not in UnitOfWork(ledger).access().users:
             raise InvalidInput(f"用户 {user_id!r} 未登记：先用 ledger user create 创建", "user")
-    _run(known)
+    run(known)
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
-    _run(lambda: check_password(password))
+    run(lambda: check_password(password))
     Credentials(engine_of(ledger)).set_password(user_id, password)
     click.echo(f"用户 {user_id} 的登录密码已设置（其已登录的网页会话已结束）")
