@@ -493,3 +493,135 @@ def _reason(err: Any) -> str:
     if kind == "literal_error":
         return f"取值无效，应为 {str(err['ctx']['expected']).replace(' or ', '、')}"
     return vocabulary.input_reason(kind)
+
+
+# -- the batch import's compact path for score entries -----------------------------------------
+_SCORE_FIELDS = frozenset({"op", "key", "branch", "period", "category", "points", "reason", "department", "actor",
+                           "occurred_at"})
+_SCORE_REQUIRED = ("branch", "period", "category", "points", "reason", "department", "actor")
+
+
+class ScoreLine:
+    """One validated ``record_score`` line as plain values: what :class:`RecordScore` holds,
+    its :meth:`Command.digest` and its entry id, without a model object per line."""
+
+    __slots__ = ("key", "branch", "period", "category", "points", "reason", "department", "actor", "occurred_at",
+                 "digest", "entry_id")
+
+    def __init__(self, key: str | None, branch: str, period: str, category: str, points: Decimal, reason: str,
+                 department: str, actor: str, occurred_at: str | None, digest: str) -> None:
+        self.key, self.branch, self.period, self.category = key, branch, period, category
+        self.points, self.reason, self.department, self.actor = points, reason, department, actor
+        self.occurred_at, self.digest = occurred_at, digest
+        self.entry_id: UUID | None = None if key is None else entry_id_for_key(key)
+
+    @classmethod
+    def of(cls, command: RecordScore) -> ScoreLine:
+        return cls(command.key, command.branch, command.period, command.category, command.points, command.reason,
+                   command.department, command.actor, command.occurred_at, command.digest())
+
+    def command(self) -> RecordScore:
+        """The equivalent command (for the permission check, once per distinct branch,
+        department and ``occurred_at`` of a batch)."""
+        return RecordScore.model_construct(key=self.key, branch=self.branch, period=self.period,
+                                           category=self.category, points=self.points, reason=self.reason,
+                                           department=self.department, actor=self.actor,
+                                           occurred_at=self.occurred_at)
+
+
+class ScoreLineReader:
+    """Validates the ``record_score`` lines of one batch as :func:`parse_command` does, with
+    the field validators' results remembered per distinct value (a month's lines repeat
+    their period, categories, points, reasons and actors).
+
+    A line of the common shape — a JSON object of known fields, every value text (``key``
+    and ``occurred_at`` may be null) and every value passing its field's own validator — is
+    read directly; any other line (a JSON number, a missing or unknown field, a value a
+    validator refuses) goes through :func:`parse_command`, so a refused line gets exactly its
+    error. ``tests/unit/test_score_lines.py`` checks both readings agree. Precondition: one
+    reader per batch (the period check reads today's date once per distinct period)."""
+
+    def __init__(self) -> None:
+        self._months: dict[str, str | None] = {}
+        self._points: dict[str, tuple[Decimal, str] | None] = {}
+        self._texts: dict[str, bool] = {}
+        self._codes: dict[str, bool] = {}
+        self._dates: dict[str, str | None] = {}
+
+    def read(self, data: Any) -> ScoreLine:
+        """The line's values; raise :class:`InvalidInput` as :func:`parse_command` would."""
+        line = self._fast(data) if type(data) is dict else None
+        if line is not None:
+            return line
+        command = parse_command(data)
+        if not isinstance(command, RecordScore):
+            raise InvalidInput("本批仅含录入得分（record_score）的行", "op")
+        return ScoreLine.of(command)
+
+    def _text(self, value: Any) -> bool:
+        if type(value) is not str:
+            return False
+        ok = self._texts.get(value)
+        if ok is None:
+            ok = bool(value.strip()) and len(value) <= 2000 and "\x00" not in value and _encodable(value)
+            self._texts[value] = ok
+        return ok
+
+    def _fast(self, data: dict[str, Any]) -> ScoreLine | None:
+        if data.get("op") != "record_score" or not data.keys() <= _SCORE_FIELDS:
+            return None
+        try:
+            branch, period, category, points, reason, department, actor = (data[f] for f in _SCORE_REQUIRED)
+        except KeyError:
+            return None
+        key, occurred = data.get("key"), data.get("occurred_at")
+        if not (self._text(category) and self._text(reason) and self._text(department) and self._text(actor)
+                and (key is None or self._text(key))):
+            return None
+        if type(branch) is not str or type(period) is not str or type(points) is not str:
+            return None
+        code_ok = self._codes.get(branch)
+        if code_ok is None:
+            code_ok = self._codes[branch] = CODE_PATTERN.match(branch) is not None
+        month = self._months.get(period, "")
+        if month == "":
+            month = self._months[period] = _checked(_month, period)
+        if points in self._points:
+            exact = self._points[points]
+        else:
+            value = _checked(_exact_decimal, points)
+            exact = self._points[points] = None if value is None else (value, _canonical(value))
+        if not code_ok or month is None or exact is None:
+            return None
+        if occurred is not None:
+            if type(occurred) is not str:
+                return None
+            when = self._dates.get(occurred, "")
+            if when == "":
+                when = self._dates[occurred] = _checked(_date, occurred)
+            if when is None:
+                return None
+            occurred = when
+        content = {"op": "record_score", "occurred_at": occurred, "branch": branch, "period": month,
+                   "category": category, "points": exact[1], "reason": reason, "department": department,
+                   "actor": actor}
+        digest = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return ScoreLine(key, branch, month, category, exact[0], reason, department, actor, occurred, digest)
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _checked(validator: Callable[[Any], Any], value: Any) -> Any:
+    """``validator(value)``, or None when it refuses the value (the line then takes the slow path)."""
+    try:
+        return validator(value)
+    except ValueError:
+        return None

@@ -107,6 +107,10 @@ def _hook_from_env() -> Callable[[str], None] | None:
 
 
 HOOK: Callable[[str], None] | None = _hook_from_env()  # None in production: each point costs one "is None"
+# Tests only (tests/contract/test_score_batch.py): the database clock an append reads, replaced by
+# this value (UTC µs), so that two ledgers given the same input store the same recorded-at
+# times. None in production.
+FIXED_CLOCK_US: int | None = None
 
 
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
@@ -195,6 +199,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         the tree row, keys and checkpoint."""
         cursor.execute(_PG_HEAD, (len(events),))
         seq, last_at, now, compact, checkpoints, ids = cursor.fetchone()
+        if FIXED_CLOCK_US is not None:
+            now = FIXED_CLOCK_US
         self._check_guards(cursor, kwargs.get("guards"))
         head = Head(-1 if seq is None else seq, last_at or now,
                     CompactRange.from_bytes(bytes(compact)) if compact else CompactRange(), checkpoints)
@@ -234,6 +240,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         # the ids of one executemany are consecutive.
         cursor.execute(_SQLITE_HEAD)
         last, seq, last_at, now, compact, checkpoints = cursor.fetchone()
+        if FIXED_CLOCK_US is not None:
+            now = FIXED_CLOCK_US
         self._check_guards(cursor, kwargs.get("guards"))  # the guarded aggregates got none of these events
         ids = list(range(last - len(events) + 1, last + 1))
         head = Head(-1 if seq is None else seq, last_at or now,

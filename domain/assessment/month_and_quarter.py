@@ -102,6 +102,18 @@ class AssessmentMonth(Aggregate):
                      rulebook: Rulebook) -> dict[str, Any] | None:
         """Record a deduction or bonus; return :meth:`cap_note` (None: it counts in full).
         Precondition: ``branch`` takes part this month."""
+        note = self.check_entry(branch=branch, category=category, points=points, reason=reason,
+                                department=department, rulebook=rulebook)
+        self.trigger_event(self.ScoreRecorded, entry_id=entry_id, branch=branch, category=category,
+                           points=points, reason=reason, department=department, actor=actor, key=key)
+        return note
+
+    def check_entry(self, *, branch: str, category: str, points: Decimal, reason: str, department: str,
+                    rulebook: Rulebook) -> dict[str, Any] | None:
+        """The invariants of a new entry (raise the first broken), and its :meth:`cap_note`.
+        Shared by :meth:`record_score` and the batch import's compact path
+        (``domain/service/score_batch.py``), which then counts the entry with :meth:`count_entry`.
+        Precondition: ``branch`` takes part this month."""
         if self.status != DRAFT:
             raise MonthNotOpenForEntries(
                 f"{self.period} 状态为{vocabulary.state_name(self.status)}，不能再录入分值", "period")
@@ -117,10 +129,13 @@ class AssessmentMonth(Aggregate):
         check_points(points, category)
         if not reason.strip():
             raise InvalidInput("必须写明扣分或加分理由", "reason")
-        note = self.cap_note(branch, category, points, rulebook)
-        self.trigger_event(self.ScoreRecorded, entry_id=entry_id, branch=branch, category=category,
-                           points=points, reason=reason, department=department, actor=actor, key=key)
-        return note
+        return self.cap_note(branch, category, points, rulebook)
+
+    def count_entry(self, branch: str, category: str, points: Decimal) -> None:
+        """What :class:`ScoreRecorded` does to the state (the compact path applies it without
+        the event object; the version and ``modified_on`` follow when the batch is stored)."""
+        self.entry_count += 1
+        self._add(branch, category, points)
 
     class ScoreRecorded(Aggregate.Event):
         """A deduction (negative) or bonus (positive) for one branch in this month.
@@ -138,8 +153,7 @@ class AssessmentMonth(Aggregate):
         key: str | None
 
         def apply(self, aggregate: "AssessmentMonth") -> None:
-            aggregate.entry_count += 1
-            aggregate._add(self.branch, self.category, self.points)
+            aggregate.count_entry(self.branch, self.category, self.points)
 
     def void_entry(self, entry_id: UUID, branch: str, category: str, points: Decimal, reason: str,
                    actor: str, key: str | None) -> None:

@@ -62,6 +62,9 @@ class Host(Protocol):
     org_refreshed_at: float
     access_refreshed_at: float
 
+    @property
+    def mapper(self) -> Any: ...
+
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
 
@@ -112,6 +115,9 @@ class UnitOfWork:
         self.warnings: list[dict[str, Any]] = []  # accepted with a word: an entry the cap will not count in full
         self.guards: dict[UUID, int] = {}  # aggregates read, not written, that must not have moved
         self.saved: list[Callable[[], Any]] = []  # run once the events are stored (see after_save)
+        # Stored events made without event objects (the batch path, domain/service/score_batch.py):
+        # aggregate id → makes them, after the aggregate's own pending events, when saved.
+        self.prepared: dict[UUID, Callable[[], list[Any]]] = {}
 
     @property
     def index(self) -> KeyIndex:
@@ -249,7 +255,7 @@ class UnitOfWork:
     def save(self) -> int:
         """Save every changed aggregate in one transaction; cache the saved copies (they
         are now the stored state)."""
-        pending = [a for a, copied in self.loaded.values() if copied and a.pending_events]
+        pending = [a for a, copied in self.loaded.values() if copied and (a.pending_events or a.id in self.prepared)]
         count = sum(len(a.pending_events) for a in pending)
         if pending or self.keys:
             reason = None
@@ -259,7 +265,10 @@ class UnitOfWork:
                 reason = f"{vocabulary.op_name(op)} {rest}".strip() + (f"（另 {more} 项）" if more else "")
             written = {a.id for a in pending}  # their own versions are checked by the insert
             guards = {i: v for i, v in self.guards.items() if i not in written}
-            self.app.save(*pending, import_keys=self.keys, checkpoint=reason, guards=guards)
+            if self.prepared:
+                pending = self._save_prepared(reason, guards)
+            else:
+                self.app.save(*pending, import_keys=self.keys, checkpoint=reason, guards=guards)
             cache = self.app.repository.cache
             if cache is not None:
                 for aggregate in pending:
@@ -267,3 +276,23 @@ class UnitOfWork:
         for action in self.saved:
             action()
         return count
+
+    def _save_prepared(self, reason: str | None, guards: dict[UUID, int]) -> list[Aggregate]:
+        """:meth:`save` with prepared events: each changed aggregate's pending events (through
+        the library's mapper), then its prepared ones, in the order the aggregates were
+        loaded — the order ``Application.save`` stores them in — in one transaction.
+        Returns the aggregates saved."""
+        saved, stored = [], []
+        to_stored = self.app.mapper.to_stored_event
+        for aggregate, copied in self.loaded.values():
+            prepared = self.prepared.get(aggregate.id)
+            if not copied or not (aggregate.pending_events or prepared):
+                continue
+            stored += [to_stored(e) for e in aggregate.pending_events]
+            if prepared is not None:
+                stored += prepared()
+            saved.append(aggregate)
+        self.app.recorder.insert_events(stored, import_keys=self.keys, checkpoint=reason, guards=guards)
+        for aggregate in saved:
+            aggregate.collect_events()
+        return saved
