@@ -208,6 +208,11 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         keys, checkpoint = self._extras(head, at, kwargs)
         if HOOK is not None:
             HOOK("locked")
+        if len(events) >= COPY_FROM:
+            self._copy_postgresql(cursor, events, ids, rows, head, keys, checkpoint)
+            if HOOK is not None:
+                HOOK("written")
+            return list(ids)
         m = cursor.mogrify
         for start in range(0, len(events), PAGE):
             page = range(start, min(start + PAGE, len(events)))
@@ -230,6 +235,34 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         if HOOK is not None:
             HOOK("written")
         return list(ids)
+
+    @staticmethod
+    def _copy_postgresql(cursor: Any, events: Sequence[StoredEvent], ids: Sequence[int],
+                         rows: list[tuple[int, int, int, bytes]], head: Head, keys: list[Any],
+                         checkpoint: dict[str, Any] | None) -> None:
+        """A large append through ``COPY … FROM STDIN`` (text format; ~2–3× the multi-row
+        insert's rate): the events, their position rows and the keys, then the tree row and
+        the checkpoint as statements. The same rows as the statement path, in the same
+        transaction."""
+        topics: dict[str, str] = {}
+        lines = []
+        for position, e in zip(ids, events):
+            topic = topics.get(e.topic)
+            if topic is None:
+                topic = topics[e.topic] = copy_text(e.topic)
+            lines.append(f"{position}\t{e.originator_id}\t{e.originator_version}\t{topic}\t\\\\x{e.state.hex()}\n")
+        _copy(cursor, "ledger_events (id, originator_id, originator_version, topic, state)", lines)
+        _copy(cursor, "ledger_positions (position, seq, recorded_at_us, leaf_hash)",
+              [f"{p}\t{q}\t{at}\t\\\\x{h.hex()}\n" for p, q, at, h in rows])
+        if keys:
+            _copy(cursor, "ledger_import_keys (key, digest, op, ref)",
+                  ["\t".join(copy_text(v) for v in k) + "\n" for k in keys])
+        cursor.execute("INSERT INTO ledger_tree (size, compact) VALUES (%s, %s)",
+                       (head.compact.size, head.compact.to_bytes()))
+        if checkpoint:
+            cursor.execute("INSERT INTO ledger_checkpoints (number, size, root, recorded_at_us, reason, note) "
+                           "VALUES (%(number)s, %(size)s, %(root)s, %(recorded_at_us)s, %(reason)s, %(note)s)",
+                           checkpoint)
 
     def _append_sqlite(self, cursor: Any, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
         cursor.executemany("INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
@@ -434,6 +467,21 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                 q = select(IMPORT_KEYS.c.key, IMPORT_KEYS.c.digest).where(IMPORT_KEYS.c.key.in_(chunk))
                 found.update({k: d for k, d in session.execute(q)})
         return found
+
+
+COPY_FROM = 200  # appends of this many events or more go through COPY on PostgreSQL
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value: str) -> str:
+    """``value`` as a field of PostgreSQL's COPY text format (backslash, tab, newline and
+    carriage return escaped)."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def _copy(cursor: Any, target: str, lines: list[str]) -> None:
+    import io
+    cursor.copy_expert(f"COPY {target} FROM STDIN", io.BytesIO("".join(lines).encode("utf-8")), size=1 << 20)
 
 
 class Factory(SQLAlchemyFactory):

@@ -4,7 +4,8 @@ One ledger is built, backed up and restored into a second database of the same k
 same batches are then imported into each, one through the compact path
 (``domain/service/score_batch.py``), one line by line through the handlers
 (``import_batch(..., compact=False)``), with the event clock and the database clock frozen
-alike. Every stored row of the log — events, positions and leaf hashes, tree, import keys —
+alike (on PostgreSQL the compact batch is written through COPY, the other through INSERT
+statements). Every stored row of the log — events, positions and leaf hashes, tree, import keys —
 must be byte for byte the same, and so must the results (appended, skipped, ids, warnings)
 and the refusals. How it fails if the compact path drifts: a payload key in another order, a
 stamp left out, a version off by one, an Opened event after its entries, a skipped key
@@ -53,7 +54,8 @@ BATCHES: list[tuple[str, list[dict[str, Any]]]] = [
                                                                  "discipline_inspection"),
                  score("k/3", "A", "2019-07", 3, "bonus", "party_mass"),
                  *(score(f"k/cap/{n}", "A", "2019-08", "-4.5") for n in range(5)),
-                 score("k/4", "B", "2019-08", "-0.25", occurred_at="2019-08-03")]),
+                 score("k/4", "B", "2019-08", "-0.25", occurred_at="2019-08-03"),
+                 score("k/\t\\N\n\r\\x00", "B", "2019-08", "-0.5")]),  # COPY's special characters in a key
     # a scorer (not a migration): stamped with the user only; one line applied before
     ("scorer", [score("k/1", "A", "2019-08", "-2.5"), score("k/5", "A", "2019-08", "-1.5"),
                 score("k/6", "B", "2019-08", "-0.5")]),
@@ -135,8 +137,10 @@ def run_both(twins: tuple[Ledger, Ledger], clock: FrozenClock,
     outcomes = []
     for user, lines in batches:
         clock.start()
+        clock.monkeypatch.setattr(recorder, "COPY_FROM", 1)  # PostgreSQL: the compact batch through COPY
         got = outcome(compact_app, user, lines, compact=True)
         clock.start()
+        clock.monkeypatch.setattr(recorder, "COPY_FROM", 10**9)  # the other through INSERT statements
         want = outcome(generic_app, user, lines, compact=False)
         assert got == want, (user, lines)
         outcomes.append(got)
@@ -153,10 +157,10 @@ def test_the_compact_path_stores_what_the_one_command_path_stores(
     outcomes, same_rows = run_both(twins, FrozenClock(monkeypatch), BATCHES)
     same_rows()
     (appended, skipped, ids, warnings), second = outcomes
-    assert (appended, skipped, len(ids)) == (9, 0, 9) and second[:2] == (2, 1)
+    assert (appended, skipped, len(ids)) == (10, 0, 10) and second[:2] == (2, 1)
     assert [w["line"] for w in warnings] == [6, 7, 8]  # 2019-08's political cap (10.00) reached at line 6
     after = rows(twins[0])
-    assert len(after["ledger_events"]) == len(before["ledger_events"]) + 12  # one Opened, 11 entries
+    assert len(after["ledger_events"]) == len(before["ledger_events"]) + 13  # one Opened, 12 entries
     assert len(after["ledger_tree"]) == len(before["ledger_tree"]) + 2  # one tree row per batch
     # the compact path's cached months are the stored ones (the next command builds on them)
     compact_app = twins[0]
