@@ -7,6 +7,7 @@ approval compete for the same next version of one aggregate; the store's unique
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -66,6 +67,17 @@ class AssessmentMonth(Aggregate):
         self.approved_version = 0
         self.rulebook_version: int | None = None
         self.sums: dict[str, dict[str, int]] = {}  # branch → category → points counted now (cents)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AssessmentMonth:
+        """The copy a command changes (the unit of work copies the cached month first):
+        ``sums`` copied two levels deep by hand (its values are ints), the rest by
+        ``deepcopy``. The generic copy of a month of 1,000 branches took ~6 ms, most of a
+        single ``record_score``."""
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for name, value in self.__dict__.items():
+            new.__dict__[name] = {b: dict(c) for b, c in value.items()} if name == "sums" else deepcopy(value, memo)
+        return new
 
     def _add(self, branch: str, category: str, points: Decimal) -> None:
         per = self.sums.setdefault(branch, {})
