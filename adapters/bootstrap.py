@@ -88,7 +88,7 @@ def open_ledger(url: str | None = None, user: str | None = None, env_user: bool 
 
 
 def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
-               admin_name: str | None = None) -> int:
+               admin_name: str | None = None, documented_at: str | None = None) -> int:
     """``ledger init``: the tables, the append-only triggers, the signing key (created if
     absent and the log declares none) declared in the log, rulebook v1 (an event), and the
     first admin user if ``admin`` is given and there are no users yet.
@@ -112,7 +112,7 @@ def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
             raise NotInitialized(f"账本已有 {signed} 个检查点但日志未登记签名公钥，且找不到私钥 {key_path().resolve()}："
                                  "请设置 LEDGER_SIGNING_KEY 指向签署它们的私钥", "LEDGER_SIGNING_KEY")
         signer = load_or_create_signer()
-    version = ledger.init(actor, admin, admin_name, verifier_key=signer.verifier_key)
+    version = ledger.init(actor, admin, admin_name, verifier_key=signer.verifier_key, documented_at=documented_at)
     recorder._signer = signer  # type: ignore[attr-defined]  # checked against the log by init
     return version
 
@@ -138,12 +138,14 @@ def engine_of(ledger: Ledger) -> Engine:
     return engine
 
 
-def migration_user(ledger: Ledger, admin: str = "admin", user: str = "migration") -> str:
+def migration_user(ledger: Ledger, admin: str = "admin", user: str = "migration",
+                   documented_at: str | None = None) -> str:
     """Initialize with ``admin`` as the first admin (if there are no users), and have the
-    admin create ``user`` with the ``migrator`` role if absent; returns ``user``. For the
+    admin create ``user`` with the ``migrator`` role if absent; returns ``user``. A new
+    ledger's setting up is dated ``documented_at`` (``Ledger.init``). For the
     demo, benchmarks and fixtures, which load history as a migration (README: roles)."""
     from domain.ids import access_id
-    initialize(ledger, admin=admin, admin_name="系统管理员")
+    initialize(ledger, admin=admin, admin_name="系统管理员", documented_at=documented_at)
     if user not in ledger.repository.get(access_id()).users:
         ledger.command("create_user", as_user=admin, user=user, name="历史数据迁移", actor=admin)
         ledger.command("grant_role", as_user=admin, user=user, role="migrator", actor=admin)

@@ -26,6 +26,12 @@ class NotInitialized(LedgerError):
     """The ledger has no rulebook yet: ``ledger init`` was not run."""
 
 
+class DocumentOrderConflict(LedgerError):
+    """On the document clock (按单据日期), an event's document is dated before an event it
+    depends on (a secretary appointed in a branch registered later on paper): the replay
+    cannot be built, and says which position."""
+
+
 class BackupRefused(LedgerError):
     """``ledger backup`` or ``ledger restore`` refused: a part missing or altered, a target
     that is not empty, a restored ledger that does not verify against its manifest."""

@@ -310,6 +310,7 @@ FIELDS: Mapping[str, str] = MappingProxyType({  # common input fields (others sh
     "member": "党员", "employee": "职工", "role": "角色", "user": "用户", "amount": "金额", "date": "日期",
     "score": "得分", "version": "版本", "from_month": "生效月份", "parameters": "参数", "kind": "类型",
     "status": "状态", "key": "幂等键", "idempotency_key": "幂等键", "body": "请求内容", "file": "文件",
+    "as_of": "按账本记录时间截至", "documented_by": "按单据日期截至", "documented_at": "单据日期",
 })
 
 PYDANTIC_REASONS: Mapping[str, str] = MappingProxyType({  # pydantic error "type" → reason

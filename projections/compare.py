@@ -42,7 +42,9 @@ def _month_causes(model: AssessmentModel, months: set[str], after: int,
 
 
 def quarter_diff(model: AssessmentModel, period: str, events: Iterable[LoggedEvent]) -> dict[str, Any]:
-    """Precondition: the quarter is approved in ``model``; ``events`` is the log the model folded."""
+    """Precondition: the quarter is approved in ``model``; ``events`` is the log the model
+    folded (in the replay's order), or only its months' events; the causes are those of
+    them logged after the approval (it could not have counted them)."""
     approval = model.quarters[period]
     approved = {r["branch"]: {k: str(r[k]) if k != "rank" else r[k] for k in LINE} for r in approval["ranking"]}
     now = {b["branch"]: {k: b[k] for k in LINE} for b in quarter_json(model, period)["branches"]}

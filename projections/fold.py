@@ -18,6 +18,8 @@ class Fold:
 
     def __init__(self) -> None:
         self.position = 0
+        # On the document clock, what the slice held (projections/documents.py); None otherwise.
+        self.replayed: dict[str, Any] | None = None
         self._handlers: dict[str, Callable[[LoggedEvent], None] | None] = {}
 
     def apply(self, event: LoggedEvent) -> None:

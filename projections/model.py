@@ -84,8 +84,13 @@ class MonthState:
 class AssessmentModel:
     """The fold. ``position`` is the last log position applied."""
 
+    # The aggregates whose events it folds (the ``Aggregate.`` prefixes of their topics).
+    TOPICS = ("Organization", "AssessmentMonth", "AssessmentQuarter", "AssessmentYear", "BranchRoster")
+
     def __init__(self) -> None:
         self.position = 0
+        # On the document clock, what the slice held (projections/documents.py); None otherwise.
+        self.replayed: dict[str, Any] | None = None
         # code → {"name", "from_month", "members": [[from, n]], "secretaries": [[from, name, mode, user, allowance]]}
         self.org: dict[str, Any] = {"branches": {}, "rulebooks": {}}
         self.months: dict[str, MonthState] = {}
@@ -136,6 +141,11 @@ class AssessmentModel:
         for e in events:
             self.apply(e)
         return self
+
+    @classmethod
+    def topic_filter(cls) -> tuple[str, ...]:
+        """The ``topic_suffixes`` a log reader is given for this fold's events."""
+        return tuple(t + ".%" for t in cls.TOPICS)
 
     def apply_rows(self, pages: Iterable[tuple[list[tuple[int, int, Any, int, str, Any]], Mapping[Any, Any]]],
                    decode: Callable[[Any], Any]) -> "AssessmentModel":

@@ -65,10 +65,49 @@ DEDUCTIONS = [  # category, department, reasons
 ]
 BONUSES = ["技术攻关获公司表彰", "党员突击队完成抢修任务", "一年做成一件事项目验收优秀"]
 YEAR_MONTHS = month_range("2019-01", 12)
+TASK_BOOK_DATE = "2019-01-02"  # the 2019 task book (rulebook v1) and the roster: the ledger's setting up
+
+
+def document_date(line: dict[str, Any]) -> str:
+    """The date on the paper a demo line stands for (its ``occurred_at``): the line's own
+    ``date``; else the 25th of its ``month`` or ``period`` (a month); else the first of the
+    month it takes effect ``from``; else the last day of its ``year``; else 2 January 2019,
+    the day the company's 2019 task book and roster were set up."""
+    for name in ("date", "day"):
+        if isinstance(line.get(name), str) and len(line[name]) >= 10:
+            return str(line[name])[:10]
+    for name in ("month", "period"):
+        if isinstance(line.get(name), str) and len(line[name]) == 7 and line[name][4] == "-":
+            return line[name] + "-25"
+    for name in ("from", "from_month"):
+        if isinstance(line.get(name), str) and len(line[name]) == 7:
+            return line[name] + "-01" if line[name] != "2019-01" else TASK_BOOK_DATE
+    if isinstance(line.get("year"), str):
+        return line["year"] + "-12-31"
+    return TASK_BOOK_DATE
+
+
+def _inspection_day(month: str, code: str, n: int) -> str:
+    """The day a department's inspection found entry ``n`` of a branch (stable, no randomness:
+    the demo's numbers do not depend on it)."""
+    return f"{month}-{3 + (sum(map(ord, code)) + 7 * n) % 23:02d}"
+
+
+def _meeting_day(month: str, day: int) -> str:
+    """Day ``day`` of the month after ``month``: submissions and approvals follow the month."""
+    year, number = int(month[:4]), int(month[5:])
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return f"{year}-{number:02d}-{day:02d}"
 
 
 def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
-    """Every command of the demo year, each with a stable key."""
+    """Every command of the demo year, each with a stable key and the date of its document
+    (``occurred_at``: entries on their inspection days, approvals on their meeting days)."""
+    for line in _demo_lines(seed):
+        yield line if "occurred_at" in line else {**line, "occurred_at": document_date(line)}
+
+
+def _demo_lines(seed: int) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     for code, name, members, secretary, mode, allowance in BRANCHES:
         yield {"op": "register_branch", "key": f"demo/branch/{code}", "code": code, "name": name,
@@ -88,31 +127,34 @@ def demo_lines(seed: int = 2019) -> Iterator[dict[str, Any]]:
                 yield {"op": "record_score", "key": f"demo/{month}/{code}/{n}", "branch": code,
                        "period": month, "category": category, "points": points,
                        "reason": rng.choice(reasons), "department": department,
-                       "actor": f"{department}-考核员"}
+                       "actor": f"{department}-考核员", "occurred_at": _inspection_day(month, code, n)}
             if rng.random() < 0.12:
                 yield {"op": "record_score", "key": f"demo/{month}/{code}/bonus", "branch": code,
                        "period": month, "category": "bonus", "points": rng.choice(["1", "2", "3"]),
                        "reason": rng.choice(BONUSES), "department": "party_mass",
-                       "actor": "party_mass-考核员"}
+                       "actor": "party_mass-考核员", "occurred_at": _inspection_day(month, code, 9)}
         for code, *_ in BRANCHES:
             if code not in ("ADMIN1", "ADMIN2", "RETIRE"):  # production and business units
                 yield {"op": "record_business_score", "key": f"demo/{month}/{code}/business",
                        "branch": code, "period": month, "score": f"{rng.randint(9000, 10000) / 100:.2f}",
                        "actor": "企业管理部"}
         yield {"op": "submit_month", "key": f"demo/{month}/submit", "period": month,
-               "actor": "党群工作部-汇总员"}
+               "actor": "党群工作部-汇总员", "occurred_at": _meeting_day(month, 3)}
         yield {"op": "approve_month", "key": f"demo/{month}/approve", "period": month,
-               "actor": "公司党委书记"}
+               "actor": "公司党委书记", "occurred_at": _meeting_day(month, 5)}
         if month.endswith(("03", "06", "09", "12")):
             quarter = f"{month[:4]}Q{int(month[5:]) // 3}"
             yield {"op": "approve_quarter", "key": f"demo/{quarter}/approve", "period": quarter,
-                   "actor": "公司党委书记"}
+                   "actor": "公司党委书记", "occurred_at": _meeting_day(month, 10)}
     for code, *_ in BRANCHES:
         yield {"op": "record_unit_performance", "key": f"demo/2019/{code}/unit", "branch": code,
-               "year": "2019", "score": f"{rng.randint(8500, 9900) / 100:.2f}", "actor": "企业管理部"}
+               "year": "2019", "score": f"{rng.randint(8500, 9900) / 100:.2f}", "actor": "企业管理部",
+               "occurred_at": "2020-01-10"}
         yield {"op": "record_debriefing", "key": f"demo/2019/{code}/debriefing", "branch": code,
-               "year": "2019", "score": f"{rng.randint(8000, 9800) / 100:.2f}", "actor": "公司党委会"}
-    yield {"op": "approve_year", "key": "demo/2019/approve", "year": "2019", "actor": "公司党委会"}
+               "year": "2019", "score": f"{rng.randint(8000, 9800) / 100:.2f}", "actor": "公司党委会",
+               "occurred_at": "2020-01-15"}
+    yield {"op": "approve_year", "key": "demo/2019/approve", "year": "2019", "actor": "公司党委会",
+           "occurred_at": "2020-01-20"}
     for part in MEMBER_LEVEL:  # points, talks and visits, links, projects, proposals, selection, mentoring
         yield from part.lines(random.Random(f"{seed}/{part.__name__}"))
 
@@ -132,7 +174,8 @@ def _show(args: list[str], lines: int = 4) -> None:
 
 def main() -> None:
     ledger = make_ledger(database_url())
-    ledger.default_user = migration_user(ledger)  # 2019 is history: loaded as a migration
+    # 2019 is history: loaded as a migration onto a ledger set up with the 2019 task book's date
+    ledger.default_user = migration_user(ledger, documented_at=TASK_BOOK_DATE)
     result = ledger.import_batch(enumerate(demo_lines(), start=1))
     print(f"演示数据：新增 {result.appended} 条命令，跳过 {result.skipped} 条（已在账本中）。数据库：{database_url()}\n")
     model = MaintainedView(engine_of(ledger)).model()

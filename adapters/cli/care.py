@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, existing_ledger, fold_log, run, run_op, write
+from adapters.cli.common import AsOf, emit, existing_ledger, fold_log, replay_options, run, run_op, stamp, write
 from adapters.cli.main import main
 from adapters.read_inputs import day_of
 from domain import vocabulary
@@ -37,12 +37,12 @@ person = _group("person", "人员：销毁谈话走访摘要密钥等。")
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
 @click.option("--today", default=None, help="按哪一天计算是否超期（YYYY-MM-DD，默认北京时间今天）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: AsOf | None) -> None:
     day = run(lambda: day_of(today))
     model = fold_log(CareModel(), as_of)
     data = care_json(model, day, branch, open_only=True)
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    emit(stamp(data, model, as_of), as_json, _text)
 
 
 @talks.command("show", help="某支部全部谈话走访（含已完成），如 ledger talks show --branch SMELT")
@@ -50,8 +50,8 @@ def talks_due(branch: str | None, today: str | None, as_json: bool, as_of: str |
 @click.option("--today", default=None, help="按哪一天计算是否超期（YYYY-MM-DD，默认北京时间今天）")
 @click.option("--reveal", is_flag=True, help="解密显示摘要（" + REVEAL_NOTE + "）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_of: AsOf | None) -> None:
     day = run(lambda: day_of(today))
     model = fold_log(CareModel(), as_of)
     ledger = existing_ledger()
@@ -62,7 +62,7 @@ def talks_show(branch: str, today: str | None, reveal: bool, as_json: bool, as_o
         vault = ledger.vault
         reveal_for: Any = lambda b: may_read_summaries(roles, b)  # noqa: E731
     data = care_json(model, day, branch, reveal=reveal_for if reveal else False, vault=vault)
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    emit(stamp(data, model, as_of), as_json, _text)
 
 
 def _roles(ledger: Any) -> frozenset[str]:

@@ -2,10 +2,11 @@
 
 Opening the existing ledger as the acting user, printing text or JSON, turning a refused
 command into exit 1 with its line errors, and reading the maintained model or a fold of the
-log (now, or as the ledger stood ``--as-of`` a moment). Command modules import these from
-here, never another module's private names (issue 15)."""
+log (now, as the ledger stood ``--as-of`` a moment, or as the documents said ``--documented-by``
+one). Command modules import these from here, never another module's private names (issue 15)."""
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -15,18 +16,23 @@ from zoneinfo import ZoneInfo
 import click
 
 from adapters.bootstrap import database_url, engine_of, open_ledger
-from adapters.store.logreader import LogReader
+from adapters.store import replay
+from adapters.store.replay import F, Foldable
 from adapters.store.views import MaintainedView
-from domain.asof import parse_as_of
+from domain import vocabulary
+from domain.asof import AsOf, replay_point
 from domain.errors import LedgerError
 from domain.service.application import ImportRefused, Ledger, LineError
 from projections.model import AssessmentModel
 
-__all__ = ["AS_OF_HELP", "SHANGHAI", "LineError", "acting", "emit", "existing_ledger", "fail", "fold_log",
-           "maintained_view", "member_warning_lines", "model_at", "run", "run_op", "stamp", "verifier_keys", "write"]
+__all__ = ["acting", "AS_OF_HELP", "AsOf", "DOCUMENTED_BY_HELP", "emit", "existing_ledger", "fail", "fold_log",
+           "LineError", "maintained_view", "member_warning_lines", "model_at", "replay_note", "replay_options", "run",
+           "run_op", "SHANGHAI", "stamp", "stamp_fields", "verifier_keys", "write"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-AS_OF_HELP = "按某一时刻账本所知的情况重放（ISO 8601，须带 Z 或时区；只写日期表示北京时间当日结束）"
+AS_OF_HELP = "按某一时刻账本所知的情况重放（账本记录时间；ISO 8601，须带 Z 或时区；只写日期表示北京时间当日结束）"
+DOCUMENTED_BY_HELP = ("按单据日期重放：截至某日各原始单据所载的情况（迁移事件按原始单据日期，其余按录入时间；"
+                      "与 --as-of 只能择一）")
 
 acting: list[str | None] = [None]  # ``--as`` of this invocation (set by the ``ledger`` group itself)
 
@@ -88,29 +94,52 @@ def maintained_view(ledger: Ledger | None = None) -> MaintainedView:
     return MaintainedView(engine_of(ledger or existing_ledger()))
 
 
-def model_at(sections: list[str] | None, as_of: str | None) -> AssessmentModel:
-    """The maintained model now, or the fold of the events recorded by ``as_of``."""
-    if as_of is None:
+def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--as-of T`` (log clock) and ``--documented-by T`` (document clock) for a read
+    command; the command receives ``as_of``: the :class:`AsOf` asked for, or None (now).
+    Both given, or a moment that does not parse, is exit 1 naming the option's field."""
+    @functools.wraps(command)
+    def with_point(*args: Any, as_of: str | None = None, documented_by: str | None = None, **kwargs: Any) -> Any:
+        return command(*args, as_of=run(lambda: replay_point(as_of, documented_by)), **kwargs)
+    with_point = click.option("--documented-by", "documented_by", default=None, help=DOCUMENTED_BY_HELP)(with_point)
+    return click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)(with_point)
+
+
+def model_at(sections: list[str] | None, point: AsOf | None) -> AssessmentModel:
+    """The maintained model now, or the model replayed at ``point`` on its clock
+    (adapters/store/replay.py)."""
+    if point is None:
         return maintained_view().model(sections)
-    moment = run(lambda: parse_as_of(as_of))
-    reader = LogReader(engine_of(existing_ledger()))
-    if sections is not None:  # only those periods' events (adapters/store/slices.py)
-        from adapters.store.slices import sliced_model
-        return sliced_model(engine_of(existing_ledger()), sections, reader.position_recorded_by(moment))
-    return AssessmentModel().apply_all(reader.read(upto=reader.position_recorded_by(moment)))
+    return run(lambda: replay.model_at(engine_of(existing_ledger()), sections, point))
 
 
-def fold_log(fold: Any, as_of: str | None) -> Any:
-    """Feed ``fold`` (a :class:`projections.fold.Fold`) the events of its aggregates, all of
-    them or those recorded by ``as_of``."""
-    reader = LogReader(engine_of(existing_ledger()))
-    upto = None if as_of is None else reader.position_recorded_by(run(lambda: parse_as_of(as_of)))
-    return fold.apply_all(reader.read(upto=upto, topic_suffixes=fold.topic_filter()))
+def fold_log(fold: F, point: AsOf | None) -> F:
+    """Feed ``fold`` (a :class:`projections.fold.Fold`) the events of its aggregates: all of
+    them, or those at ``point`` on its clock."""
+    return run(lambda: replay.fold_at(engine_of(existing_ledger()), fold, point))
 
 
-def stamp(data: dict[str, Any], model: AssessmentModel, as_of: str | None) -> dict[str, Any]:
-    """Say which slice of the log a view shows: ``position`` reached, and ``as_of`` if asked."""
-    return {**data, "as_of": as_of, "position": model.position}
+def stamp(data: dict[str, Any], model: Foldable, point: AsOf | None) -> dict[str, Any]:
+    """Say which replay a view shows: ``position`` reached, ``as_of`` or ``documented_by``
+    if asked, and on the document clock what it placed (``document_clock``)."""
+    return replay.stamp(data, model, point)
+
+
+def stamp_fields(point: AsOf | None) -> dict[str, str | None]:
+    """``as_of`` and ``documented_by`` of a replay (for views that carry no ``position``)."""
+    return replay.stamp_fields(point)
+
+
+def replay_note(d: dict[str, Any]) -> str:
+    """The heading's note of a replayed view (empty now): which clock, which moment, how far."""
+    if d.get("documented_by"):
+        counts = d.get("document_clock") or {}
+        missing = counts.get("unplaced") or 0
+        return (f" —— {vocabulary.field_name('documented_by')} {d['documented_by']}（计入 {counts.get('placed', 0)} 个事件"
+                + (f"；{missing} 个迁移事件没有原始单据日期，未能定位，未计入" if missing else "") + "）")
+    if d.get("as_of"):
+        return f" —— 截至 {d['as_of']}" + (f"（日志位置 {d['position']}）" if "position" in d else "")
+    return ""
 
 
 def member_warning_lines(warnings: list[dict[str, Any]]) -> list[str]:

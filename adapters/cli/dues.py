@@ -10,7 +10,20 @@ from typing import Any
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.common import AS_OF_HELP, LineError, emit, existing_ledger, fail, fold_log, run, run_op, verifier_keys
+from adapters.cli.common import (
+    AsOf,
+    LineError,
+    emit,
+    existing_ledger,
+    fail,
+    fold_log,
+    replay_note,
+    replay_options,
+    run,
+    run_op,
+    stamp,
+    verifier_keys,
+)
 from adapters.cli.main import main
 from adapters.store.logreader import LogReader
 from domain.errors import InvalidInput
@@ -38,18 +51,18 @@ def _period(value: str) -> str:
 @click.option("--branch", required=True, help="支部代码")
 @click.option("--person", default=None, help="只看一名党员（逐月明细与交纳记录）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def dues_show(period: str, branch: str, person: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def dues_show(period: str, branch: str, person: str | None, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: _period(period))
     model = fold_log(DuesModel(), as_of)
     data = run(lambda: dues_json(model, period, branch, person))
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _show_text)
+    emit(stamp(data, model, as_of), as_json, _show_text)
 
 
 def _show_text(d: dict[str, Any]) -> str:
     t = d["totals"]
     lines = [f"{d['branch_name'] or d['branch']} {d['period']} 党费：{t['members']} 人，应交 {t['due']}，已交 {t['paid']}，"
-             f"欠交 {t['arrears']}，多交 {t['overpaid']}（元）" + (f" —— 截至 {d['as_of']}" if d["as_of"] else ""),
+             f"欠交 {t['arrears']}，多交 {t['overpaid']}（元）" + replay_note(d),
              f"  {'编号':<10}{'姓名':<6}{'月数':>4}{'应交':>10}{'已交':>10}{'欠交':>10}{'多交':>10}"]
     for m in d["members"]:
         note = f"  未核定：{', '.join(m['unassessed'])}" if m["unassessed"] else ""
@@ -101,7 +114,7 @@ def _model_upto(position: int | None) -> DuesModel:
     return DuesModel().apply_all(reader.read(upto=position, topic_suffixes=DuesModel.topic_filter()))  # type: ignore[return-value]
 
 
-def _published(branch: str, half: str, number: int | None, as_json: bool, as_of: str | None = None) -> dict[str, Any]:
+def _published(branch: str, half: str, number: int | None, as_json: bool, as_of: AsOf | None = None) -> dict[str, Any]:
     """The publication's bundle (statement, publication, proof)."""
     from adapters.exports.dues_sheet import bundle_of
     from adapters.store.proofs import ProofError
@@ -170,9 +183,9 @@ def dues_publish(half: str, branch: str, actor: str, xlsx: Path | None, out: Pat
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 Excel 文件")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 JSON 核验文件")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@replay_options
 def dues_statement(half: str, branch: str, number: int | None, xlsx: Path | None, out: Path | None,
-                   as_json: bool, as_of: str | None) -> None:
+                   as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_half(half), as_json)
     bundle = _published(branch, half, number, as_json, as_of)
     _export(bundle, xlsx, out)

@@ -7,7 +7,19 @@ from typing import Any, Callable
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.common import AS_OF_HELP, SHANGHAI, LineError, emit, existing_ledger, fail, model_at, run, stamp
+from adapters.cli.common import (
+    SHANGHAI,
+    AsOf,
+    LineError,
+    emit,
+    existing_ledger,
+    fail,
+    model_at,
+    replay_note,
+    replay_options,
+    run,
+    stamp,
+)
 from adapters.cli.main import main
 from adapters.event_view import detail_text
 from adapters.exports.explanations import explain_month_at, explain_quarter_at
@@ -34,16 +46,16 @@ def _xlsx_option(f: Callable[..., None]) -> Callable[..., None]:
 @explain.command("month", help="推导某支部某月得分，如 ledger explain month 2019-07 --branch REPAIR")
 @click.argument("period")
 @click.option("--branch", required=True, help="支部代码")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@replay_options
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
 @_xlsx_option
-def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool,
+def explain_month_cmd(period: str, branch: str, as_of: AsOf | None, as_json: bool, with_proofs: bool,
                       xlsx: Path | None) -> None:
     from adapters.exports.workbooks import explain_month_workbook
     run(lambda: check_month(period))
     model = model_at(None, as_of)
-    data = _explained(lambda: explain_month_at(engine_of(existing_ledger()), model, period, branch))
+    data = _explained(lambda: explain_month_at(engine_of(existing_ledger()), model, period, branch, as_of))
     if with_proofs:
         _attach_proofs(data, data["entries"])
     data = stamp(data, model, as_of)
@@ -55,16 +67,16 @@ def explain_month_cmd(period: str, branch: str, as_of: str | None, as_json: bool
 @explain.command("quarter", help="推导某支部季度得分、名次与奖惩，如 ledger explain quarter 2019Q3 --branch REPAIR")
 @click.argument("period")
 @click.option("--branch", required=True, help="支部代码")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@replay_options
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--with-proofs", "with_proofs", is_flag=True, help="为引用的每条记录附上对最新检查点的包含证明")
 @_xlsx_option
-def explain_quarter_cmd(period: str, branch: str, as_of: str | None, as_json: bool, with_proofs: bool,
+def explain_quarter_cmd(period: str, branch: str, as_of: AsOf | None, as_json: bool, with_proofs: bool,
                         xlsx: Path | None) -> None:
     from adapters.exports.workbooks import explain_quarter_workbook
     run(lambda: check_quarter(period))
     model = model_at(quarter_sections(period), as_of)
-    data = _explained(lambda: explain_quarter_at(engine_of(existing_ledger()), model, period, branch))
+    data = _explained(lambda: explain_quarter_at(engine_of(existing_ledger()), model, period, branch, as_of))
     if with_proofs:
         _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
     data = stamp(data, model, as_of)
@@ -83,7 +95,7 @@ def explain_quarter_text(d: dict[str, Any]) -> str:
     """The text of ``ledger explain quarter`` (each month as :func:`explain_month_text`)."""
     lines = [f"{d['period']} 支部 {d['branch']}：季度得分 {d['score']}（{' + '.join(d['mean_of'])} 的平均，"
              f"两位小数四舍五入），第 {d['rank']} 名 / 共 {d['of']} 个支部（末位为第 {d['last_rank']} 名），"
-             f"奖励 {d['award']} 元，罚款 {d['fine']} 元；考核细则第 {d['rulebook']['version']} 版"]
+             f"奖励 {d['award']} 元，罚款 {d['fine']} 元；考核细则第 {d['rulebook']['version']} 版{replay_note(d)}"]
     lines += [f"  规则：{r['text']}" for r in d["rules"]]
     for m in d["months"]:
         lines.append("")
@@ -118,7 +130,7 @@ def explain_month_text(d: dict[str, Any], proofs: bool = True) -> str:
     pay = (f"绩效系数 {d['coefficient']}" if d["mode"] == "full_time" else
            f"津贴 {d['allowance']} 元（基数 {d['allowance_base']}）" if d["mode"] == "part_time" else "当月无在任书记")
     lines = [f"{d['period']} 支部 {d['branch']}：基础分 {d['base']}，得分 {d['score']}，{pay}"
-             f"（考核细则第 {d['rulebook']['version']} 版）"]
+             f"（考核细则第 {d['rulebook']['version']} 版）{replay_note(d)}"]
     for e in d["entries"]:
         lines.append(f"  位置 {e['position']:>6}  {e['recorded_at'][:19]}  "
                      f"{CATEGORY_NAMES.get(e['category'], e['category'])} {state_text(e)}  {e['actor']}：{e['reason']}"
@@ -148,9 +160,9 @@ def _checkpoint_lines(d: dict[str, Any]) -> list[str]:
 @explain.command("year", help="推导某支部年度总评：月均分、经营业绩、述职、权重、名次与下一年度指标。")
 @click.argument("period")
 @click.option("--branch", required=True, help="支部代码")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@replay_options
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def explain_year_cmd(period: str, branch: str, as_of: str | None, as_json: bool) -> None:
+def explain_year_cmd(period: str, branch: str, as_of: AsOf | None, as_json: bool) -> None:
     from projections.explain import explain_year
     run(lambda: check_year(period))
     model = model_at(None, as_of)
@@ -162,7 +174,7 @@ def explain_year_cmd(period: str, branch: str, as_of: str | None, as_json: bool)
         f" + {d['weights']['annual_weight_debriefing']} × 述职 {d['debriefing_score'] or '-'}；"
         f"第 {d['rank'] or '-'} 名，奖励 {d['award']} 元，罚款 {d['fine']} 元；"
         f"{d['quota_year']} 年发展党员指标 {d['development_quota']}、优秀党员指标 {d['excellent_member_quota']}"
-        f"（党员 {d['members']} 人；规则：{', '.join(d['rules'])}）\n月度得分："
+        f"（党员 {d['members']} 人；规则：{', '.join(d['rules'])}）{replay_note(d)}\n月度得分："
         + "，".join(f"{m['period'][5:]}月 {m['score']}" for m in d["months"])))
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from adapters.bootstrap import engine_of
-from adapters.cli.common import AS_OF_HELP, existing_ledger, model_at, run, stamp
+from adapters.cli.common import AsOf, existing_ledger, model_at, replay_options, run, stamp
 from adapters.cli.main import main
 from adapters.exports.workbooks import filter_history, history_workbook, month_workbook, quarter_workbook, year_workbook
 from domain.asof import parse_as_of
@@ -35,7 +35,7 @@ def _save(workbook: Any, path: Path, what: str) -> None:
 
 def _xlsx(period_check: Callable[[str], str], sections: Callable[[str], list[str] | None],
           data: Callable[[Any, str], dict[str, Any]], build: Callable[[dict[str, Any]], Any],
-          period: str, path: Path, as_of: str | None, what: str) -> None:
+          period: str, path: Path, as_of: AsOf | None, what: str) -> None:
     run(lambda: period_check(period))
     model = model_at(sections(period), as_of)
     _save(build(stamp(run(lambda: data(model, period)), model, as_of)), path, f"{period} {what}")
@@ -44,16 +44,16 @@ def _xlsx(period_check: Callable[[str], str], sections: Callable[[str], list[str
 @export.command("month", help="导出某月各支部得分、绩效系数、津贴，如 ledger export month 2019-07 --xlsx 7月.xlsx")
 @click.argument("period")
 @click.option("--xlsx", "path", required=True, type=click.Path(dir_okay=False, path_type=Path), help=XLSX_HELP)
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def export_month(period: str, path: Path, as_of: str | None) -> None:
+@replay_options
+def export_month(period: str, path: Path, as_of: AsOf | None) -> None:
     _xlsx(check_month, lambda p: ["month:" + p], month_json, month_workbook, period, path, as_of, "月度考核表")
 
 
 @export.command("quarter", help="导出季度排名与奖惩，如 ledger export quarter 2019Q3 --xlsx 2019Q3.xlsx")
 @click.argument("period")
 @click.option("--xlsx", "path", required=True, type=click.Path(dir_okay=False, path_type=Path), help=XLSX_HELP)
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def export_quarter(period: str, path: Path, as_of: str | None) -> None:
+@replay_options
+def export_quarter(period: str, path: Path, as_of: AsOf | None) -> None:
     _xlsx(check_quarter, lambda p: [*("month:" + m for m in quarter_months(p)), "quarter:" + p], quarter_json,
           quarter_workbook, period, path, as_of, "季度排名")
 
@@ -61,8 +61,8 @@ def export_quarter(period: str, path: Path, as_of: str | None) -> None:
 @export.command("year", help="导出年度总评、奖惩与下一年度指标，如 ledger export year 2019 --xlsx 2019.xlsx")
 @click.argument("period")
 @click.option("--xlsx", "path", required=True, type=click.Path(dir_okay=False, path_type=Path), help=XLSX_HELP)
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def export_year(period: str, path: Path, as_of: str | None) -> None:
+@replay_options
+def export_year(period: str, path: Path, as_of: AsOf | None) -> None:
     from projections.annual import year_json
     _xlsx(check_year, lambda p: None, year_json, year_workbook, period, path, as_of, "年度总评")
 

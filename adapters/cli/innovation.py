@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, fold_log, run, run_op
+from adapters.cli.common import AsOf, emit, fold_log, replay_options, run, run_op, stamp
 from adapters.cli.main import main
 from domain.periods import check_year
 from projections.innovation import InnovationModel, innovation_json
@@ -20,13 +20,13 @@ def innovation() -> None:
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
 @click.option("--year", default=None, help="年份 YYYY（不填则全部年份）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def innovation_show(branch: str | None, year: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def innovation_show(branch: str | None, year: str | None, as_json: bool, as_of: AsOf | None) -> None:
     if year is not None:
         run(lambda: check_year(year))
     model = fold_log(InnovationModel(), as_of)
     data = run(lambda: innovation_json(model, year, branch))
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    emit(stamp(data, model, as_of), as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

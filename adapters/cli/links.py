@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, SHANGHAI, emit, fold_log, run, run_op
+from adapters.cli.common import SHANGHAI, AsOf, emit, fold_log, replay_options, run, run_op, stamp
 from adapters.cli.main import main
 from domain import vocabulary
 from domain.periods import check_month
@@ -24,14 +24,14 @@ def links() -> None:
 @click.option("--branch", required=True, help="支部代码")
 @click.option("--month", default=None, help="月份 YYYY-MM（默认：该支部记录中最近的月份）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def links_show(branch: str, month: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def links_show(branch: str, month: str | None, as_json: bool, as_of: AsOf | None) -> None:
     if month is not None:
         run(lambda: check_month(month, "month"))
     model = fold_log(LinksModel(), as_of)
     when = month or model.latest_month(branch) or datetime.now(SHANGHAI).strftime("%Y-%m")
     data = run(lambda: links_json(model, branch, when))
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _text)
+    emit(stamp(data, model, as_of), as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import click
 from adapters.bootstrap import database_url, engine_of, initialize, make_ledger
 from adapters.cli import zh as cli_zh
 from adapters.cli.common import (
-    AS_OF_HELP,
+    AsOf,
     acting,
     emit,
     existing_ledger,
@@ -20,6 +20,8 @@ from adapters.cli.common import (
     maintained_view,
     member_warning_lines,
     model_at,
+    replay_note,
+    replay_options,
     run,
     run_op,
     stamp,
@@ -54,9 +56,11 @@ def main(as_user: str | None) -> None:
 @click.option("--actor", default="system", show_default=True, help="操作人")
 @click.option("--admin", default=None, help="第一个系统管理员的用户编号（尚无用户时创建）")
 @click.option("--name", "admin_name", default=None, help="系统管理员姓名")
-def init(actor: str, admin: str | None, admin_name: str | None) -> None:
+@click.option("--documented-at", "documented_at", default=None,
+              help="迁移历史时：账本起点（考核细则第 1 版、组织）的原始单据日期 YYYY-MM-DD，供按单据日期重放")
+def init(actor: str, admin: str | None, admin_name: str | None, documented_at: str | None) -> None:
     ledger = make_ledger(database_url(), user=acting[0])
-    version = run(lambda: initialize(ledger, actor, admin, admin_name))
+    version = run(lambda: initialize(ledger, actor, admin, admin_name, documented_at))
     click.echo(f"账本已就绪（{database_url()}），考核细则当前版本：第 {version} 版")
 
 
@@ -114,19 +118,15 @@ def month() -> None:
 @month.command("show", help="查看某月各支部得分、绩效系数与津贴，如 ledger month show 2019-07")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def month_show(period: str, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def month_show(period: str, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_month(period))
     model = model_at(["month:" + period], as_of)
     emit(stamp(run(lambda: month_json(model, period)), model, as_of), as_json, month_text)
 
 
-def _as_of_note(d: dict[str, Any]) -> str:
-    return f" —— 截至 {d['as_of']}（日志位置 {d['position']}）" if d.get("as_of") else ""
-
-
 def month_text(d: dict[str, Any]) -> str:
-    lines = [f"{d['period']} 月度考核（{STATUS_NAMES[d['status']]}）{_as_of_note(d)}",
+    lines = [f"{d['period']} 月度考核（{STATUS_NAMES[d['status']]}）{replay_note(d)}",
              f"{'支部':<8}{'名称':<12}{'得分':>8}  {'书记':<6}{'方式':<6}{'绩效系数':>8}{'津贴(元)':>10}"]
     for b in d["branches"]:
         lines.append(f"{b['branch']:<8}{b['name']:<12}{b['score']:>8}  {b['secretary'] or '-':<6}"
@@ -191,8 +191,8 @@ def quarter() -> None:
 @quarter.command("show", help="查看季度排名、奖励与罚款，如 ledger quarter show 2019Q3")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def quarter_show(period: str, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def quarter_show(period: str, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_quarter(period))
     model = model_at([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
     emit(stamp(run(lambda: quarter_json(model, period)), model, as_of), as_json, quarter_text)
@@ -201,7 +201,7 @@ def quarter_show(period: str, as_json: bool, as_of: str | None) -> None:
 def quarter_text(d: dict[str, Any]) -> str:
     months = quarter_months(d["period"])
     head = "".join(f"{m[5:] + '月':>8}" for m in months)
-    lines = [f"{d['period']} 季度评比（{STATUS_NAMES[d['status']]}）{_as_of_note(d)}",
+    lines = [f"{d['period']} 季度评比（{STATUS_NAMES[d['status']]}）{replay_note(d)}",
              f"{'名次':>4}  {'支部':<8}{'名称':<12}{head}{'季度得分':>9}{'奖励(元)':>10}{'罚款(元)':>10}  书记"]
     for b in d["branches"]:
         ms = "".join(f"{b['months'][m]:>10}" for m in months)
@@ -214,9 +214,10 @@ def quarter_text(d: dict[str, Any]) -> str:
 @quarter.command("diff", help="审批时的排名与当前排名对照，并列出审批后引起变化的事件。")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def quarter_diff_cmd(period: str, as_json: bool) -> None:
+@replay_options
+def quarter_diff_cmd(period: str, as_json: bool, as_of: AsOf | None) -> None:
     from adapters.diffs import quarter_diff_now
-    emit(run(lambda: quarter_diff_now(engine_of(existing_ledger()), period), as_json), as_json, _compare_text)
+    emit(run(lambda: quarter_diff_now(engine_of(existing_ledger()), period, as_of), as_json), as_json, _compare_text)
 
 
 @quarter.command("whatif", help="假设某些记录或决定不存在（或某条目按其他分值计），重算季度，不写入任何内容。")
@@ -224,7 +225,9 @@ def quarter_diff_cmd(period: str, as_json: bool) -> None:
 @click.option("--without", "refs", multiple=True, help="条目编号、申诉编号（其决定）或日志位置")
 @click.option("--set", "sets", multiple=True, help="ENTRY=POINTS：假设该条目按此分值计")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...], as_json: bool) -> None:
+@replay_options
+def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...], as_json: bool,
+                       as_of: AsOf | None) -> None:
     from adapters.diffs import quarter_whatif_now
     run(lambda: check_quarter(period))
     wanted = {_ref(r) for r in refs}
@@ -233,7 +236,8 @@ def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...]
         entry, _, value = item.partition("=")
         line = {"op": "correct_entry", "entry_id": entry, "points": value, "reason": "-", "actor": "-"}
         points[_ref(entry)] = run(lambda: c.parse_command(line).points)  # noqa: B023 - run calls it at once
-    emit(run(lambda: quarter_whatif_now(engine_of(existing_ledger()), period, wanted, points)), as_json, _compare_text)
+    emit(run(lambda: quarter_whatif_now(engine_of(existing_ledger()), period, wanted, points, as_of)), as_json,
+         _compare_text)
 
 
 def _ref(text: str) -> str:
@@ -249,7 +253,7 @@ def _ref(text: str) -> str:
 def _compare_text(d: dict[str, Any]) -> str:
     first, second = ("approved", "now") if "approval_id" in d else ("now", "whatif")
     names = {"approved": "审批时", "now": "当前", "whatif": "假设"}
-    lines = [f"{d['period']}：{names[first]} 对照 {names[second]}"]
+    lines = [f"{d['period']}：{names[first]} 对照 {names[second]}{replay_note(d)}"]
     for b in d["branches"]:
         a, n = b.get(first) or {}, b.get(second) or {}
         mark = "  *" if b.get("changed", b.get("moves")) else "   "
@@ -423,8 +427,8 @@ def year() -> None:
 @year.command("show", help="查看年度总评排名、奖惩与下一年度指标，如 ledger year show 2019")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def year_show(period: str, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def year_show(period: str, as_json: bool, as_of: AsOf | None) -> None:
     from projections.annual import year_json
     run(lambda: check_year(period))
     model = model_at(None, as_of)
@@ -433,7 +437,7 @@ def year_show(period: str, as_json: bool, as_of: str | None) -> None:
 
 def year_text(d: dict[str, Any]) -> str:
     lines = [f"{d['period']} 年度总评（{STATUS_NAMES[d['status']]}，考核细则第 {d['rulebook_version']} 版；"
-             f"指标适用于 {d['quota_year']} 年）",
+             f"指标适用于 {d['quota_year']} 年）{replay_note(d)}",
              f"{'名次':>4}  {'支部':<8}{'月均分':>8}{'经营业绩':>8}{'述职':>8}{'总评':>8}{'奖励':>10}{'罚款':>10}"
              f"{'发展指标':>6}{'优秀党员':>6}"]
     for b in d["branches"]:
@@ -457,9 +461,10 @@ def year_approve(period: str, actor: str) -> None:
 @year.command("diff", help="审批时的年度总评与当前对照，并列出审批后引起变化的事件（更正、作废、党员人数）。")
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def year_diff_cmd(period: str, as_json: bool) -> None:
+@replay_options
+def year_diff_cmd(period: str, as_json: bool, as_of: AsOf | None) -> None:
     from adapters.diffs import year_diff_now
-    emit(run(lambda: year_diff_now(engine_of(existing_ledger()), period), as_json), as_json, _year_diff_text)
+    emit(run(lambda: year_diff_now(engine_of(existing_ledger()), period, as_of), as_json), as_json, _year_diff_text)
 
 
 def _year_diff_text(d: dict[str, Any]) -> str:
@@ -470,7 +475,7 @@ def _year_diff_text(d: dict[str, Any]) -> str:
         eq = "-" if x.get("excellent_member_quota") is None else x["excellent_member_quota"]
         return (f"月均{x.get('monthly_mean') or '-'} 总评{x.get('score') or '-'} 第{x.get('rank') or '-'}名 "
                 f"奖{x.get('award')} 罚{x.get('fine')} 发展{dq} 优秀{eq}")
-    lines = [f"{d['period']} 年度总评：审批时（日志位置 {d['approved_at_position']}）对照 当前"]
+    lines = [f"{d['period']} 年度总评：审批时（日志位置 {d['approved_at_position']}）对照 当前{replay_note(d)}"]
     for b in d["branches"]:
         mark = "  *" if b["changed"] else "   "
         lines.append(f"{mark} {b['branch']:<8} {line(b['approved'])}  →  {line(b['now'])}")

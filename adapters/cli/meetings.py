@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, fold_log, run, run_op
+from adapters.cli.common import AsOf, emit, fold_log, replay_note, replay_options, run, run_op, stamp
 from adapters.cli.main import main
 from adapters.read_inputs import default_through
 from domain.members.meetings import KIND_NAMES, STATUS_NAMES
@@ -24,16 +24,16 @@ def meetings() -> None:
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
 @click.option("--kind", type=click.Choice(list(KIND_NAMES)), default=None, help="会议类型")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def meetings_show(year: str, branch: str | None, kind: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def meetings_show(year: str, branch: str | None, kind: str | None, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_year(year))
     model = fold_log(MeetingsModel(), as_of)
-    emit({**meetings_json(model, year, branch, kind), "position": model.position, "as_of": as_of}, as_json, _show_text)
+    emit(stamp(meetings_json(model, year, branch, kind), model, as_of), as_json, _show_text)
 
 
 def _show_text(d: dict[str, Any]) -> str:
     scope = f"（支部 {d['branch']}）" if d["branch"] else ""
-    lines = [f"{d['year']} 年组织生活会议{scope}：{d['counted']} 次" + (f" —— 截至 {d['as_of']}" if d["as_of"] else "")]
+    lines = [f"{d['year']} 年组织生活会议{scope}：{d['counted']} 次" + replay_note(d)]
     for m in d["meetings"]:
         n = m["counts"]
         group = f" {m['group']}" if m["group"] else ""
@@ -58,15 +58,15 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.option("--through", default=None, help="检查到某月（YYYY-MM，含）为止结束的周期；默认：往年到 12 月，今年到上个月")
 @click.option("--all", "show_all", is_flag=True, help="文字输出列出每个周期（默认只列缺口）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@replay_options
 def meetings_schedule(year: str, branch: str | None, through: str | None, show_all: bool, as_json: bool,
-                      as_of: str | None) -> None:
+                      as_of: AsOf | None) -> None:
     run(lambda: check_year(year))
     if through is not None:
         run(lambda: check_month(through, "through"))
     model = fold_log(MeetingsModel(), as_of)
     data = run(lambda: schedule_json(model, year, branch, through or default_through(year)))
-    emit({**data, "position": model.position, "as_of": as_of}, as_json,
+    emit(stamp(data, model, as_of), as_json,
           lambda d: _schedule_text(d, show_all))
 
 

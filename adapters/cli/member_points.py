@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, fold_log, run
+from adapters.cli.common import AsOf, emit, fold_log, replay_note, replay_options, run, stamp
 from adapters.cli.main import main
 from domain.errors import PersonNotFound
 from domain.periods import check_year
@@ -32,16 +32,12 @@ members = _members_group()
 @click.argument("year")
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def members_show(year: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def members_show(year: str, branch: str | None, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_year(year))
     model = fold_log(MemberPointsModel(), as_of)
     data = run(lambda: members_json(model, year, branch))
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _show_text)
-
-
-def _as_of(d: dict[str, Any]) -> str:
-    return f" —— 截至 {d['as_of']}（日志位置 {d['position']}）" if d.get("as_of") else ""
+    emit(stamp(data, model, as_of), as_json, _show_text)
 
 
 def _weights(r: dict[str, Any]) -> str:
@@ -51,7 +47,7 @@ def _weights(r: dict[str, Any]) -> str:
 
 
 def _show_text(d: dict[str, Any]) -> str:
-    lines = [f"{d['year']} 年党员积分{'（支部 ' + d['branch'] + '）' if d['branch'] else ''}{_as_of(d)}",
+    lines = [f"{d['year']} 年党员积分{'（支部 ' + d['branch'] + '）' if d['branch'] else ''}{replay_note(d)}",
              _weights(d["rulebook"]),
              f"{'支部':<8}{'名次':>4}  {'编号':<10}{'姓名':<6}{'类别':>4}"
              f"{'个人行为':>9}{'小组工作':>9}{'年度评议':>9}{'总积分':>9}"]
@@ -68,14 +64,14 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.argument("year")
 @click.option("--person", required=True, help="人员编号")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def members_explain(year: str, person: str, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def members_explain(year: str, person: str, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_year(year))
     model = fold_log(MemberPointsModel(), as_of)
     data = run(lambda: explain_member_json(model, year, person))
     if data is None:
         run(lambda: _not_member(person, year))
-    emit({**data, "position": model.position, "as_of": as_of}, as_json, _explain_text)
+    emit(stamp(data, model, as_of), as_json, _explain_text)
 
 
 def _not_member(person: str, year: str) -> None:
@@ -84,7 +80,7 @@ def _not_member(person: str, year: str) -> None:
 
 def _explain_text(d: dict[str, Any]) -> str:
     lines = [f"{d['year']} 年 {d['person']} {d['name']}（支部 {d['branch']}，{d['group'] or '未编入党小组'}，"
-             f"{d['class']} 类）：总积分 {d['total']}，支部内第 {d['rank']} 名（共 {d['branch_size']} 人）{_as_of(d)}",
+             f"{d['class']} 类）：总积分 {d['total']}，支部内第 {d['rank']} 名（共 {d['branch_size']} 人）{replay_note(d)}",
              "  " + d["formula"], "  " + _weights(d["rulebook"])]
     for part in d["parts"]:
         clamp = f"，超出范围按 {part['score']} 计" if part["clamped"] else ""

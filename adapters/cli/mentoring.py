@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, fold_log, run
+from adapters.cli.common import AsOf, emit, fold_log, replay_options, run, stamp
 from adapters.cli.main import main
 from domain.periods import check_year
 from projections.mentoring import MentoringModel, mentors_json
@@ -20,11 +20,11 @@ def mentors() -> None:
 @click.argument("year")
 @click.option("--branch", default=None, help="支部代码（不填则全公司排名）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def mentors_show(year: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def mentors_show(year: str, branch: str | None, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_year(year))
     model = fold_log(MentoringModel(), as_of)
-    emit({**mentors_json(model, year, branch), "position": model.position, "as_of": as_of}, as_json, _text)
+    emit(stamp(mentors_json(model, year, branch), model, as_of), as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

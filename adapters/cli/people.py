@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, fold_log, member_warning_lines, model_at, run, run_op
+from adapters.cli.common import AsOf, emit, fold_log, member_warning_lines, model_at, replay_options, run, run_op, stamp
 from adapters.cli.main import main
 from domain import vocabulary
 from domain.periods import check_month
@@ -23,13 +23,12 @@ def people() -> None:
 @click.argument("month")
 @click.option("--branch", default=None, help="支部代码（不填则全部支部）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def people_list(month: str, branch: str | None, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def people_list(month: str, branch: str | None, as_json: bool, as_of: AsOf | None) -> None:
     run(lambda: check_month(month))
     model = fold_log(PeopleModel(), as_of)
     warnings = [w for w in model_at(None, as_of).member_count_warnings(month) if branch in (None, w["branch"])]
-    emit({**people_json(model, branch, month), "member_warnings": warnings, "position": model.position,
-           "as_of": as_of}, as_json, _text)
+    emit(stamp({**people_json(model, branch, month), "member_warnings": warnings}, model, as_of), as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

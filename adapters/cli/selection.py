@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from adapters.cli.common import AS_OF_HELP, emit, fold_log
+from adapters.cli.common import AsOf, emit, fold_log, replay_options, stamp_fields
 from adapters.cli.main import main
 from domain import vocabulary
 from projections.selection import SelectionModel, position_json
@@ -22,10 +22,10 @@ def selection() -> None:
                                 "（也可给出竞聘编号）")
 @click.argument("position")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-def selection_show(position: str, as_json: bool, as_of: str | None) -> None:
+@replay_options
+def selection_show(position: str, as_json: bool, as_of: AsOf | None) -> None:
     model = fold_log(SelectionModel(), as_of)
-    emit({**position_json(model, position), "position_reached": model.position, "as_of": as_of}, as_json, _text)
+    emit({**position_json(model, position), "position_reached": model.position, **stamp_fields(as_of)}, as_json, _text)
 
 
 def _text(d: dict[str, Any]) -> str:

@@ -52,6 +52,8 @@ def _stamp_line(data: dict[str, Any]) -> str:
         parts.append(f"日志位置 {data['position']}")
     if data.get("as_of"):
         parts.append(f"截至 {data['as_of']}")
+    if data.get("documented_by"):
+        parts.append(f"按单据日期截至 {data['documented_by']}")
     changed = [b["branch"] for b in data.get("branches", []) if b.get("changed_since_approval")]
     if changed:
         parts.append(f"注意：支部 {'、'.join(changed)} 审批后有变化，表中为当前结果，与签名审批时不同")

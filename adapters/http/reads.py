@@ -28,12 +28,13 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 import orjson
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from adapters.exports.explanations import APPEAL_EVENTS, ENTRY_EVENTS  # noqa: F401 - one definition, re-exported
 from adapters.http.deps import Caller, Service, service_of
 from adapters.store.logreader import LogReader
-from domain.asof import SHANGHAI, parse_as_of
+from adapters.store.replay import F, Foldable, fold_at, model_at, stamp, upto_of
+from domain.asof import SHANGHAI, AsOf, replay_point
 from domain.errors import InvalidInput, LedgerError, PermissionDenied
 from domain.service.permissions import (
     ALL_BRANCHES,
@@ -47,7 +48,9 @@ from domain.service.permissions import (
 from projections.model import AssessmentModel
 
 T = TypeVar("T")
-AS_OF = Query(None, description="按某一时刻账本所知的情况重放（ISO 8601 带时区；只写日期表示北京时间当日结束）")
+AS_OF = Query(None, description="按某一时刻账本所知的情况重放（账本记录时间；ISO 8601 带时区；只写日期表示北京时间当日结束）")
+DOCUMENTED_BY = Query(None, description="按单据日期重放：截至某日各原始单据所载的情况（迁移事件按原始单据日期，"
+                                        "其余按录入时间；与 as_of 只能择一）")
 
 
 class ProofNotFound(LedgerError):
@@ -90,32 +93,37 @@ def everything(request: Request, caller: Caller, what: str) -> None:
     allow(request, caller, lambda: check_read_all(caller.roles, what))
 
 
-def upto(service: Service, as_of: str | None) -> int | None:
-    """The log position recorded by ``as_of`` (None: all of it)."""
-    if as_of is None:
-        return None
-    return LogReader(service.engine).position_recorded_by(parse_as_of(as_of))
+def replay_param(as_of: str | None = AS_OF, documented_by: str | None = DOCUMENTED_BY) -> AsOf | None:
+    """The replay point a read asks for: ``as_of`` (log clock) or ``documented_by`` (document
+    clock), at most one (domain/asof.py); None: now."""
+    return replay_point(as_of, documented_by)
 
 
-def model_of(service: Service, sections: list[str] | None, as_of: str | None) -> AssessmentModel:
-    """The assessment model now (the maintained view's ``sections``) or replayed as of a moment."""
-    if as_of is None:
+REPLAY = Depends(replay_param)
+
+
+def upto(service: Service, point: AsOf | None) -> int | None:
+    """The log position recorded by a log-clock ``point`` (None: all of it)."""
+    return upto_of(service.engine, point)
+
+
+def model_of(service: Service, sections: list[str] | None, point: AsOf | None) -> AssessmentModel:
+    """The assessment model now (the maintained view's ``sections``) or replayed at ``point``
+    on either clock (adapters/store/replay.py)."""
+    if point is None:
         return service.view.model(sections)
-    if sections is not None:  # only those periods' events (adapters/store/slices.py)
-        from adapters.store.slices import sliced_model
-        return sliced_model(service.engine, sections, upto(service, as_of))
-    reader = LogReader(service.engine)
-    return AssessmentModel().apply_all(reader.read(upto=upto(service, as_of)))
+    return model_at(service.engine, sections, point)
 
 
-def fold(service: Service, model: Any, as_of: str | None) -> Any:
-    """``model`` (a ``projections.fold.Fold``) fed the log, optionally as of a moment."""
-    return model.apply_all(LogReader(service.engine).read(upto=upto(service, as_of),
-                                                          topic_suffixes=model.topic_filter()))
+def fold(service: Service, model: F, point: AsOf | None) -> F:
+    """``model`` (a ``projections.fold.Fold``) fed the log, now or at ``point``."""
+    return fold_at(service.engine, model, point)
 
 
-def stamped(data: dict[str, Any], position: int, as_of: str | None) -> dict[str, Any]:
-    return {**data, "as_of": as_of, "position": position}
+def stamped(data: dict[str, Any], model: Foldable, point: AsOf | None) -> dict[str, Any]:
+    """``data`` saying which replay it shows (``as_of``, ``documented_by``, ``position``, and
+    on the document clock ``document_clock``)."""
+    return stamp(data, model, point)
 
 
 def visible(data: dict[str, Any], caller: Caller, published: bool) -> dict[str, Any]:

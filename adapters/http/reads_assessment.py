@@ -14,7 +14,7 @@ from adapters.exports.explanations import entries_at, explain_month_at, explain_
 from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
 from adapters.http.reads import (
     APPEAL_EVENTS,
-    AS_OF,
+    REPLAY,
     ProofNotFound,
     branch_param,
     everything,
@@ -25,13 +25,12 @@ from adapters.http.reads import (
     rankings,
     ref,
     stamped,
-    upto,
     visible,
 )
-from adapters.store.logreader import LogReader
+from adapters.store.replay import events_at, stamp_fields
 from adapters.store.slices import quarter_sections
 from domain import commands as c
-from domain.asof import parse_as_of
+from domain.asof import AsOf, parse_as_of
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.service.permissions import ALL_BRANCHES, readable_branches
 
@@ -40,35 +39,35 @@ router = APIRouter(tags=["读取"])
 
 # -- month, quarter, year, rulebook --------------------------------------------------------------
 @router.get("/month/{period}", summary="月度考核（ledger month show）")
-def month_show(period: str, request: Request, as_of: str | None = AS_OF,
+def month_show(period: str, request: Request, point: AsOf | None = REPLAY,
                caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.views import month_json
     rankings(request, caller)
     check_month(period)
-    model = model_of(service_of(request), ["month:" + period], as_of)
-    return reply(visible(stamped(month_json(model, period), model.position, as_of), caller, published=False))
+    model = model_of(service_of(request), ["month:" + period], point)
+    return reply(visible(stamped(month_json(model, period), model, point), caller, published=False))
 
 
 @router.get("/quarter/{period}", summary="季度排名（ledger quarter show）：审批后向所有角色公布")
-def quarter_show(period: str, request: Request, as_of: str | None = AS_OF,
+def quarter_show(period: str, request: Request, point: AsOf | None = REPLAY,
                  caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.views import quarter_json
     rankings(request, caller)
     check_quarter(period)
     model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)), "quarter:" + period],
-                     as_of)
-    data = stamped(quarter_json(model, period), model.position, as_of)
+                     point)
+    data = stamped(quarter_json(model, period), model, point)
     return reply(visible(data, caller, published=data["status"] == "approved"))
 
 
 @router.get("/year/{period}", summary="年度总评（ledger year show）：审批后向所有角色公布")
-def year_show(period: str, request: Request, as_of: str | None = AS_OF,
+def year_show(period: str, request: Request, point: AsOf | None = REPLAY,
               caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.annual import year_json
     rankings(request, caller)
     check_year(period)
-    model = model_of(service_of(request), None, as_of)
-    data = stamped(year_json(model, period), model.position, as_of)
+    model = model_of(service_of(request), None, point)
+    data = stamped(year_json(model, period), model, point)
     if data["status"] != "approved" and readable_branches(caller.roles) != ALL_BRANCHES:
         data["member_warnings"] = [w for w in data.get("member_warnings", [])
                                    if w["branch"] in readable_branches(caller.roles)]
@@ -76,24 +75,26 @@ def year_show(period: str, request: Request, as_of: str | None = AS_OF,
 
 
 @router.get("/quarter/{period}/diff", summary="审批时与当前的季度排名对照（ledger quarter diff）")
-def quarter_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+def quarter_diff_show(period: str, request: Request, point: AsOf | None = REPLAY,
+                      caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.diffs import quarter_diff_now
     everything(request, caller, "季度对照")
-    return reply(quarter_diff_now(service_of(request).engine, period))
+    return reply(quarter_diff_now(service_of(request).engine, period, point))
 
 
 @router.get("/year/{period}/diff", summary="审批时与当前的年度总评对照（ledger year diff）")
-def year_diff_show(period: str, request: Request, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+def year_diff_show(period: str, request: Request, point: AsOf | None = REPLAY,
+                   caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.diffs import year_diff_now
     everything(request, caller, "年度对照")
-    return reply(year_diff_now(service_of(request).engine, period))
+    return reply(year_diff_now(service_of(request).engine, period, point))
 
 
 @router.get("/quarter/{period}/whatif", summary="假设某些记录不存在或按其他分值计，重算季度（ledger quarter whatif）")
 def quarter_whatif_show(period: str, request: Request,
                         without: list[str] = Query([], description="条目编号、申诉编号或日志位置"),
                         set_: list[str] = Query([], alias="set", description="ENTRY=POINTS"),
-                        caller: Caller = Depends(authenticated)) -> LedgerJSON:
+                        point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.diffs import quarter_whatif_now
     everything(request, caller, "季度假设重算")
     check_quarter(period)
@@ -103,7 +104,7 @@ def quarter_whatif_show(period: str, request: Request,
         entry, _, value = item.partition("=")
         points[ref(entry, "set")] = c.parse_command({"op": "correct_entry", "entry_id": entry, "points": value,
                                                      "reason": "-", "actor": "-"}).points  # type: ignore[attr-defined]
-    return reply(quarter_whatif_now(service_of(request).engine, period, wanted, points))
+    return reply(quarter_whatif_now(service_of(request).engine, period, wanted, points, point))
 
 
 @router.get("/rulebook", summary="考核细则各版本（ledger rulebook show）")
@@ -134,39 +135,39 @@ def attach_proofs(engine: Engine, data: dict[str, Any], entries: list[dict[str, 
 
 
 @router.get("/explain/month/{period}", summary="推导某支部某月得分（ledger explain month）")
-def explain_month_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
+def explain_month_show(period: str, branch: str, request: Request, point: AsOf | None = REPLAY,
                        with_proofs: bool = False, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     own_branch(request, caller, branch)
     check_month(period)
     service = service_of(request)
-    model = model_of(service, None, as_of)
-    data = explained(lambda: explain_month_at(service.engine, model, period, branch))
+    model = model_of(service, None, point)
+    data = explained(lambda: explain_month_at(service.engine, model, period, branch, point))
     if with_proofs:
         attach_proofs(service.engine, data, data["entries"])
-    return reply(stamped(data, model.position, as_of))
+    return reply(stamped(data, model, point))
 
 
 @router.get("/explain/quarter/{period}", summary="推导某支部季度得分、名次与奖惩（ledger explain quarter）")
-def explain_quarter_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
+def explain_quarter_show(period: str, branch: str, request: Request, point: AsOf | None = REPLAY,
                          with_proofs: bool = False, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     own_branch(request, caller, branch)
     check_quarter(period)
     service = service_of(request)
-    model = model_of(service, quarter_sections(period), as_of)
-    data = explained(lambda: explain_quarter_at(service.engine, model, period, branch))
+    model = model_of(service, quarter_sections(period), point)
+    data = explained(lambda: explain_quarter_at(service.engine, model, period, branch, point))
     if with_proofs:
         attach_proofs(service.engine, data, [e for m in data["months"] for e in m["entries"]])
-    return reply(stamped(data, model.position, as_of))
+    return reply(stamped(data, model, point))
 
 
 @router.get("/explain/year/{period}", summary="推导某支部年度总评（ledger explain year）")
-def explain_year_show(period: str, branch: str, request: Request, as_of: str | None = AS_OF,
+def explain_year_show(period: str, branch: str, request: Request, point: AsOf | None = REPLAY,
                       caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.explain import explain_year
     own_branch(request, caller, branch)
     check_year(period)
-    model = model_of(service_of(request), None, as_of)
-    return reply(stamped(explained(lambda: explain_year(model, period, branch)), model.position, as_of))
+    model = model_of(service_of(request), None, point)
+    return reply(stamped(explained(lambda: explain_year(model, period, branch)), model, point))
 
 
 # -- entries, appeals, history -----------------------------------------------------------------------
@@ -202,15 +203,15 @@ def _appeal_rows(events: Any) -> dict[str, dict[str, Any]]:
 
 @router.get("/appeals", summary="申诉及其决定（支部书记只看本支部）")
 def appeals(request: Request, branch: str | None = None, period: str | None = None,
-            as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+            point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     branch = branch_param(request, caller, branch)
     if period is not None:
         check_month(period)
     service = service_of(request)
-    found = _appeal_rows(LogReader(service.engine).read(upto=upto(service, as_of), topic_suffixes=APPEAL_EVENTS))
+    found = _appeal_rows(events_at(service.engine, point, APPEAL_EVENTS))
     rows = [r for r in found.values()
             if (branch is None or r["branch"] == branch) and (period is None or r["period"] == period)]
-    return reply({"branch": branch, "period": period, "as_of": as_of, "appeals": rows})
+    return reply({"branch": branch, "period": period, **stamp_fields(point), "appeals": rows})
 
 
 @router.get("/history", summary="与某支部有关的全部事件（ledger history；含对本支部申诉的决定）")

@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import AS_OF, ProofNotFound, everything, fold, own_branch, stamped
+from adapters.http.reads import REPLAY, ProofNotFound, everything, fold, own_branch, stamped
 from domain import vocabulary
+from domain.asof import AsOf
 from domain.errors import InvalidInput
 from domain.periods import check_half, check_year
 
@@ -30,13 +31,13 @@ def _dues_period(period: str) -> str:
 
 
 @router.get("/dues/{period}", summary="某支部某年或半年的党费：应交、已交、欠交、多交（ledger dues show）")
-def dues_show(period: str, branch: str, request: Request, person: str | None = None, as_of: str | None = AS_OF,
+def dues_show(period: str, branch: str, request: Request, person: str | None = None, point: AsOf | None = REPLAY,
               caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.dues import DuesModel, dues_json
     own_branch(request, caller, branch)
     _dues_period(period)
-    model = fold(service_of(request), DuesModel(), as_of)
-    return reply(stamped(dues_json(model, period, branch, person), model.position, as_of))
+    model = fold(service_of(request), DuesModel(), point)
+    return reply(stamped(dues_json(model, period, branch, person), model, point))
 
 
 @router.get("/dues/{half}/statement", summary="已公示的党费收缴情况及其包含证明（ledger dues statement）")
@@ -58,12 +59,12 @@ def dues_statement(half: str, branch: str, request: Request, number: int | None 
 
 
 @router.get("/selections", summary="全部竞聘及其结果（ledger selection show）")
-def selections(request: Request, as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+def selections(request: Request, point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.selection import SelectionModel, selection_json
     everything(request, caller, "竞聘")
-    model = fold(service_of(request), SelectionModel(), as_of)
+    model = fold(service_of(request), SelectionModel(), point)
     rows = sorted(model.selections.values(), key=lambda s: (s["date"], s["selection"]), reverse=True)
-    return reply(stamped({"selections": [selection_json(s) for s in rows]}, model.position, as_of))
+    return reply(stamped({"selections": [selection_json(s) for s in rows]}, model, point))
 
 
 # -- the whole log, a page at a time --------------------------------------------------------------------

@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import AS_OF, branch_param, everything, fold, model_of, own_branch, stamped
-from domain.asof import SHANGHAI
+from adapters.http.reads import REPLAY, branch_param, everything, fold, model_of, own_branch, stamped
+from adapters.store.replay import stamp_fields
+from domain.asof import SHANGHAI, AsOf
 from domain.errors import InvalidInput
 from domain.periods import check_month, check_year
 from domain.service.permissions import may_read_summaries
@@ -23,142 +24,142 @@ router = APIRouter(tags=["读取"])
 
 # -- people and the member-level mechanisms ---------------------------------------------------------------
 @router.get("/people/{month}", summary="某月党员与职工名册（ledger people list）")
-def people_list(month: str, request: Request, branch: str | None = None, as_of: str | None = AS_OF,
+def people_list(month: str, request: Request, branch: str | None = None, point: AsOf | None = REPLAY,
                 caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.people import PeopleModel, people_json
     branch = branch_param(request, caller, branch)
     check_month(month)
-    model = fold(service_of(request), PeopleModel(), as_of)
-    warnings = [w for w in model_of(service_of(request), None, as_of).member_count_warnings(month)
+    model = fold(service_of(request), PeopleModel(), point)
+    warnings = [w for w in model_of(service_of(request), None, point).member_count_warnings(month)
                 if branch in (None, w["branch"])]
     return reply({**people_json(model, branch, month), "member_warnings": warnings, "position": model.position,
-                  "as_of": as_of})
+                  **stamp_fields(point)})
 
 
 @router.get("/members/{year}", summary="党员积分（ledger members show）")
-def members_show(year: str, request: Request, branch: str | None = None, as_of: str | None = AS_OF,
+def members_show(year: str, request: Request, branch: str | None = None, point: AsOf | None = REPLAY,
                  caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.member_points import MemberPointsModel, members_json
     branch = branch_param(request, caller, branch)
     check_year(year)
-    model = fold(service_of(request), MemberPointsModel(), as_of)
-    return reply(stamped(members_json(model, year, branch), model.position, as_of))
+    model = fold(service_of(request), MemberPointsModel(), point)
+    return reply(stamped(members_json(model, year, branch), model, point))
 
 
 @router.get("/members/{year}/explain", summary="某党员积分从何而来（ledger members explain）")
-def members_explain(year: str, person: str, request: Request, as_of: str | None = AS_OF,
+def members_explain(year: str, person: str, request: Request, point: AsOf | None = REPLAY,
                     caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from domain.errors import PersonNotFound
     from projections.member_points import MemberPointsModel, explain_member_json
     check_year(year)
-    model = fold(service_of(request), MemberPointsModel(), as_of)
+    model = fold(service_of(request), MemberPointsModel(), point)
     data = explain_member_json(model, year, person)
     if data is None:
         raise PersonNotFound(f"{person} 在 {year} 年不是党员（或未登记）", "person")
     own_branch(request, caller, data["branch"])
-    return reply(stamped(data, model.position, as_of))
+    return reply(stamped(data, model, point))
 
 
 @router.get("/links", summary="党员“1+N”结对（ledger links show）")
-def links_show(branch: str, request: Request, month: str | None = None, as_of: str | None = AS_OF,
+def links_show(branch: str, request: Request, month: str | None = None, point: AsOf | None = REPLAY,
                caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.links import LinksModel, links_json
     own_branch(request, caller, branch)
     if month is not None:
         check_month(month, "month")
-    model = fold(service_of(request), LinksModel(), as_of)
+    model = fold(service_of(request), LinksModel(), point)
     when = month or model.latest_month(branch) or dt.datetime.now(SHANGHAI).strftime("%Y-%m")
-    return reply(stamped(links_json(model, branch, when), model.position, as_of))
+    return reply(stamped(links_json(model, branch, when), model, point))
 
 
 @router.get("/projects/{year}", summary="一年做成一件事（ledger projects show）")
-def projects_show(year: str, request: Request, branch: str | None = None, as_of: str | None = AS_OF,
+def projects_show(year: str, request: Request, branch: str | None = None, point: AsOf | None = REPLAY,
                   caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.projects import ProjectsModel, projects_json
     branch = branch_param(request, caller, branch)
     check_year(year)
-    model = fold(service_of(request), ProjectsModel(), as_of)
-    return reply(stamped(projects_json(model, year, branch), model.position, as_of))
+    model = fold(service_of(request), ProjectsModel(), point)
+    return reply(stamped(projects_json(model, year, branch), model, point))
 
 
 @router.get("/innovation", summary="创新创效（ledger innovation show）")
 def innovation_show(request: Request, branch: str | None = None, year: str | None = None,
-                    as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+                    point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.innovation import InnovationModel, innovation_json
     branch = branch_param(request, caller, branch)
     if year is not None:
         check_year(year)
-    model = fold(service_of(request), InnovationModel(), as_of)
-    return reply(stamped(innovation_json(model, year, branch), model.position, as_of))
+    model = fold(service_of(request), InnovationModel(), point)
+    return reply(stamped(innovation_json(model, year, branch), model, point))
 
 
 @router.get("/mentors/{year}", summary="导师带徒（ledger mentors show）")
-def mentors_show(year: str, request: Request, branch: str | None = None, as_of: str | None = AS_OF,
+def mentors_show(year: str, request: Request, branch: str | None = None, point: AsOf | None = REPLAY,
                  caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.mentoring import MentoringModel, mentors_json
     branch = branch_param(request, caller, branch)
     check_year(year)
-    model = fold(service_of(request), MentoringModel(), as_of)
-    return reply(stamped(mentors_json(model, year, branch), model.position, as_of))
+    model = fold(service_of(request), MentoringModel(), point)
+    return reply(stamped(mentors_json(model, year, branch), model, point))
 
 
 @router.get("/meetings/{year}", summary="某年的组织生活会议及出勤（ledger meetings show）")
 def meetings_show(year: str, request: Request, branch: str | None = None, kind: str | None = None,
-                  as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+                  point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.meetings import MeetingsModel, meetings_json
     branch = branch_param(request, caller, branch)
     check_year(year)
-    model = fold(service_of(request), MeetingsModel(), as_of)
-    return reply(stamped(meetings_json(model, year, branch, kind), model.position, as_of))
+    model = fold(service_of(request), MeetingsModel(), point)
+    return reply(stamped(meetings_json(model, year, branch, kind), model, point))
 
 
 @router.get("/meetings/{year}/schedule", summary="会议频次检查：落后的支部（ledger meetings schedule）")
 def meetings_schedule(year: str, request: Request, branch: str | None = None, through: str | None = None,
-                      as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+                      point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.read_inputs import default_through
     from projections.meetings import MeetingsModel, schedule_json
     branch = branch_param(request, caller, branch)
     check_year(year)
     if through is not None:
         check_month(through, "through")
-    model = fold(service_of(request), MeetingsModel(), as_of)
+    model = fold(service_of(request), MeetingsModel(), point)
     data = schedule_json(model, year, branch, through or default_through(year))
-    return reply(stamped(data, model.position, as_of))
+    return reply(stamped(data, model, point))
 
 
 @router.get("/selection/{position}", summary="竞聘情况与结果（ledger selection show）")
-def selection_show(position: str, request: Request, as_of: str | None = AS_OF,
+def selection_show(position: str, request: Request, point: AsOf | None = REPLAY,
                    caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from projections.selection import SelectionModel, position_json
     everything(request, caller, "竞聘")
-    model = fold(service_of(request), SelectionModel(), as_of)
-    return reply({**position_json(model, position), "position_reached": model.position, "as_of": as_of})
+    model = fold(service_of(request), SelectionModel(), point)
+    return reply({**position_json(model, position), "position_reached": model.position, **stamp_fields(point)})
 
 
 # -- talks and visits -------------------------------------------------------------------------------
 @router.get("/talks/due", summary="待办与超期的谈话走访（ledger talks due）")
 def talks_due(request: Request, branch: str | None = None, today: str | None = None,
-              as_of: str | None = AS_OF, caller: Caller = Depends(authenticated)) -> LedgerJSON:
+              point: AsOf | None = REPLAY, caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.read_inputs import day_of
     from projections.care import CareModel, care_json
     branch = branch_param(request, caller, branch)
     day = day_of(today)
-    model = fold(service_of(request), CareModel(), as_of)
-    return reply(stamped(care_json(model, day, branch, open_only=True), model.position, as_of))
+    model = fold(service_of(request), CareModel(), point)
+    return reply(stamped(care_json(model, day, branch, open_only=True), model, point))
 
 
 @router.get("/talks", summary="某支部全部谈话走访（ledger talks show）；摘要仅本支部书记与党委可见")
-def talks_show(branch: str, request: Request, today: str | None = None, as_of: str | None = AS_OF,
+def talks_show(branch: str, request: Request, today: str | None = None, point: AsOf | None = REPLAY,
                caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.read_inputs import day_of
     from projections.care import CareModel, care_json
     own_branch(request, caller, branch)
     day = day_of(today)
-    model = fold(service_of(request), CareModel(), as_of)
+    model = fold(service_of(request), CareModel(), point)
     reveal = may_read_summaries(caller.roles, branch)
     vault = getattr(service_of(request).ledger, "vault", None) if reveal else None
     data = care_json(model, day, branch, reveal=lambda b: may_read_summaries(caller.roles, b), vault=vault)
-    return reply(stamped(data, model.position, as_of))
+    return reply(stamped(data, model, point))
 
 
 @router.get("/talks/occasions", summary="六必谈、六必访的事由代码（ledger talks occasions）")

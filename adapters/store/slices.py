@@ -129,7 +129,7 @@ def quarter_whatif_models(engine: Engine, period: str, refs: set[str],
     return today, replayed
 
 
-def explained_events(engine: Engine, months: list[str], branch: str, position: int) -> tuple[
+def explained_events(engine: Engine, months: list[str], branch: str, position: int | None) -> tuple[
         dict[str, list[LoggedEvent]], list[LoggedEvent]]:
     """For an explanation of ``branch``: per month its entries, voids and corrections up to
     ``position`` (``adapters/exports/explanations.py`` picks the kinds), and the appeals
@@ -142,7 +142,7 @@ def explained_events(engine: Engine, months: list[str], branch: str, position: i
     by_month: dict[str, list[LoggedEvent]] = {m: [] for m in months}
     entries: set[UUID] = set()
     for e in found:
-        if e.position <= position and e.raw.get("branch") == branch:
+        if (position is None or e.position <= position) and e.raw.get("branch") == branch:
             by_month[names[e.aggregate_id]].append(e)
             entry = e.data.get("entry_id")
             if isinstance(entry, UUID):

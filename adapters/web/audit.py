@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.exports.workbooks import EXPORTS, filter_history, history_workbook, workbook_bytes
-from adapters.web.base import as_of_param, back, error_page, flash, form_of, page, read, require, web_of, xlsx
+from adapters.web.base import back, error_page, flash, form_of, page, read, replay_of, require, web_of, xlsx
 from adapters.web.support import Visitor, latest_month
 from domain.assessment.rulebook import CATEGORY_NAMES
 from domain.errors import InvalidInput, LedgerError
@@ -93,13 +93,15 @@ def export_history(request: Request) -> Response:
 
 
 @router.get("/web/export/{kind}/{name}")
-def export(kind: str, name: str, request: Request, as_of: str | None = None) -> Response:
+def export(kind: str, name: str, request: Request, as_of: str | None = None,
+           documented_by: str | None = None) -> Response:
     visitor = require(request)
     period = name.removesuffix(".xlsx")
     try:
         if kind not in EXPORTS or not name.endswith(".xlsx"):
             raise InvalidInput("可导出 month、quarter、year 的 .xlsx", "kind")
-        data = read(f"/{kind}/{{period}}", request, visitor, period=period, as_of=as_of_param(as_of))
+        data = read(f"/{kind}/{{period}}", request, visitor, period=period,
+                    point=replay_of(as_of, documented_by))
     except LedgerError as e:
         return error_page(request, visitor, e)
     return xlsx(workbook_bytes(EXPORTS[kind](data)), f"{kind}-{period}.xlsx")

@@ -25,7 +25,7 @@ from adapters.http.deps import Caller, Service, command_of
 from adapters.http.errors import status_of
 from adapters.web.support import Api, Visitor, latest_month
 from domain.access.users import now_us
-from domain.asof import parse_as_of
+from domain.asof import AsOf, replay_point
 from domain.errors import LedgerError, PermissionDenied
 from domain.ids import organization_id
 from domain.service.application import UnitOfWork
@@ -174,11 +174,17 @@ def read(path: str, request: Request, visitor: Visitor, **params: Any) -> Any:
     return web_of(request).api.get(path, request, visitor.caller, **params)
 
 
-def as_of_param(value: str | None) -> str | None:
-    if not value:
-        return None
-    parse_as_of(value)  # InvalidInput names the field
-    return value
+def replay_of(as_of: str | None, documented_by: str | None = None) -> AsOf | None:
+    """The replay a page was asked for (an empty form field: not asked); both given, or a
+    moment that does not parse, is :class:`InvalidInput` naming the field."""
+    return replay_point(as_of or None, documented_by or None)
+
+
+def replay_query(point: AsOf | None) -> str:
+    """The query string that asks a linked page for the same replay ('' for now)."""
+    if point is None:
+        return ""
+    return urlencode({"documented_by" if point.by_document else "as_of": point.text})
 
 
 # -- forms ---------------------------------------------------------------------------------------

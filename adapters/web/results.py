@@ -14,9 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from adapters.event_view import event_rows, from_us
-from adapters.web.base import as_of_param, error_page, page, read, require, shift, shift_quarter, xlsx
+from adapters.web.base import error_page, page, read, replay_of, replay_query, require, shift, shift_quarter, xlsx
 from adapters.web.charts import rank_chart
 from adapters.web.support import Visitor, quarters_of
+from domain.asof import AsOf
 from domain.errors import InvalidInput, LedgerError
 from domain.periods import check_month, check_quarter, check_year
 
@@ -35,14 +36,14 @@ def checkpoint_block(request: Request, v: Visitor, approval: dict[str, Any] | No
             "checkpoint": bundle["checkpoint"], "proof": bundle["proof"]}
 
 
-def quarter_context(period: str, request: Request, v: Visitor, as_of: str | None) -> dict[str, Any]:
+def quarter_context(period: str, request: Request, v: Visitor, point: AsOf | None) -> dict[str, Any]:
     check_quarter(period)
-    data = read("/quarter/{period}", request, v, period=period, as_of=as_of_param(as_of))
+    data = read("/quarter/{period}", request, v, period=period, point=point)
     diff = None
-    if v.reads_all() and data["status"] == "approved" and not as_of:
+    if v.reads_all() and data["status"] == "approved" and point is None:
         diff = read("/quarter/{period}/diff", request, v, period=period)
-    return {"data": data, "diff": diff, "as_of": as_of or "",
-            "checkpoint": None if as_of else checkpoint_block(request, v, data.get("approval"))}
+    return {"data": data, "diff": diff, "replay": replay_query(point),
+            "checkpoint": None if point else checkpoint_block(request, v, data.get("approval"))}
 
 
 def _rank_chart(request: Request, v: Visitor, period: str, shown_now: dict[str, Any] | None) -> str:
@@ -65,34 +66,36 @@ def _rank_chart(request: Request, v: Visitor, period: str, shown_now: dict[str, 
 
 # -- results: month, quarter, year (and print) --------------------------------------------------------------------
 @router.get("/web/month/{period}")
-def month_page(period: str, request: Request, as_of: str | None = None) -> Response:
+def month_page(period: str, request: Request, as_of: str | None = None, documented_by: str | None = None) -> Response:
     def build(v: Visitor) -> dict[str, Any]:
-        data = read("/month/{period}", request, v, period=period, as_of=as_of_param(as_of))
-        return {"data": data, "as_of": as_of or "", "prev": shift(period, -1), "next_month": shift(period, 1)}
+        point = replay_of(as_of, documented_by)
+        data = read("/month/{period}", request, v, period=period, point=point)
+        return {"data": data, "replay": replay_query(point), "prev": shift(period, -1), "next_month": shift(period, 1)}
     return page(request, "month.html", build)
 
 
 @router.get("/web/quarter/{period}")
-def quarter_page(period: str, request: Request, as_of: str | None = None) -> Response:
+def quarter_page(period: str, request: Request, as_of: str | None = None, documented_by: str | None = None) -> Response:
     def build(v: Visitor) -> dict[str, Any]:
-        context = quarter_context(period, request, v, as_of)
-        chart = _rank_chart(request, v, period, None if as_of else context["data"])
+        point = replay_of(as_of, documented_by)
+        context = quarter_context(period, request, v, point)
+        chart = _rank_chart(request, v, period, None if point else context["data"])
         return {**context, "chart": chart, "prev": shift_quarter(period, -1), "next_q": shift_quarter(period, 1)}
     return page(request, "quarter.html", build)
 
 
-def year_context(period: str, request: Request, v: Visitor, as_of: str | None) -> dict[str, Any]:
-    data = read("/year/{period}", request, v, period=check_year(period), as_of=as_of_param(as_of))
+def year_context(period: str, request: Request, v: Visitor, point: AsOf | None) -> dict[str, Any]:
+    data = read("/year/{period}", request, v, period=check_year(period), point=point)
     diff = None
-    if v.reads_all() and data["status"] == "approved" and not as_of:
+    if v.reads_all() and data["status"] == "approved" and point is None:
         diff = read("/year/{period}/diff", request, v, period=period)
-    return {"data": data, "diff": diff, "as_of": as_of or "",
-            "checkpoint": None if as_of else checkpoint_block(request, v, data.get("approval"))}
+    return {"data": data, "diff": diff, "replay": replay_query(point),
+            "checkpoint": None if point else checkpoint_block(request, v, data.get("approval"))}
 
 
 @router.get("/web/year/{period}")
-def year_page(period: str, request: Request, as_of: str | None = None) -> Response:
-    return page(request, "year.html", lambda v: year_context(period, request, v, as_of))
+def year_page(period: str, request: Request, as_of: str | None = None, documented_by: str | None = None) -> Response:
+    return page(request, "year.html", lambda v: year_context(period, request, v, replay_of(as_of, documented_by)))
 
 
 @router.get("/web/print/{kind}/{period}")
@@ -112,20 +115,22 @@ def print_page(kind: str, period: str, request: Request) -> Response:
 
 # -- explanations and single events -----------------------------------------------------------------------------------
 @router.get("/web/explain/{kind}/{period}")
-def explain(kind: str, period: str, request: Request, branch: str, as_of: str | None = None) -> Response:
+def explain(kind: str, period: str, request: Request, branch: str, as_of: str | None = None,
+            documented_by: str | None = None) -> Response:
     if period.endswith(".xlsx"):
-        return _explain_xlsx(kind, period.removesuffix(".xlsx"), request, branch, as_of)
+        return _explain_xlsx(kind, period.removesuffix(".xlsx"), request, branch, as_of, documented_by)
 
     def build(v: Visitor) -> dict[str, Any]:
         if kind not in ("month", "quarter", "year"):
             raise InvalidInput("说明只有 month、quarter、year 三种", "kind")
-        data = read(f"/explain/{kind}/{{period}}", request, v, period=period, branch=branch,
-                    as_of=as_of_param(as_of))
-        return {"kind": kind, "d": data, "as_of": as_of or ""}
+        point = replay_of(as_of, documented_by)
+        data = read(f"/explain/{kind}/{{period}}", request, v, period=period, branch=branch, point=point)
+        return {"kind": kind, "d": data, "replay": replay_query(point)}
     return page(request, f"explain_{kind}.html" if kind in ("month", "quarter", "year") else "error.html", build)
 
 
-def _explain_xlsx(kind: str, period: str, request: Request, branch: str, as_of: str | None) -> Response:
+def _explain_xlsx(kind: str, period: str, request: Request, branch: str, as_of: str | None,
+                  documented_by: str | None) -> Response:
     """The explanation page's Excel: the same API read, the same model, as a workbook."""
     from adapters.exports.workbooks import explain_month_workbook, explain_quarter_workbook, workbook_bytes
     visitor = require(request)
@@ -134,7 +139,7 @@ def _explain_xlsx(kind: str, period: str, request: Request, branch: str, as_of: 
         if kind not in builders:
             raise InvalidInput("可导出 month、quarter 的说明", "kind")
         data = read(f"/explain/{kind}/{{period}}", request, visitor, period=period, branch=branch,
-                    as_of=as_of_param(as_of))
+                    point=replay_of(as_of, documented_by))
     except LedgerError as e:
         return error_page(request, visitor, e)
     return xlsx(workbook_bytes(builders[kind](data)), f"explain-{kind}-{period}-{branch}.xlsx")

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
+from fastapi import params as params_module
 from fastapi.routing import APIRoute
 from pydantic.fields import FieldInfo
 from sqlalchemy import func, select
@@ -81,6 +82,8 @@ class Api:
                 if p.default.is_required():
                     raise TypeError(f"{path} needs {name}")
                 kwargs[name] = p.default.get_default(call_default_factory=True)
+            elif isinstance(p.default, params_module.Depends):  # a dependency not given: its absence
+                kwargs[name] = None  # (the replay point: now)
             elif p.default is not inspect.Parameter.empty:
                 kwargs[name] = p.default
             else:

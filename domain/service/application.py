@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from domain import commands as c
 from domain import vocabulary
 from domain.access.users import Access, now_us
+from domain.asof import check_document_date
 from domain.assessment.organization import Organization
 from domain.assessment.rulebook import RULEBOOK_V1
 from domain.errors import (
@@ -193,14 +194,20 @@ class Ledger(Application[UUID]):
 
     # -- public commands ---------------------------------------------------------------
     def init(self, actor: str = "system", admin: str | None = None, admin_name: str | None = None,
-             verifier_key: str | None = None) -> int:
+             verifier_key: str | None = None, documented_at: str | None = None) -> int:
         """Create the organization and adopt rulebook v1 if absent; with ``admin``, create
         the first user and grant them ``admin`` if the directory has no users yet (the one
         command that needs no role: there is nobody to hold one); with ``verifier_key``,
         declare the ledger's signing key in the log if none is (domain/integrity/signing.py), or
-        check it is the one in force. Returns the latest version."""
+        check it is the one in force. With ``documented_at`` (YYYY-MM-DD: the date of the task
+        book a migrated ledger starts from), the events of setting up carry it as their
+        document date (``occurred_at``), so that the document clock (domain/asof.py) places
+        them before the history migrated onto them. Returns the latest version."""
+        if documented_at is not None:
+            documented_at = check_document_date(documented_at)
+
         def work(uow: UnitOfWork) -> int:
-            uow.auth = Authorization(admin or actor, frozenset())  # the events of setting up
+            uow.auth = Authorization(admin or actor, frozenset(), occurred_at=documented_at)  # setting up
             org = uow.find(organization_id(), for_update=True)
             if org is None:
                 org = Organization(actor=actor)

@@ -152,8 +152,8 @@ class UnitOfWork:
                 object.__setattr__(e, "by", auth.user)
                 if auth.migrated:
                     object.__setattr__(e, "migrated", True)
-                    if auth.occurred_at is not None:
-                        object.__setattr__(e, "occurred_at", auth.occurred_at)
+                if auth.occurred_at is not None:  # a migration's, or init's --documented-at
+                    object.__setattr__(e, "occurred_at", auth.occurred_at)
             self._stamped[aggregate.id] = len(aggregate.pending_events)
 
     def access(self) -> Access:
