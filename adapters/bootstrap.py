@@ -26,19 +26,24 @@ def database_url() -> str:
 def make_ledger(url: str | None = None, user: str | None = None, env_user: bool = True) -> Ledger:
     """The application over the chosen store (no table created: :func:`initialize` does
     that), with its dependencies: the security log (``adapters/security.py``), the key
-    vault of talk and visit summaries (``LEDGER_KEYSTORE``, ``adapters/store/keystore.py``)
-    and the acting user when a call names none: ``user``, else ``LEDGER_USER`` if set and
+    vault of talk and visit summaries (``LEDGER_KEYSTORE``, ``adapters/store/keystore.py``),
+    the folder of appeals' attached files (``LEDGER_ATTACHMENTS``, beside a SQLite database
+    by default: ``adapters/store/attachments.py``) and the acting user when a call names
+    none: ``user``, else ``LEDGER_USER`` if set and
     ``env_user`` (the HTTP server passes False: every request names its user). Connecting to
     a SQLite path that does not exist creates the file: callers that must not create use
     :func:`open_ledger`."""
     from adapters.security import SqlSecurityLog
+    from adapters.store.attachments import AttachmentStore, attachments_path
     from adapters.store.keystore import KeyStore, keystore_path
+    url = url or database_url()
     return Ledger(env={
         "PERSISTENCE_MODULE": "adapters.store.recorder:Factory",
         "TRANSCODER_TOPIC": "adapters.store.transcoder:FastJSONTranscoder",
-        "SQLALCHEMY_URL": url or database_url(),
+        "SQLALCHEMY_URL": url,
         "CREATE_TABLE": "n",
     }, vault=KeyStore(keystore_path()), security_log=lambda ledger: SqlSecurityLog(engine_of(ledger)),
+        attachments=AttachmentStore(attachments_path(url)),
         default_user=user or (os.environ.get("LEDGER_USER") if env_user else None) or None)
 
 

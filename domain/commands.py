@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, V
 
 from domain import vocabulary
 from domain.asof import SHANGHAI
+from domain.assessment.appeal import MAX_ATTACHMENT_BYTES
 from domain.decimals import beyond_cents
 from domain.errors import InvalidInput
 from domain.ids import appeal_id_for_key, entry_id_for_key
@@ -219,7 +220,7 @@ class Command(BaseModel):
         The declared fields only: a cached property (``RecordScore.entry_id``) also lands in
         ``__dict__`` once read, and must not change the digest of a retried command."""
         content = {k: getattr(self, k) for k in type(self).model_fields if k != "key"}
-        canonical = orjson.dumps(content, default=_canonical, option=orjson.OPT_SORT_KEYS)
+        canonical = orjson.dumps(content, default=_canonical_nested, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
 
 
@@ -230,6 +231,13 @@ def _canonical(value: Any) -> str:
         text = format(value.normalize(), "f")
         return "0" if text in ("-0", "0") else text
     raise TypeError(type(value))
+
+
+def _canonical_nested(value: Any) -> Any:
+    """:func:`_canonical`, and a nested model (an appeal's attachment) as its fields."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    return _canonical(value)
 
 
 class RegisterBranch(Command):
@@ -385,12 +393,47 @@ class EntryRef(Command):
         raise InvalidInput("请给出 entry_id 或 entry_key 之一", "entry_id")
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _sha256(value: Any) -> str:
+    if not isinstance(value, str) or not _SHA256.match(value):
+        raise ValueError("应为 64 位小写十六进制的 SHA-256")
+    return value
+
+
+def _file_name(value: Any) -> str:
+    name = _text(value)
+    if len(name) > 200 or any(ch in name for ch in "/\\") or any(ord(ch) < 32 for ch in name):
+        raise ValueError("文件名最多 200 字，不能含路径分隔符或控制字符")
+    return name
+
+
+def _media_type(value: Any) -> str:
+    if value not in vocabulary.ATTACHMENT_TYPES:
+        raise ValueError("附件只能是 " + "、".join(vocabulary.ATTACHMENT_TYPES.values()))
+    return str(value)
+
+
+class Attachment(BaseModel):
+    """A scanned document attached to an appeal: the file is kept outside the log (the
+    adapters' attachment store, content-addressed); the log keeps its SHA-256, so it proves
+    which file was attached. ``size`` in bytes, at most ``MAX_ATTACHMENT_BYTES``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: Annotated[str, BeforeValidator(_sha256)]
+    name: Annotated[str, BeforeValidator(_file_name)]
+    media_type: Annotated[str, BeforeValidator(_media_type)]
+    size: StrictInt = Field(ge=1, le=MAX_ATTACHMENT_BYTES)
+
+
 class FileAppeal(EntryRef):
     op: Literal["file_appeal"] = "file_appeal"
     roles = ("secretary",)
     branch: Code
     reason: Text
     actor: Text
+    attachment: Attachment | None = None
 
 
 class DecideAppeal(Command):

@@ -93,6 +93,10 @@ class EntryNotFound(LedgerError):
     """No score entry with that id or import key."""
 
 
+class AttachmentNotFound(LedgerError):
+    """No appeal with that id, or the appeal has no attached file."""
+
+
 class DuplicateKey(LedgerError):
     """An import key is used twice in one file, or with other content than in the ledger."""
 

@@ -97,6 +97,13 @@ PERIOD_STATES: Mapping[str, str] = MappingProxyType({  # month, quarter, year
 })
 ENTRY_STATES: Mapping[str, str] = MappingProxyType({"recorded": "有效", "corrected": "已更正", "voided": "已作废"})
 APPEAL_STATES: Mapping[str, str] = MappingProxyType({"open": "待决定", "upheld": "申诉成立", "rejected": "申诉驳回"})
+ATTACHMENT_TYPES: Mapping[str, str] = MappingProxyType({  # media type → what a person calls it
+    "application/pdf": "PDF 文件", "image/jpeg": "JPEG 图片", "image/png": "PNG 图片"})
+ATTACHMENT_STATES: Mapping[str, str] = MappingProxyType({  # the stored file against the hash in the log
+    "matches": "文件与日志中的 SHA-256 相符", "replaced": "文件已被替换：与日志中的 SHA-256 不符",
+    "missing": "文件缺失：附件库中没有日志所记的文件", "unchecked": "未核对：未配置附件库"})
+APPEAL_AGES: Mapping[str, str] = MappingProxyType({  # how long an open appeal has waited, against the filing window
+    "within": "等待未满申诉期", "beyond": "等待已超过申诉期"})
 CARE_STATES: Mapping[str, str] = MappingProxyType({
     "open": "待办", "overdue": "已超期", "answered": "已按期完成", "answered_late": "超期完成"})
 SELECTION_STATES: Mapping[str, str] = MappingProxyType({"open": "评分中", "closed": "已结束"})
@@ -132,7 +139,7 @@ MEMBER_CLASSES: Mapping[str, str] = MappingProxyType({
 STATES: Mapping[str, Mapping[Any, str]] = MappingProxyType({  # every state table, by what it describes
     "period": PERIOD_STATES, "entry": ENTRY_STATES, "appeal": APPEAL_STATES, "care": CARE_STATES,
     "selection": SELECTION_STATES, "link": LINK_FLAGS, "mode": MODES, "attendance": ATTENDANCE,
-    "outcome": SELECTION_OUTCOMES,
+    "outcome": SELECTION_OUTCOMES, "attachment": ATTACHMENT_STATES, "appeal_age": APPEAL_AGES,
 })
 
 # -- roles and departments ---------------------------------------------------------------
@@ -216,6 +223,7 @@ EVENT_FIELDS: Mapping[str, str] = MappingProxyType({
     "timestamp": "事件时间", "originator_id": "聚合编号", "originator_topic": "聚合类型",
     "originator_version": "聚合版本", "actor": "操作人", "by": "登录用户", "achieved": "完成值",
     "allowance": "补贴", "amount": "金额", "answers": "三问回答", "appeal_id": "申诉编号", "apprentice": "徒弟",
+    "attachment": "附件",
     "apprentice_name": "徒弟姓名", "approval_id": "审批编号", "attendance": "出勤", "base": "基数", "branch": "支部",
     "candidates": "候选人", "category": "类别", "cause": "原因", "chair": "主持人", "channel": "交纳方式",
     "code": "代码", "competition": "竞赛", "conducted_by": "执行人", "date": "日期", "decision": "决定",
@@ -256,7 +264,8 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
     "WrongDepartment": "部门不符", "MonthNotOpenForEntries": "月度不接受录入", "MonthStateConflict": "月度状态不允许",
     "QuarterNotReady": "季度尚不能审批", "QuarterAlreadyApproved": "季度已审批", "YearAlreadyApproved": "年度已审批",
     "YearNotReady": "年度尚不能审批", "RulebookRefused": "考核细则被拒绝", "AppealRefused": "申诉被拒绝",
-    "EntryNotFound": "条目不存在", "DuplicateKey": "幂等键重复", "ConcurrentWrite": "并发写入冲突",
+    "EntryNotFound": "条目不存在", "AttachmentNotFound": "附件不存在",
+    "DuplicateKey": "幂等键重复", "ConcurrentWrite": "并发写入冲突",
     "PersonNotFound": "人员不存在", "PersonAlreadyRegistered": "人员已登记", "MembershipRefused": "组织关系操作被拒绝",
     "MemberPointsRefused": "党员积分被拒绝", "LinkRefused": "联系职工被拒绝", "ProjectNotFound": "项目不存在",
     "ProjectRefused": "项目操作被拒绝", "ProposalRefused": "合理化建议被拒绝", "SelectionNotFound": "竞聘不存在",
@@ -311,6 +320,7 @@ FIELDS: Mapping[str, str] = MappingProxyType({  # common input fields (others sh
     "score": "得分", "version": "版本", "from_month": "生效月份", "parameters": "参数", "kind": "类型",
     "status": "状态", "key": "幂等键", "idempotency_key": "幂等键", "body": "请求内容", "file": "文件",
     "as_of": "按账本记录时间截至", "documented_by": "按单据日期截至", "documented_at": "单据日期",
+    "attachment": "附件",
 })
 
 PYDANTIC_REASONS: Mapping[str, str] = MappingProxyType({  # pydantic error "type" → reason

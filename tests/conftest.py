@@ -47,7 +47,8 @@ def isolated_env(directory: Path) -> dict[str, str]:
             "LEDGER_KEYSTORE": str(directory / "ledger-keys.sqlite3"),
             "LEDGER_MONITOR_STORE": str(directory / "monitor.sqlite3"),
             "LEDGER_GROUP_DATABASE_URL": f"sqlite:///{directory / 'group.sqlite3'}",
-            "LEDGER_GROUP_KEY": str(directory / "group.key")}
+            "LEDGER_GROUP_KEY": str(directory / "group.key"),
+            "LEDGER_ATTACHMENTS": str(directory / "attachments")}
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +65,14 @@ def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test keeps talk/visit summary keys in its own key store (adapters/store/keystore.py)."""
     path = isolated_env(tmp_path)["LEDGER_KEYSTORE"]
     monkeypatch.setenv("LEDGER_KEYSTORE", path)
+    return Path(path)
+
+
+@pytest.fixture(autouse=True)
+def attachment_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps appeals' attached files in its own folder (adapters/store/attachments.py)."""
+    path = isolated_env(tmp_path)["LEDGER_ATTACHMENTS"]
+    monkeypatch.setenv("LEDGER_ATTACHMENTS", path)
     return Path(path)
 
 

@@ -67,11 +67,19 @@ def init(actor: str, admin: str | None, admin_name: str | None, documented_at: s
 @main.command("import", help="批量导入 JSONL 文件（每行一条命令）：全部成功或全部不写入。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
-def import_(file: Path, as_json: bool) -> None:
+@click.option("--attachment", "attachments", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="申诉附件（扫描件：PDF、JPEG 或 PNG，最大 10 MB；可多次给出）：file_appeal 行以 "
+                   "\"attachment\": \"文件名\" 指明；只有一个附件和一条申诉时自动附上")
+def import_(file: Path, as_json: bool, attachments: tuple[Path, ...]) -> None:
     lines, errors = read_jsonl(file)
     if errors:
         fail(errors, as_json)
     ledger = existing_ledger()
+    if attachments:
+        from adapters.store.attachments import attach_files
+        lines, errors = attach_files(ledger.attachments, lines, list(attachments))
+        if errors:
+            fail(errors, as_json)
     result = run(lambda: ledger.import_batch(lines, acting[0]), as_json)
     MaintainedView(engine_of(ledger)).model()  # catch the maintained view up
     emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids, "warnings": result.warnings},

@@ -34,7 +34,15 @@ from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from adapters.bootstrap import database_url
-from adapters.http import reads_assessment, reads_directory, reads_extra, reads_members, reads_tamper, reads_witness
+from adapters.http import (
+    attachments,
+    reads_assessment,
+    reads_directory,
+    reads_extra,
+    reads_members,
+    reads_tamper,
+    reads_witness,
+)
 from adapters.http.deps import LedgerJSON, Service, authenticated
 from adapters.http.errors import BodyTooLarge, install_error_handlers
 from adapters.http.writes import MAX_BODY_BYTES, MAX_IMPORT_BYTES, add_writes
@@ -75,7 +83,16 @@ def read_routers() -> list[APIRouter]:
     in mounting order (a path's first match wins: keep ``/checkpoints/latest`` before
     ``/checkpoints/{number}``, ``/proofs/consistency`` before ``/proofs/{event}``)."""
     return [reads_assessment.router, reads_members.router, reads_tamper.router, reads_witness.router,
-            reads_directory.router, reads_extra.router]
+            reads_directory.router, reads_extra.router, attachments.router]
+
+
+def body_limit(path: str) -> int:
+    """A batch, a file for an appeal (the API's upload, the web's appeal form), any other body."""
+    if path == "/import":
+        return MAX_IMPORT_BYTES
+    if path in ("/attachments", "/web/appeal"):
+        return attachments.UPLOAD_LIMIT
+    return MAX_BODY_BYTES
 
 
 # -- the application -------------------------------------------------------------------------------
@@ -94,7 +111,7 @@ def create_app(url: str | None = None) -> FastAPI:
                   description="每个请求带 Authorization: Bearer <令牌>。写入：POST /commands/{op}（与导入行字段相同），"
                               "可带 Idempotency-Key 头；读取：与命令行 show 相同的视图，按角色限定范围。")
     app.state.service = service
-    app.add_middleware(BodyLimit, limit=lambda path: MAX_IMPORT_BYTES if path == "/import" else MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, limit=body_limit)
     install_error_handlers(app)
     app.state.authenticated = authenticated
     add_writes(app)

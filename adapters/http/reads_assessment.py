@@ -27,6 +27,7 @@ from adapters.http.reads import (
     stamped,
     visible,
 )
+from adapters.store.logreader import LogReader
 from adapters.store.replay import events_at, stamp_fields
 from adapters.store.slices import quarter_sections
 from domain import commands as c
@@ -181,17 +182,23 @@ def entries(period: str, request: Request, branch: str | None = None,
     return reply({"entries": entries_at(service.engine, model, period, branch)})
 
 
-def _appeal_rows(events: Any) -> dict[str, dict[str, Any]]:
-    """Every appeal filed in ``events`` by id, with its decision if one follows."""
+def appeal_rows(events: Any, store: Any = None) -> dict[str, dict[str, Any]]:
+    """Every appeal filed in ``events`` by id, with its decision if one follows, and its
+    attachment (or None) with ``status``: the stored file against the hash in the event
+    (``adapters/store/attachments.py``; ``unchecked`` when ``store`` is None)."""
     found: dict[str, dict[str, Any]] = {}
     for e in events:
         d = e.data
         if e.name == "EntryAppeals.Filed":
+            attachment = d.get("attachment")
+            if attachment is not None:
+                status = "unchecked" if store is None else store.check(attachment["sha256"], attachment["size"])
+                attachment = {**attachment, "status": status}
             found[str(d["appeal_id"])] = {
                 "appeal_id": str(d["appeal_id"]), "entry_id": str(d["entry_id"]), "branch": d["branch"],
                 "period": d["period"], "reason": d["reason"], "actor": d["actor"], "by": d.get("by"),
                 "key": d.get("key"), "position": e.position, "filed_at": iso(e.recorded_at_us),
-                "status": "open", "decision": None}
+                "filed_us": e.recorded_at_us, "attachment": attachment, "status": "open", "decision": None}
         elif str(d["appeal_id"]) in found:
             row = found[str(d["appeal_id"])]
             row["status"] = d["decision"]
@@ -208,10 +215,51 @@ def appeals(request: Request, branch: str | None = None, period: str | None = No
     if period is not None:
         check_month(period)
     service = service_of(request)
-    found = _appeal_rows(events_at(service.engine, point, APPEAL_EVENTS))
+    found = appeal_rows(events_at(service.engine, point, APPEAL_EVENTS), service.ledger.attachments)
     rows = [r for r in found.values()
             if (branch is None or r["branch"] == branch) and (period is None or r["period"] == period)]
+    waiting(service, [r for r in rows if r["status"] == "open"], point)
     return reply({"branch": branch, "period": period, **stamp_fields(point), "appeals": rows})
+
+
+DAY_US = 86_400_000_000
+
+
+def waiting(service: Any, open_rows: list[dict[str, Any]], point: AsOf | None) -> None:
+    """Give each open appeal its ``waiting``: days since it was filed (to the replay
+    ``point``'s moment, or now),
+    against its month's filing window (the rulebook in force in the month: days after the
+    month's approval, ``domain/assessment/rulebook.py``): ``window_days``, when the window
+    opened and closes (None: the month is not approved, the window has not opened) and
+    ``age`` (``within``: waited less than the window; ``beyond``: as long or longer).
+    Words: ``domain.vocabulary.APPEAL_AGES``."""
+    if not open_rows:
+        return
+    from domain.assessment.organization import version_in_force
+    from domain.assessment.rulebook import Rulebook
+    periods = sorted({r["period"] for r in open_rows})
+    model = model_of(service, [f"month:{p}" for p in periods], point)
+    reader = LogReader(service.engine)
+    now = point.moment_us if point is not None else reader_clock(service)
+    versions = model.org["rulebooks"]
+    for row in open_rows:
+        version = version_in_force(((int(v), start) for v, (start, _) in versions.items()), row["period"])
+        window = Rulebook.from_parameters(version, versions[str(version)][1]).appeal_window_days
+        month = model.months.get(row["period"])
+        opened = None
+        if month is not None and month.approval is not None:
+            approved = next(iter(reader.read(after=month.approval["position"] - 1, upto=month.approval["position"])))
+            opened = approved.recorded_at_us
+        days = max(0, (now - row["filed_us"]) // DAY_US)
+        row["waiting"] = {"days": days, "window_days": window, "age": "within" if days < window else "beyond",
+                          "window_opened": None if opened is None else iso(opened),
+                          "window_closes": None if opened is None else iso(opened + window * DAY_US)}
+
+
+def reader_clock(service: Any) -> int:
+    """The database clock now (UTC µs), as the log's recorded-at times."""
+    from domain.service.unit_of_work import UnitOfWork
+    return int(service.locked(lambda: UnitOfWork(service.ledger).index.clock()))
 
 
 @router.get("/history", summary="与某支部有关的全部事件（ledger history；含对本支部申诉的决定）")

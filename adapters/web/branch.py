@@ -13,13 +13,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from adapters.web.base import back, flash, form_of, page, read, secure, send, shift, web_of
+from adapters.http.attachments import UPLOAD_LIMIT, appeal_attachment, attachment_response, stored_attachment
+from adapters.web.base import back, error_page, flash, form_of, page, read, require, secure, send, shift, web_of
 from adapters.web.charts import bar_chart, line_chart
 from adapters.web.support import Visitor, latest_month
+from domain.assessment.appeal import MAX_ATTACHMENT_BYTES
 from domain.assessment.rulebook import CATEGORY_NAMES
 from domain.errors import LedgerError
 from domain.periods import check_month, month_range, quarter_of
+from domain.vocabulary import ATTACHMENT_TYPES
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,17 +82,43 @@ def branch_page(code: str, request: Request, month: str | None = None) -> Respon
         return {"code": code, "month": m, "quarter_period": quarter_of(m), "quarter": quarter,
                 "explained": explained, "appeals": appeals, "by_entry": by_entry,
                 "may_appeal": v.may_send("file_appeal", branch=code), "trend": trend, "bars": bars,
+                "attachment_types": "、".join(ATTACHMENT_TYPES.values()), "attachment_mb": MAX_ATTACHMENT_BYTES >> 20,
+                "attachment_accept": ",".join([*ATTACHMENT_TYPES, ".pdf", ".jpg", ".jpeg", ".png"]),
                 "prev": shift(m, -1), "next_month": shift(m, 1)}
     return page(request, "branch.html", build)
 
 
 @router.post("/web/appeal")
 async def file_appeal(request: Request) -> Response:
+    """File an appeal; an attached file (the form's ``attachment``) is stored first
+    (``adapters/http/attachments.py``) and the appeal names its SHA-256."""
     visitor, form = await form_of(request)
-    await send(request, visitor, "file_appeal", {"entry_id": form.get("entry_id"), "branch": form.get("branch"),
-                                                 "reason": form.get("reason"), "key": form.get("key")},
-               lambda a: f"申诉已提交（申诉编号 {str(a)[:8]}…），可在“本支部申诉”中下载回执")
+    fields: dict[str, Any] = {"entry_id": form.get("entry_id"), "branch": form.get("branch"),
+                              "reason": form.get("reason"), "key": form.get("key")}
+    upload = form.get("attachment")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(UPLOAD_LIMIT + 1)
+        try:
+            fields["attachment"] = await run_in_threadpool(stored_attachment, request, visitor.caller, data,
+                                                           upload.filename)
+        except LedgerError as e:
+            await run_in_threadpool(flash, request, visitor, "error", e.reason, e.field)
+            return back(form)
+    await send(request, visitor, "file_appeal", fields,
+               lambda a: f"申诉已提交（申诉编号 {str(a)[:8]}…），可在“本支部申诉”中下载回执"
+                         + ("，附件已存档" if "attachment" in fields else ""))
     return back(form)
+
+
+@router.get("/web/appeal/{appeal_id}/attachment")
+def attachment(appeal_id: str, request: Request) -> Response:
+    """The appeal's attached file, to readers of its branch, while it matches the log's hash."""
+    visitor = require(request)
+    try:
+        found, data = appeal_attachment(request, visitor.caller, appeal_id)
+    except LedgerError as e:
+        return error_page(request, visitor, e)
+    return secure(attachment_response(found, data))
 
 
 @router.post("/web/receipt/{position}")

@@ -7,7 +7,7 @@ unit of work).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -15,8 +15,25 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import AppealRefused, InvalidInput
 from domain.ids import appeals_id
 
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # a scanned page or a few: 10 MiB
 UPHELD = "upheld"  # 申诉成立
 REJECTED = "rejected"  # 申诉驳回
+
+
+class AttachmentShelf(Protocol):
+    """Where attached files live (outside the log), by SHA-256. Implemented by
+    ``adapters/store/attachments.AttachmentStore``; handlers reach it as ``uow.app.attachments``."""
+
+    def holds(self, sha256: str, size: int) -> bool:
+        """Whether the file with this SHA-256 and size is stored (and still has that hash)."""
+
+
+def shelf_of(app: Any) -> AttachmentShelf:
+    """The application's attachment store, or :class:`InvalidInput` (field ``attachment``)."""
+    shelf: AttachmentShelf | None = getattr(app, "attachments", None)
+    if shelf is None:
+        raise InvalidInput("未配置附件库（LEDGER_ATTACHMENTS），不能附上文件", "attachment")
+    return shelf
 
 
 class EntryAppeals(Aggregate):
@@ -35,8 +52,11 @@ class EntryAppeals(Aggregate):
         self.decided = False
 
     def file(self, branch: str, reason: str, actor: str, key: str | None,
-             appeal_id: UUID | None = None, user: str | None = None) -> UUID:
-        """File an appeal; its id is ``appeal_id`` if given (derived from an import key)."""
+             appeal_id: UUID | None = None, user: str | None = None,
+             attachment: dict[str, Any] | None = None) -> UUID:
+        """File an appeal; its id is ``appeal_id`` if given (derived from an import key).
+        ``attachment``: the attached file's ``sha256``, ``name``, ``media_type`` and ``size``
+        (validated by the command; the caller has checked the file is stored)."""
         if branch != self.branch:
             raise AppealRefused(f"该条目属于支部 {self.branch}，不能由支部 {branch} 申诉", "branch")
         if self.open is not None:
@@ -47,12 +67,12 @@ class EntryAppeals(Aggregate):
             raise InvalidInput("申诉必须写明理由", "reason")
         appeal_id = appeal_id or uuid5(self.id, f"appeal:{self.version + len(self.pending_events)}")
         self._file(appeal_id=appeal_id, entry_id=self.entry_id, period=self.period, branch=branch,
-                   reason=reason, actor=actor, key=key, user=user)
+                   reason=reason, actor=actor, key=key, user=user, attachment=attachment)
         return appeal_id
 
     @event("Filed")
     def _file(self, appeal_id: UUID, entry_id: UUID, period: str, branch: str, reason: str, actor: str,
-              key: str | None, user: str | None = None) -> None:
+              key: str | None, user: str | None = None, attachment: dict[str, Any] | None = None) -> None:
         self.open = appeal_id
         self.filed_by = user  # who filed the open appeal: they do not decide it
 

@@ -21,6 +21,7 @@ from domain import commands as c
 from domain import vocabulary
 from domain.access.users import Access, now_us
 from domain.asof import check_document_date
+from domain.assessment.appeal import AttachmentShelf
 from domain.assessment.organization import Organization
 from domain.assessment.rulebook import RULEBOOK_V1
 from domain.errors import (
@@ -57,7 +58,7 @@ class Ledger(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str] | None = None, *, vault: Vault | None = None,
                  security_log: Callable[[Ledger], SecurityLog] | None = None,
-                 default_user: str | None = None) -> None:
+                 default_user: str | None = None, attachments: AttachmentShelf | None = None) -> None:
         """The application over the store ``env`` names (chosen in ``adapters/bootstrap.py``).
 
         ``vault``: where the per-person keys of talk and visit summaries live (None: such
@@ -66,9 +67,11 @@ class Ledger(Application[UUID]):
         None: refusals are not logged). ``default_user``: the acting user when a call names
         none (None: every call must name one); :attr:`default_user` may be set again later
         by a fixture or script that creates its acting user after ``init`` (the migration
-        user of the demo, benchmarks and tests)."""
+        user of the demo, benchmarks and tests). ``attachments``: where appeals' attached
+        files live (None: an appeal with an attachment is refused)."""
         super().__init__(env)
         self.vault = vault
+        self.attachments = attachments
         self.default_user = default_user
         self.security_log: SecurityLog | None = None if security_log is None else security_log(self)
 

@@ -213,7 +213,7 @@ def web_urls(app: Any, positions: list[int]) -> list[str]:
     for route in walk(app.router.routes):
         path = route.path
         if "GET" not in route.methods or not path.startswith("/web") or path.endswith(".xlsx") \
-                or "/export/" in path or path == "/web/login":
+                or "/export/" in path or path.endswith("/attachment") or path == "/web/login":  # downloads
             continue
         if "{position}" in path:
             urls += [path.replace("{position}", str(p)) for p in positions]

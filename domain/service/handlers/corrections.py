@@ -10,9 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from domain import commands as c
-from domain.assessment.appeal import EntryAppeals
+from domain.assessment.appeal import EntryAppeals, shelf_of
 from domain.assessment.month_and_quarter import APPROVED, AssessmentMonth
-from domain.errors import AppealRefused, EntryNotFound, SeparationOfDuties
+from domain.errors import AppealRefused, EntryNotFound, InvalidInput, SeparationOfDuties
 from domain.ids import appeal_id_for_key, appeals_id
 from domain.service.handlers import handles
 from domain.service.permissions import check_scorer_of
@@ -59,10 +59,15 @@ def file_appeal(uow: UnitOfWork, cmd: c.FileAppeal) -> UUID:
             raise AppealRefused(f"{month.period} 审批已超过 {window} 天，申诉期已过", "entry_id")
     appeals = uow.find_or_open(appeals_id(entry_id), lambda: EntryAppeals(
         entry_id=entry_id, period=month.period, branch=entry["branch"]))
+    attachment = None
+    if cmd.attachment is not None:  # the log names only a file the store holds
+        if not shelf_of(uow.app).holds(cmd.attachment.sha256, cmd.attachment.size):
+            raise InvalidInput("附件库中没有这个文件（SHA-256 与大小须与上传的文件一致）：请先上传附件", "attachment")
+        attachment = cmd.attachment.model_dump()
     # An import key names the appeal, so later lines of a migration can decide it.
     given = None if cmd.key is None else appeal_id_for_key(cmd.key)
     return appeals.file(cmd.branch, cmd.reason, cmd.actor, cmd.key, appeal_id=given,
-                        user=None if uow.auth is None else uow.auth.user)
+                        user=None if uow.auth is None else uow.auth.user, attachment=attachment)
 
 
 @handles(c.DecideAppeal)
