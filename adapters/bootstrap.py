@@ -125,10 +125,11 @@ def initialize(ledger: Ledger, actor: str = "system", admin: str | None = None,
 def create_tables(ledger: Ledger) -> None:
     """The ledger's tables, indexes and append-only triggers, and the read-model tables (no
     event written). Idempotent. Called by :func:`initialize` and by ``ledger restore``."""
-    from adapters.store.tree import install_append_only_triggers
+    from adapters.store.tree import install_append_function, install_append_only_triggers
     from adapters.store.views import MaintainedView
     ledger.recorder.create_table()  # type: ignore[attr-defined]
     install_append_only_triggers(engine_of(ledger))
+    install_append_function(engine_of(ledger))
     MaintainedView(engine_of(ledger))  # the read-model tables, so a writer role can be granted them
 
 

@@ -120,6 +120,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         super().__init__(*args, **kwargs)
         self.tables.extend([IMPORT_KEYS])
         self._signer: Signer | None = None
+        self._append_function = True  # PostgreSQL: ledger_append is installed (until a call finds it is not)
         assert self.datastore.engine is not None
         self.dialect = self.datastore.engine.dialect.name
         self.events_table = self.events_record_cls.__table__
@@ -325,6 +326,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             conn.autocommit = True  # type: ignore[union-attr]
             cursor = conn.cursor()  # type: ignore[union-attr]
             try:
+                if self._append_function and not kwargs.get("checkpoint") and not kwargs.get("guards"):
+                    return self._append_in_server(cursor, events, kwargs)
                 return self._append_postgresql(cursor, events, kwargs, direct=True)
             except BaseException as e:
                 try:
@@ -346,6 +349,28 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             if raw.dbapi_connection is not None:
                 conn.autocommit = False  # type: ignore[union-attr]
             raw.close()
+
+    def _append_in_server(self, cursor: Any, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
+        """One statement, one round trip: ``ledger_append`` (``adapters/store/tree.py``) on an
+        autocommit connection is its own transaction. For appends without a checkpoint (its
+        signature needs the root in Python) or guards. If the database has no such function
+        (a ledger initialized before it existed), this and later appends take the two-trip
+        path (``ledger init`` run again installs it)."""
+        import psycopg2
+        import psycopg2.errors
+        keys = list(kwargs.get("import_keys") or [])
+        try:
+            cursor.execute("SELECT ledger_append(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], %s::text[], "
+                           "%s::text[], %s::text[], %s::text[], %s)",
+                           ([str(e.originator_id) for e in events], [e.originator_version for e in events],
+                            [e.topic for e in events], [psycopg2.Binary(e.state) for e in events],
+                            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys],
+                            FIXED_CLOCK_US))
+        except psycopg2.errors.UndefinedFunction:
+            cursor.execute("ROLLBACK")
+            self._append_function = False
+            return self._append_postgresql(cursor, events, kwargs, direct=True)
+        return list(cursor.fetchone()[0])
 
     def make_checkpoint(self, reason: str, extensions: Sequence[str] = (), *, on_demand_interval_us: int | None = None,
                         signer: Signer | None = None) -> dict[str, Any]:

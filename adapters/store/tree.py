@@ -163,6 +163,79 @@ END $$
 """
 
 
+# One append in one statement (PostgreSQL): what ``LedgerRecorder._append_postgresql`` does
+# for a command's few events, in the server — the write lock, the head, the recorded-at
+# (``next_recorded_at``), each event with its position row and leaf hash (``leaf_bytes``,
+# ``leaf_hash``), the compact range grown (``CompactRange.append``), the tree row and the
+# import keys — so a command costs one round trip. ``p_now``: the clock to use (tests), NULL
+# for the database clock. Returns the new positions. ``tests/contract/test_score_batch.py``
+# compares its rows with the Python path's; ``ledger verify`` recomputes every leaf.
+APPEND_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION ledger_append(p_aggs uuid[], p_versions bigint[], p_topics text[], p_states bytea[],
+                                         p_keys text[], p_digests text[], p_ops text[], p_refs text[],
+                                         p_now bigint) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+    last_seq bigint; last_at bigint; now_us bigint; at bigint; compact bytea; size bigint; hashes bytea;
+    ids bigint[]; pos bigint; leaf bytea; topic bytea; n bigint; len int; i int;
+BEGIN
+    LOCK TABLE ledger_events IN EXCLUSIVE MODE;
+    SELECT p.seq, p.recorded_at_us INTO last_seq, last_at FROM ledger_positions p ORDER BY p.seq DESC LIMIT 1;
+    now_us := COALESCE(p_now, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT));
+    at := CASE WHEN last_seq IS NULL THEN now_us ELSE GREATEST(now_us, last_at + 1) END;
+    SELECT t.compact INTO compact FROM ledger_tree t ORDER BY t.size DESC LIMIT 1;
+    IF compact IS NULL THEN
+        size := 0; hashes := '\x'::bytea;
+    ELSE
+        size := ('x' || encode(substring(compact FROM 1 FOR 8), 'hex'))::bit(64)::bigint;
+        hashes := substring(compact FROM 9);
+    END IF;
+    ids := ARRAY(SELECT nextval(pg_get_serial_sequence('ledger_events', 'id'))
+                 FROM generate_series(1, cardinality(p_aggs)));
+    FOR i IN 1 .. cardinality(p_aggs) LOOP
+        pos := ids[i];
+        INSERT INTO ledger_events (id, originator_id, originator_version, topic, state)
+            VALUES (pos, p_aggs[i], p_versions[i], p_topics[i], p_states[i]);
+        topic := convert_to(p_topics[i], 'UTF8');
+        leaf := sha256('\x00'::bytea || '\x01'::bytea || int8send(pos) || int8send(at) || uuid_send(p_aggs[i])
+                       || int8send(p_versions[i]) || int4send(octet_length(topic)) || topic
+                       || int4send(octet_length(p_states[i])) || p_states[i]);
+        INSERT INTO ledger_positions (position, seq, recorded_at_us, leaf_hash)
+            VALUES (pos, COALESCE(last_seq, -1) + i, at, leaf);
+        hashes := hashes || leaf;
+        size := size + 1;
+        n := size;
+        WHILE n % 2 = 0 LOOP
+            len := octet_length(hashes);
+            hashes := substring(hashes FROM 1 FOR len - 64)
+                      || sha256('\x01'::bytea || substring(hashes FROM len - 63 FOR 64));
+            n := n / 2;
+        END LOOP;
+    END LOOP;
+    INSERT INTO ledger_tree (size, compact) VALUES (size, int8send(size) || hashes);
+    IF cardinality(p_keys) > 0 THEN
+        INSERT INTO ledger_import_keys (key, digest, op, ref)
+            SELECT * FROM unnest(p_keys, p_digests, p_ops, p_refs);
+    END IF;
+    RETURN ids;
+END $$
+"""
+
+
+def install_append_function(engine: Any) -> None:
+    """Create (or replace) :data:`APPEND_FUNCTION` on PostgreSQL; nothing on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT pg_advisory_xact_lock(7294001)")  # one installer at a time
+        cursor.execute(APPEND_FUNCTION)  # no parameters: the body's % stays as written
+        cursor.close()
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def install_append_only_triggers(engine: Any) -> None:
     """Triggers refusing UPDATE and DELETE (and TRUNCATE on PostgreSQL) on the log's tables.
 
