@@ -196,3 +196,16 @@ class DuesRefused(LedgerError):
 
 class PaymentNotFound(LedgerError):
     """No dues payment under that id or import key."""
+
+
+class CorruptLog(LedgerError):
+    """A stored event that cannot be read or folded (a payload that is not JSON, an event of
+    an aggregate never opened, a payload missing its fields): the log was altered or damaged.
+    Reads stop at it and name its position; ``ledger verify`` lists every such event."""
+
+    def __init__(self, position: int | None, what: str) -> None:
+        where = f"日志位置 {position} 的事件" if position is not None else "一个存储的事件"
+        super().__init__(f"{where}无法读取（{what}）：账本可能被篡改或损坏，读取已停止；"
+                         "请运行 ledger verify 列出全部问题", None)
+        self.position = position
+        self.what = what

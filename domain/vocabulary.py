@@ -256,10 +256,25 @@ EVENT_FIELDS: Mapping[str, str] = MappingProxyType({
     "base_score": "基础分", "bonus": "加分", "deductions": "扣分", "dual_score": "双百分得分",
 })
 
+# -- what ``ledger verify`` reports (adapters/integrity/verify.py): kind → name ----------------
+
+VERIFY_PROBLEMS: Mapping[str, str] = MappingProxyType({
+    "payload_changed": "事件内容被改动", "event_missing": "事件缺失", "event_inserted": "插入了事件",
+    "order_changed": "事件顺序被改动", "leaf_missing": "叶子缺失", "tree_altered": "树记录与日志不符",
+    "checkpoint_root_altered": "检查点根哈希与日志不符", "signature_bad": "检查点签名无效",
+    "approval_mismatch": "审批结果与重算不符",
+    "key_untrusted": "日志登记的第一个公钥不是信任的公钥", "key_undeclared": "日志未登记签名公钥",
+    "undecodable_payload": "事件内容无法解码", "unknown_topic": "未知的事件类型",
+    "unknown_aggregate": "事件所属的对象不存在或类型不符", "unfoldable_event": "事件无法折叠（缺少字段或字段无效）",
+    "view_mismatch": "维护的读模型与日志重算不符", "view_unreadable": "维护的读模型无法读取",
+    "unauthorized_event": "事件的操作用户无权执行该操作", "invariant_broken": "事件违反业务规则（领域本会拒绝）",
+})
+
+
 # -- refusals (class names of domain.errors.LedgerError and its subclasses) -----------------
 
 REFUSALS: Mapping[str, str] = MappingProxyType({
-    "LedgerError": "操作被拒绝", "InvalidInput": "输入有误", "NotInitialized": "账本尚未初始化",
+    "LedgerError": "操作被拒绝", "InvalidInput": "输入有误", "CorruptLog": "日志损坏", "NotInitialized": "账本尚未初始化",
     "BranchNotFound": "支部不存在", "BranchAlreadyRegistered": "支部已登记", "BranchNotTakingPart": "支部不参加考核",
     "WrongDepartment": "部门不符", "MonthNotOpenForEntries": "月度不接受录入", "MonthStateConflict": "月度状态不允许",
     "QuarterNotReady": "季度尚不能审批", "QuarterAlreadyApproved": "季度已审批", "YearAlreadyApproved": "年度已审批",

@@ -12,13 +12,17 @@ from typing import Any, Callable, Iterable, Mapping
 from domain.assessment.organization import members_in, secretary_in, taking_part, version_in_force
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import Secretary, to_cents
-from domain.errors import NotInitialized
+from domain.errors import CorruptLog, NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.integrity.log import LoggedEvent, provenance
 from domain.members.people import enrolled_count
 
 ORG = "org"
 SCORE_RECORDED = "AssessmentMonth.ScoreRecorded"
+# What a stored event that is not what its type says raises while folded: a payload that is
+# not JSON (ValueError), an event of an aggregate never opened or missing a field (KeyError),
+# a field of the wrong shape (TypeError, AttributeError, IndexError, decimal.InvalidOperation).
+FOLD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
 _CENTS: dict[str, int] = {}  # points text → cents: a month's entries repeat a few values
 
 
@@ -34,6 +38,15 @@ def _cents_of(points: Any) -> int:
             _CENTS.clear()
         _CENTS[text] = found
     return found
+
+
+def corrupt(position: int | None, exc: BaseException) -> CorruptLog:
+    """The :class:`CorruptLog` for an event at ``position`` that failed to decode or fold with ``exc``."""
+    if isinstance(exc, ValueError) and type(exc).__name__ == "JSONDecodeError":
+        return CorruptLog(position, "事件内容不是有效的 JSON")
+    if isinstance(exc, KeyError):
+        return CorruptLog(position, f"缺少 {exc.args[0]!s:.80}：事件所属的对象未建立，或事件缺少该字段")
+    return CorruptLog(position, "事件的字段与其类型不符")
 
 
 def plain(value: Any) -> Any:
@@ -134,7 +147,10 @@ class AssessmentModel:
         """Apply one event. Precondition: ``event.position`` > ``self.position``."""
         handler = self._handlers.get(event.name)
         if handler is not None:
-            handler(event)
+            try:
+                handler(event)
+            except FOLD_ERRORS as exc:
+                raise corrupt(event.position, exc) from None
         self.position = event.position
 
     def apply_all(self, events: Iterable[LoggedEvent]) -> "AssessmentModel":
@@ -161,29 +177,33 @@ class AssessmentModel:
         periods: dict[Any, str] = {}  # stored aggregate id → period, for score entries
         cents = _cents_of
         for page, ids in pages:
-            for pos, at, agg, ver, topic, state in page:
-                kind = kinds.get(topic)
-                if kind is None:
-                    kind = kinds[topic] = topic.rpartition(":")[2]
-                if kind == SCORE_RECORDED:
-                    raw = decode(state)
-                    period = periods.get(agg)
-                    if period is None:
-                        period = periods[agg] = names[ids[agg]]
-                    month = months.get(period)
-                    if month is None or month._marked is not dirty:
-                        month = self._month(period)
-                    branch = raw["branch"]
-                    cats = month.sums.get(branch)
-                    if cats is None:
-                        cats = month.sums[branch] = {}
-                    category = raw["category"]
-                    cats[category] = cats.get(category, 0) + cents(raw["points"])
-                    month.entries += 1
-                else:
-                    handler = handlers.get(kind)
-                    if handler is not None:
-                        handler(LoggedEvent(pos, at, ids[agg], ver, topic, decode(state)))
+            pos = self.position
+            try:
+                for pos, at, agg, ver, topic, state in page:
+                    kind = kinds.get(topic)
+                    if kind is None:
+                        kind = kinds[topic] = topic.rpartition(":")[2]
+                    if kind == SCORE_RECORDED:
+                        raw = decode(state)
+                        period = periods.get(agg)
+                        if period is None:
+                            period = periods[agg] = names[ids[agg]]
+                        month = months.get(period)
+                        if month is None or month._marked is not dirty:
+                            month = self._month(period)
+                        branch = raw["branch"]
+                        cats = month.sums.get(branch)
+                        if cats is None:
+                            cats = month.sums[branch] = {}
+                        category = raw["category"]
+                        cats[category] = cats.get(category, 0) + cents(raw["points"])
+                        month.entries += 1
+                    else:
+                        handler = handlers.get(kind)
+                        if handler is not None:
+                            handler(LoggedEvent(pos, at, ids[agg], ver, topic, decode(state)))
+            except FOLD_ERRORS as exc:  # the event at fault: the loop's current row
+                raise corrupt(pos, exc) from None
             if page:
                 self.position = page[-1][0]
         return self

@@ -33,7 +33,7 @@ from adapters.store.views import MaintainedView
 from domain import commands as c
 from domain import vocabulary
 from domain.assessment.rulebook import CATEGORY_NAMES
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, LedgerError
 from domain.integrity.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.service.application import LineError
@@ -43,7 +43,19 @@ cli_zh.install()  # Click's usage errors and help headings in Chinese
 STATUS_NAMES, MODE_NAMES = vocabulary.PERIOD_STATES, vocabulary.MODES  # names: domain/vocabulary.py
 
 
-@click.group(help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
+class LedgerGroup(click.Group):
+    """The command group. A refusal escaping a command — a read that meets a stored event it
+    cannot read (:class:`domain.errors.CorruptLog`, naming its position) — ends it as every
+    refusal does: the reason in Chinese on stderr, exit 1, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerError as e:
+            fail([LineError(0, e.field, e.reason)], False)
+
+
+@click.group(cls=LedgerGroup, help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
                   "数据库由环境变量 LEDGER_DATABASE_URL 指定（默认当前目录的 ledger.sqlite3），签名私钥由 LEDGER_SIGNING_KEY 指定"
                   "（默认当前目录的 ledger-signing.key）；只有 ledger init 会新建数据库、表与密钥。"
                   "写入命令以 --as 指定的用户（或环境变量 LEDGER_USER）执行，并按其角色检查权限。")

@@ -12,8 +12,10 @@ from adapters.bootstrap import engine_of
 from adapters.cli.common import LineError, emit, existing_ledger, fail, run, verifier_keys
 from adapters.cli.main import main
 
-
 # -- tamper evidence: keys, checkpoints, proofs, verification ---------------------------------
+SHOWN = 50  # problems ``verify`` prints as text (``--json`` lists every one)
+
+
 @main.group(help="签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。")
 def key() -> None:
     pass
@@ -142,7 +144,11 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
         p = d["first_problem"]
         where = f"位置 {p['position']}" if p["position"] is not None else "整个日志"  # e.g. a checkpoint or key problem
         lines.append(f"  {where}：{PROBLEM_NAMES.get(p['kind'], p['kind'])}（{p['kind']}）——{p['detail']}")
-        lines += [f"  - {PROBLEM_NAMES.get(q['kind'], q['kind'])}：{q['detail']}" for q in d["problems"][1:20]]
+        for q in d["problems"][1:SHOWN]:
+            at = f"位置 {q['position']}" if q["position"] is not None else "整个日志"
+            lines.append(f"  - {at}：{PROBLEM_NAMES.get(q['kind'], q['kind'])}（{q['kind']}）——{q['detail']}")
+        if len(d["problems"]) > SHOWN:
+            lines.append(f"  ……另有 {len(d['problems']) - SHOWN} 处（--json 列出全部）")
         return "\n".join(lines)
     emit(data, as_json, text)
     if not report.ok:

@@ -18,6 +18,7 @@ from domain import vocabulary
 from domain.errors import (
     BranchNotTakingPart,
     CheckpointRefused,
+    CorruptLog,
     InvalidInput,
     LedgerError,
     NotInitialized,
@@ -39,6 +40,7 @@ STATUS: dict[type[LedgerError], int] = {
     InvalidInput: 422, WrongDepartment: 422, BranchNotTakingPart: 422, ImportRefused: 422,
     PermissionDenied: 403, SeparationOfDuties: 403,  # the user may not do this (not a state conflict)
     NotInitialized: 503, VaultUnavailable: 503,
+    CorruptLog: 500,  # a stored event that cannot be read: the log was altered or damaged (ledger verify)
     CheckpointRefused: 429,  # an on-demand checkpoint sooner than the interval (adapters/store/checkpoints.py)
 }
 
@@ -93,6 +95,7 @@ ERRORS = {401: {"model": ErrorBody, "description": "缺少令牌、令牌无效�
           409: {"model": ErrorBody, "description": "与账本当前状态冲突（含并发竞争失败、同键不同内容）"},
           413: {"model": ErrorBody, "description": "请求体过大"},
           422: {"model": ErrorBody, "description": "字段无效（field 指明字段）"},
+          500: {"model": ErrorBody, "description": "日志中有无法读取的事件（CorruptLog，指明位置）：请运行 ledger verify"},
           503: {"model": ErrorBody, "description": "数据库暂时不可用：稍后用同一 Idempotency-Key 重试"}}
 
 

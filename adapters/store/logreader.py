@@ -15,6 +15,7 @@ from uuid import UUID
 import orjson
 from sqlalchemy.engine import Engine
 
+from domain.errors import CorruptLog
 from domain.integrity.log import LoggedEvent
 
 _PAUSES = [0]
@@ -42,6 +43,15 @@ def gc_paused() -> Iterator[None]:
 
 
 DECODE = orjson.loads  # a payload as :meth:`LogReader.rows` gives it → its JSON value
+
+
+def decoded(position: int, state: Any) -> Any:
+    """:data:`DECODE` of the payload of the event at ``position``; :class:`CorruptLog` naming
+    the position if it is not JSON (a damaged or altered log: reads stop there)."""
+    try:
+        return DECODE(state)
+    except ValueError:
+        raise CorruptLog(position, "事件内容不是有效的 JSON") from None
 
 
 class LogReader:
@@ -96,7 +106,11 @@ class LogReader:
                     agg_id = ids.get(agg)
                     if agg_id is None:
                         agg_id = ids[agg] = uuid_of(agg)
-                    yield LoggedEvent(pos, at, agg_id, ver, topic, loads(state))
+                    try:
+                        payload = loads(state)
+                    except ValueError:
+                        raise CorruptLog(pos, "事件内容不是有效的 JSON") from None
+                    yield LoggedEvent(pos, at, agg_id, ver, topic, payload)
             cursor.close()
             raw.commit()
         finally:
@@ -153,17 +167,39 @@ class LogReader:
                 cursor.itersize = batch
             else:
                 cursor = raw.cursor()
-            cursor.execute(sql, params)
             ids: dict[Any, UUID] = {}
-            while True:
-                page = cursor.fetchmany(batch)
-                if not page:
-                    break
-                for agg in {row[2] for row in page}.difference(ids):
-                    ids[agg] = uuid_of(agg)
-                yield page, ids
+            reached = after
+            try:
+                cursor.execute(sql, params)
+                while True:
+                    page = cursor.fetchmany(batch)
+                    if not page:
+                        break
+                    for agg in {row[2] for row in page}.difference(ids):
+                        ids[agg] = uuid_of(agg)
+                    reached = page[-1][0]
+                    yield page, ids
+            except self.engine.dialect.dbapi.DataError:  # PostgreSQL: a payload that is not UTF-8 text
+                raise self.unreadable_after(reached) from None
             cursor.close()
             raw.commit()
+        finally:
+            raw.close()
+
+    def unreadable_after(self, after: int) -> CorruptLog | Exception:
+        """The :class:`CorruptLog` of the first event after ``after`` whose payload is not
+        UTF-8 JSON text (PostgreSQL refuses to convert it in a query, naming no row: this
+        finds it, reading the stored bytes). Only for that error path: a scan of the log."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT id, state FROM ledger_events WHERE id > %s ORDER BY id", (after,))
+            for position, state in cursor:
+                try:
+                    orjson.loads(bytes(state))
+                except ValueError:
+                    return CorruptLog(position, "事件内容不是有效的 JSON（不是 UTF-8 文本）")
+            return CorruptLog(None, "事件内容不是 UTF-8 文本")
         finally:
             raw.close()
 
@@ -172,7 +208,7 @@ class LogReader:
         """:meth:`rows` as :class:`LoggedEvent` objects (for the few events of some aggregates)."""
         for page, ids in self.rows(after, upto, aggregate_ids=aggregate_ids):
             for pos, at, agg, ver, topic, state in page:
-                yield LoggedEvent(pos, at, ids[agg], ver, topic, DECODE(state))
+                yield LoggedEvent(pos, at, ids[agg], ver, topic, decoded(pos, state))
 
     def containing(self, needles: list[str], aggregate_ids: list[UUID], positions: list[int]) -> list[LoggedEvent]:
         """Events of ``aggregate_ids`` whose stored payload contains one of ``needles`` (ASCII
@@ -200,15 +236,18 @@ class LogReader:
         try:
             cursor = raw.cursor()
             for where, params in queries:
-                cursor.execute(f"SELECT e.id, p.recorded_at_us, {agg_column}, e.originator_version, e.topic, {state} "
-                               f"FROM ledger_events e JOIN ledger_positions p ON p.position = e.id WHERE {where}",
-                               params)
-                rows.update((row[0], row) for row in cursor.fetchall())
+                try:
+                    cursor.execute(f"SELECT e.id, p.recorded_at_us, {agg_column}, e.originator_version, e.topic, "
+                                   f"{state} FROM ledger_events e JOIN ledger_positions p ON p.position = e.id "
+                                   f"WHERE {where}", params)
+                    rows.update((row[0], row) for row in cursor.fetchall())
+                except self.engine.dialect.dbapi.DataError:  # PostgreSQL: a payload that is not UTF-8 text
+                    raise self.unreadable_after(0) from None
             cursor.close()
             raw.commit()
         finally:
             raw.close()
-        return [LoggedEvent(pos, at, uuid_of(agg), ver, topic, DECODE(state))
+        return [LoggedEvent(pos, at, uuid_of(agg), ver, topic, decoded(pos, state))
                 for pos, at, agg, ver, topic, state in (rows[k] for k in sorted(rows))]
 
     def last_position(self) -> int:

@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import JSONTranscoder
 
+from domain.errors import CorruptLog
+
 
 class FastJSONTranscoder(JSONTranscoder):
     """``TRANSCODER_TOPIC=adapters.store.transcoder:FastJSONTranscoder``."""
@@ -29,7 +31,10 @@ class FastJSONTranscoder(JSONTranscoder):
         try:
             return self._untag(orjson.loads(data))
         except (orjson.JSONDecodeError, _Fallback):
-            return super().decode(data)
+            try:
+                return super().decode(data)
+            except ValueError:  # not JSON at all: a damaged or altered stored event
+                raise CorruptLog(None, "事件内容不是有效的 JSON") from None
 
     def _tag(self, value: Any) -> Any:
         t = type(value)

@@ -13,6 +13,7 @@ from adapters.integrity.verify import verify_ledger
 from adapters.store.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle, verify_bundle
 from adapters.store.tree import APPEND_ONLY
 from domain.integrity.note import generate_key, load_signer, sign_note
+from tests.contract import forge
 from tests.helpers import approve, company, deduct, events
 
 
@@ -118,9 +119,43 @@ def checkpoint_signed_by_another_key(conn: Any, app: Any) -> tuple[str, int | No
     return "signature_bad", None
 
 
+def swap_two_aggregates(conn: Any, app: Any) -> tuple[str, int | None]:
+    """Two entries of different months trade aggregates (and versions): the earlier one now
+    names a month not yet opened at its position."""
+    early, late = [r for r in conn.execute(text(
+        "SELECT id, originator_id, originator_version FROM ledger_events WHERE topic LIKE '%ScoreRecorded' "
+        "ORDER BY id"))][::6][:2]
+    for pos, agg, version in ((early[0], late[1], -late[2]), (late[0], early[1], -early[2])):
+        conn.execute(text("UPDATE ledger_events SET originator_id = :a, originator_version = :v WHERE id = :p"),
+                     {"a": agg, "v": version, "p": pos})
+    conn.execute(text("UPDATE ledger_events SET originator_version = -originator_version WHERE originator_version < 0"))
+    return "unknown_aggregate", early[0]
+
+
+def garbage_payload_appended(conn: Any, app: Any) -> tuple[str, int | None]:
+    """Bytes that are not JSON appended as the next event of the open month, leaf and tree row correct."""
+    p = score_positions(conn)[-1]
+    return "undecodable_payload", forge.append(conn, forge.aggregate_of(conn, p), "domain.assessment.month_and_quarter:"
+                                               "AssessmentMonth.ScoreRecorded", b'{"branch": "A", \xff garbage')
+
+
+def unknown_topic_appended(conn: Any, app: Any) -> tuple[str, int | None]:
+    """An event whose topic names no event class (nor a module of the domain)."""
+    p = score_positions(conn)[-1]
+    return "unknown_topic", forge.append(conn, forge.aggregate_of(conn, p), "os:system", b'{"by": "migration"}')
+
+
+def fields_missing_appended(conn: Any, app: Any) -> tuple[str, int | None]:
+    """A score entry of the open month whose payload lacks branch, category and points."""
+    p = score_positions(conn)[-1]
+    return "unfoldable_event", forge.append(conn, forge.aggregate_of(conn, p), "domain.assessment.month_and_quarter:"
+                                            "AssessmentMonth.ScoreRecorded", b'{"by": "migration"}')
+
+
 MUTATIONS: dict[str, Callable[[Any, Any], tuple[str, int | None]]] = {f.__name__: f for f in (
     payload_byte_changed, score_points_changed, event_deleted, event_inserted, two_events_swapped,
-    last_event_truncated, checkpoint_root_altered, checkpoint_signed_by_another_key)}
+    last_event_truncated, checkpoint_root_altered, checkpoint_signed_by_another_key,
+    swap_two_aggregates, garbage_payload_appended, unknown_topic_appended, fields_missing_appended)}
 
 
 def test_an_untouched_ledger_verifies(ledger) -> None:
@@ -313,3 +348,41 @@ def test_witness_cosignature_is_listed_and_explain_carries_proofs(ledger, db_url
               "event": TreeReader(engine_of(ledger)).event_at(entry["position"])}
     bundle["event"].pop("leaf_index")
     assert "成立" in verify_bundle(bundle, keys(ledger)[0])
+
+
+READS = (["month", "show", "2019-10"], ["month", "show", "2019-10", "--json"], ["quarter", "show", "2019Q4"],
+         ["entries", "--period", "2019-10"], ["explain", "month", "2019-10", "--branch", "A"],
+         ["history", "--branch", "A"])
+
+
+@pytest.mark.parametrize("mutation", ["garbage_payload_appended", "fields_missing_appended", "swap_two_aggregates"])
+def test_reads_meeting_an_unreadable_event_name_it_and_stop(mutation: str, ledger, db_url) -> None:
+    """Every read that meets the event stops with its position in Chinese, exit 1, no traceback;
+    the HTTP API answers 500 with the refusal's JSON body; verify still reports (exit 1)."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from adapters.cli.main import main
+    from adapters.http.app import create_app
+    engine = engine_of(ledger)
+    with engine.begin() as conn:
+        drop_triggers(conn, engine.dialect.name)
+        _, position = MUTATIONS[mutation](conn, ledger)
+    env = {"LEDGER_DATABASE_URL": db_url}
+    runner = CliRunner()
+    for args in READS:
+        result = runner.invoke(main, args, env=env)
+        if result.exit_code == 0 and args[0] in ("entries", "history"):
+            continue  # a read of one branch or month that never meets the event (it names neither)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert f"日志位置 {position} 的事件无法读取" in result.output and "Traceback" not in result.output, args
+    checked = runner.invoke(main, ["verify"], env=env)
+    assert checked.exit_code == 1 and f"位置 {position}" in checked.output and "Traceback" not in checked.output
+    ledger.command("create_user", as_user="admin", user="jijian", name="纪检审计", actor="admin")
+    ledger.command("grant_role", as_user="admin", user="jijian", role="auditor", actor="admin")
+    issued = ledger.command("issue_token", as_user="admin", user="jijian", actor="admin")
+    with TestClient(create_app(db_url), raise_server_exceptions=False) as client:
+        answer = client.get("/month/2019-10", headers={"Authorization": f"Bearer {issued['token']}"})
+    assert answer.status_code == 500, answer.text
+    assert answer.json()["error"] == "CorruptLog" and f"日志位置 {position}" in answer.json()["reason"]
