@@ -144,11 +144,13 @@ def anchor(url: str | None, commands: int, ours: float) -> dict[str, Any]:
 def rebuild_rss(url: str) -> tuple[float, float]:
     """(peak RSS MB of a fresh process rebuilding the view, its RSS before the rebuild)."""
     import subprocess
-    code = ("import resource, sys, sqlalchemy; sys.path.insert(0, %r); "
+    # VmHWM (kB), the peak of this process's own memory: ru_maxrss survives exec on Linux, so
+    # a child started from this (large) process would report this process's peak instead.
+    code = ("import re, sys, sqlalchemy; sys.path.insert(0, %r); "
+            "hwm = lambda: int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
             "from adapters.store.views import MaintainedView; "
             "v = MaintainedView(sqlalchemy.create_engine(%r)); "
-            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; v.rebuild(); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base)"
+            "base = hwm(); v.rebuild(); print(hwm(), base)"
             % (str(Path(__file__).resolve().parent.parent), url))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return round(int(out[0]) / 1024, 1), round(int(out[1]) / 1024, 1)
