@@ -4,7 +4,6 @@ adapters/integrity/group.py; docs/witness-and-group.md."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -215,7 +214,10 @@ def _origin_of(ws: Any, vkey: str | None) -> str:
 @click.pass_context
 def monitor_evidence(ctx: click.Context, as_json: bool) -> None:
     from adapters.integrity.monitor import WitnessStore, store_url
-    ws = WitnessStore(store_url(ctx.obj))
+    try:
+        ws = WitnessStore(store_url(ctx.obj), create=False)
+    except WitnessError as e:
+        _refuse(e, as_json)
     try:
         found = ws.evidence()
     finally:
@@ -246,16 +248,20 @@ def cosign_ledger(ledger: Any, store: str | None, signer: Any, number: int | Non
 
 
 # -- the group ledger ----------------------------------------------------------------------------
-def _group() -> Any:
-    from adapters.integrity.group import Group
-    from adapters.integrity.monitor import WitnessStore, store_url
-    return Group(WitnessStore(store_url(os.environ.get("LEDGER_GROUP_DATABASE_URL") or "ledger-group.sqlite3")))
+def _group(create: bool = True) -> Any:
+    from adapters.integrity.group import open_group
+    try:
+        return open_group(create)
+    except WitnessError as e:
+        _refuse(e)
 
 
-def _group_signer() -> Any:
-    from adapters.store.tree import load_or_create_signer
-    return load_or_create_signer(Path(os.environ.get("LEDGER_GROUP_KEY") or "ledger-group.key"),
-                                 os.environ.get("LEDGER_GROUP_NAME") or "group-witness")
+def _group_signer(create: bool = True) -> Any:
+    from adapters.integrity.group import group_signer
+    try:
+        return group_signer(create)
+    except WitnessError as e:
+        _refuse(e)
 
 
 @main.group("group", help="集团账本：登记成员公司（日志来源与公钥），收取并见证各公司的检查点，"
@@ -280,9 +286,26 @@ def group_register(name: str, origin: str, key_file: Path) -> None:
     click.echo(f"已登记 {member['name']}（{member['origin']}）")
 
 
-@group.command("key", help="集团见证方的验证公钥（LEDGER_GROUP_KEY，首次使用时生成）。")
+@group.command("init", help="建立集团账本（LEDGER_GROUP_DATABASE_URL）与集团见证方私钥（LEDGER_GROUP_KEY），打印其验证公钥。")
+def group_init() -> None:
+    _group(create=True).store.close()
+    click.echo(_group_signer(create=True).verifier_key)
+
+
+@group.command("key", help="集团见证方的验证公钥（LEDGER_GROUP_KEY；由 ledger group init 生成，本命令不生成）。")
 def group_key() -> None:
-    click.echo(_group_signer().verifier_key)
+    click.echo(_group_signer(create=False).verifier_key)
+
+
+@group.command("serve", help="集团账本的只读 HTTP 接口：成员公司、集团季度与年度排名（每行附包含证明）。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8100, show_default=True, type=int, help="端口")
+def group_serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from adapters.http.group_app import create_group_app
+    _group(create=False).store.close()  # refuse at once if there is no group ledger
+    uvicorn.run(create_group_app(), host=host, port=port)
 
 
 @group.command("collect", help="收取公司 ORIGIN 的检查点（文件或其 ledger serve），核对一致性并会签；分叉即立案（退出码 2）。")
@@ -347,7 +370,7 @@ def group_accept(origin: str, from_file: Path | None, url: str | None, level: st
 @group.command("members", help="成员公司、集团持有的检查点与分叉证据。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def group_members(as_json: bool) -> None:
-    g = _group()
+    g = _group(create=False)
     try:
         members = g.members()
     finally:
@@ -373,7 +396,7 @@ def _ranking_text(d: dict[str, Any]) -> str:
 
 
 def _ranking(level: str, period: str, as_json: bool) -> None:
-    g = _group()
+    g = _group(create=False)
     try:
         data = g.rankings(level, period)
     finally:

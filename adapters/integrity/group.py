@@ -179,3 +179,36 @@ class Group:
         for i, r in enumerate(rows):
             r["group_rank"] = rows[i - 1]["group_rank"] if i and rows[i - 1]["score"] == r["score"] else i + 1
         return {"level": level, "period": period, "rows": rows, "flagged": flagged, "missing": missing}
+
+
+GROUP_STORE_DEFAULT = "ledger-group.sqlite3"
+GROUP_KEY_DEFAULT = "ledger-group.key"
+
+
+def open_group(create: bool) -> Group:
+    """The group ledger at ``LEDGER_GROUP_DATABASE_URL`` (default ``ledger-group.sqlite3``):
+    created (with its tables) only when ``create`` (registering, collecting, accepting); a
+    read of a group ledger that does not exist is a :class:`WitnessError`."""
+    import os
+
+    from adapters.integrity.monitor import WITNESS_TABLES, store_url
+    url = store_url(os.environ.get("LEDGER_GROUP_DATABASE_URL") or GROUP_STORE_DEFAULT)
+    return Group(WitnessStore(url, create=create, what="ledger group init 或 ledger group register",
+                              needed=(*WITNESS_TABLES, GROUP_RESULTS.name)))
+
+
+def group_signer(create: bool) -> Any:
+    """The group witness's signer (``LEDGER_GROUP_KEY``, default ``ledger-group.key``, named
+    ``LEDGER_GROUP_NAME``, default ``group-witness``): generated only when ``create``
+    (``ledger group init``, a first ``collect``); otherwise a missing key is a
+    :class:`WitnessError` naming the file."""
+    import os
+    from pathlib import Path
+
+    from adapters.store.tree import load_or_create_signer
+    path = Path(os.environ.get("LEDGER_GROUP_KEY") or GROUP_KEY_DEFAULT)
+    if not create and not path.exists():
+        raise WitnessError(f"集团见证方私钥不存在：{path.resolve()}（由 ledger group init 生成；或设置 LEDGER_GROUP_KEY 指向它）",
+                           "LEDGER_GROUP_KEY")
+    return load_or_create_signer(path, os.environ.get("LEDGER_GROUP_NAME") or "group-witness")
+

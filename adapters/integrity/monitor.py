@@ -141,15 +141,43 @@ class Held:
     cosigned: str | None
 
 
-class WitnessStore:
-    """The witness's own tables at ``url`` (created on first use)."""
+WITNESS_TABLES = (LOGS.name, SEEN.name, EVIDENCE_TABLE.name)
 
-    def __init__(self, url: str, metadata: MetaData = METADATA) -> None:
+
+def missing_store(url: str, needed: tuple[str, ...], what: str) -> None:
+    """Raise :class:`WitnessError` if the store at ``url`` or any of its tables is absent,
+    without creating anything (a SQLite file is looked for before it is opened)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (parsed.database and os.path.exists(parsed.database)):
+        raise WitnessError(f"本方存储不存在：{parsed.database or url}（由 {what} 首次运行时建立；或用 --store 指向它）", "store")
+    engine = create_engine(url)
+    try:
+        present = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    absent = sorted(set(needed) - present)
+    if absent:
+        raise WitnessError(f"本方存储 {parsed.render_as_string(hide_password=True)} 缺少表 {', '.join(absent)}"
+                           f"（由 {what} 首次运行时建立）", "store")
+
+
+class WitnessStore:
+    """The witness's own tables at ``url``: created by the commands that write them
+    (``create``), never by a read; a read of a store that does not exist is a
+    :class:`WitnessError` naming it and the command that creates it (``what``)."""
+
+    def __init__(self, url: str, metadata: MetaData = METADATA, *, create: bool = True,
+                 what: str = "ledger monitor", needed: tuple[str, ...] = ()) -> None:
+        if not create:
+            missing_store(url, needed or WITNESS_TABLES, what)
         self.engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", lambda c, _: c.execute("PRAGMA busy_timeout = 10000"))
-        metadata.create_all(self.engine)
-        install_append_only(self.engine, [t for t in APPEND_ONLY if t in metadata.tables])
+        if create:
+            metadata.create_all(self.engine)
+            install_append_only(self.engine, [t for t in APPEND_ONLY if t in metadata.tables])
 
     def close(self) -> None:
         self.engine.dispose()

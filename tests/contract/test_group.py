@@ -117,12 +117,12 @@ def test_the_group_ranks_every_branch_with_proofs(companies, urls, tmp_path) -> 
     a.command("create_user", as_user="admin", user="group", name="集团", actor="admin")
     a.command("grant_role", as_user="admin", user="group", role="auditor", actor="admin")
     headers = {"Authorization": f"Bearer {a.command('issue_token', as_user='admin', user='group', actor='admin')['token']}"}
-    from adapters.cli.group import _group, _group_signer
-    group = _group()
+    from adapters.integrity.group import group_signer, open_group
+    group = open_group(create=False)
     with TestClient(create_app(urls["company-a"])) as client:
         def get(path: str) -> Any:
             return client.get(path, headers=headers).json()
-        assert observe(group.store, "company-a", fetch_publication(get, 0), _group_signer()).ok
+        assert observe(group.store, "company-a", fetch_publication(get, 0), group_signer(create=False)).ok
         group.accept_results("company-a", get("/publication/quarter/2019Q3"))
     group.store.close()
     ranked = CliRunner().invoke(main, ["group", "quarter", "2019Q3", "--json"])
@@ -138,6 +138,15 @@ def test_the_group_ranks_every_branch_with_proofs(companies, urls, tmp_path) -> 
                                 [bytes.fromhex(h) for h in p["hashes"]], cp.root)
     assert "99.50" in CliRunner().invoke(main, ["group", "quarter", "2019Q3"]).output
     assert CliRunner().invoke(main, ["group", "members"]).exit_code == 0
+    # the same reads over the group's own HTTP interface (ledger group serve)
+    from adapters.http.group_app import create_group_app
+    with TestClient(create_group_app()) as group_http:
+        assert group_http.get("/group/quarter/2019Q3").json() == data
+        members = group_http.get("/group/members").json()["members"]
+        assert sorted(m["origin"] for m in members) == sorted(COMPANIES) and not any(m["flagged"] for m in members)
+        assert group_http.get("/group/year/2019").json()["missing"]  # no company published its year
+        refused = group_http.get("/group/quarter/2019-07")
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "period"
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
@@ -173,3 +182,28 @@ def test_a_company_that_rewrites_and_resigns_is_caught(mutation: str, companies,
     assert {r["origin"] for r in data["rows"]} == {"company-a", "company-b"}
     assert data["flagged"] == [{"origin": "company-c", "company": "丙公司"}]
     assert _collect("company-c", c, tmp_path, held["company-c"]["size"]).exit_code == 2, "still refused"
+
+
+def test_group_reads_create_nothing_and_init_creates_the_store_and_key(witness_store, monkeypatch) -> None:
+    """A read of a group ledger or a witness store that does not exist is an error naming it,
+    and leaves no file behind; ``ledger group init`` creates both and prints the key."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from adapters.http.group_app import create_group_app
+    store = os.environ["LEDGER_GROUP_DATABASE_URL"].removeprefix("sqlite:///")
+    key = Path(os.environ["LEDGER_GROUP_KEY"])
+    run = CliRunner().invoke
+    for args in (["group", "members"], ["group", "quarter", "2019Q3"], ["group", "key"], ["monitor", "evidence"]):
+        refused = run(main, args)
+        assert refused.exit_code == 1 and "不存在" in refused.output, (args, refused.output)
+    with TestClient(create_group_app()) as client:
+        answer = client.get("/group/members")
+        assert answer.status_code == 503 and answer.json()["error"]["field"] == "store"
+    assert not Path(store).exists() and not key.exists() and not witness_store.exists()
+    made = run(main, ["group", "init"])
+    assert made.exit_code == 0 and Path(store).exists() and key.exists()
+    assert run(main, ["group", "key"]).output == made.output  # the same key, not a new one
+    assert run(main, ["group", "members"]).output.strip() == "尚无成员公司"
+
