@@ -130,7 +130,7 @@ def create_tables(ledger: Ledger) -> None:
     ledger.recorder.create_table()  # type: ignore[attr-defined]
     install_append_only_triggers(engine_of(ledger))
     install_append_function(engine_of(ledger))
-    MaintainedView(engine_of(ledger))  # the read-model tables, so a writer role can be granted them
+    MaintainedView(engine_of(ledger), create=True)  # the read-model tables, so a writer role can be granted them
 
 
 def close(ledger: Ledger) -> None:

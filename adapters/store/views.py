@@ -38,10 +38,18 @@ VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name i
 class MaintainedView:
     """The assessment fold kept in the database, caught up on demand by polling the log."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, create: bool = False) -> None:
+        """Precondition: ``engine`` is a ledger's database. The view's tables are created only
+        with ``create`` (``ledger init``, ``ledger restore``: adapters/bootstrap.py
+        ``create_tables``); on a ledger that lacks them (one initialized before they existed)
+        reads fold the log in memory and store nothing, so that no read creates a table."""
         self.engine = engine
         self.reader = LogReader(engine)
-        METADATA.create_all(engine, checkfirst=True)
+        if create:
+            METADATA.create_all(engine, checkfirst=True)
+        self.stored = create or self._tables_present()
+        if not self.stored:
+            return
         try:
             with engine.begin() as conn:
                 if conn.execute(select(TRACKING.c.view).where(TRACKING.c.view == VIEW)).first() is None:
@@ -49,14 +57,26 @@ class MaintainedView:
         except IntegrityError:
             pass  # another process created the row first
 
+    def _tables_present(self) -> bool:
+        from sqlalchemy import inspect
+        present = set(inspect(self.engine).get_table_names())
+        return SECTIONS.name in present and TRACKING.name in present
+
     def position(self) -> int:
+        """The log position the stored view has reached (0: none stored)."""
+        if not self.stored:
+            return 0
         with self.engine.connect() as conn:
             value = conn.execute(select(TRACKING.c.position).where(TRACKING.c.view == VIEW)).scalar()
         return int(value or 0)
 
     def model(self, sections: Iterable[str] | None = None) -> AssessmentModel:
         """The model caught up to the log's end. With ``sections``, and when the view is
-        already current, only those sections (and the organization) are loaded."""
+        already current, only those sections (and the organization) are loaded. Without the
+        view's tables, the whole log folded, nothing stored."""
+        if not self.stored:
+            with gc_paused():
+                return AssessmentModel().apply_rows(self.reader.rows(), DECODE)
         stored = self.position()
         last = self.reader.last_position()
         if sections is not None and stored == last:
@@ -98,7 +118,11 @@ class MaintainedView:
         return True
 
     def rebuild(self) -> AssessmentModel:
-        """Fold the whole log from position 0 and replace the stored sections."""
+        """Fold the whole log from position 0 and replace the stored sections (creating the
+        view's tables if absent: a rebuild is an operator's write)."""
+        if not self.stored:
+            METADATA.create_all(self.engine, checkfirst=True)
+            self.stored = True
         with gc_paused():
             model = AssessmentModel().apply_rows(self.reader.rows(), DECODE)
         with self.engine.begin() as conn:

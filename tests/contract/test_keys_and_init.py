@@ -71,6 +71,25 @@ def test_a_read_of_an_empty_database_creates_no_table_and_no_key(args: list[str]
         assert _tables(db_url) == []
 
 
+def test_a_ledger_initialized_before_the_view_tables_reads_without_creating_them(app: Ledger, db_url: str) -> None:
+    """A ledger whose maintained-view tables do not exist (initialized before they did) is
+    read from the log in memory; no read creates them; ``ledger init`` (idempotent) does."""
+    company(app, ("A", "full_time", None))
+    deduct(app, "A", "2019-07", "-2")
+    with engine_of(app).begin() as conn:
+        for table in ("ledger_view_sections", "ledger_view_tracking"):
+            conn.execute(sqlalchemy.text(f"DROP TABLE {table}"))
+    env = {"LEDGER_DATABASE_URL": db_url}
+    for args in (["month", "show", "2019-07", "--json"], ["quarter", "show", "2019Q3"], ["verify"]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 0, (args, result.output)
+        assert "ledger_view_sections" not in _tables(db_url), f"{args} created the view's tables"
+    shown = json.loads(CliRunner().invoke(main, ["month", "show", "2019-07", "--json"], env=env).output)
+    assert {b["branch"]: b["score"] for b in shown["branches"]} == {"A": "98.00"}
+    assert CliRunner().invoke(main, ["init"], env=env).exit_code == 0
+    assert {"ledger_view_sections", "ledger_view_tracking"} <= set(_tables(db_url))
+
+
 def test_verifying_a_ledger_with_tables_but_no_events_is_an_error(db_url: str) -> None:
     from adapters.bootstrap import close, make_ledger
     empty = make_ledger(db_url)
