@@ -305,6 +305,35 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
 PHONE = 390
 
 
+def look_at_page(png: Path) -> dict[str, Any]:
+    """What a person would see on a drawn page, by its pixels (grey < 128 is ink): ``ink``,
+    the share of dark pixels; ``inked_rows``, the share of pixel rows with any ink;
+    ``top_inked``, ink in the top fifth (the heading); ``inked_bands``, how many of twenty
+    horizontal bands have ink; ``qr_like``, whether some 40 × 40 px window is a QR code's
+    texture (between 30 % and 70 % dark, and switching dark/light often along its rows)."""
+    from PIL import Image
+    page = Image.open(png).convert("L")
+    width, height = page.size
+    px = page.load()
+    dark = [[px[x, y] < 128 for x in range(width)] for y in range(height)]
+    rows = [sum(r) for r in dark]
+    bands = [any(rows[y] for y in range(b * height // 20, (b + 1) * height // 20)) for b in range(20)]
+    qr_like = False
+    for top in range(0, height - 40, 10):
+        for left in range(0, width - 40, 10):
+            window = [dark[y][left:left + 40] for y in range(top, top + 40)]
+            share = sum(map(sum, window)) / 1600
+            if 0.3 <= share <= 0.7:
+                switches = sum(a != b for r in window for a, b in zip(r, r[1:]))
+                if switches >= 40 * 6:  # a module of 2–4 px: many edges along each row
+                    qr_like = True
+                    break
+        if qr_like:
+            break
+    return {"size": (width, height), "ink": sum(rows) / (width * height), "inked_rows": sum(1 for r in rows if r) / height,
+            "top_inked": any(rows[: height // 5]), "inked_bands": sum(bands), "qr_like": qr_like}
+
+
 def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Ledger, dict[str, str]],
                                       tmp_path: Path) -> None:
     """Each role logs in and does its day's work through the pages (a secretary on a phone):
@@ -491,8 +520,12 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
         pytest.fail("the PDF check needs poppler-utils (pdftoppm): apt-get install poppler-utils")
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(pdf), str(shots / "quarter-pdf")],
                    check=True)
+    shutil.copy(pdf, shots / "quarter-2019Q3.pdf")  # kept beside the screenshots, with its drawing
     drawn = shots / "quarter-pdf-1.png"
-    assert drawn.stat().st_size > 20000  # a page with a table, a signed note and a QR code drawn on it
+    looked = look_at_page(drawn)
+    assert looked["ink"] > 0.005 and looked["ink"] < 0.4, looked  # drawn on, and not a black page
+    assert looked["inked_rows"] > 0.15 and looked["top_inked"] and looked["inked_bands"] >= 6, looked  # text down the page
+    assert looked["qr_like"], looked  # a dense square block of black and white modules: the receipt's QR code
 
     # -- the API's docs page with no internet: Swagger UI from the fastapi-offline package --------------------
     go("/docs")
