@@ -130,7 +130,7 @@ def _authorized(uow: UnitOfWork, user: str | None, line: ScoreLine,
             found = e
         auths[key] = found
     if isinstance(found, LedgerError):
-        raise type(found)(found.reason, found.field)
+        raise found  # the same refusal (reason, field) for each line it applies to
     return found
 
 
