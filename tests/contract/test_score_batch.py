@@ -66,7 +66,8 @@ REFUSED: list[tuple[str, list[dict[str, Any]]]] = [
                  score("r/5", "B", "2019-06", "-1"),
                  score("r/6", "A", "2019-08", "-1", "nope")]),
     ("scorer", [score("r/7", "A", "2019-08", "-1", occurred_at="2019-08-01"),
-                score("r/8", "A", "2019-08", "-1", "conduct", "discipline_inspection")]),
+                score("r/8", "A", "2019-08", "-1", "conduct", "discipline_inspection"),
+                score("r/8b", "A", "2019-08", "-2", "discipline", "discipline_inspection")]),  # the same refusal again
     (MIGRATION, [score("r/9", "A", "2019-08", "-1.234"), score("r/9", "A", "2019-08", "-1"),
                  {"op": "record_score", "branch": "A"}, score("r/10", "A", "2019-13", "-1")]),
 ]
@@ -181,5 +182,11 @@ def test_refusals_are_the_same_and_nothing_is_written(
     before = rows(twins[0])
     outcomes, same_rows = run_both(twins, FrozenClock(monkeypatch), REFUSED)
     same_rows()
-    assert [o[0] for o in outcomes] == ["refused"] * 3 and [len(o[2]) for o in outcomes] == [5, 2, 3]
+    assert [o[0] for o in outcomes] == ["refused"] * 3 and [len(o[2]) for o in outcomes] == [5, 3, 3]
+    logged = []  # every refusal for want of a role is in the security log, once per line, by both paths
+    for app in twins:
+        with engine_of(app).connect() as conn:
+            logged.append(sorted(conn.execute(sqlalchemy.text(
+                "SELECT user_id, op, reason FROM ledger_security_log")).all()))
+    assert logged[0] == logged[1] and len(logged[0]) == 3
     assert rows(twins[0]) == before
