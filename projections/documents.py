@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain import vocabulary
 from domain.asof import document_us
-from domain.errors import DocumentOrderConflict
+from domain.errors import CorruptLog, DocumentOrderConflict
 from domain.integrity.log import LoggedEvent
 
 
@@ -79,9 +79,10 @@ def fold_in_document_order(fold: F, chosen: DocumentSlice) -> F:
     for e in chosen.events:
         try:
             fold.apply(e)
-        except (KeyError, IndexError, TypeError) as missing:
+        except (CorruptLog, KeyError, IndexError, TypeError):  # the fold met it before what it depends on
             raise DocumentOrderConflict(
-                f"日志位置 {e.position} 的事件（{vocabulary.event_name(e.name)}）的单据日期早于它所依赖的记录"
-                f"（{missing}）：按单据日期无法重放，请核对该迁移记录的原始单据日期", "documented_by") from None
+                f"日志位置 {e.position} 的事件（{vocabulary.event_name(e.name)}）的单据日期早于它所依赖的记录："
+                "按单据日期无法重放，请核对该迁移记录的原始单据日期（若按账本记录时间也无法读取，则是日志损坏：ledger verify）",
+                "documented_by") from None
     fold.position, fold.replayed = chosen.position, chosen.stamp()
     return fold
