@@ -48,6 +48,35 @@ RETRIES = 5
 EMPTY_IMPORT = "导入内容为空（文件为空或只有空行）：没有任何命令，未写入任何内容"
 
 
+
+L = TypeVar("L")
+
+
+def parse_lines(lines: Iterable[tuple[int, Any]], read: Callable[[Any], L]) -> tuple[list[tuple[int, L]], dict[str, int]]:
+    """Each line read by ``read`` (a parsed command, or a compact score line), and the line
+    number of each import ``key``. Raises :class:`ImportRefused` with every line that does
+    not read or repeats a key of an earlier line (validation goes on past them)."""
+    parsed: list[tuple[int, L]] = []
+    errors: list[LineError] = []
+    seen: dict[str, int] = {}
+    for number, data in lines:
+        try:
+            line = read(data)
+        except LedgerError as e:
+            errors.append(LineError(number, e.field, e.reason))
+            continue
+        key = getattr(line, "key", None)
+        if key is not None:
+            if key in seen:
+                errors.append(LineError(number, "key", f"键 {key!r} 在本文件第 {seen[key]} 行已出现"))
+                continue
+            seen[key] = number
+        parsed.append((number, line))
+    if errors:
+        raise ImportRefused(errors)
+    return parsed, seen
+
+
 class Ledger(Application[UUID]):
     """党建考核审计账本 — the commands of the task-book flow."""
 
@@ -256,23 +285,7 @@ class Ledger(Application[UUID]):
             raise InvalidInput(EMPTY_IMPORT, None)
         if compact and all(type(d) is dict and d.get("op") == "record_score" for _, d in lines):
             return self._import_scores(lines, user)
-        parsed: list[tuple[int, c.Command]] = []
-        errors: list[LineError] = []
-        seen: dict[str, int] = {}
-        for number, data in lines:
-            try:
-                command = c.parse_command(data)
-            except LedgerError as e:
-                errors.append(LineError(number, e.field, e.reason))
-                continue
-            if command.key is not None:
-                if command.key in seen:
-                    errors.append(LineError(number, "key", f"键 {command.key!r} 在本文件第 {seen[command.key]} 行已出现"))
-                    continue
-                seen[command.key] = number
-            parsed.append((number, command))
-        if errors:
-            raise ImportRefused(errors)
+        parsed, seen = parse_lines(lines, c.parse_command)
 
         def work(uow: UnitOfWork) -> ImportResult:
             known = self._key_index().lookup_keys(list(seen))
@@ -305,27 +318,10 @@ class Ledger(Application[UUID]):
         """:meth:`import_batch` of ``record_score`` lines through the compact path, with the
         cyclic garbage collector off (the batch makes many short-lived objects and no cycles
         worth collecting; its collections were ~30% of an import)."""
-        reader = c.ScoreLineReader()
-        parsed: list[tuple[int, c.ScoreLine]] = []
-        errors: list[LineError] = []
-        seen: dict[str, int] = {}
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for number, data in lines:
-                try:
-                    line = reader.read(data)
-                except LedgerError as e:
-                    errors.append(LineError(number, e.field, e.reason))
-                    continue
-                if line.key is not None:
-                    if line.key in seen:
-                        errors.append(LineError(number, "key", f"键 {line.key!r} 在本文件第 {seen[line.key]} 行已出现"))
-                        continue
-                    seen[line.key] = number
-                parsed.append((number, line))
-            if errors:
-                raise ImportRefused(errors)
+            parsed, seen = parse_lines(lines, c.ScoreLineReader().read)
 
             def work(uow: UnitOfWork) -> ImportResult:
                 known = self._key_index().lookup_keys(list(seen))
