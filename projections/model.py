@@ -158,6 +158,10 @@ class AssessmentModel:
             self.apply(e)
         return self
 
+    def handled_events(self) -> frozenset[str]:
+        """The event names (``Aggregate.Event``) this fold reads (projections/readers.py)."""
+        return frozenset(self._handlers)
+
     @classmethod
     def topic_filter(cls) -> tuple[str, ...]:
         """The ``topic_suffixes`` a log reader is given for this fold's events."""
