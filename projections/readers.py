@@ -52,9 +52,10 @@ READ_ELSEWHERE: Mapping[str, str] = MappingProxyType({
 
 
 def _subclasses(cls: type) -> Iterator[type]:
-    for s in cls.__subclasses__():
-        yield s
-        yield from _subclasses(s)
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
 
 
 def folded() -> dict[str, list[str]]:
