@@ -279,7 +279,7 @@ REFUSALS: Mapping[str, str] = MappingProxyType({
     "WrongDepartment": "部门不符", "MonthNotOpenForEntries": "月度不接受录入", "MonthStateConflict": "月度状态不允许",
     "QuarterNotReady": "季度尚不能审批", "QuarterAlreadyApproved": "季度已审批", "YearAlreadyApproved": "年度已审批",
     "YearNotReady": "年度尚不能审批", "RulebookRefused": "考核细则被拒绝", "AppealRefused": "申诉被拒绝",
-    "EntryNotFound": "条目不存在", "AttachmentNotFound": "附件不存在",
+    "EntryNotFound": "条目不存在", "AttachmentNotFound": "附件不存在", "DocumentOrderConflict": "单据日期顺序冲突",
     "DuplicateKey": "幂等键重复", "ConcurrentWrite": "并发写入冲突",
     "PersonNotFound": "人员不存在", "PersonAlreadyRegistered": "人员已登记", "MembershipRefused": "组织关系操作被拒绝",
     "MemberPointsRefused": "党员积分被拒绝", "LinkRefused": "联系职工被拒绝", "ProjectNotFound": "项目不存在",

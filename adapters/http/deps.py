@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from adapters.bootstrap import close, engine_of, open_ledger
+from adapters.store.replay import FoldCache
 from adapters.store.views import MaintainedView
 from domain import commands as c
 from domain.access.users import now_us
@@ -92,6 +93,7 @@ class Service:
         self.lock = threading.Lock()
         self.engine = engine_of(self.ledger)
         self.view = MaintainedView(self.engine)
+        self.folds = FoldCache(self.engine)  # the member-level folds now, caught up per read
 
     def locked(self, action: Callable[[], T]) -> T:
         with self.lock:

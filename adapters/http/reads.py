@@ -116,8 +116,22 @@ def model_of(service: Service, sections: list[str] | None, point: AsOf | None) -
 
 
 def fold(service: Service, model: F, point: AsOf | None) -> F:
-    """``model`` (a ``projections.fold.Fold``) fed the log, now or at ``point``."""
+    """``model`` (a ``projections.fold.Fold``) fed the log, now (from the service's cache
+    of folds, caught up to the log head: ``adapters/store/replay.FoldCache``; read-only) or
+    at ``point``."""
+    if point is None:
+        return service.folds.now(model)
     return fold_at(service.engine, model, point)
+
+
+def now_or_replayed(request: Request, key: tuple[Any, ...], point: AsOf | None,
+                    shown: Callable[[], T]) -> T:
+    """``shown()`` — a read of every caller's (scoped after) — once per log head when it is
+    the ledger now (``adapters/store/replay.FoldCache.derived``); a replay is computed each
+    time. The answer is shared: callers copy before changing it."""
+    if point is not None:
+        return shown()
+    return service_of(request).folds.derived(key, shown)
 
 
 def stamped(data: dict[str, Any], model: Foldable, point: AsOf | None) -> dict[str, Any]:

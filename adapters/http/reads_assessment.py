@@ -21,6 +21,7 @@ from adapters.http.reads import (
     history_rows,
     iso,
     model_of,
+    now_or_replayed,
     own_branch,
     rankings,
     ref,
@@ -45,8 +46,11 @@ def month_show(period: str, request: Request, point: AsOf | None = REPLAY,
     from projections.views import month_json
     rankings(request, caller)
     check_month(period)
-    model = model_of(service_of(request), ["month:" + period], point)
-    return reply(visible(stamped(month_json(model, period), model, point), caller, published=False))
+
+    def shown() -> dict[str, Any]:
+        model = model_of(service_of(request), ["month:" + period], point)
+        return stamped(month_json(model, period), model, point)
+    return reply(visible(now_or_replayed(request, ("month", period), point, shown), caller, published=False))
 
 
 @router.get("/quarter/{period}", summary="季度排名（ledger quarter show）：审批后向所有角色公布")
@@ -55,9 +59,12 @@ def quarter_show(period: str, request: Request, point: AsOf | None = REPLAY,
     from projections.views import quarter_json
     rankings(request, caller)
     check_quarter(period)
-    model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)), "quarter:" + period],
-                     point)
-    data = stamped(quarter_json(model, period), model, point)
+
+    def shown() -> dict[str, Any]:
+        model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)),
+                                               "quarter:" + period], point)
+        return stamped(quarter_json(model, period), model, point)
+    data = now_or_replayed(request, ("quarter", period), point, shown)
     return reply(visible(data, caller, published=data["status"] == "approved"))
 
 
@@ -67,11 +74,14 @@ def year_show(period: str, request: Request, point: AsOf | None = REPLAY,
     from projections.annual import year_json
     rankings(request, caller)
     check_year(period)
-    model = model_of(service_of(request), None, point)
-    data = stamped(year_json(model, period), model, point)
+
+    def shown() -> dict[str, Any]:
+        model = model_of(service_of(request), None, point)
+        return stamped(year_json(model, period), model, point)
+    data = now_or_replayed(request, ("year", period), point, shown)
     if data["status"] != "approved" and readable_branches(caller.roles) != ALL_BRANCHES:
-        data["member_warnings"] = [w for w in data.get("member_warnings", [])
-                                   if w["branch"] in readable_branches(caller.roles)]
+        data = {**data, "member_warnings": [w for w in data.get("member_warnings", [])
+                                            if w["branch"] in readable_branches(caller.roles)]}
     return reply(visible(data, caller, published=data["status"] == "approved"))
 
 
@@ -88,7 +98,10 @@ def year_diff_show(period: str, request: Request, point: AsOf | None = REPLAY,
                    caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.diffs import year_diff_now
     everything(request, caller, "年度对照")
-    return reply(year_diff_now(service_of(request).engine, period, point))
+    service = service_of(request)
+    if point is None:  # the whole log folded: once per log head
+        return reply(service.folds.derived(("year_diff", period), lambda: year_diff_now(service.engine, period, None)))
+    return reply(year_diff_now(service.engine, period, point))
 
 
 @router.get("/quarter/{period}/whatif", summary="假设某些记录不存在或按其他分值计，重算季度（ledger quarter whatif）")
@@ -268,4 +281,6 @@ def history(branch: str, request: Request, from_: str | None = Query(None, alias
     own_branch(request, caller, branch)
     start = parse_as_of(from_, "from") if from_ else None
     end = parse_as_of(to, "to") if to else None
-    return reply({"branch": branch, "events": history_rows(service_of(request).engine, branch, start, end)})
+    service = service_of(request)  # a scan of the whole log: once per log head
+    rows = service.folds.derived(("history", branch, start, end), lambda: history_rows(service.engine, branch, start, end))
+    return reply({"branch": branch, "events": rows})

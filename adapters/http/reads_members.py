@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from adapters.http.deps import Caller, LedgerJSON, authenticated, reply, service_of
-from adapters.http.reads import REPLAY, branch_param, everything, fold, model_of, own_branch, stamped
+from adapters.http.reads import REPLAY, branch_param, everything, fold, model_of, now_or_replayed, own_branch, stamped
 from adapters.store.replay import stamp_fields
 from domain.asof import SHANGHAI, AsOf
 from domain.errors import InvalidInput
@@ -42,8 +42,11 @@ def members_show(year: str, request: Request, branch: str | None = None, point: 
     from projections.member_points import MemberPointsModel, members_json
     branch = branch_param(request, caller, branch)
     check_year(year)
-    model = fold(service_of(request), MemberPointsModel(), point)
-    return reply(stamped(members_json(model, year, branch), model, point))
+
+    def shown() -> dict[str, Any]:
+        model = fold(service_of(request), MemberPointsModel(), point)
+        return stamped(members_json(model, year, branch), model, point)
+    return reply(now_or_replayed(request, ("members", year, branch), point, shown))
 
 
 @router.get("/members/{year}/explain", summary="某党员积分从何而来（ledger members explain）")
@@ -52,12 +55,16 @@ def members_explain(year: str, person: str, request: Request, point: AsOf | None
     from domain.errors import PersonNotFound
     from projections.member_points import MemberPointsModel, explain_member_json
     check_year(year)
-    model = fold(service_of(request), MemberPointsModel(), point)
-    data = explain_member_json(model, year, person)
+
+    def shown() -> dict[str, Any] | None:
+        model = fold(service_of(request), MemberPointsModel(), point)
+        data = explain_member_json(model, year, person)
+        return None if data is None else stamped(data, model, point)
+    data = now_or_replayed(request, ("member", year, person), point, shown)
     if data is None:
         raise PersonNotFound(f"{person} 在 {year} 年不是党员（或未登记）", "person")
     own_branch(request, caller, data["branch"])
-    return reply(stamped(data, model, point))
+    return reply(data)
 
 
 @router.get("/links", summary="党员“1+N”结对（ledger links show）")

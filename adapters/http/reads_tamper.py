@@ -100,7 +100,9 @@ def prove(event: str, request: Request, checkpoint: int | None = None,
     reader = TreeReader(service_of(request).engine)
     position = event_position(reader, event)
     readable_event(request, caller, proof_call(lambda: reader.event_at(position)))
-    return reply(proof_call(lambda: inclusion_bundle(reader, position, checkpoint)))
+    folds = service_of(request).folds  # the proof reads every leaf: once per log head
+    return reply(folds.derived(("proof", position, checkpoint),
+                               lambda: proof_call(lambda: inclusion_bundle(reader, position, checkpoint))))
 
 
 @router.post("/receipts/{event}", tags=["防篡改"],

@@ -67,8 +67,11 @@ class LogReader:
 
     def read(self, after: int = 0, upto: int | None = None, *,
              aggregate_id: UUID | None = None, recorded_upto_us: int | None = None,
-             topic_suffixes: tuple[str, ...] = (), batch: int = 20000) -> Iterator[LoggedEvent]:
-        """Events with ``after < position <= upto`` (and recorded-at ≤ the bound), in order."""
+             topic_suffixes: tuple[str, ...] = (), batch: int = 20000,
+             containing: bytes | None = None) -> Iterator[LoggedEvent]:
+        """Events with ``after < position <= upto`` (and recorded-at ≤ the bound), in order;
+        with ``containing``, only those whose stored payload holds those bytes (a prefilter
+        in the database: the caller checks the decoded fields)."""
         ph = "?" if self.dialect == "sqlite" else "%s"
         where, params = [f"e.id > {ph}"], [after]
         if upto is not None:
@@ -84,6 +87,9 @@ class LogReader:
         if for_topics:
             where.append("(" + " OR ".join(for_topics) + ")")
             params.extend("%:" + s for s in topic_suffixes)
+        if containing is not None:
+            where.append(f"position({ph} in e.state) > 0" if self.dialect == "postgresql" else f"instr(e.state, {ph}) > 0")
+            params.append(containing)
         agg_column = "CAST(e.originator_id AS TEXT)" if self.dialect == "postgresql" else "e.originator_id"
         sql = (f"SELECT e.id, p.recorded_at_us, {agg_column}, e.originator_version, e.topic, e.state "
                "FROM ledger_events e JOIN ledger_positions p ON p.position = e.id "

@@ -5,7 +5,9 @@ reads the two clocks the same way (domain/asof.py, projections/documents.py).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Protocol, TypeVar
+import copy
+import threading
+from typing import Any, Callable, Hashable, Iterable, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -32,6 +34,8 @@ class Foldable(Protocol):
 
 
 F = TypeVar("F", bound=Foldable)
+T = TypeVar("T")
+DERIVED_MAX = 256
 
 
 def upto_of(engine: Engine, point: AsOf | None) -> int | None:
@@ -77,6 +81,55 @@ def fold_at(engine: Engine, fold: F, point: AsOf | None) -> F:
         return fold_in_document_order(fold, document_slice(engine, point, topics))
     fold.apply_all(LogReader(engine).read(upto=upto_of(engine, point), topic_suffixes=topics))
     return fold
+
+
+class FoldCache:
+    """The member-level folds now, kept per process and keyed by the fold's class, each with
+    the log position it was folded to (the log head then). A read checks the head: unchanged,
+    the cached fold is the answer; moved, a copy of the cached fold is fed only the events
+    after its position (the log only grows; positions are dense, as the maintained view
+    relies on), so a reader still holding the older fold never sees it change. Callers
+    must treat the fold they get as read-only. Precondition: the fold's constructor takes
+    no argument (every fold the reads use)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.reader = LogReader(engine)
+        self.lock = threading.Lock()
+        self.folds: dict[type, tuple[int, Any]] = {}
+        self.derived_values: dict[Hashable, tuple[int, Any]] = {}
+
+    def now(self, fold: F) -> F:
+        """``fold`` caught up to the log's end: the cached one (or a caught-up copy of it) if
+        this class was folded before in this process, else ``fold`` itself, folded."""
+        head = self.reader.last_position()
+        with self.lock:
+            cached = self.folds.get(type(fold))
+            if cached is not None and cached[0] == head:
+                return cached[1]  # type: ignore[no-any-return]
+            after = 0
+            if cached is not None and cached[0] < head:
+                fold, after = copy.deepcopy(cached[1]), cached[0]
+            fold.apply_all(self.reader.read(after=after, upto=head, topic_suffixes=fold.topic_filter()))
+            self.folds[type(fold)] = (head, fold)
+            return fold
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` of the log as it stands, kept under ``key`` until the log head moves
+        (at most ``DERIVED_MAX`` keys, the oldest dropped first). For reads of the whole log
+        now that fold it again on every request (a year's diff, a proof in a checkpoint).
+        ``compute`` raising keeps nothing. Callers treat the value as read-only."""
+        head = self.reader.last_position()
+        with self.lock:
+            found = self.derived_values.get(key)
+            if found is not None and found[0] == head:
+                return found[1]  # type: ignore[no-any-return]
+        value = compute()  # outside the lock: another key's read need not wait
+        with self.lock:
+            self.derived_values.pop(key, None)
+            self.derived_values[key] = (head, value)
+            while len(self.derived_values) > DERIVED_MAX:
+                self.derived_values.pop(next(iter(self.derived_values)))
+        return value
 
 
 def stamp_fields(point: AsOf | None) -> dict[str, str | None]:
