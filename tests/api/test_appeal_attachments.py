@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
 from adapters.cli.main import main
+from domain.asof import SHANGHAI
 from domain.assessment.appeal import MAX_ATTACHMENT_BYTES
 from tests.helpers import events
 from tests.web_fixture import csrf_of, flash_of
@@ -115,6 +117,10 @@ def test_an_appeal_with_its_scan_through_the_api(site: Any, attachment_store: Pa
     assert _filed(site)[0].data["attachment"]["sha256"] == hashlib.sha256(SCAN).hexdigest()
     [row] = api.get("/appeals?branch=A", headers=sec).json()["appeals"]
     assert row["attachment"]["status"] == "matches" and row["waiting"]["age"] == "within"
+    assert row["waiting"]["days"] == 0 and row["waiting"]["window_days"] == 30 and row["waiting"]["window_closes"]
+    later = datetime.now(SHANGHAI) + timedelta(days=45)  # the same log read 45 days on: waited past the window
+    [then] = api.get("/appeals", params={"branch": "A", "as_of": later.isoformat()}, headers=sec).json()["appeals"]
+    assert then["waiting"]["days"] == 45 and then["waiting"]["age"] == "beyond"
     assert api.get(f"/appeals/{appeal_id}/attachment", headers=sec).content == SCAN
     (attachment_store / attachment["sha256"][:2] / attachment["sha256"]).write_bytes(b"%PDF-1.4 other")
     [row] = api.get("/appeals?branch=A", headers=sec).json()["appeals"]
