@@ -14,7 +14,7 @@ from domain.assessment.annual import combined_score
 from domain.assessment.organization import ranked_throughout
 from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import Secretary, monthly_score_cents
+from domain.assessment.scoring import Secretary, cents_text, mean_cents, monthly_cents, monthly_score_cents, placings
 from domain.periods import quarter_months
 from projections.model import AssessmentModel
 
@@ -105,20 +105,61 @@ def approval_provenance(approval: dict[str, Any] | None) -> dict[str, Any] | Non
     return {k: approval.get(k) for k in ("actor", "by", "migrated", "occurred_at", "position")}
 
 
+def month_cents(model: AssessmentModel, period: str) -> dict[str, int]:
+    """``month_scores`` in integer cents (the quarter's hot loop: no Decimal per branch)."""
+    _, branches, rulebook = month_basis(model, period)
+    month = model.months.get(period)
+    sums = month.sums if month is not None else {}
+    empty: dict[str, int] = {}
+    return {b: monthly_cents(sums.get(b, empty), rulebook) for b in branches}
+
+
+def _last_month_people(model: AssessmentModel, period: str, branches: list[str]) -> dict[str, tuple[str, str] | None]:
+    """(name, mode) of the secretary ``month_secretaries`` gives, without building one."""
+    month = model.months.get(period)
+    if month is not None and month.approval is not None:
+        frozen = {r["branch"]: r for r in month.approval["results"]}
+        out: dict[str, tuple[str, str] | None] = {}
+        for b in branches:
+            r = frozen.get(b)
+            out[b] = None if r is None or r["mode"] is None else (r["secretary"], r["mode"])
+        return out
+    people = month_secretaries(model, period, branches)
+    return {b: None if s is None else (s.name, s.mode) for b, s in people.items()}
+
+
 def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
-    status, rows = quarter_view(model, period)
-    out = [{"branch": r.branch, "name": model.branches[r.branch]["name"],
-            "months": {m: _s(s) for m, s in r.months.items()}, "score": _s(r.score),
-            "rank": r.rank, "award": _s(r.award), "fine": _s(r.fine),
-            "mode": r.secretary.mode if r.secretary else None,
-            "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)}
-           for r in rows]
+    """The ``--json`` ranking of a quarter: ``quarter_view``'s rows rendered, computed in
+    integer cents (``monthly_cents``, ``mean_cents``; ranks and the threshold compared in
+    cents by the same ``placings``), Decimal text only at the edges. Identical to rendering
+    ``quarter_view`` (tests/contract/test_properties.py compares them)."""
+    months = quarter_months(period)
+    per_month = [month_cents(model, m) for m in months]
+    taking_part = ranked_throughout(model.taking_part(months[0]), per_month)
+    people = _last_month_people(model, months[2], taking_part)
+    secretaries = {b: None if p is None else Secretary(p[0], p[1], None) for b, p in people.items()}
+    cents = {b: mean_cents([scores[b] for scores in per_month]) for b in taking_part}
+    rulebook = quarter_rulebook(model, period)
+    outcomes = placings(cents, secretaries, award=rulebook.quarter_first_award,
+                        threshold=rulebook.quarter_fine_threshold.scaleb(2),
+                        fine_full_time=rulebook.quarter_fine_full_time,
+                        fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")
+    texts = [{b: cents_text(c) for b, c in scores.items()} for scores in per_month]
+    branches = model.branches
+    out = []
+    for b in sorted(outcomes, key=lambda code: (outcomes[code].rank, code)):
+        o, person = outcomes[b], people[b]
+        out.append({"branch": b, "name": branches[b]["name"],
+                    "months": {m: texts[i][b] for i, m in enumerate(months)}, "score": cents_text(cents[b]),
+                    "rank": o.rank, "award": str(o.award), "fine": str(o.fine),
+                    "mode": None if person is None else person[1],
+                    "secretary": None if person is None else person[0], "notes": list(o.notes)})
     approval = model.quarters.get(period)
     if approval is not None:
         approved = {r["branch"]: (r["score"], r["rank"], r["award"], r["fine"]) for r in approval["ranking"]}
         for row in out:
             now = (row["score"], row["rank"], row["award"], row["fine"])
             row["changed_since_approval"] = approved.get(row["branch"]) != now
-    return {"period": period, "status": status,
-            "rulebook_version": quarter_rulebook(model, period).version, "branches": out,
+    return {"period": period, "status": "approved" if approval is not None else "draft",
+            "rulebook_version": rulebook.version, "branches": out,
             "approval": approval_provenance(approval)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from domain.assessment.rulebook import BONUS, FULL_TIME, PART_TIME, Rulebook
 
@@ -40,6 +40,11 @@ def monthly_score(sums: Mapping[str, Decimal], rulebook: Rulebook) -> Decimal:
 
 
 def monthly_score_cents(sums: Mapping[str, int], rulebook: Rulebook) -> Decimal:
+    """The score of ``monthly_cents`` as a two-place Decimal."""
+    return Decimal(monthly_cents(sums, rulebook)).scaleb(-2)
+
+
+def monthly_cents(sums: Mapping[str, int], rulebook: Rulebook) -> int:
     """Score of one branch-month from the signed sum of points per category, in cents.
 
     100 − deductions + bonus; each category's deductions are capped at its points, the
@@ -55,7 +60,23 @@ def monthly_score_cents(sums: Mapping[str, int], rulebook: Rulebook) -> Decimal:
                 score += min(points, rulebook.bonus_cap_cents)
         elif points < 0:
             score -= min(-points, caps.get(category, 0))
-    return Decimal(score).scaleb(-2)
+    return score
+
+
+def cents_text(cents: int) -> str:
+    """Hundredths as the two-place decimal text ``str(Decimal(cents).scaleb(-2))`` gives."""
+    sign, magnitude = ("-", -cents) if cents < 0 else ("", cents)
+    return f"{sign}{magnitude // 100}.{magnitude % 100:02d}"
+
+
+def mean_cents(values: Sequence[int]) -> int:
+    """``quarter_score`` in hundredths: the mean rounded half-up (away from zero) to the
+    cent. Precondition: ``values`` is not empty."""
+    total = sum(values)
+    quotient, remainder = divmod(abs(total), len(values))
+    if 2 * remainder >= len(values):
+        quotient += 1
+    return -quotient if total < 0 else quotient
 
 
 @dataclass(frozen=True)
@@ -104,10 +125,10 @@ def quarter_score(monthly: Iterable[Decimal]) -> Decimal:
     return round2(sum(values, ZERO) / len(values))
 
 
-def competition_ranks(scores: Mapping[str, Decimal]) -> dict[str, int]:
+def competition_ranks(scores: Mapping[str, Decimal] | Mapping[str, int]) -> dict[str, int]:
     """Standard competition ranking (1, 2, 2, 4), higher score first."""
     ordered = sorted(scores.values(), reverse=True)
-    first_index: dict[Decimal, int] = {}
+    first_index: dict[object, int] = {}
     for i, s in enumerate(ordered):
         first_index.setdefault(s, i + 1)
     return {b: first_index[s] for b, s in scores.items()}
@@ -131,14 +152,15 @@ class Placing:
 QuarterOutcome = Placing
 
 
-def placings(scores: Mapping[str, Decimal], secretaries: Mapping[str, Secretary | None], *,
+def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Mapping[str, Secretary | None], *,
              award: Decimal, threshold: Decimal, fine_full_time: Decimal, fine_part_time: Decimal,
              kind: str) -> dict[str, Placing]:
     """Award every branch at rank 1; fine every branch at the last rank below the threshold.
 
     ``secretaries``: the secretary in office at the period's end (None: never fined).
     A branch at rank 1 is never also last (e.g. when all tie). ``kind`` prefixes the rule
-    names (``quarter``, ``year``).
+    names (``quarter``, ``year``). ``scores`` may be integer cents with ``threshold``
+    scaled by 100 alike (the ranks and the comparison are the same).
     """
     ranks = competition_ranks(scores)
     last = max(ranks.values(), default=1)

@@ -13,7 +13,7 @@ from adapters.bootstrap import close, engine_of, make_ledger
 from adapters.store.views import MaintainedView
 from domain.integrity.log import LoggedEvent
 from projections.model import AssessmentModel
-from projections.views import month_json, quarter_json
+from projections.views import approval_provenance, month_json, quarter_json, quarter_rulebook, quarter_view
 from tests.helpers import approve, company, deduct, events, with_users
 
 MONTHS = ("2019-07", "2019-08", "2019-09")
@@ -120,3 +120,49 @@ def test_maintained_view_catches_up_and_equals_a_rebuild(make_app) -> None:
     rebuilt = MaintainedView(engine_of(app)).rebuild()
     assert quarter_json(partial, "2019Q3") == quarter_json(rebuilt, "2019Q3")
     assert views(view.model()) == views(rebuilt) == views(AssessmentModel().apply_all(events(app)))
+
+
+def _rendered_quarter_view(model: AssessmentModel, period: str) -> dict[str, Any]:
+    """quarter_json as it was computed before the cents path: quarter_view's Decimal rows rendered."""
+    status, rows = quarter_view(model, period)
+    out: list[dict[str, Any]] = [
+        {"branch": r.branch, "name": model.branches[r.branch]["name"],
+         "months": {m: str(s) for m, s in r.months.items()}, "score": str(r.score),
+         "rank": r.rank, "award": str(r.award), "fine": str(r.fine),
+         "mode": r.secretary.mode if r.secretary else None,
+         "secretary": r.secretary.name if r.secretary else None, "notes": list(r.notes)} for r in rows]
+    approval = model.quarters.get(period)
+    if approval is not None:
+        approved = {r["branch"]: (r["score"], r["rank"], r["award"], r["fine"]) for r in approval["ranking"]}
+        for row in out:
+            row["changed_since_approval"] = approved.get(row["branch"]) != (row["score"], row["rank"], row["award"], row["fine"])
+    return {"period": period, "status": status, "rulebook_version": quarter_rulebook(model, period).version,
+            "branches": out, "approval": approval_provenance(approval)}
+
+
+def test_quarter_json_in_cents_equals_the_decimal_quarter_view_at_every_position(make_app) -> None:
+    """The cents hot path (monthly_cents, mean_cents, placings over cents) renders exactly the
+    Decimal rows of quarter_view: for a draft quarter at every prefix of the log, then approved
+    (frozen secretaries), then with a correction after the approval (changed_since_approval)."""
+    app = make_app()
+    with_users(app)
+    company(app, ("A", "full_time", None), ("B", "part_time", None), ("C", None, None), ("D", "full_time", None))
+    rng = random.Random(11)
+    first = deduct(app, "A", "2019-07", "-2.33", "daily", "office")
+    for m in MONTHS:
+        for _ in range(10):
+            deduct(app, rng.choice("ABCD"), m, rng.choice(["-0.5", "-1", "-3.25", "-0.01"]), "political", "party_mass")
+        approve(app, m)
+    app.approve_quarter(period="2019Q3", actor="appr")
+    app.correct_entry(entry_id=str(first), points="-1", reason="r", actor="committee")
+    stream = events(app)
+    checked = 0
+    for cut in range(len(stream) // 2, len(stream) + 1):
+        model = AssessmentModel().apply_all(stream[:cut])
+        if not model.org["rulebooks"]:
+            continue
+        assert quarter_json(model, "2019Q3") == _rendered_quarter_view(model, "2019Q3")
+        checked += 1
+    final = quarter_json(AssessmentModel().apply_all(stream), "2019Q3")
+    assert final["status"] == "approved" and any(r["changed_since_approval"] for r in final["branches"])
+    assert checked > 10
