@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import orjson
-from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -90,7 +90,11 @@ class MaintainedView:
 
     def _load(self, position: int, sections: list[str] | None) -> AssessmentModel:
         model = AssessmentModel()
-        q = select(SECTIONS.c.section, SECTIONS.c.body).where(SECTIONS.c.view == VIEW)
+        # PostgreSQL: the body decoded to text by the server (convert_from) reaches the client
+        # about twice as fast as bytea, whose hex form psycopg2 must unescape (issue 18).
+        body = (func.convert_from(SECTIONS.c.body, "UTF8") if self.engine.dialect.name == "postgresql"
+                else SECTIONS.c.body)
+        q = select(SECTIONS.c.section, body).where(SECTIONS.c.view == VIEW)
         if sections is not None:
             q = q.where(SECTIONS.c.section.in_(sections))
         with self.engine.connect() as conn:
