@@ -14,7 +14,7 @@ from domain.assessment.annual import combined_score
 from domain.assessment.organization import ranked_throughout
 from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import Secretary, cents_text, mean_cents, monthly_cents, monthly_score_cents, placings
+from domain.assessment.scoring import Secretary, cents_text, mean_cents, monthly_score_cents, monthly_scorer, placings
 from domain.periods import quarter_months
 from projections.model import AssessmentModel
 
@@ -111,7 +111,8 @@ def month_cents(model: AssessmentModel, period: str) -> dict[str, int]:
     month = model.months.get(period)
     sums = month.sums if month is not None else {}
     empty: dict[str, int] = {}
-    return {b: monthly_cents(sums.get(b, empty), rulebook) for b in branches}
+    score = monthly_scorer(rulebook)
+    return {b: score(sums.get(b, empty)) for b in branches}
 
 
 def _last_month_people(model: AssessmentModel, period: str, branches: list[str]) -> dict[str, tuple[str, str] | None]:
@@ -130,7 +131,7 @@ def _last_month_people(model: AssessmentModel, period: str, branches: list[str])
 
 def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     """The ``--json`` ranking of a quarter: ``quarter_view``'s rows rendered, computed in
-    integer cents (``monthly_cents``, ``mean_cents``; ranks and the threshold compared in
+    integer cents (``monthly_scorer``, ``mean_cents``; ranks and the threshold compared in
     cents by the same ``placings``), Decimal text only at the edges. Identical to rendering
     ``quarter_view`` (tests/contract/test_properties.py compares them)."""
     months = quarter_months(period)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from domain.assessment.rulebook import BONUS, FULL_TIME, PART_TIME, Rulebook
 
@@ -52,14 +52,24 @@ def monthly_cents(sums: Mapping[str, int], rulebook: Rulebook) -> int:
     the rulebook does not know (none, while entries are checked against it) count nothing.
     Integer cents keep the arithmetic exact and fast (the fold keeps its sums so).
     """
-    caps = rulebook.category_cents
-    score = rulebook.base_cents
-    for category, points in sums.items():
-        if category == BONUS:
-            if points > 0:
-                score += min(points, rulebook.bonus_cap_cents)
-        elif points < 0:
-            score -= min(-points, caps.get(category, 0))
+    return monthly_scorer(rulebook)(sums)
+
+
+def monthly_scorer(rulebook: Rulebook) -> Callable[[Mapping[str, int]], int]:
+    """``monthly_cents`` under one rulebook, its caps read once: for scoring every branch of
+    a month (the quarter's hot loop) without looking them up per branch."""
+    caps, base, bonus_cap = rulebook.category_cents, rulebook.base_cents, rulebook.bonus_cap_cents
+
+    def score(sums: Mapping[str, int]) -> int:
+        total = base
+        for category, points in sums.items():
+            if category == BONUS:
+                if points > 0:
+                    total += points if points < bonus_cap else bonus_cap
+            elif points < 0:
+                limit = caps.get(category, 0)
+                total -= -points if -points < limit else limit
+        return total
     return score
 
 
