@@ -1,6 +1,8 @@
 """Named refusals. Each names the field at fault and the reason, in Chinese for people."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class LedgerError(Exception):
     """A command refused by a domain rule; nothing was written.
@@ -209,3 +211,21 @@ class CorruptLog(LedgerError):
                          "请运行 ledger verify 列出全部问题", None)
         self.position = position
         self.what = what
+
+
+@dataclass
+class LineError:
+    """A refused import line: 1-based line number, field at fault, reason."""
+
+    line: int
+    field: str | None
+    reason: str
+
+
+class ImportRefused(LedgerError):
+    """A batch with at least one invalid line; nothing was written."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        first = errors[0]
+        super().__init__(f"第 {first.line} 行：{first.reason}", first.field)
+        self.errors = errors

@@ -15,7 +15,7 @@ from domain.assessment.scoring import Secretary, to_cents
 from domain.errors import CorruptLog, NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.integrity.log import LoggedEvent, provenance
-from domain.members.people import enrolled_count
+from domain.members.enrolment import enrolled_count
 
 ORG = "org"
 SCORE_RECORDED = "AssessmentMonth.ScoreRecorded"

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.integrity.log import LoggedEvent
-from domain.members.people import CLASSES, EMPLOYEE, MEMBER, count_in
+from domain.members.enrolment import count_in
+from domain.members.people import CLASSES, EMPLOYEE, MEMBER
 from projections.fold import Fold
 
 

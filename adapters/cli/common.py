@@ -10,22 +10,26 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 import click
 
-from adapters.bootstrap import database_url, engine_of, open_ledger
-from adapters.store import replay
-from adapters.store.replay import F, Foldable
-from adapters.store.views import MaintainedView
+from adapters.bootstrap import close, database_url, engine_of, open_engine, open_ledger
 from domain import vocabulary
 from domain.asof import AsOf, replay_point
-from domain.errors import LedgerError
-from domain.service.application import ImportRefused, Ledger, LineError
-from projections.model import AssessmentModel
+from domain.errors import ImportRefused, LedgerError, LineError
 
-__all__ = ["acting", "AS_OF_HELP", "AsOf", "DOCUMENTED_BY_HELP", "emit", "existing_ledger", "fail", "fold_log",
+if TYPE_CHECKING:  # imported where used, so that ``ledger --help`` loads no database or domain code
+    from sqlalchemy.engine import Engine
+
+    from adapters.store.replay import F, Foldable
+    from adapters.store.views import MaintainedView
+    from domain.service.application import Ledger
+    from projections.model import AssessmentModel
+
+__all__ = ["acting", "AS_OF_HELP", "AsOf", "DOCUMENTED_BY_HELP", "emit", "existing_engine", "existing_ledger", "fail",
+           "fold_log",
            "LineError", "maintained_view", "member_warning_lines", "model_at", "replay_note", "replay_options", "run",
            "run_op", "SHANGHAI", "stamp", "stamp_fields", "verifier_keys", "write"]
 
@@ -37,14 +41,48 @@ DOCUMENTED_BY_HELP = ("按单据日期重放：截至某日各原始单据所载
 acting: list[str | None] = [None]  # ``--as`` of this invocation (set by the ``ledger`` group itself)
 
 
+OPENED, ENGINE = "adapters.cli.ledger", "adapters.cli.engine"  # the invocation's, in click's context meta
+
+
 def existing_ledger() -> Ledger:
     """The existing ledger (creates nothing: a missing database or table is a clear error,
-    exit 1); ``ledger init`` alone uses :func:`make_ledger` and creates."""
+    exit 1); ``ledger init`` alone uses :func:`make_ledger` and creates.
+
+    Opened once per invocation: inside a click command every call returns the same
+    application (one connection pool, one start-up), closed when the command ends."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is not None and OPENED in root.meta:
+        opened: Ledger = root.meta[OPENED]
+        return opened
     try:
         ledger = open_ledger(database_url(), user=acting[0])
     except LedgerError as e:
         fail([LineError(0, e.field, e.reason)], False)
+    if root is not None:
+        root.meta[OPENED] = ledger
+        root.call_on_close(lambda: close(ledger))
     return ledger
+
+
+def existing_engine() -> Engine:
+    """The existing ledger's database, for reads: the engine of the ledger this invocation
+    opened, else an engine alone (:func:`adapters.bootstrap.open_engine`: the application is
+    not built, a read needs none of it), opened once per invocation and disposed when the
+    command ends. Missing database or tables: exit 1, as :func:`existing_ledger`."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None or OPENED in root.meta or ":memory:" in database_url():
+        return engine_of(existing_ledger())
+    if ENGINE not in root.meta:
+        try:
+            engine = open_engine(database_url())
+        except LedgerError as e:
+            fail([LineError(0, e.field, e.reason)], False)
+        root.meta[ENGINE] = engine
+        root.call_on_close(engine.dispose)
+    opened: Engine = root.meta[ENGINE]
+    return opened
 
 
 def emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
@@ -91,7 +129,8 @@ def run_op(op: str, message: Callable[[Any], str], **fields: Any) -> None:
 
 def maintained_view(ledger: Ledger | None = None) -> MaintainedView:
     """The maintained view of ``ledger`` (none given: the existing ledger)."""
-    return MaintainedView(engine_of(ledger or existing_ledger()))
+    from adapters.store.views import MaintainedView
+    return MaintainedView(engine_of(ledger) if ledger is not None else existing_engine())
 
 
 def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,25 +147,35 @@ def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def model_at(sections: list[str] | None, point: AsOf | None) -> AssessmentModel:
     """The maintained model now, or the model replayed at ``point`` on its clock
     (adapters/store/replay.py)."""
+    from adapters.store import replay
     if point is None:
+        ctx = click.get_current_context(silent=True)
+        if ctx is None or not {OPENED, ENGINE} & set(ctx.find_root().meta):  # nothing opened yet: try the driver alone
+            from adapters.store.fastview import current_model
+            model = current_model(database_url(), sections)
+            if model is not None:
+                return model
         return maintained_view().model(sections)
-    return run(lambda: replay.model_at(engine_of(existing_ledger()), sections, point))
+    return run(lambda: replay.model_at(existing_engine(), sections, point))
 
 
 def fold_log(fold: F, point: AsOf | None) -> F:
     """Feed ``fold`` (a :class:`projections.fold.Fold`) the events of its aggregates: all of
     them, or those at ``point`` on its clock."""
-    return run(lambda: replay.fold_at(engine_of(existing_ledger()), fold, point))
+    from adapters.store import replay
+    return run(lambda: replay.fold_at(existing_engine(), fold, point))
 
 
 def stamp(data: dict[str, Any], model: Foldable, point: AsOf | None) -> dict[str, Any]:
     """Say which replay a view shows: ``position`` reached, ``as_of`` or ``documented_by``
     if asked, and on the document clock what it placed (``document_clock``)."""
+    from adapters.store import replay
     return replay.stamp(data, model, point)
 
 
 def stamp_fields(point: AsOf | None) -> dict[str, str | None]:
     """``as_of`` and ``documented_by`` of a replay (for views that carry no ``position``)."""
+    from adapters.store import replay
     return replay.stamp_fields(point)
 
 

@@ -6,13 +6,12 @@ from typing import Any, Callable
 
 import click
 
-from adapters.bootstrap import engine_of
 from adapters.cli.common import (
     SHANGHAI,
     AsOf,
     LineError,
     emit,
-    existing_ledger,
+    existing_engine,
     fail,
     model_at,
     replay_note,
@@ -55,7 +54,7 @@ def explain_month_cmd(period: str, branch: str, as_of: AsOf | None, as_json: boo
     from adapters.exports.workbooks import explain_month_workbook
     run(lambda: check_month(period))
     model = model_at(None, as_of)
-    data = _explained(lambda: explain_month_at(engine_of(existing_ledger()), model, period, branch, as_of))
+    data = _explained(lambda: explain_month_at(existing_engine(), model, period, branch, as_of))
     if with_proofs:
         _attach_proofs(data, data["entries"])
     data = stamp(data, model, as_of)
@@ -76,7 +75,7 @@ def explain_quarter_cmd(period: str, branch: str, as_of: AsOf | None, as_json: b
     from adapters.exports.workbooks import explain_quarter_workbook
     run(lambda: check_quarter(period))
     model = model_at(quarter_sections(period), as_of)
-    data = _explained(lambda: explain_quarter_at(engine_of(existing_ledger()), model, period, branch, as_of))
+    data = _explained(lambda: explain_quarter_at(existing_engine(), model, period, branch, as_of))
     if with_proofs:
         _attach_proofs(data, [e for m in data["months"] for e in m["entries"]])
     data = stamp(data, model, as_of)
@@ -108,7 +107,7 @@ def _attach_proofs(data: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Each cited entry gets its leaf index and inclusion proof; the checkpoint once."""
     from adapters.store.proofs import ProofError, attach_inclusion_proofs
     try:
-        attach_inclusion_proofs(engine_of(existing_ledger()), data, entries)
+        attach_inclusion_proofs(existing_engine(), data, entries)
     except ProofError as e:
         fail([LineError(0, None, str(e))], False)
 
@@ -186,7 +185,7 @@ def explain_year_cmd(period: str, branch: str, as_of: AsOf | None, as_json: bool
 def history(branch: str, first: str | None, last: str | None, as_json: bool) -> None:
     start = run(lambda: parse_as_of(first, "from")) if first else None
     end = run(lambda: parse_as_of(last, "to")) if last else None
-    reader = LogReader(engine_of(existing_ledger()))
+    reader = LogReader(existing_engine())
     rows = []
     for e in reader.read():
         if (start is not None and e.recorded_at_us < start) or (end is not None and e.recorded_at_us > end):

@@ -1,6 +1,12 @@
-"""命令行 ``ledger``: the CLI over the application service (help text in Chinese)."""
+"""命令行 ``ledger``: the CLI over the application service (help text in Chinese).
+
+Start-up is kept short (issue 18): this module imports only Click and small domain tables;
+the database, the application, FastAPI, openpyxl and the signing code are imported inside the
+commands that use them, and each other command module of ``adapters/cli/`` is imported only
+when one of its commands runs (:class:`LedgerGroup`, :data:`LAZY_COMMANDS`)."""
 from __future__ import annotations
 
+import importlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -9,12 +15,13 @@ from uuid import UUID
 
 import click
 
-from adapters.bootstrap import database_url, engine_of, initialize, make_ledger
+from adapters.bootstrap import database_url, initialize, make_ledger
 from adapters.cli import zh as cli_zh
 from adapters.cli.common import (
     AsOf,
     acting,
     emit,
+    existing_engine,
     existing_ledger,
     fail,
     maintained_view,
@@ -28,31 +35,117 @@ from adapters.cli.common import (
     write,
 )
 from adapters.json_input import decode_text
-from adapters.store.logreader import LogReader
-from adapters.store.views import MaintainedView
-from domain import commands as c
 from domain import vocabulary
-from domain.assessment.rulebook import CATEGORY_NAMES
-from domain.errors import InvalidInput, LedgerError
+from domain.errors import InvalidInput, LedgerError, LineError
 from domain.integrity.log import provenance_text
 from domain.periods import check_month, check_quarter, check_year, quarter_months
-from domain.service.application import LineError
-from projections.views import month_json, quarter_json
 
 cli_zh.install()  # Click's usage errors and help headings in Chinese
 STATUS_NAMES, MODE_NAMES = vocabulary.PERIOD_STATES, vocabulary.MODES  # names: domain/vocabulary.py
 
 
+class Lazy:
+    """A command of another module of ``adapters/cli/``: the modules that define it and its
+    subcommands, and its help, shown by ``ledger --help`` without importing them (a test
+    compares both with the commands the modules register)."""
+
+    def __init__(self, modules: tuple[str, ...], help: str) -> None:
+        self.modules, self.help = modules, help
+
+
+LAZY_COMMANDS: dict[str, Lazy] = {
+    "audit": Lazy(("tamper",), "审计：导出一段日志及其证明，供纪检监察部离线核验。"),
+    "backup": Lazy(("backup",), "备份整个账本到一个新目录（--to）：数据库的全部账本表（SQLite 用在线备份，PostgreSQL 在一个快照中"
+                   "逐表导出）、签名私钥（LEDGER_SIGNING_KEY）、个人密钥库（LEDGER_KEYSTORE）和备份清单 manifest.json（各文件大小"
+                   "与 SHA-256、各表行数、备份时的日志大小与默克尔根、最新签名检查点）。只读：不新建数据库或密钥。"
+                   "备份目录含签名私钥"
+                   "与个人密钥库（谈话走访摘要的密钥），属机密：文件权限 0600，请限制访问，并与普通数据分开妥善保管。"),
+    "checkpoint": Lazy(("tamper",), "检查点：对当前日志签名（不带子命令时立即生成一个）。"),
+    "dues": Lazy(("dues",), "党费：核定基数、登记交纳、计算欠交与多交；每半年公示并签名检查点，"
+                 "导出 Excel，事后核验。"),
+    "explain": Lazy(("explain",), "说明：从第一性原理推导某支部某月或某季度的得分（每条记录、上限、规则）。"),
+    "export": Lazy(("export",), "导出 Excel：月度考核表、季度排名、年度总评、支部全部记录。"),
+    "group": Lazy(("group",), "集团账本：登记成员公司（日志来源与公钥），收取并见证各公司的检查点，发现分叉即立案；从各公司公布的"
+                  "结果做集团排名。数据库由 LEDGER_GROUP_DATABASE_URL 指定。"),
+    "history": Lazy(("explain",), "列出与某支部有关的全部事件（最早在前），含操作人与记录时间。"),
+    "innovation": Lazy(("innovation",), "创新创效：合理化建议（每条奖励）、创新积分与晋档；查看个人账户。"),
+    "key": Lazy(("tamper",), "签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。"),
+    "keystore": Lazy(("care",), "谈话走访摘要的密钥库（LEDGER_KEYSTORE，默认当前目录 ledger-keys.sqlite3）。"),
+    "links": Lazy(("links",), "党员“1+N”：党员联系职工的结对、解除、党小组 N 值；查看支部结对情况。"),
+    "meetings": Lazy(("meetings",), "组织生活：三会一课、主题党日、组织生活会、“两会”及出勤；"
+                     "按考核细则检查是否按期召开。"),
+    "members": Lazy(("member_points",), "党员积分：个人行为、小组工作、年度评议三部分，年度总积分与支部内排名。"),
+    "mentors": Lazy(("mentoring",), "导师带徒：师徒结对、徒弟考评与技术比武成绩；按徒弟进步大小评价导师。"),
+    "monitor": Lazy(("group",), "纪检监察部的监督：取得账本最新检查点（文件或 HTTP），"
+                    "与本方持有的上一个检查点核对一致性，一致则会签，"
+                    "分叉或回退则给出两份签名检查点为证（退出码非零）。本方存储在账本数据库之外。"),
+    "people": Lazy(("people",), "党员与职工：登记、分类、转接、离开；查看名册。"),
+    "person": Lazy(("care",), "人员：销毁谈话走访摘要密钥等。"),
+    "projects": Lazy(("projects",), "一年做成一件事：登记项目、记录进度与完成；查看各支部登记数、完成数与完成率。"),
+    "prove": Lazy(("tamper",), "输出事件的包含证明（EVENT_ID：条目编号或日志位置），或两个检查点间的一致性证明。"),
+    "publish": Lazy(("group",), "公布：检查点发布包（含一致性证明）与季度、年度结果（含包含证明），供见证方与集团收取。"),
+    "receipt": Lazy(("tamper",), "为事件（如自己提交的申诉）开具回执：事件、叶子哈希、检查点与包含证明，可离线核验。"),
+    "restore": Lazy(("backup",), "从备份目录（--from）恢复账本：先核对备份清单中每个文件的大小与 SHA-256"
+                    "（缺失或不符则拒绝，什么也不写），"
+                    "目标须为空（LEDGER_DATABASE_URL 中没有账本数据，LEDGER_SIGNING_KEY 与 LEDGER_KEYSTORE 不存在），恢复数据库、"
+                    "签名私钥与个人密钥库后完整核验，并与备份清单中的日志大小、根哈希、最新检查点和各表行数对照；任何不符均报告"
+                    "并以非零状态退出。备份目录含签名私钥与个人密钥库（谈话走访摘要的密钥），属机密：文件权限 0600，请限制访问，"
+                    "并与普通数据分开妥善保管。"),
+    "selection": Lazy(("selection",), "竞聘：职工代表匿名评分、公司领导实名评分、门槛值；查看结果。"),
+    "serve": Lazy(("serve",), "启动 HTTP 接口（OpenAPI 文档在 /docs）与网页界面（/web/）。数据库由 LEDGER_DATABASE_URL 指定；"
+                  "多个工作进程时请使用 PostgreSQL。"),
+    "talks": Lazy(("care",), "谈话走访（六必谈、六必访）：登记事由、记录谈话或走访、查看待办与超期。"),
+    "user": Lazy(("users", "web"), "用户与角色：创建用户、授予/撤销角色、签发/吊销接口令牌（仅系统管理员）。"),
+    "verify": Lazy(("tamper",), "从存储的事件重算全部叶子、树、检查点与审批结果，报告第一处不符。"),
+    "verify-proof": Lazy(("tamper",), "离线核验证明文件：只需证明文件与一个你信任的验证公钥，不需要数据库。"),
+    "witness": Lazy(("group",), "见证方登记与会签回收。"),
+    "writer-role": Lazy(("tamper",), "PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。"),
+}
+NOT_COMMANDS = frozenset({"main", "zh", "common"})  # helper modules of the package, not command groups
+
+
 class LedgerGroup(click.Group):
-    """The command group. A refusal escaping a command — a read that meets a stored event it
-    cannot read (:class:`domain.errors.CorruptLog`, naming its position) — ends it as every
-    refusal does: the reason in Chinese on stderr, exit 1, no traceback."""
+    """The ``ledger`` group: the commands of this module as usual, the others of
+    :data:`LAZY_COMMANDS` imported on first use (each module registers its commands on
+    :func:`main` when imported); ``--help`` lists them from the table, importing nothing.
+
+    A refusal escaping a command — a read that meets a stored event it cannot read
+    (:class:`domain.errors.CorruptLog`, naming its position) — ends it as every refusal
+    does: the reason in Chinese on stderr, exit 1, no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LedgerError as e:
             fail([LineError(0, e.field, e.reason)], False)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = LAZY_COMMANDS.get(cmd_name)
+        if cmd_name not in self.commands and lazy is not None:
+            for module in lazy.modules:
+                importlib.import_module(f"adapters.cli.{module}")
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As :meth:`click.Group.format_commands`, with the help of a command not yet
+        imported taken from :data:`LAZY_COMMANDS`."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, click.utils.make_default_short_help(LAZY_COMMANDS[name].help, limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section(click.core._("Commands")):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=LedgerGroup, help="党建考核审计账本：每一条得分、扣分、审批都是不可篡改的事件。\n\n"
@@ -93,7 +186,7 @@ def import_(file: Path, as_json: bool, attachments: tuple[Path, ...]) -> None:
         if errors:
             fail(errors, as_json)
     result = run(lambda: ledger.import_batch(lines, acting[0]), as_json)
-    MaintainedView(engine_of(ledger)).model()  # catch the maintained view up
+    maintained_view(ledger).model()  # catch the maintained view up
     emit({"appended": result.appended, "skipped": result.skipped, "ids": result.ids, "warnings": result.warnings},
           as_json, lambda d: "\n".join([f"导入完成：新增 {d['appended']} 行，跳过 {d['skipped']} 行（已在账本中）",
                                          *(f"注意：第 {w['line']} 行 {w['message']}" for w in d["warnings"])]))
@@ -140,6 +233,7 @@ def month() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
 @replay_options
 def month_show(period: str, as_json: bool, as_of: AsOf | None) -> None:
+    from projections.views import month_json
     run(lambda: check_month(period))
     model = model_at(["month:" + period], as_of)
     emit(stamp(run(lambda: month_json(model, period)), model, as_of), as_json, month_text)
@@ -213,6 +307,7 @@ def quarter() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他工具使用）")
 @replay_options
 def quarter_show(period: str, as_json: bool, as_of: AsOf | None) -> None:
+    from projections.views import quarter_json
     run(lambda: check_quarter(period))
     model = model_at([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
     emit(stamp(run(lambda: quarter_json(model, period)), model, as_of), as_json, quarter_text)
@@ -237,7 +332,7 @@ def quarter_text(d: dict[str, Any]) -> str:
 @replay_options
 def quarter_diff_cmd(period: str, as_json: bool, as_of: AsOf | None) -> None:
     from adapters.diffs import quarter_diff_now
-    emit(run(lambda: quarter_diff_now(engine_of(existing_ledger()), period, as_of), as_json), as_json, _compare_text)
+    emit(run(lambda: quarter_diff_now(existing_engine(), period, as_of), as_json), as_json, _compare_text)
 
 
 @quarter.command("whatif", help="假设某些记录或决定不存在（或某条目按其他分值计），重算季度，不写入任何内容。")
@@ -249,6 +344,7 @@ def quarter_diff_cmd(period: str, as_json: bool, as_of: AsOf | None) -> None:
 def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...], as_json: bool,
                        as_of: AsOf | None) -> None:
     from adapters.diffs import quarter_whatif_now
+    from domain import commands as c
     run(lambda: check_quarter(period))
     wanted = {_ref(r) for r in refs}
     points = {}
@@ -256,7 +352,7 @@ def quarter_whatif_cmd(period: str, refs: tuple[str, ...], sets: tuple[str, ...]
         entry, _, value = item.partition("=")
         line = {"op": "correct_entry", "entry_id": entry, "points": value, "reason": "-", "actor": "-"}
         points[_ref(entry)] = run(lambda: c.parse_command(line).points)  # noqa: B023 - run calls it at once
-    emit(run(lambda: quarter_whatif_now(engine_of(existing_ledger()), period, wanted, points, as_of)), as_json,
+    emit(run(lambda: quarter_whatif_now(existing_engine(), period, wanted, points, as_of)), as_json,
          _compare_text)
 
 
@@ -306,10 +402,11 @@ KIND_NAMES = {k: f"{n}（元）" if k in ("award", "fine") else n for k, n in vo
 def _reapproved(kind: str, period: str, approval_id: Any, as_json: bool) -> None:
     """Say what a re-approval recorded: its id and each adjustment (branch, kind, previous,
     new, delta), read back from the log."""
+    from adapters.store.logreader import LogReader
     from domain.ids import quarter_id, year_id
     from projections.compare import adjustments
     aggregate = quarter_id(period) if kind == "quarter" else year_id(period)
-    events = LogReader(engine_of(existing_ledger())).read(aggregate_id=aggregate)
+    events = LogReader(existing_engine()).read(aggregate_id=aggregate)
     data = {"period": period, "approval_id": str(approval_id), "adjustments": adjustments(events, str(approval_id))}
     name = "季度排名" if kind == "quarter" else "年度总评"
 
@@ -355,12 +452,13 @@ def entries(period: str, branch: str | None, as_json: bool) -> None:
     from adapters.exports.explanations import entries_at
     run(lambda: check_month(period))
     model = model_at(["month:" + period], None)
-    rows = run(lambda: entries_at(engine_of(existing_ledger()), model, period, branch))
+    rows = run(lambda: entries_at(existing_engine(), model, period, branch))
     emit({"entries": rows}, as_json, _entries_text)
 
 
 def _entries_text(d: dict[str, Any]) -> str:
     from adapters.exports.explain_format import STATE_NAMES, appeal_text, change_text
+    from domain.assessment.rulebook import CATEGORY_NAMES
     lines = [f"{'位置':>6}  {'录入时间（北京时间）':<21}{'支部':<8}{'类别':<10}{'录入':>7}{'现分值':>8}{'计入':>7}  "
              f"{'状态':<5}{'操作人':<12} 理由"]
     for r in d["entries"]:
@@ -386,6 +484,7 @@ def branch() -> None:
 @click.option("--from", "from_month", default=None, help="自某月（YYYY-MM）起参加考核")
 @click.option("--actor", default="registrar", show_default=True, help="操作人")
 def branch_register(code: str, name: str, members: int, from_month: str | None, actor: str) -> None:
+    from domain import commands as c
     cmd = run(lambda: c.parse_command({"op": "register_branch", "code": code, "name": name,
                                         "members": members, "from": from_month, "actor": actor}))
     write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 已登记")
@@ -397,6 +496,7 @@ def branch_register(code: str, name: str, members: int, from_month: str | None, 
 @click.option("--from", "from_month", required=True, help="自某月（YYYY-MM）起")
 @click.option("--actor", required=True, help="操作人")
 def branch_members(code: str, members: int, from_month: str, actor: str) -> None:
+    from domain import commands as c
     cmd = run(lambda: c.parse_command({"op": "set_members", "branch": code, "members": members,
                                         "from": from_month, "actor": actor}))
     write(lambda ledger: ledger.execute(cmd), lambda code: f"支部 {code} 党员人数已变更")
@@ -412,6 +512,7 @@ def branch_members(code: str, members: int, from_month: str, actor: str) -> None
 @click.option("--actor", default="registrar", show_default=True, help="操作人")
 def branch_secretary(code: str, name: str, mode: str, allowance: str | None, from_month: str,
                      user: str | None, actor: str) -> None:
+    from domain import commands as c
     cmd = run(lambda: c.parse_command({"op": "appoint_secretary", "branch": code, "name": name,
                                         "mode": mode, "allowance": allowance, "from": from_month,
                                         "user": user, "actor": actor}))
@@ -429,6 +530,7 @@ def branch_secretary(code: str, name: str, mode: str, allowance: str | None, fro
 @click.option("--key", default=None, help="幂等键（可选）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（条目编号与提示）")
 def score(as_json: bool, **fields: Any) -> None:
+    from domain import commands as c
     cmd = run(lambda: c.parse_command({"op": "record_score", **fields}), as_json)
     ledger = existing_ledger()
     entry_id, warnings = run(lambda: ledger.execute_noting(cmd), as_json)
@@ -484,7 +586,7 @@ def year_approve(period: str, actor: str) -> None:
 @replay_options
 def year_diff_cmd(period: str, as_json: bool, as_of: AsOf | None) -> None:
     from adapters.diffs import year_diff_now
-    emit(run(lambda: year_diff_now(engine_of(existing_ledger()), period, as_of), as_json), as_json, _year_diff_text)
+    emit(run(lambda: year_diff_now(existing_engine(), period, as_of), as_json), as_json, _year_diff_text)
 
 
 def _year_diff_text(d: dict[str, Any]) -> str:
@@ -596,18 +698,5 @@ def rebuild() -> None:
     click.echo(f"投影已重建至位置 {model.position}")
 
 
-def _register_subcommands() -> None:
-    """Import every command module of ``adapters/cli/``: each registers its commands on ``main``."""
-    import importlib
-    import pkgutil
-
-    import adapters.cli
-    for module in sorted(m.name for m in pkgutil.iter_modules(adapters.cli.__path__) if m.name not in NOT_COMMANDS):
-        importlib.import_module(f"adapters.cli.{module}")
-
-
-NOT_COMMANDS = frozenset({"main", "zh", "common"})  # helper modules of the package, not command groups
-_register_subcommands()
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # ``python -m adapters.cli.main``: run the group the command modules register on
+    importlib.import_module("adapters.cli.main").main()

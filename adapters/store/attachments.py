@@ -22,8 +22,7 @@ from sqlalchemy.engine import make_url
 from domain import vocabulary
 from domain.assessment.appeal import MAX_ATTACHMENT_BYTES
 from domain.commands import Attachment
-from domain.errors import InvalidInput
-from domain.service.unit_of_work import LineError
+from domain.errors import InvalidInput, LineError
 
 DEFAULT_FOLDER = "ledger-attachments"
 # The first bytes of each accepted type (the declared type or the file name's ending is not trusted).

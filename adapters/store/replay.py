@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Callable, Hashable, Iterable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Protocol, TypeVar
 
-from sqlalchemy.engine import Engine
-
-from adapters.store.logreader import LogReader
-from adapters.store.views import MaintainedView
 from domain.asof import AsOf
 from domain.errors import NotInitialized
 from domain.integrity.log import LoggedEvent
 from projections.documents import DocumentSlice, by_document_date, fold_in_document_order
 from projections.model import AssessmentModel
+
+if TYPE_CHECKING:  # imported where used: the CLI's stamp of a current view needs no database code
+    from sqlalchemy.engine import Engine
 
 
 class Foldable(Protocol):
@@ -41,6 +40,7 @@ DERIVED_MAX = 256
 def upto_of(engine: Engine, point: AsOf | None) -> int | None:
     """The log position recorded by a log-clock ``point`` (None: all of the log).
     Precondition: ``point`` is None or on the log clock."""
+    from adapters.store.logreader import LogReader
     if point is None:
         return None
     assert not point.by_document, "a document-clock replay is not a prefix of the log"
@@ -49,6 +49,7 @@ def upto_of(engine: Engine, point: AsOf | None) -> int | None:
 
 def document_slice(engine: Engine, point: AsOf, topic_suffixes: tuple[str, ...] = ()) -> DocumentSlice:
     """The events of those topics whose documents are dated by ``point``, in document order."""
+    from adapters.store.logreader import LogReader
     return by_document_date(LogReader(engine).read(topic_suffixes=topic_suffixes), point.moment_us)
 
 
@@ -57,6 +58,8 @@ def model_at(engine: Engine, sections: list[str] | None, point: AsOf | None) -> 
     only ``sections``' periods are folded when given (adapters/store/slices.py); on the
     document clock the whole model is folded from the slice, and ``replayed`` says what the
     slice held."""
+    from adapters.store.logreader import LogReader
+    from adapters.store.views import MaintainedView
     if point is None:
         return MaintainedView(engine).model(sections)
     if point.by_document:
@@ -76,6 +79,7 @@ def model_at(engine: Engine, sections: list[str] | None, point: AsOf | None) -> 
 def fold_at(engine: Engine, fold: F, point: AsOf | None) -> F:
     """Feed ``fold`` (a :class:`projections.fold.Fold`) its aggregates' events: all of them,
     those recorded by a log-clock ``point``, or those documented by a document-clock one."""
+    from adapters.store.logreader import LogReader
     topics = fold.topic_filter()
     if point is not None and point.by_document:
         return fold_in_document_order(fold, document_slice(engine, point, topics))
@@ -93,6 +97,7 @@ class FoldCache:
     no argument (every fold the reads use)."""
 
     def __init__(self, engine: Engine) -> None:
+        from adapters.store.logreader import LogReader
         self.reader = LogReader(engine)
         self.lock = threading.Lock()
         self.folds: dict[type, tuple[int, Any]] = {}
@@ -153,6 +158,7 @@ def stamp(data: dict[str, Any], replayed: Foldable, point: AsOf | None) -> dict[
 def events_at(engine: Engine, point: AsOf | None, topic_suffixes: tuple[str, ...] = ()) -> Iterable[LoggedEvent]:
     """The events of those topics at ``point``: the log (or its prefix on the log clock), or
     the document-clock slice in document order."""
+    from adapters.store.logreader import LogReader
     if point is not None and point.by_document:
         return document_slice(engine, point, topic_suffixes).events
     return LogReader(engine).read(upto=upto_of(engine, point), topic_suffixes=topic_suffixes)

@@ -18,14 +18,14 @@ from typing import Any, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import Column, Index, LargeBinary, MetaData, String, Table, Text
 
+from adapters.store.columns import BIGINT
 from domain.integrity.log import leaf_bytes
 from domain.integrity.merkle import CompactRange, leaf_hash
 from domain.integrity.note import Signer, format_checkpoint, generate_key, load_signer, sign_note
 
 METADATA = MetaData()
-BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
 POSITIONS = Table(
     "ledger_positions", METADATA,

@@ -16,23 +16,23 @@ from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, fun
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from adapters.store.columns import BIGINT
+from adapters.store.fastview import SECTIONS_TABLE, TRACKING_TABLE, VIEW
 from adapters.store.logreader import DECODE, LogReader, gc_paused
-from adapters.store.tree import BIGINT
 from projections.model import ORG, AssessmentModel
 
 METADATA = MetaData()
 SECTIONS = Table(
-    "ledger_view_sections", METADATA,
+    SECTIONS_TABLE, METADATA,
     Column("view", String(64), primary_key=True),
     Column("section", String(64), primary_key=True),
     Column("body", LargeBinary, nullable=False),
 )
 TRACKING = Table(
-    "ledger_view_tracking", METADATA,
+    TRACKING_TABLE, METADATA,
     Column("view", String(64), primary_key=True),
     Column("position", BIGINT, nullable=False),
 )
-VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name is rebuilt from position 0
 
 
 class MaintainedView:

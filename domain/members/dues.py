@@ -36,8 +36,8 @@ from domain.assessment.results import canonical_hash
 from domain.assessment.rulebook import Rulebook
 from domain.errors import DuesRefused, InvalidInput, PaymentNotFound
 from domain.ids import dues_account_id, dues_payment_id_for_key, dues_statement_id
+from domain.members.enrolment import span_covers
 from domain.members.meetings import Date
-from domain.members.people import span_covers
 from domain.periods import check_half, half_months
 
 CENT = Decimal("0.01")

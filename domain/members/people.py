@@ -22,6 +22,7 @@ from domain import commands as c
 from domain import vocabulary
 from domain.errors import MembershipRefused, PersonAlreadyRegistered
 from domain.ids import person_id, roster_id
+from domain.members.enrolment import count_in
 
 MEMBER = "member"  # 党员
 EMPLOYEE = "employee"  # 职工（非党员）
@@ -151,18 +152,6 @@ class BranchRoster(Aggregate):
         return count_in(self.spans, month)
 
 
-def span_covers(span: list[str | None], month: str) -> bool:
-    """A roster span ``[start, end]`` covers ``month`` (its end month is not covered; end
-    None: still enrolled). Precondition: ``start`` is set (every enrolment sets it)."""
-    start, end = span
-    return start is not None and start <= month and (end is None or month < end)
-
-
-def count_in(spans: dict[str, list[list[str | None]]], month: str) -> int:
-    """Members whose span covers ``month`` (a span's end month is not covered)."""
-    return sum(1 for rows in spans.values() if any(span_covers(span, month) for span in rows))
-
-
 # -- commands ------------------------------------------------------------------------------
 class EnrolMember(c.Command):
     """A party member enrolled in a branch and party group (党员登记); an employee already
@@ -219,11 +208,3 @@ class RecordDeparture(c.Command):
     reason: c.Text
     from_month: c.Month = Field(alias="from")
     actor: c.Text
-
-
-def enrolled_count(spans: dict[str, list[list[str | None]]], month: str) -> int | None:
-    """The enrolments in force in ``month``, or None where enrolment does not yet speak for
-    the branch: no enrolments, or ``month`` before the first (then the declared count holds)."""
-    if not spans or month < min(start for rows in spans.values() for start, _ in rows if start is not None):
-        return None
-    return count_in(spans, month)

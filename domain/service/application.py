@@ -28,8 +28,10 @@ from domain.errors import (
     BranchNotFound,
     ConcurrentWrite,
     DuplicateKey,
+    ImportRefused,
     InvalidInput,
     LedgerError,
+    LineError,
     PermissionDenied,
     SeparationOfDuties,
     UserRefused,
@@ -40,7 +42,7 @@ from domain.service.handlers import HANDLERS, discover
 from domain.service.handlers.signing import declare
 from domain.service.permissions import Authorization, roles_of
 from domain.service.score_batch import apply_scores
-from domain.service.unit_of_work import ImportRefused, ImportResult, KeyIndex, LineError, UnitOfWork  # noqa: F401 (re-exported)
+from domain.service.unit_of_work import ImportResult, KeyIndex, UnitOfWork  # noqa: F401 (re-exported)
 from domain.topics import register_moved_topics
 
 T = TypeVar("T")

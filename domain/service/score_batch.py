@@ -29,12 +29,13 @@ from domain.errors import (
     BranchNotTakingPart,
     DuplicateKey,
     LedgerError,
+    LineError,
     PermissionDenied,
     SeparationOfDuties,
     UserRefused,
 )
 from domain.service.permissions import Authorization
-from domain.service.unit_of_work import ImportResult, LineError, UnitOfWork
+from domain.service.unit_of_work import ImportResult, UnitOfWork
 
 SCORE_TOPIC = get_topic(AssessmentMonth.ScoreRecorded)
 REFUSALS = (PermissionDenied, SeparationOfDuties, UserRefused)

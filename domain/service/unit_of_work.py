@@ -21,7 +21,7 @@ from domain import vocabulary
 from domain.access.users import Access, now_us
 from domain.assessment.month_and_quarter import AssessmentMonth
 from domain.assessment.organization import Organization
-from domain.errors import LedgerError, NotInitialized
+from domain.errors import NotInitialized
 from domain.ids import access_id, month_id, organization_id
 from domain.service.permissions import Authorization, authorize
 
@@ -66,24 +66,6 @@ class Host(Protocol):
     def mapper(self) -> Any: ...
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
-
-
-@dataclass
-class LineError:
-    """A refused import line: 1-based line number, field at fault, reason."""
-
-    line: int
-    field: str | None
-    reason: str
-
-
-class ImportRefused(LedgerError):
-    """A batch with at least one invalid line; nothing was written."""
-
-    def __init__(self, errors: list[LineError]) -> None:
-        first = errors[0]
-        super().__init__(f"第 {first.line} 行：{first.reason}", first.field)
-        self.errors = errors
 
 
 @dataclass

@@ -67,13 +67,18 @@ def _uses(function: Callable[..., Any] | None, cls: type) -> bool:
 
 
 def _cli_commands() -> list[click.Command]:
+    """Every command as ``ledger`` finds it: each group's ``list_commands`` and ``get_command``
+    (the top-level group imports a command module on first use, adapters/cli/main.py)."""
     from adapters.cli.main import main
     out, todo = [], [main]
+    ctx = click.Context(main)
     while todo:
         command = todo.pop()
         out.append(command)
         if isinstance(command, click.Group):
-            todo.extend(command.commands.values())
+            found = [command.get_command(ctx, name) for name in command.list_commands(ctx)]
+            assert all(found), f"{command.name}: listed commands that cannot be loaded"
+            todo.extend(sub for sub in found if sub is not None)
     return out
 
 

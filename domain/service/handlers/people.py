@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.assessment.organization import takes_part
 from domain.errors import MembershipRefused, PersonAlreadyRegistered, PersonNotFound
 from domain.ids import person_id, roster_id
+from domain.members.enrolment import enrolled_count
 from domain.members.people import (
     EMPLOYEE,
     MEMBER,
@@ -15,7 +16,6 @@ from domain.members.people import (
     RecordDeparture,
     RegisterEmployee,
     TransferPerson,
-    enrolled_count,
 )
 from domain.service.handlers import handles
 from domain.service.unit_of_work import UnitOfWork

@@ -1,0 +1,118 @@
+"""Reads of a current maintained view over the bare database driver (issue 18: CLI start-up).
+
+``ledger month show`` needs three queries: the view's position, the log's last position and
+the sections of one month. Through SQLAlchemy that costs its import (~0.3 s of CPU on the
+2-core test machine, most of such a command); through ``sqlite3`` or ``psycopg2`` directly it
+costs a connection. :func:`current_model` answers only when the view is already current (its
+position is the log's last), reading the three in one read-only transaction, so one snapshot;
+in every other case (behind, never built, no ledger tables, a missing SQLite file, a URL it does
+not parse as SQLAlchemy would) it returns None and the caller takes the full path
+(:class:`adapters.store.views.MaintainedView`), which catches the view up or names the error.
+Writes never come here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import orjson
+
+from projections.model import ORG, AssessmentModel
+
+VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name is rebuilt from position 0
+SECTIONS_TABLE, TRACKING_TABLE = "ledger_view_sections", "ledger_view_tracking"
+POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg2")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a plain ``sqlite:///PATH`` URL (relative to the working directory, as
+    SQLAlchemy reads it); None for anything else (memory, query options, other schemes)."""
+    if not url.startswith("sqlite:///") or "?" in url:
+        return None
+    path = url[len("sqlite:///"):]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def postgresql_arguments(url: str) -> dict[str, Any] | None:
+    """``psycopg2.connect`` keywords of a ``postgresql[+psycopg2]://`` URL as SQLAlchemy's
+    psycopg2 dialect passes them (query options as keywords); None if not such a URL or an
+    option is given twice."""
+    parts = urlsplit(url)
+    if parts.scheme not in POSTGRESQL_SCHEMES:
+        return None
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if len({k for k, _ in query}) != len(query):
+        return None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    host, port = hostport, None
+    if hostport.rsplit(":", 1)[-1].isdigit() and not hostport.endswith("]"):
+        host, _, digits = hostport.rpartition(":")
+        port = int(digits)
+    arguments: dict[str, Any] = {"dbname": parts.path[1:] or None, "user": unquote(user) or None,
+                                 "password": unquote(password) or None, "host": host.strip("[]") or None,
+                                 "port": port}
+    arguments.update(query)
+    return {k: v for k, v in arguments.items() if v is not None}
+
+
+def current_model(url: str, sections: Iterable[str] | None) -> AssessmentModel | None:
+    """The model of the stored sections (``sections`` and the organization; None: all), if
+    the view is current; None whenever the full path must answer (see the module's note)."""
+    wanted = None if sections is None else [ORG, *sections]
+    path = sqlite_file(url)
+    if path is not None:
+        import sqlite3
+        if not path.is_file():
+            return None  # the full path names the missing file (and creates nothing)
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        except sqlite3.Error:
+            return None
+        try:
+            conn.execute("BEGIN")  # one snapshot for the three reads
+            return _read(conn.cursor(), "?", wanted)
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
+    arguments = postgresql_arguments(url)
+    if arguments is None:
+        return None
+    import psycopg2
+    try:
+        pg = psycopg2.connect(**arguments)
+    except psycopg2.Error:
+        return None
+    try:
+        pg.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot
+        with pg.cursor() as cursor:
+            return _read(cursor, "%s", wanted)
+    except psycopg2.Error:
+        return None
+    finally:
+        pg.close()
+
+
+def _read(cursor: Any, ph: str, wanted: list[str] | None) -> AssessmentModel | None:
+    cursor.execute(f"SELECT position FROM {TRACKING_TABLE} WHERE view = {ph}", (VIEW,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    stored = int(row[0] or 0)
+    cursor.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_positions")
+    if int(cursor.fetchone()[0]) != stored:
+        return None  # behind: the full path catches up and saves
+    query = f"SELECT section, body FROM {SECTIONS_TABLE} WHERE view = {ph}"
+    params: list[Any] = [VIEW]
+    if wanted is not None:
+        query += f" AND section IN ({', '.join([ph] * len(wanted))})"
+        params += wanted
+    cursor.execute(query, params)
+    model = AssessmentModel()
+    for name, body in cursor.fetchall():
+        model.load_section(name, orjson.loads(body))
+    model.position = stored
+    model.dirty = set()
+    return model
