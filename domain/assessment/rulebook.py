@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from domain import vocabulary
 
@@ -157,22 +157,15 @@ class Rulebook:
         return (*self.category_points.keys(), BONUS)
 
     def to_parameters(self) -> dict[str, Any]:
-        """The version as plain JSON-able data (decimals as strings), as stored in its event."""
+        """The version as plain JSON-able data (decimals as strings), as stored in its event:
+        each parameter as its section writes it (:data:`SECTIONS`)."""
         out: dict[str, Any] = {}
         for f in fields(self):
             if f.name in ("version", "given"):
                 continue
             value = getattr(self, f.name)
-            if f.name == "category_points":
-                out[f.name] = {k: str(v) for k, v in value.items()}
-            elif f.name == "departments":
-                out[f.name] = {k: list(v) for k, v in value.items()}
-            elif f.name == "meeting_frequency":
-                out[f.name] = dict(value)
-            elif f.name == "dues_rates":
-                out[f.name] = {k: [[None if u is None else str(u), str(r)] for u, r in v] for k, v in value.items()}
-            else:
-                out[f.name] = str(value) if isinstance(value, Decimal) else value
+            dump = SECTION_OF[f.name].dump.get(f.name)
+            out[f.name] = dump(value) if dump is not None else str(value) if isinstance(value, Decimal) else value
         return out
 
     @classmethod
@@ -186,22 +179,7 @@ class Rulebook:
         values: dict[str, Any] = {"version": version, "given": frozenset(params)}
         defaults = cls()
         for name, value in params.items():
-            kind = type(getattr(defaults, name))
-            if name == "category_points":
-                values[name] = {k: _d(v) for k, v in value.items()}
-            elif name == "departments":
-                values[name] = {k: tuple(v) for k, v in value.items()}
-            elif name == "meeting_frequency":
-                values[name] = {str(k): int(v) for k, v in value.items()}
-            elif name == "dues_rates":
-                values[name] = {str(k): tuple((None if u is None else _d(u), _d(r)) for u, r in v)
-                                for k, v in value.items()}
-            elif kind is Decimal:
-                values[name] = _d(value)
-            elif kind is int:
-                values[name] = int(value)
-            else:
-                values[name] = str(value)
+            values[name] = SECTION_OF[name].parsed(name, value, type(getattr(defaults, name)))
         rulebook = cls(**values)
         rulebook.check()
         return rulebook
@@ -217,68 +195,156 @@ class Rulebook:
                                          ensure_ascii=False).encode()).hexdigest()
 
     def check(self) -> None:
-        """Raise ``ValueError`` naming the first parameter that makes no sense."""
-        if self.dual_formula not in ("mutual", "weighted"):
-            raise ValueError("双百分计算方式（dual_formula）应为 mutual（相乘）或 weighted（加权）")
-        weights = self.annual_weight_monthly + self.annual_weight_unit + self.annual_weight_debriefing
-        if weights != 1:
-            raise ValueError(f"年度三项权重之和应为 1，现为 {weights}")
-        for name in ("development_quota_per", "excellent_quota_per", "first_place_quota_per"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{vocabulary.parameter_name(name)}（{name}）应大于 0")
-        for category in (c for cats in self.departments.values() for c in cats):
-            if category != BONUS and category not in self.category_points:
-                raise ValueError(f"分块考核部门列出了未知的类别 {category!r}")
-        for value in (*self.category_points.values(), self.base_score, self.bonus_cap):
-            _cents(value)
-        points_weights = (self.points_weight_individual, self.points_weight_group,
-                          self.points_weight_appraisal)
-        if any(w < 0 for w in points_weights) or sum(points_weights) != 1:
-            raise ValueError(f"党员积分三项权重应不小于 0 且和为 1，现为 {sum(points_weights)}")
-        if not self.points_min <= self.points_base <= self.points_max:
-            raise ValueError("党员积分应满足 下限 ≤ 基础分 ≤ 上限")
-        for value in (self.points_base, self.points_min, self.points_max):
-            _cents(value)
-        selection_weights = (self.selection_weight_representatives, self.selection_weight_leaders)
-        if any(w < 0 for w in selection_weights) or sum(selection_weights) != 1:
-            raise ValueError(f"竞聘两项权重应不小于 0 且和为 1，现为 {sum(selection_weights)}")
-        if not 0 <= self.selection_threshold <= 100:
-            raise ValueError("竞聘门槛分（selection_threshold）应在 0 到 100 之间")
-        if self.link_quota_default < 0:
-            raise ValueError("1+N 默认联系职工人数（link_quota_default）不能为负")
-        if self.proposal_reward < 0:
-            raise ValueError("合理化建议奖励（proposal_reward）不能为负")
-        _cents(self.proposal_reward)
-        if self.points_per_grade <= 0:
-            raise ValueError("创新积分每级分数（points_per_grade）应大于 0")
-        if self.talk_window_days < 0 or self.visit_window_days < 0:
-            raise ValueError("谈话期限、走访期限（talk_window_days、visit_window_days）不能为负")
-        self._check_meetings_and_dues()
+        """Raise ``ValueError`` naming the first parameter that makes no sense: each section
+        checks its own, in the order of :data:`SECTIONS`."""
+        for section in SECTIONS:
+            section.check(self)
 
-    def _check_meetings_and_dues(self) -> None:
-        """Meeting frequencies divide the year; attendance points have two decimals; the dues
-        table has both income categories, ascending bounds ending in None, rates in [0, 1]."""
-        for kind, months in self.meeting_frequency.items():
-            if kind not in vocabulary.MEETING_KINDS:
-                raise ValueError(f"会议频次（meeting_frequency）列出了未知的会议类型 {kind!r}")
-            if months not in (1, 2, 3, 4, 6, 12):
-                raise ValueError(f"{vocabulary.MEETING_KINDS.get(kind, kind)}的频次应为 1、2、3、4、6 或 12 个月")
-        for value in (self.attendance_absent_points, self.attendance_excused_points, self.dues_no_income):
-            _cents(value)
-        if self.dues_no_income < 0:
-            raise ValueError("无收入党员月党费（dues_no_income）不能为负")
-        if set(self.dues_rates) != {"salaried", "retired"}:
-            raise ValueError("党费比例表（dues_rates）应恰好有 salaried（在职）与 retired（离退休）两类")
-        for category, brackets in self.dues_rates.items():
-            bounds = [u for u, _ in brackets]
-            if not brackets or bounds[-1] is not None or None in bounds[:-1]:
-                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}"
-                                 "一类应以一个上限为 null 的档次结尾")
-            uppers = [u for u in bounds[:-1] if u is not None]  # all of them: None was refused above
-            if any(b <= a for a, b in zip(uppers, uppers[1:])) or any(u <= 0 for u in uppers):
-                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的上限应为正数且递增")
-            if any(not 0 <= r <= 1 for _, r in brackets):
-                raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的比例应在 0 到 1 之间")
+
+@dataclass(frozen=True)
+class Section:
+    """One mechanism's part of the rulebook: the parameters it owns, how a stored value of a
+    structured one parses (``parse``) and is written (``dump``) — a plain one parses as its
+    default's type (Decimal, int or text) and is written as text if Decimal —, and the
+    check of its own parameters (raises ``ValueError`` naming the first that makes no sense)."""
+
+    name: str
+    parameters: tuple[str, ...]
+    check: Callable[[Rulebook], None] = lambda rulebook: None
+    parse: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    dump: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+    def parsed(self, name: str, value: Any, kind: type) -> Any:
+        """A stored value of ``name`` (one of :attr:`parameters`) as the rulebook holds it."""
+        parse = self.parse.get(name)
+        if parse is not None:
+            return parse(value)
+        if kind is Decimal:
+            return _d(value)
+        if kind is int:
+            return int(value)
+        return str(value)
+
+
+def _check_dual(r: Rulebook) -> None:
+    if r.dual_formula not in ("mutual", "weighted"):
+        raise ValueError("双百分计算方式（dual_formula）应为 mutual（相乘）或 weighted（加权）")
+
+
+def _check_annual(r: Rulebook) -> None:
+    weights = r.annual_weight_monthly + r.annual_weight_unit + r.annual_weight_debriefing
+    if weights != 1:
+        raise ValueError(f"年度三项权重之和应为 1，现为 {weights}")
+    for name in ("development_quota_per", "excellent_quota_per", "first_place_quota_per"):
+        if getattr(r, name) <= 0:
+            raise ValueError(f"{vocabulary.parameter_name(name)}（{name}）应大于 0")
+
+
+def _check_assessment(r: Rulebook) -> None:
+    for category in (c for cats in r.departments.values() for c in cats):
+        if category != BONUS and category not in r.category_points:
+            raise ValueError(f"分块考核部门列出了未知的类别 {category!r}")
+    for value in (*r.category_points.values(), r.base_score, r.bonus_cap):
+        _cents(value)
+
+
+def _check_points(r: Rulebook) -> None:
+    points_weights = (r.points_weight_individual, r.points_weight_group, r.points_weight_appraisal)
+    if any(w < 0 for w in points_weights) or sum(points_weights) != 1:
+        raise ValueError(f"党员积分三项权重应不小于 0 且和为 1，现为 {sum(points_weights)}")
+    if not r.points_min <= r.points_base <= r.points_max:
+        raise ValueError("党员积分应满足 下限 ≤ 基础分 ≤ 上限")
+    for value in (r.points_base, r.points_min, r.points_max):
+        _cents(value)
+
+
+def _check_selection(r: Rulebook) -> None:
+    selection_weights = (r.selection_weight_representatives, r.selection_weight_leaders)
+    if any(w < 0 for w in selection_weights) or sum(selection_weights) != 1:
+        raise ValueError(f"竞聘两项权重应不小于 0 且和为 1，现为 {sum(selection_weights)}")
+    if not 0 <= r.selection_threshold <= 100:
+        raise ValueError("竞聘门槛分（selection_threshold）应在 0 到 100 之间")
+
+
+def _check_links(r: Rulebook) -> None:
+    if r.link_quota_default < 0:
+        raise ValueError("1+N 默认联系职工人数（link_quota_default）不能为负")
+
+
+def _check_innovation(r: Rulebook) -> None:
+    if r.proposal_reward < 0:
+        raise ValueError("合理化建议奖励（proposal_reward）不能为负")
+    _cents(r.proposal_reward)
+    if r.points_per_grade <= 0:
+        raise ValueError("创新积分每级分数（points_per_grade）应大于 0")
+
+
+def _check_care(r: Rulebook) -> None:
+    if r.talk_window_days < 0 or r.visit_window_days < 0:
+        raise ValueError("谈话期限、走访期限（talk_window_days、visit_window_days）不能为负")
+
+
+def _check_meetings(r: Rulebook) -> None:
+    """Meeting frequencies divide the year; attendance points have two decimals."""
+    for kind, months in r.meeting_frequency.items():
+        if kind not in vocabulary.MEETING_KINDS:
+            raise ValueError(f"会议频次（meeting_frequency）列出了未知的会议类型 {kind!r}")
+        if months not in (1, 2, 3, 4, 6, 12):
+            raise ValueError(f"{vocabulary.MEETING_KINDS.get(kind, kind)}的频次应为 1、2、3、4、6 或 12 个月")
+    for value in (r.attendance_absent_points, r.attendance_excused_points):
+        _cents(value)
+
+
+def _check_dues(r: Rulebook) -> None:
+    """The dues table has both income categories, ascending bounds ending in None, rates in [0, 1]."""
+    _cents(r.dues_no_income)
+    if r.dues_no_income < 0:
+        raise ValueError("无收入党员月党费（dues_no_income）不能为负")
+    if set(r.dues_rates) != {"salaried", "retired"}:
+        raise ValueError("党费比例表（dues_rates）应恰好有 salaried（在职）与 retired（离退休）两类")
+    for category, brackets in r.dues_rates.items():
+        bounds = [u for u, _ in brackets]
+        if not brackets or bounds[-1] is not None or None in bounds[:-1]:
+            raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}"
+                             "一类应以一个上限为 null 的档次结尾")
+        uppers = [u for u in bounds[:-1] if u is not None]  # all of them: None was refused above
+        if any(b <= a for a, b in zip(uppers, uppers[1:])) or any(u <= 0 for u in uppers):
+            raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的上限应为正数且递增")
+        if any(not 0 <= rate <= 1 for _, rate in brackets):
+            raise ValueError(f"党费比例表中{vocabulary.DUES_CATEGORIES.get(category, category)}一类的比例应在 0 到 1 之间")
+
+
+SECTIONS: tuple[Section, ...] = (  # in the order they check: the first error named is as it always was
+    Section("dual", ("dual_formula", "dual_business_weight"), _check_dual),
+    Section("annual", ("annual_weight_monthly", "annual_weight_unit", "annual_weight_debriefing", "annual_first_award",
+                       "annual_fine_threshold", "annual_fine_full_time", "annual_fine_part_time",
+                       "development_quota_per", "excellent_quota_per", "first_place_quota_per",
+                       "last_place_excellent_cut"), _check_annual),
+    Section("assessment", ("category_points", "departments", "base_score", "bonus_cap", "coefficient_places",
+                           "part_time_allowance_floor", "appeal_window_days"), _check_assessment,
+            parse={"category_points": lambda v: {k: _d(p) for k, p in v.items()},
+                   "departments": lambda v: {k: tuple(cs) for k, cs in v.items()}},
+            dump={"category_points": lambda v: {k: str(p) for k, p in v.items()},
+                  "departments": lambda v: {k: list(cs) for k, cs in v.items()}}),
+    Section("quarter", ("quarter_first_award", "quarter_fine_threshold", "quarter_fine_full_time",
+                        "quarter_fine_part_time")),
+    Section("points", ("points_base", "points_min", "points_max", "points_weight_individual", "points_weight_group",
+                       "points_weight_appraisal"), _check_points),
+    Section("selection", ("selection_weight_representatives", "selection_weight_leaders", "selection_threshold"),
+            _check_selection),
+    Section("links", ("link_quota_default",), _check_links),
+    Section("innovation", ("proposal_reward", "points_per_grade"), _check_innovation),
+    Section("care", ("talk_window_days", "visit_window_days"), _check_care),
+    Section("meetings", ("meeting_frequency", "attendance_absent_points", "attendance_excused_points"), _check_meetings,
+            parse={"meeting_frequency": lambda v: {str(k): int(n) for k, n in v.items()}},
+            dump={"meeting_frequency": dict}),
+    Section("dues", ("dues_rates", "dues_no_income"), _check_dues,
+            parse={"dues_rates": lambda v: {str(k): tuple((None if u is None else _d(u), _d(r)) for u, r in b)
+                                            for k, b in v.items()}},
+            dump={"dues_rates": lambda v: {k: [[None if u is None else str(u), str(r)] for u, r in b]
+                                           for k, b in v.items()}}),
+)
+SECTION_OF: dict[str, Section] = {name: s for s in SECTIONS for name in s.parameters}  # parameter → its section
 
 
 RULEBOOK_V1 = Rulebook()
