@@ -145,13 +145,20 @@ def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
                         threshold=rulebook.quarter_fine_threshold.scaleb(2),
                         fine_full_time=rulebook.quarter_fine_full_time,
                         fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")
-    texts = [{b: cents_text(c) for b, c in scores.items()} for scores in per_month]
+    texts: dict[int, str] = {}  # cents → text (scores repeat across branches); ints only: a
+    # Decimal equal to an int would share its key yet print differently
+
+    def text(cents: int) -> str:
+        known = texts.get(cents)
+        if known is None:
+            known = texts[cents] = cents_text(cents)
+        return known
     branches = model.branches
     out = []
     for b in sorted(outcomes, key=lambda code: (outcomes[code].rank, code)):
         o, person = outcomes[b], people[b]
         out.append({"branch": b, "name": branches[b]["name"],
-                    "months": {m: texts[i][b] for i, m in enumerate(months)}, "score": cents_text(cents[b]),
+                    "months": {m: text(per_month[i][b]) for i, m in enumerate(months)}, "score": text(cents[b]),
                     "rank": o.rank, "award": str(o.award), "fine": str(o.fine),
                     "mode": None if person is None else person[1],
                     "secretary": None if person is None else person[0], "notes": list(o.notes)})
