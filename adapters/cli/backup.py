@@ -1,5 +1,5 @@
 """命令行 ``ledger backup`` / ``ledger restore``: the whole ledger — database, signing key,
-person key store — into a directory with a manifest, and back, verified (adapters/store/backup.py)."""
+person key store, appeals' attachments — into a directory with a manifest, and back, verified (adapters/store/backup.py)."""
 from __future__ import annotations
 
 import json
@@ -36,9 +36,17 @@ def _checkpoint_text(cp: dict[str, Any] | None) -> str:
     return "无检查点" if cp is None else f"最新检查点第 {cp['number']} 个（覆盖 {cp['size']} 个事件）"
 
 
+def _attachments_text(a: dict[str, Any]) -> str:
+    if a["named"] == 0:
+        return "  申诉附件：无（日志中的申诉没有附件）"
+    return (f"  申诉附件：{a['folder']}/（{a['files']} 个文件，共 {a['bytes']} 字节，"
+            f"日志中的申诉共附 {a['named']} 个文件，来自 {a['source']}）")
+
+
 @main.command("backup", help="备份整个账本到一个新目录（--to）：数据库的全部账本表"
                              "（SQLite 用在线备份，PostgreSQL 在一个快照中逐表导出）、"
-                             "签名私钥（LEDGER_SIGNING_KEY）、个人密钥库（LEDGER_KEYSTORE）和备份清单 manifest.json"
+                             "签名私钥（LEDGER_SIGNING_KEY）、个人密钥库（LEDGER_KEYSTORE）、日志中申诉所附的文件（LEDGER_ATTACHMENTS）"
+                             "和备份清单 manifest.json"
                              "（各文件大小与 SHA-256、各表行数、备份时的日志大小与默克尔根、最新签名检查点）。"
                              "只读：不新建数据库或密钥。" + SECRET_NOTE)
 @click.option("--to", "directory", type=click.Path(path_type=Path), required=True,
@@ -58,8 +66,12 @@ def backup_cmd(directory: Path, as_json: bool) -> None:
              f"  签名私钥：{manifest['signing_key']['file']}（公钥 {manifest['signing_key']['verifier_key']}）",
              f"  个人密钥库：{keystore['file']}（{keystore['keys']} 把密钥）" if keystore else
              f"  个人密钥库：本机没有 {manifest['keystore_absent']}（从未记录谈话走访摘要），备份中不含",
+             _attachments_text(manifest["attachments"]),
              f"  备份清单：manifest.json（日志 {log['size']} 个事件，根哈希 {log['root']}，"
              f"{_checkpoint_text(log['checkpoint'])}）"]
+    for item in manifest["attachments"]["unavailable"]:
+        lines.append(f"  警告：日志中申诉的附件 {item['name']}（SHA-256 {item['sha256']}）在附件库中"
+                     f"{'缺失' if item['status'] == 'missing' else '已被替换'}，未能备份；从此备份恢复的账本将核验不通过")
     if manifest["other_tables"]:
         lines.append(f"  数据库中另有不属于账本的表，未备份：{'、'.join(manifest['other_tables'])}")
     if log["checkpoint"] is None or log["checkpoint"]["size"] != log["size"]:
@@ -71,7 +83,9 @@ def backup_cmd(directory: Path, as_json: bool) -> None:
 @main.command("restore", help="从备份目录（--from）恢复账本：先核对备份清单中每个文件的大小与 SHA-256"
                               "（缺失或不符则拒绝，什么也不写），"
                               "目标须为空（LEDGER_DATABASE_URL 中没有账本数据，LEDGER_SIGNING_KEY 与 LEDGER_KEYSTORE 不存在），"
-                              "恢复数据库、签名私钥与个人密钥库后完整核验，并与备份清单中的日志大小、根哈希、最新检查点和各表行数对照；"
+                              "恢复数据库、签名私钥、个人密钥库与申诉附件后完整核验"
+                              "（日志中申诉所附的每个文件须在附件库中且 SHA-256 相符），"
+                              "并与备份清单中的日志大小、根哈希、最新检查点和各表行数对照；"
                               "任何不符均报告并以非零状态退出。" + SECRET_NOTE)
 @click.option("--from", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="备份目录（ledger backup --to 写的）")
@@ -93,13 +107,17 @@ def restore_cmd(directory: Path, key_file: Path | None, as_json: bool) -> None:
              f"  数据库：{d['database']}（{len(d['tables'])} 个表，共 {sum(d['tables'].values())} 行）",
              f"  签名私钥：{d['signing_key']}",
              f"  个人密钥库：{d['keystore']}（{d['keys']} 把密钥）" if d["keystore"]
-             else "  个人密钥库：备份中没有（备份时本机没有密钥库）"]
+             else "  个人密钥库：备份中没有（备份时本机没有密钥库）",
+             f"  申诉附件：{d['attachments']['folder']}（恢复 {d['attachments']['restored']} 个文件，"
+             f"日志中的申诉共附 {d['attachments']['named']} 个）" if d["attachments"]["named"]
+             else "  申诉附件：无（日志中的申诉没有附件）"]
     if d["erasures_reapplied"]:
         lines.append(f"  按日志记录的销毁，再次清除了 {d['erasures_reapplied']} 人的密钥")
     lines.append(f"核验：已核验 {d['events']} 个事件、{d['checkpoints']} 个检查点、{d['approvals']} 项审批。")
     if restored.ok:
         lines.append(f"与备份清单对照：日志 {log['size']} 个事件、根哈希 {log['root']} 相同，"
-                     f"{_checkpoint_text(log['checkpoint'])}{'在日志中' if log['checkpoint'] else ''}，各表行数相同。全部相符。")
+                     f"{_checkpoint_text(log['checkpoint'])}{'在日志中' if log['checkpoint'] else ''}，各表行数相同"
+                     f"{'，申诉附件齐全且 SHA-256 相符' if d['attachments']['named'] else ''}。全部相符。")
     else:
         lines.append(f"恢复后的核验未通过，发现 {len(d['problems'])} 处不符：")
         lines += [f"  - {PROBLEM_NAMES.get(p['kind'], p['kind'])}（{p['kind']}）："

@@ -12,6 +12,11 @@ A backup directory (created mode 0700; every file in it mode 0600) holds:
   checkpoints in the ledger's name);
 * ``person-keys.sqlite3``: the person key store (adapters/store/keystore.py) — SECRETS: the keys
   that open the talk/visit summaries; absent only when the ledger has no key store at all;
+* ``attachments/<ab>/<sha256>``: the appeals' attached scans (adapters/store/attachments.py)
+  that the snapshot's log names (``EntryAppeals.Filed`` events with an ``attachment``), copied
+  from ``LEDGER_ATTACHMENTS``, each checked against its SHA-256 as it is copied; a named file
+  missing or altered in the store is not copied and is listed in the manifest as
+  ``attachments.unavailable`` (the backup says so, and a restore of it fails verification);
 * ``manifest.json``, written last (a backup cut off has none and is refused): every file's
   part, size and SHA-256, every table's row count (and columns, PostgreSQL), the log's size
   and Merkle root at backup time (from the snapshot's stored leaves), its latest signed
@@ -35,7 +40,8 @@ missing or whose size or SHA-256 differs from the manifest, a part missing from 
 manifest (the signing key above all), a backup of the other database kind, and a target that
 is not empty: a database holding rows in any ledger table, an existing signing-key file that
 is not the backup's, a key store holding keys. Then it restores the three parts, runs the
-full verification (adapters/integrity/verify.py) with the manifest's latest checkpoint as a published
+full verification (adapters/integrity/verify.py), checks that every attachment the restored
+log names is in the target's attachment folder with its SHA-256 and size, with the manifest's latest checkpoint as a published
 one (adapters/integrity/verify_witness.py), and compares the log's size and root, every table's rows,
 the signing key and the key store's count with the manifest; any difference is a problem.
 """
@@ -59,6 +65,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.bootstrap import close, create_tables, engine_of, make_ledger, open_ledger, sqlite_path
 from adapters.integrity.verify import PROBLEM_NAMES, Problem, Report, verify_ledger
+from adapters.store.attachments import MATCHES, MISSING, AttachmentStore, attachments_path
 from adapters.store.keystore import keystore_path
 from adapters.store.tree import key_path, load_existing_signer
 from domain.errors import BackupRefused
@@ -71,7 +78,8 @@ DATABASE_FILE = "database.sqlite3"
 TABLES_DIR = "tables"
 SIGNING_KEY_FILE = "signing.key"
 KEYSTORE_FILE = "person-keys.sqlite3"
-PARTS = {"database": "数据库", "signing_key": "签名私钥", "keystore": "个人密钥库"}
+ATTACHMENTS_DIR = "attachments"
+PARTS = {"database": "数据库", "signing_key": "签名私钥", "keystore": "个人密钥库", "attachment": "申诉附件"}
 AGAINST_NAME = "备份清单中的最新检查点"
 BATCH = 1000
 
@@ -81,6 +89,8 @@ PROBLEM_NAMES.update({  # what a restore compares with its manifest (the verify 
     "backup_rows_differ": "表的行数与备份清单不符",
     "backup_key_differs": "签名私钥与备份清单或日志登记的公钥不符",
     "backup_keystore_differs": "个人密钥库与备份清单不符",
+    "backup_attachment_missing": "日志中申诉的附件在附件库中缺失",
+    "backup_attachment_differs": "日志中申诉的附件与日志记录的 SHA-256 不符",
 })
 
 
@@ -191,6 +201,18 @@ def _log_state(conn: Connection) -> dict[str, Any]:
                                                    "note": cp[3]}}
 
 
+def _named_attachments(conn: Connection) -> dict[str, dict[str, Any]]:
+    """sha256 → the attachment (``sha256``, ``name``, ``media_type``, ``size``) of every
+    appeal in the log as ``conn`` sees it that has one (first naming kept)."""
+    named: dict[str, dict[str, Any]] = {}
+    for (state,) in conn.execution_options(stream_results=True, yield_per=5000).execute(
+            text("SELECT state FROM ledger_events WHERE topic LIKE :t ORDER BY id"), {"t": "%:EntryAppeals.Filed"}):
+        attachment = orjson.loads(bytes(state)).get("attachment")
+        if isinstance(attachment, dict) and isinstance(attachment.get("sha256"), str):
+            named.setdefault(attachment["sha256"], attachment)
+    return named
+
+
 def _where(url: str) -> str:
     path = sqlite_path(url)
     return str(path.resolve()) if path is not None else make_url(url).render_as_string(hide_password=True)
@@ -246,6 +268,7 @@ def _write_backup(url: str, dialect: str, directory: Path, signer: Any) -> dict[
     if state["size"] == 0:
         raise BackupRefused("账本中没有任何事件：没有可备份的账本（请检查 LEDGER_DATABASE_URL）", "LEDGER_DATABASE_URL")
     declared = state.pop("declared_keys")
+    named = state.pop("attachments")
     if declared and declared[-1] != signer.verifier_key:
         raise BackupRefused(f"签名私钥 {key_path()} 的公钥 {signer.verifier_key} 不是账本登记的当前签名公钥 "
                             f"{declared[-1]}：备份须包含账本的当前私钥（请把 LEDGER_SIGNING_KEY 指向它；"
@@ -266,6 +289,7 @@ def _write_backup(url: str, dialect: str, directory: Path, signer: Any) -> dict[
     else:
         manifest["keystore"] = None
         manifest["keystore_absent"] = str(store.resolve())
+    manifest["attachments"] = _backup_attachments(url, named, directory, files)
     for name, entry in files.items():
         _fsync(directory / name)
         entry.update(_digest(directory / name))
@@ -280,6 +304,31 @@ def _write_backup(url: str, dialect: str, directory: Path, signer: Any) -> dict[
     return manifest
 
 
+def _backup_attachments(url: str, named: dict[str, dict[str, Any]], directory: Path,
+                        files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Copy every attachment the snapshot's log names from the attachment store into
+    ``attachments/`` (the store's layout), each checked against its SHA-256 and size as it
+    is read; one missing or altered in the store is listed as unavailable, never copied."""
+    source = attachments_path(url)
+    store = AttachmentStore(source)
+    unavailable: list[dict[str, Any]] = []
+    total = 0
+    for sha, attachment in sorted(named.items()):
+        data = store.read(sha)
+        status = store.check(sha, attachment.get("size"))
+        if data is None or status != MATCHES or hashlib.sha256(data).hexdigest() != sha:
+            unavailable.append({"sha256": sha, "name": attachment.get("name"), "status": status})
+            continue
+        relative = f"{ATTACHMENTS_DIR}/{sha[:2]}/{sha}"
+        (directory / relative).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _secret_file(directory / relative) as f:
+            f.write(data)
+        files[relative] = {"part": "attachment", "name": attachment.get("name")}
+        total += len(data)
+    return {"folder": ATTACHMENTS_DIR, "source": str(source.resolve()), "named": len(named),
+            "files": len(named) - len(unavailable), "bytes": total, "unavailable": unavailable}
+
+
 def _backup_sqlite(url: str, directory: Path,
                    files: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     source = sqlite_path(url)
@@ -291,6 +340,7 @@ def _backup_sqlite(url: str, directory: Path,
     try:
         with engine.connect() as conn:
             state = _log_state(conn)
+            state["attachments"] = _named_attachments(conn)
     finally:
         engine.dispose()
     return state, {name: {"rows": rows} for name, rows in _sqlite_counts(copy).items()}
@@ -308,6 +358,7 @@ def _backup_postgresql(url: str, directory: Path, files: dict[str, dict[str, Any
                 meta = MetaData()
                 meta.reflect(conn, only=known)
                 state = _log_state(conn)  # the first query fixed the snapshot; every read below sees it
+                state["attachments"] = _named_attachments(conn)
                 (directory / TABLES_DIR).mkdir(mode=0o700)
                 for name in known:
                     table = meta.tables[name]
@@ -340,6 +391,8 @@ class Restored:
     rows: dict[str, int]
     reapplied: int = 0
     problems: list[Problem] = field(default_factory=list)
+    attachments: Path | None = None
+    attachments_named: int = 0
 
     @property
     def ok(self) -> bool:
@@ -351,6 +404,9 @@ class Restored:
                 "keystore": None if self.keystore is None else str(self.keystore.resolve()),
                 "keys": None if self.manifest.get("keystore") is None else self.manifest["keystore"]["keys"],
                 "erasures_reapplied": self.reapplied, "tables": self.rows,
+                "attachments": {"folder": None if self.attachments is None else str(self.attachments.resolve()),
+                                "named": self.attachments_named,
+                                "restored": sum(1 for e in self.manifest["files"].values() if e["part"] == "attachment")},
                 "events": self.report.events, "checkpoints": self.report.checkpoints, "approvals": self.report.approvals,
                 "manifest": {"size": log["size"], "root": log["root"],
                              "checkpoint": None if log["checkpoint"] is None else
@@ -382,6 +438,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             if not target.is_file():
                 raise BackupRefused(f"备份缺少{PARTS[part]}：找不到 {directory / name}（备份清单记录了它）", "from")
             found, recorded = _digest(target), files[name]
+            if part == "attachment" and recorded["sha256"] != Path(name).name:
+                raise BackupRefused(f"备份清单中申诉附件 {name} 记录的 SHA-256 {recorded['sha256']} 不是它的文件名："
+                                    "备份清单被改动，不予恢复", "from")
             if found["size"] != recorded["size"] or found["sha256"] != recorded["sha256"]:
                 raise BackupRefused(f"{PARTS[part]}文件 {directory / name} 与备份清单不符（清单：{recorded['size']} 字节，"
                                     f"SHA-256 {recorded['sha256']}；实际：{found['size']} 字节，SHA-256 "
@@ -403,6 +462,7 @@ def _expected_files(manifest: dict[str, Any]) -> dict[str, str]:
     expected[manifest["signing_key"]["file"]] = "signing_key"
     if manifest.get("keystore") is not None:
         expected[manifest["keystore"]["file"]] = "keystore"
+    expected.update({name: "attachment" for name, entry in manifest["files"].items() if entry["part"] == "attachment"})
     return expected
 
 
@@ -449,6 +509,35 @@ def _check_targets(url: str, manifest: dict[str, Any], signing_key: Path, store:
         if any(held.values()):
             raise BackupRefused(f"个人密钥库 {store.resolve()} 已存在且有 {held.get('person_keys', 0)} 把密钥："
                                 "恢复不会覆盖，请把 LEDGER_KEYSTORE 指向一个尚不存在的文件", "LEDGER_KEYSTORE")
+    folder = AttachmentStore(attachments_path(url))
+    for _name, sha in _attachment_files(manifest):
+        if folder.check(sha) not in (MATCHES, MISSING):
+            raise BackupRefused(f"附件库中已有文件 {folder.path(sha).resolve()}，内容与其名称（SHA-256）不符："
+                                "恢复不会覆盖，请检查 LEDGER_ATTACHMENTS 指向的附件库", "LEDGER_ATTACHMENTS")
+
+
+def _attachment_files(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """(file in the backup, its SHA-256) of every attachment the manifest lists."""
+    return [(name, entry["sha256"]) for name, entry in sorted(manifest["files"].items()) if entry["part"] == "attachment"]
+
+
+def _restore_attachments(url: str, directory: Path, manifest: dict[str, Any]) -> Path:
+    """The backup's attachments written into the target's attachment folder (a file already
+    there with its hash is kept); returns the folder."""
+    folder = AttachmentStore(attachments_path(url))
+    for name, sha in _attachment_files(manifest):
+        if folder.check(sha) == MATCHES:
+            continue
+        target = folder.path(sha)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(sha + ".partial")
+        partial.unlink(missing_ok=True)
+        with _secret_file(partial) as f:
+            f.write((directory / name).read_bytes())
+            f.flush()
+            os.fsync(f.fileno())
+        partial.rename(target)
+    return folder.root
 
 
 def restore(url: str, directory: Path, trusted_keys: list[str] | None = None) -> Restored:
@@ -483,7 +572,11 @@ def restore(url: str, directory: Path, trusted_keys: list[str] | None = None) ->
         _sqlite_copy(directory / manifest["keystore"]["file"], store, create=not store.exists())
         restored_store = store
     try:
-        return _verify(url, manifest, signing_key, restored_store, list(trusted_keys or []))
+        folder = _restore_attachments(url, directory, manifest)
+    except OSError as e:
+        raise BackupRefused(f"恢复申诉附件到 {attachments_path(url).resolve()} 失败：{e}", "LEDGER_ATTACHMENTS") from None
+    try:
+        return _verify(url, manifest, signing_key, restored_store, list(trusted_keys or []), folder)
     except (sqlite3.Error, SQLAlchemyError) as e:
         raise BackupRefused(f"已恢复到 {_where(url)}，但恢复后的数据库无法读取（{e}）：核验未通过，"
                             "已恢复的内容留在原处供检查，请勿投入使用", "LEDGER_DATABASE_URL") from None
@@ -541,7 +634,7 @@ def _restore_postgresql(url: str, directory: Path, manifest: dict[str, Any]) -> 
 
 
 def _verify(url: str, manifest: dict[str, Any], signing_key: Path, store: Path | None,
-            trusted: list[str]) -> Restored:
+            trusted: list[str], folder: Path) -> Restored:
     from adapters.integrity.verify_witness import check_against
     from adapters.store.keystore import KeyStore
     from adapters.store.logreader import LogReader
@@ -557,6 +650,7 @@ def _verify(url: str, manifest: dict[str, Any], signing_key: Path, store: Path |
             problems += check_against(engine, [(AGAINST_NAME, log["checkpoint"]["note"])], keys)
         with engine.connect() as conn:
             state = _log_state(conn)
+            named = _named_attachments(conn)
         rows = _target_rows(url)
         erased = sorted({e.raw["person"] for e in LogReader(engine).read(topic_suffixes=("PersonKey.Erased",))})
     finally:
@@ -579,6 +673,16 @@ def _verify(url: str, manifest: dict[str, Any], signing_key: Path, store: Path |
                                 f"恢复的签名私钥 {signing_key} 的公钥 {restored_key}；备份清单记录 "
                                 f"{manifest['signing_key']['verifier_key']}，日志登记的当前公钥 "
                                 f"{declared[-1] if declared else '（无）'}"))
+    attachments = AttachmentStore(folder)
+    for sha, attachment in sorted(named.items()):
+        status = attachments.check(sha, attachment.get("size"))
+        if status == MISSING:
+            problems.append(Problem("backup_attachment_missing", None,
+                                    f"申诉附件 {attachment.get('name')}（SHA-256 {sha}）不在附件库 {attachments.path(sha)}"))
+        elif status != MATCHES:
+            problems.append(Problem("backup_attachment_differs", None,
+                                    f"申诉附件 {attachment.get('name')} 的文件 {attachments.path(sha)} 与日志记录的 "
+                                    f"SHA-256 {sha}、{attachment.get('size')} 字节不符"))
     reapplied = 0
     if store is not None:
         held = _sqlite_counts(store, ("person_keys",)).get("person_keys", 0)
@@ -593,4 +697,5 @@ def _verify(url: str, manifest: dict[str, Any], signing_key: Path, store: Path |
                     reapplied += 1
         finally:
             vault.close()
-    return Restored(manifest, _where(url), signing_key, store, report, rows, reapplied, problems)
+    return Restored(manifest, _where(url), signing_key, store, report, rows, reapplied, problems,
+                    folder, len(named))

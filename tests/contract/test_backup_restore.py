@@ -13,6 +13,7 @@ exits 0 in ``test_a_restore_that_differs_from_its_manifest_fails``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -228,6 +229,7 @@ def test_backup_creates_nothing_and_refuses_an_incomplete_source(app, db_url: st
     assert not keystore.exists()  # a read never creates the key store
     manifest = json.loads((tmp_path / "b1" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["keystore"] is None and {e["part"] for e in manifest["files"].values()} == {"database", "signing_key"}
+    assert manifest["attachments"]["named"] == 0 and "申诉附件：无" in result.output, result.output  # none, and says so
     again = _invoke(["backup", "--to", str(tmp_path / "b1")], env)
     assert again.exit_code == 1 and "不是空目录" in again.output, again.output
     no_key = _invoke(["backup", "--to", str(tmp_path / "b2")], {**env, "LEDGER_SIGNING_KEY": str(tmp_path / "none.key")})
@@ -245,3 +247,76 @@ def test_backup_creates_nothing_and_refuses_an_incomplete_source(app, db_url: st
     restored = _invoke(["restore", "--from", str(tmp_path / "b1")], fresh)
     assert restored.exit_code == 0 and "全部相符" in restored.output, restored.output
     assert "个人密钥库：备份中没有" in restored.output and not Path(fresh["LEDGER_KEYSTORE"]).exists(), restored.output
+
+
+SCAN = b"%PDF-1.4\n% " + "整改单扫描件".encode() + b"\n" + bytes(range(256)) * 8  # a PDF by its first bytes
+
+
+def _appeal_with_scan(app: Any) -> dict[str, Any]:
+    """Two branches, an entry, an approved month, and an appeal against the entry with the
+    scan attached (stored in the attachment store, named in the appeal's event)."""
+    company(app, ("A", "full_time", None), ("B", "part_time", None))
+    entry = deduct(app, "A", "2019-07", "-1")
+    approve(app, "2019-07")
+    attachment = app.attachments.put(SCAN, "整改单.pdf")
+    app.file_appeal(entry_id=str(entry), branch="A", reason="已整改，扫描件附后", actor="A书记", attachment=attachment)
+    return attachment
+
+
+def test_backup_and_restore_carry_the_appeals_attachments(app, db_url: str, signing_key: Path, keystore: Path,
+                                                          attachment_store: Path, tmp_path: Path,
+                                                          fresh: dict[str, str]) -> None:
+    attachment = _appeal_with_scan(app)
+    sha = attachment["sha256"]
+    directory, manifest = _backup(app, db_url, signing_key, keystore, tmp_path)
+    name = f"attachments/{sha[:2]}/{sha}"
+    assert manifest["files"][name]["part"] == "attachment" and manifest["files"][name]["sha256"] == sha
+    assert manifest["files"][name]["size"] == len(SCAN) and (directory / name).read_bytes() == SCAN
+    assert stat.S_IMODE(os.stat(directory / name).st_mode) == 0o600
+    assert manifest["attachments"]["named"] == manifest["attachments"]["files"] == 1
+    assert manifest["attachments"]["unavailable"] == []
+    fresh = {**fresh, "LEDGER_ATTACHMENTS": str(tmp_path / "restored" / "attachments")}
+    result = _invoke(["restore", "--from", str(directory)], fresh)
+    assert result.exit_code == 0 and "全部相符" in result.output, result.output
+    assert "申诉附件齐全且 SHA-256 相符" in result.output and "恢复 1 个文件" in result.output, result.output
+    restored = Path(fresh["LEDGER_ATTACHMENTS"]) / sha[:2] / sha
+    assert restored.read_bytes() == (attachment_store / sha[:2] / sha).read_bytes() == SCAN  # byte-identical
+
+
+def test_restore_refuses_a_backup_whose_attachment_was_altered(app, db_url: str, signing_key: Path, keystore: Path,
+                                                               tmp_path: Path, fresh: dict[str, str]) -> None:
+    sha = _appeal_with_scan(app)["sha256"]
+    directory, manifest = _backup(app, db_url, signing_key, keystore, tmp_path)
+    altered = directory / "attachments" / sha[:2] / sha
+    altered.write_bytes(SCAN.replace("整改单".encode(), "假文件".encode()))
+    fresh = {**fresh, "LEDGER_ATTACHMENTS": str(tmp_path / "restored" / "attachments")}
+    result = _invoke(["restore", "--from", str(directory)], fresh)
+    assert result.exit_code == 1, result.output
+    assert "申诉附件文件" in result.output and str(altered) in result.output and "与备份清单不符" in result.output
+    _target_is_untouched(fresh)
+    assert not Path(fresh["LEDGER_ATTACHMENTS"]).exists()
+    # the manifest edited to the altered file's hash: its name is no longer its hash, refused too
+    altered_sha = hashlib.sha256(altered.read_bytes()).hexdigest()
+    manifest["files"][f"attachments/{sha[:2]}/{sha}"]["sha256"] = altered_sha
+    (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    edited = _invoke(["restore", "--from", str(directory)], fresh)
+    assert edited.exit_code == 1 and "不是它的文件名" in edited.output, edited.output
+    _target_is_untouched(fresh)
+
+
+def test_a_backup_missing_an_attachment_says_so_and_its_restore_fails(app, db_url: str, signing_key: Path,
+                                                                      keystore: Path, attachment_store: Path,
+                                                                      tmp_path: Path, fresh: dict[str, str]) -> None:
+    """A file the log names but the store lost: the backup warns and lists it; the restore's
+    verification names it (the restored log names a file no folder holds)."""
+    sha = _appeal_with_scan(app)["sha256"]
+    (attachment_store / sha[:2] / sha).unlink()
+    directory = tmp_path / "backup"
+    result = _invoke(["backup", "--to", str(directory)], _source_env(db_url, signing_key, keystore))
+    assert result.exit_code == 0 and "警告" in result.output and "整改单.pdf" in result.output, result.output
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["attachments"]["unavailable"] == [{"sha256": sha, "name": "整改单.pdf", "status": "missing"}]
+    fresh = {**fresh, "LEDGER_ATTACHMENTS": str(tmp_path / "restored" / "attachments")}
+    restored = _invoke(["restore", "--from", str(directory)], fresh)
+    assert restored.exit_code == 1 and "backup_attachment_missing" in restored.output, restored.output
+    assert "日志中申诉的附件在附件库中缺失" in restored.output and "整改单.pdf" in restored.output, restored.output
