@@ -24,19 +24,23 @@ from uuid import UUID
 import orjson
 from eventsourcing.domain import CanInitAggregate, DomainEvent
 from eventsourcing.utils import TopicError, resolve_topic
-from sqlalchemy import text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 
 from adapters.store.logreader import uuid_of
+from adapters.store.views import SECTIONS, TRACKING, VIEW
 from domain import vocabulary
+from domain.assessment.organization import secretary_in
 from domain.assessment.results import canonical_hash, month_records
 from domain.errors import CorruptLog, LedgerError
-from domain.integrity.log import LoggedEvent, leaf_bytes
+from domain.integrity.log import LoggedEvent, leaf_bytes, untranscode
 from domain.integrity.merkle import CompactRange, leaf_hash
 from domain.integrity.note import NoteError, open_note, parse_checkpoint
+from domain.service.permissions import month_of
 from domain.topics import MOVED_MODULES, register_moved_topics
 from projections.annual import year_view
-from projections.model import FOLD_ERRORS, AssessmentModel
+from projections.audit import Auditor, approval_digest_differences, view_differences
+from projections.model import FOLD_ERRORS, AssessmentModel, plain
 from projections.views import month_view, quarter_view
 
 PROBLEM_NAMES = dict(vocabulary.VERIFY_PROBLEMS)  # kind → Chinese name (other checks add theirs)
@@ -57,6 +61,7 @@ class Report:
     events: int = 0
     checkpoints: int = 0
     approvals: int = 0
+    view_sections: int = 0  # maintained view sections compared with the refold
     signatures: dict[int, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -98,6 +103,9 @@ class Verifier:
         self.report = Report()
         self.model = AssessmentModel()
         self.topics: dict[str, tuple[str, bool] | None] = {}
+        self.auditor = Auditor()  # the directory and the aggregates' rules, replayed beside the fold
+        self.digests: dict[int, str] = {}  # approval position → the result digest it recorded
+        self.view_at, self.view = 0, None
         register_moved_topics()  # events stored before the modules moved name the old paths
 
     def problem(self, kind: str, position: int | None, detail: str) -> None:
@@ -114,7 +122,10 @@ class Verifier:
                 "WHERE p.position IS NULL ORDER BY e.id"))]
         for position in orphans:
             self.problem("event_inserted", position, f"位置 {position} 的事件不在任何叶子中")
+        self.view_at, self.view = self._stored_view()
         roots = self._leaves()
+        if self.view is not None:  # the view reached the log's end (or beyond: sections no event made)
+            self._check_view()
         self._trees(trees, roots)
         self._checkpoints(checkpoints, cosigned, roots)
         return self.report
@@ -138,6 +149,8 @@ class Verifier:
             if position <= last_position:
                 self.problem("order_changed", position, f"位置 {position} 排在位置 {last_position} 之后")
             last_position = position
+            if self.view is not None and position > self.view_at:
+                self._check_view()
             if eid is None:
                 self.problem("event_missing", position, f"叶子 {seq} 指向的位置 {position} 没有事件")
                 recomputed = bytes(stored)  # nothing to recompute from; the tree check still runs
@@ -160,6 +173,33 @@ class Verifier:
             tree.append(recomputed)
             roots[tree.size] = (tree.root(), position)
         return roots
+
+    def _stored_view(self) -> tuple[int, dict[str, Any] | None]:
+        """The maintained view as stored: its position and sections (decoded), or None when the
+        ledger stores none (its tables absent: reads fold the log in memory)."""
+        present = set(inspect(self.engine).get_table_names())
+        if not {SECTIONS.name, TRACKING.name} <= present:
+            return 0, None
+        sections: dict[str, Any] = {}
+        with self.engine.connect() as conn:
+            at = conn.execute(select(TRACKING.c.position).where(TRACKING.c.view == VIEW)).scalar()
+            for name, body in conn.execute(select(SECTIONS.c.section, SECTIONS.c.body).where(SECTIONS.c.view == VIEW)):
+                try:
+                    sections[name] = orjson.loads(bytes(body))
+                except ValueError:
+                    self.problem("view_unreadable", None, f"读模型分段 {name} 不是有效的 JSON")
+        if at is None or not at:
+            return 0, None  # nothing stored yet: every read folds the log
+        return int(at), sections
+
+    def _check_view(self) -> None:
+        """Compare the stored view with the fold at the view's position (called once, as the
+        walk passes that position); then every approval it holds with its recorded digest."""
+        stored, self.view = self.view or {}, None
+        self.report.view_sections = len(stored)
+        where = f"读模型（维护至位置 {self.view_at}）"
+        for _, detail in [*view_differences(self.model, stored), *approval_digest_differences(stored, self.digests)]:
+            self.problem("view_mismatch", None, f"{where}：{detail}")
 
     def _readable(self, position: int, at: int, agg_id: UUID, version: int, topic: str, payload: bytes,
                   kinds: dict[UUID, str]) -> LoggedEvent | None:
@@ -218,11 +258,27 @@ class Verifier:
             self.declared.append((self.report.events - 1, str(e.raw.get("verifier_key")), e.position))
         if e.name in APPROVALS:
             self._check_approval(e)
+        why = self.auditor.unauthorized(e, self._secretary_user)
+        if why is not None:
+            self.problem("unauthorized_event", e.position,
+                         f"位置 {e.position} 的事件（{vocabulary.event_name(e.topic)}）：{why}")
+        rule = self.auditor.broken(e)
+        if rule is not None:
+            self.problem("invariant_broken", e.position,
+                         f"位置 {e.position} 的事件（{vocabulary.event_name(e.topic)}）：{rule}")
+        self.auditor.take(e)
         try:
             self.model.apply(e)
         except CorruptLog as exc:
             self.problem("unfoldable_event", e.position, f"位置 {e.position} 的事件（{vocabulary.event_name(e.topic)}）"
                                                          f"无法折叠：{exc.what}")
+
+    def _secretary_user(self, branch: str, at_us: int) -> str | None:
+        """The user of the secretary of ``branch`` in office in the month of ``at_us`` (as
+        appointed by the events folded so far), or None."""
+        found = self.model.branches.get(branch)
+        secretary = secretary_in(found["secretaries"], month_of(at_us)) if found else None
+        return None if secretary is None else secretary.user
 
     def _check_approval(self, e: LoggedEvent) -> None:
         proof = e.raw.get("proof")
@@ -240,6 +296,12 @@ class Verifier:
         except (*FOLD_ERRORS, LedgerError) as exc:
             self.problem("approval_mismatch", e.position, f"无法重算 {period} 的审批结果：{str(exc)[:200]}")
             return
+        if isinstance(proof, dict) and isinstance(proof.get("result_hash"), str):
+            self.digests[e.position] = proof["result_hash"]
+            recorded = e.raw.get("ranking" if "Quarter" in e.name else "results")
+            if canonical_hash(plain(untranscode(recorded))) != proof["result_hash"]:
+                self.problem("approval_mismatch", e.position,
+                             f"{period} 的审批事件（位置 {e.position}）记录的结果与其结果摘要不符")
         if not isinstance(proof, dict) or canonical_hash(expected) != proof.get("result_hash"):
             self.problem("approval_mismatch", e.position,
                          f"{period} 的审批结果（位置 {e.position}）与其之前的事件重算的结果不符")

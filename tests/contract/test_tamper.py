@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any, Callable
 
 import pytest
@@ -12,6 +13,7 @@ from adapters.bootstrap import engine_of
 from adapters.integrity.verify import verify_ledger
 from adapters.store.proofs import ProofError, TreeReader, consistency_bundle, inclusion_bundle, verify_bundle
 from adapters.store.tree import APPEND_ONLY
+from domain.ids import month_id
 from domain.integrity.note import generate_key, load_signer, sign_note
 from tests.contract import forge
 from tests.helpers import approve, company, deduct, events
@@ -386,3 +388,171 @@ def test_reads_meeting_an_unreadable_event_name_it_and_stop(mutation: str, ledge
         answer = client.get("/month/2019-10", headers={"Authorization": f"Bearer {issued['token']}"})
     assert answer.status_code == 500, answer.text
     assert answer.json()["error"] == "CorruptLog" and f"日志位置 {position}" in answer.json()["reason"]
+
+
+# -- the maintained view (issue 19.2): what month show, quarter show and the rest print --------
+def _section(conn: Any, name: str) -> dict[str, Any]:
+    import orjson
+    body = conn.execute(text("SELECT body FROM ledger_view_sections WHERE section = :s"), {"s": name}).scalar()
+    return dict(orjson.loads(bytes(body)))
+
+
+def _store(conn: Any, name: str, value: Any) -> None:
+    import orjson
+    conn.execute(text("UPDATE ledger_view_sections SET body = :b WHERE section = :s"),
+                 {"b": orjson.dumps(value), "s": name})
+
+
+def view_row_zeroed(conn: Any) -> tuple[str, ...]:
+    """The draft month's −1.00 of branch A set to zero in the stored view (month show: 100.00)."""
+    month = _section(conn, "month:2019-10")
+    month["sums"]["A"] = {k: 0 for k in month["sums"]["A"]}
+    _store(conn, "month:2019-10", month)
+    return "2019-10", "支部 A"
+
+
+def view_section_deleted(conn: Any) -> tuple[str, ...]:
+    """A month's section removed (reads of it would start from nothing)."""
+    conn.execute(text("DELETE FROM ledger_view_sections WHERE section = 'month:2019-08'"))
+    return ("month:2019-08",)
+
+
+def view_approval_rewritten(conn: Any) -> tuple[str, ...]:
+    """An approved month's frozen results (what month show and the diffs print as approved) and
+    its sums changed together, B's score up by 2.5, so the two agree with each other."""
+    month = _section(conn, "month:2019-07")
+    for row in month["approval"]["results"]:
+        if row["branch"] == "B":
+            row["score"] = "100.00"
+    month["sums"]["B"] = {k: 0 for k in month["sums"]["B"]}
+    _store(conn, "month:2019-07", month)
+    return "2019-07", "结果摘要不符"
+
+
+def view_ghost_quarter(conn: Any) -> tuple[str, ...]:
+    """A quarter section no event made (a ranking that was never approved)."""
+    conn.execute(text("INSERT INTO ledger_view_sections (view, section, body) SELECT view, 'quarter:2019Q4', body "
+                      "FROM ledger_view_sections WHERE section = 'quarter:2019Q3'"))
+    return ("quarter:2019Q4",)
+
+
+VIEW_MUTATIONS: dict[str, Callable[[Any], tuple[str, ...]]] = {f.__name__: f for f in (
+    view_row_zeroed, view_section_deleted, view_approval_rewritten, view_ghost_quarter)}
+
+
+@pytest.mark.parametrize("mutation", sorted(VIEW_MUTATIONS))
+def test_every_view_mutation_is_detected(mutation: str, ledger) -> None:
+    """The writer role may UPDATE and DELETE the view's rows (it keeps them); verify refolds
+    the log to the view's position and names the period (and branch) that differ."""
+    from adapters.store.views import MaintainedView
+    engine = engine_of(ledger)
+    MaintainedView(engine).model()  # the view caught up, as any read does
+    assert verify_ledger(engine, keys(ledger)).ok
+    with engine.begin() as conn:
+        words = VIEW_MUTATIONS[mutation](conn)
+    report = verify_ledger(engine, keys(ledger))
+    found = [p.detail for p in report.problems if p.kind == "view_mismatch"]
+    assert found and all(any(w in d for d in found) for w in words), report.problems
+    assert {p.kind for p in report.problems} == {"view_mismatch"}, report.problems
+    assert report.view_sections > 0
+
+
+def test_a_view_behind_the_log_is_compared_at_its_own_position(ledger) -> None:
+    """The view saved, then more events: the stored sections are compared with the fold at
+    the view's position, not at the log's end (a view behind is not a mismatch)."""
+    from adapters.store.views import MaintainedView
+    engine = engine_of(ledger)
+    MaintainedView(engine).model()
+    deduct(ledger, "C", "2019-10", "-1")
+    assert verify_ledger(engine, keys(ledger)).ok
+    with engine.begin() as conn:
+        view_row_zeroed(conn)
+    assert [p.kind for p in verify_ledger(engine, keys(ledger)).problems] == ["view_mismatch"]
+
+
+# -- forged events (issue 19.3): INSERTs a writer may make, leaves and tree rows correct ---------
+def _score_of(app: Any, period: str, branch: str) -> int:
+    with engine_of(app).connect() as conn:
+        return [p for p in score_positions(conn) if forge.aggregate_of(conn, p) == month_id(period)
+                and forge.payload_of(conn, p)["branch"] == branch][0]
+
+
+def _forged(app: Any, like: int, **changes: Any) -> int:
+    with engine_of(app).begin() as conn:
+        return forge.forge_like(conn, like, **changes)
+
+
+def forged_ghost_entry(app: Any) -> tuple[str, int]:
+    """A +5 bonus for A in the open month by ``ghost``, a user that never existed."""
+    like = _score_of(app, "2019-10", "A")
+    return "unauthorized_event", _forged(app, like, by="ghost", category="bonus",
+                                         points={"_type_": "decimal_str", "_data_": "5.00"})
+
+
+def forged_entry_by_admin(app: Any) -> tuple[str, int]:
+    """An entry by the admin, who exists but holds no scorer role."""
+    return "unauthorized_event", _forged(app, _score_of(app, "2019-10", "A"), by="admin")
+
+
+def forged_migration_after_revocation(app: Any) -> tuple[str, int]:
+    """An entry marked as a migration by ``migration`` after its migrator role was revoked."""
+    app.command("revoke_role", as_user="admin", user="migration", role="migrator", actor="admin")
+    return "unauthorized_event", _forged(app, _score_of(app, "2019-10", "A"), by="migration", migrated=True)
+
+
+def forged_entry_in_sealed_month(app: Any) -> tuple[str, int]:
+    """An entry by the (authorized) migration user into 2019-07, approved: listed by entries."""
+    return "invariant_broken", _forged(app, _score_of(app, "2019-07", "A"))
+
+
+def forged_second_quarter_approval(app: Any) -> tuple[str, int]:
+    """The quarter's approval event again (same ranking): a second approval the domain refuses."""
+    with engine_of(app).connect() as conn:
+        like = conn.execute(text("SELECT id FROM ledger_events WHERE topic LIKE '%AssessmentQuarter.Approved'")).scalar()
+    return "invariant_broken", _forged(app, like)
+
+
+def forged_second_appeal_decision(app: Any) -> tuple[str, int]:
+    """An appeal upheld, then a second decision (rejecting it) appended."""
+    with engine_of(app).connect() as conn:
+        entry = forge.payload_of(conn, _score_of(app, "2019-08", "C"))["entry_id"]["_data_"]
+    appeal = app.file_appeal(entry_id=str(uuid.UUID(entry)), branch="C", reason="已整改", actor="C书记")
+    app.decide_appeal(appeal_id=str(appeal), decision="upheld", points="0", reason="属实", actor="committee")
+    with engine_of(app).connect() as conn:
+        like = conn.execute(text("SELECT MAX(id) FROM ledger_events WHERE topic LIKE '%EntryAppeals.Decided'")).scalar()
+    return "invariant_broken", _forged(app, like, decision="rejected", points=None)
+
+
+FORGERIES: dict[str, Callable[[Any], tuple[str, int]]] = {f.__name__: f for f in (
+    forged_ghost_entry, forged_entry_by_admin, forged_migration_after_revocation, forged_entry_in_sealed_month,
+    forged_second_quarter_approval, forged_second_appeal_decision)}
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_every_forged_event_is_caught_where_it_was_appended(forgery: str, ledger) -> None:
+    """No trigger dropped: INSERT only. The hashes all hold, so only the replay of the
+    directory and of the aggregates' rules catches the event, at its position."""
+    engine = engine_of(ledger)
+    kind, position = FORGERIES[forgery](ledger)
+    report = verify_ledger(engine, keys(ledger))
+    assert (kind, position) in {(p.kind, p.position) for p in report.problems}, report.problems
+    hashes = {"payload_changed", "event_missing", "event_inserted", "order_changed", "tree_altered", "leaf_missing"}
+    assert not hashes & {p.kind for p in report.problems}, report.problems
+
+
+def test_a_ghost_entry_sealed_by_a_normal_approval_is_still_caught(ledger, db_url) -> None:
+    """The issue's case: the forged +5 moves the draft month, a normal submit and approve then
+    seal it (the approval's digest is of the forged month, so it matches); verify names the
+    forged position in Chinese with its kind, and exits 1."""
+    from click.testing import CliRunner
+
+    from adapters.cli.main import main
+    from tests.helpers import month
+    before = month(ledger, "2019-10")["A"]["score"]
+    _, position = forged_ghost_entry(ledger)
+    assert month(ledger, "2019-10")["A"]["score"] == "104.00" != before  # the forged +5 counts
+    approve(ledger, "2019-10")
+    result = CliRunner().invoke(main, ["verify"], env={"LEDGER_DATABASE_URL": db_url})
+    assert result.exit_code == 1, result.output
+    assert f"位置 {position}：事件的操作用户无权执行该操作（unauthorized_event）" in result.output, result.output
+    assert "ghost" in result.output
