@@ -8,9 +8,24 @@ live view, an as-of replay and an explanation.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from domain.integrity.log import LoggedEvent
+
+
+@contextmanager
+def closing_iterable(items: Iterable[Any]) -> Iterator[None]:
+    """Close ``items`` on leaving (if it can be closed: a generator), whatever ended the loop
+    over it: a log reader abandoned by a fold that raised would otherwise hold its cursor's
+    transaction (and the locks a schema drop or restore waits for) until collected."""
+    try:
+        yield
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
 
 
 class Fold:
@@ -32,8 +47,10 @@ class Fold:
         self.position = event.position
 
     def apply_all(self, events: Iterable[LoggedEvent]) -> "Fold":
-        for event in events:
-            self.apply(event)
+        """Apply every event; the iterable is closed however the fold ends."""
+        with closing_iterable(events):
+            for event in events:
+                self.apply(event)
         return self
 
     @classmethod

@@ -16,6 +16,7 @@ from domain.errors import CorruptLog, NotInitialized
 from domain.ids import month_id, quarter_id, year_id
 from domain.integrity.log import LoggedEvent, provenance
 from domain.members.enrolment import enrolled_count
+from projections.fold import closing_iterable
 
 ORG = "org"
 SCORE_RECORDED = "AssessmentMonth.ScoreRecorded"
@@ -154,8 +155,11 @@ class AssessmentModel:
         self.position = event.position
 
     def apply_all(self, events: Iterable[LoggedEvent]) -> "AssessmentModel":
-        for e in events:
-            self.apply(e)
+        """Apply every event; the iterable is closed however the fold ends (a log reader's
+        generator holds a database transaction until it is)."""
+        with closing_iterable(events):
+            for e in events:
+                self.apply(e)
         return self
 
     def handled_events(self) -> frozenset[str]:
@@ -180,6 +184,14 @@ class AssessmentModel:
         kinds: dict[str, str] = {}
         periods: dict[Any, str] = {}  # stored aggregate id → period, for score entries
         cents = _cents_of
+        with closing_iterable(pages):
+            self._fold_pages(pages, decode, handlers, names, months, dirty, kinds, periods, cents)
+        return self
+
+    def _fold_pages(self, pages: Iterable[tuple[list[tuple[int, int, Any, int, str, Any]], Mapping[Any, Any]]],
+                    decode: Callable[[Any], Any], handlers: Mapping[str, Callable[[LoggedEvent], None]],
+                    names: dict[Any, str], months: dict[str, MonthState], dirty: set[str],
+                    kinds: dict[str, str], periods: dict[Any, str], cents: Callable[[Any], int]) -> None:
         for page, ids in pages:
             pos = self.position
             try:
@@ -210,7 +222,6 @@ class AssessmentModel:
                 raise corrupt(pos, exc) from None
             if page:
                 self.position = page[-1][0]
-        return self
 
     def _branch_registered(self, e: LoggedEvent) -> None:
         d = e.data

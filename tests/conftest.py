@@ -19,9 +19,16 @@ import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hypothesis import settings
+
 from adapters.bootstrap import close, make_ledger  # noqa: E402
 from domain.service.application import Ledger  # noqa: E402
 from tests.helpers import MIGRATION, with_users  # noqa: E402
+
+# No per-example time limit for property tests: speed is the benchmarks' business, and a loaded
+# machine made the Merkle property test fail on its 200 ms deadline (a flaky failure, not a defect).
+settings.register_profile("ledger", deadline=None)
+settings.load_profile("ledger")
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 _pg_checked: list[str | None] = []
