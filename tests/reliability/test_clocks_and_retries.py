@@ -118,12 +118,15 @@ def test_a_log_written_with_millisecond_times_still_reads_and_verifies(app, monk
 
     def grow_like_before(head: Any, ids: Any, now_us: int, evts: Any) -> Any:
         """Every transaction at the same millisecond time, as SQLite's clock could give."""
-        rows = [(position, head.seq + 1 + n, T0, leaf_hash(leaf_bytes(
-                    position, T0, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)))
+        rows = [(position, head.seq + 1 + n, same_ms[0], leaf_hash(leaf_bytes(
+                    position, same_ms[0], UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)))
                 for n, (position, e) in enumerate(zip(ids, evts))]
         head.compact.extend(r[3] for r in rows)
-        return rows, T0
+        return rows, same_ms[0]
     company(app, ("A", "full_time", None))
+    # a millisecond time after everything before (a truthful clock of its day; before the roles
+    # were granted, verify would rightly find the events unauthorized)
+    same_ms = [(recorded_at_by_transaction(app)[-1] // 1000 + 1) * 1000]
     monkeypatch.setattr(app.recorder, "_append_function", False)  # rows grown in Python (PostgreSQL too)
     monkeypatch.setattr(store, "grow", grow_like_before)
     deduct(app, "A", "2019-07", "-1")
@@ -131,9 +134,9 @@ def test_a_log_written_with_millisecond_times_still_reads_and_verifies(app, monk
     monkeypatch.setattr(store, "grow", new_grow)
     deduct(app, "A", "2019-07", "-3")
     times = recorded_at_by_transaction(app)
-    assert times[-3:-1] == [T0, T0] and times[-1] > T0
+    assert times[-3:-1] == [same_ms[0], same_ms[0]] and times[-1] > same_ms[0]
     assert_verifies(app)
-    shown = {b["branch"]: b["score"] for b in month_json(as_of(app, T0), "2019-07")["branches"]}
+    shown = {b["branch"]: b["score"] for b in month_json(as_of(app, same_ms[0]), "2019-07")["branches"]}
     assert shown == {"A": "97.00"}  # as of that millisecond: both old transactions, not the new one
 
 
