@@ -467,6 +467,23 @@ def field_name(loc: Any) -> str:
     return " ".join(words) or "请求内容"
 
 
+def replay_note(d: Mapping[str, Any]) -> str:
+    """What a replayed view says about its clock (empty for a live view): by document date,
+    how many events it placed and how many migrated ones it could not (no ``occurred_at``);
+    by log time, the moment and the log position. One wording for CLI, web and exports.
+
+    Precondition: ``d`` is a read model's dict with the replay stamp fields
+    (``documented_by``/``document_clock`` or ``as_of``/``position``) when it was replayed."""
+    if d.get("documented_by"):
+        counts = d.get("document_clock") or {}
+        missing = counts.get("unplaced") or 0
+        return (f"{FIELDS['documented_by']} {d['documented_by']} 各原始单据所载（计入 {counts.get('placed', 0)} 个事件"
+                + (f"；{missing} 个迁移事件没有原始单据日期，未能定位，未计入" if missing else "") + "）")
+    if d.get("as_of"):
+        return f"{FIELDS['as_of']} {d['as_of']}" + (f"（日志位置 {d['position']}）" if "position" in d else "")
+    return ""
+
+
 def english(text: str) -> list[str]:
     """The English phrases in a text meant for people (empty: none)."""
     return ENGLISH.findall(text)

@@ -180,15 +180,10 @@ def stamp_fields(point: AsOf | None) -> dict[str, str | None]:
 
 
 def replay_note(d: dict[str, Any]) -> str:
-    """The heading's note of a replayed view (empty now): which clock, which moment, how far."""
-    if d.get("documented_by"):
-        counts = d.get("document_clock") or {}
-        missing = counts.get("unplaced") or 0
-        return (f" —— {vocabulary.field_name('documented_by')} {d['documented_by']}（计入 {counts.get('placed', 0)} 个事件"
-                + (f"；{missing} 个迁移事件没有原始单据日期，未能定位，未计入" if missing else "") + "）")
-    if d.get("as_of"):
-        return f" —— 截至 {d['as_of']}" + (f"（日志位置 {d['position']}）" if "position" in d else "")
-    return ""
+    """The heading's note of a replayed view (empty now): which clock, which moment, how far
+    (the wording is :func:`domain.vocabulary.replay_note`'s, the web's too)."""
+    note = vocabulary.replay_note(d)
+    return f" —— {note}" if note else ""
 
 
 def member_warning_lines(warnings: list[dict[str, Any]]) -> list[str]:

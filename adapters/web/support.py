@@ -199,5 +199,5 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "bytes": lambda v: f"{int(v) / 1024:.0f} KB" if int(v) < 1048576 else f"{int(v) / 1048576:.1f} MB",
     "short": lambda v: str(v)[:8] if v else "-",
     "refusal": vocabulary.refusal_name, "field": vocabulary.field_name, "role": vocabulary.role_name,
-    "parameter": vocabulary.parameter_name,
+    "parameter": vocabulary.parameter_name, "replay_note": vocabulary.replay_note,
 }

@@ -246,7 +246,7 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     picker = d.find_element(By.NAME, "as_of")  # the calendar: set as a person picking a day would
     d.execute_script("arguments[0].value = arguments[1]", picker, today)
     picker.find_element(By.XPATH, "./ancestor::form//button").click()
-    assert until(lambda dr: dr.find_element(By.ID, "asof-note")).text.startswith(f"截至 {today}")
+    assert until(lambda dr: dr.find_element(By.ID, "asof-note")).text.startswith(f"按账本记录时间截至 {today}")
     go("/web/quarter/2019Q3")
     d.find_element(By.ID, "export-quarter").click()
     from openpyxl import load_workbook
