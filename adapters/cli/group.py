@@ -4,6 +4,7 @@ adapters/integrity/group.py; docs/witness-and-group.md."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -297,14 +298,17 @@ def group_key() -> None:
     click.echo(_group_signer(create=False).verifier_key)
 
 
-@group.command("serve", help="集团账本的只读 HTTP 接口：成员公司、集团季度与年度排名（每行附包含证明）。")
+@group.command("serve", help="集团账本的 HTTP 接口：读（成员公司、集团季度与年度排名，每行附包含证明）无需令牌；"
+                             "写（登记、收取并会签检查点、接受结果）须持集团操作员令牌 LEDGER_GROUP_OPERATOR_TOKEN。")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8100, show_default=True, type=int, help="端口")
 def group_serve(host: str, port: int) -> None:
     import uvicorn
 
-    from adapters.http.group_app import create_group_app
+    from adapters.http.group_app import MIN_TOKEN_LENGTH, OPERATOR_TOKEN, create_group_app
     _group(create=False).store.close()  # refuse at once if there is no group ledger
+    if len(os.environ.get(OPERATOR_TOKEN, "")) < MIN_TOKEN_LENGTH:
+        click.echo(f"未设置 {OPERATOR_TOKEN}（至少 {MIN_TOKEN_LENGTH} 个字符）：只开放读，写接口答 503", err=True)
     uvicorn.run(create_group_app(), host=host, port=port)
 
 
