@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+import orjson
+
 from domain.assessment.organization import members_in, secretary_in, taking_part, version_in_force
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import Secretary, to_cents
@@ -25,6 +27,24 @@ SCORE_RECORDED = "AssessmentMonth.ScoreRecorded"
 # a field of the wrong shape (TypeError, AttributeError, IndexError, decimal.InvalidOperation).
 FOLD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
 _CENTS: dict[str, int] = {}  # points text → cents: a month's entries repeat a few values
+_RULEBOOKS: dict[tuple[int, bytes], Rulebook] = {}  # (version, its stored parameters' JSON) → parsed
+
+
+def parsed_rulebook(version: int, params: Mapping[str, Any]) -> Rulebook:
+    """``Rulebook.from_parameters``, each distinct version and parameters parsed once per
+    process (a quarter's view asks for its rulebook four times; a Rulebook is frozen, so
+    sharing it is safe). Parameters that are not plain JSON are parsed every time."""
+    try:
+        key = (version, orjson.dumps(params))
+    except TypeError:
+        return Rulebook.from_parameters(version, params)
+    known = _RULEBOOKS.get(key)
+    if known is None:
+        known = Rulebook.from_parameters(version, params)
+        if len(_RULEBOOKS) >= 256:
+            _RULEBOOKS.clear()
+        _RULEBOOKS[key] = known
+    return known
 
 
 def _cents_of(points: Any) -> int:
@@ -340,7 +360,7 @@ class AssessmentModel:
             raise NotInitialized("账本（在所示时刻）还没有考核细则：尚未初始化", None)
         if version is None:
             version = version_in_force(((int(v), start) for v, (start, _) in books.items()), month)
-        return Rulebook.from_parameters(version, books[str(version)][1])
+        return parsed_rulebook(version, books[str(version)][1])
 
     def secretary_in(self, code: str, month: str) -> Secretary | None:
         return secretary_in(self.branches[code]["secretaries"], month)

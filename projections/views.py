@@ -8,13 +8,20 @@ rulebook version it was approved under. Rows are plain data; ``to_json`` renders
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 from domain.assessment.annual import combined_score
 from domain.assessment.organization import ranked_throughout
 from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import Secretary, cents_text, mean_cents, monthly_score_cents, monthly_scorer, placings
+from domain.assessment.scoring import (
+    Secretary,
+    cents_text,
+    mean_cents,
+    monthly_cents_of,
+    monthly_score_cents,
+    placings,
+)
 from domain.periods import quarter_months
 from projections.model import AssessmentModel
 
@@ -109,10 +116,7 @@ def month_cents(model: AssessmentModel, period: str) -> dict[str, int]:
     """``month_scores`` in integer cents (the quarter's hot loop: no Decimal per branch)."""
     _, branches, rulebook = month_basis(model, period)
     month = model.months.get(period)
-    sums = month.sums if month is not None else {}
-    empty: dict[str, int] = {}
-    score = monthly_scorer(rulebook)
-    return {b: score(sums.get(b, empty)) for b in branches}
+    return monthly_cents_of(month.sums if month is not None else {}, branches, rulebook)
 
 
 def _last_month_people(model: AssessmentModel, period: str, branches: list[str]) -> dict[str, tuple[str, str] | None]:
@@ -129,45 +133,68 @@ def _last_month_people(model: AssessmentModel, period: str, branches: list[str])
     return {b: None if s is None else (s.name, s.mode) for b, s in people.items()}
 
 
+class _FrozenPeople(Mapping[str, Secretary | None]):
+    """The secretaries ``placings`` asks for (only those at the last rank), built on demand
+    from ``_last_month_people``'s (name, mode) pairs."""
+
+    def __init__(self, people: dict[str, tuple[str, str] | None]) -> None:
+        self.people = people
+
+    def __getitem__(self, branch: str) -> Secretary | None:
+        person = self.people[branch]
+        return None if person is None else Secretary(person[0], person[1], None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.people)
+
+    def __len__(self) -> int:
+        return len(self.people)
+
+
 def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     """The ``--json`` ranking of a quarter: ``quarter_view``'s rows rendered, computed in
     integer cents (``monthly_scorer``, ``mean_cents``; ranks and the threshold compared in
     cents by the same ``placings``), Decimal text only at the edges. Identical to rendering
     ``quarter_view`` (tests/contract/test_properties.py compares them)."""
     months = quarter_months(period)
-    per_month = [month_cents(model, m) for m in months]
+    first, second, third = per_month = [month_cents(model, m) for m in months]
     taking_part = ranked_throughout(model.taking_part(months[0]), per_month)
     people = _last_month_people(model, months[2], taking_part)
-    secretaries = {b: None if p is None else Secretary(p[0], p[1], None) for b, p in people.items()}
-    cents = {b: mean_cents([scores[b] for scores in per_month]) for b in taking_part}
+    cents = {b: mean_cents((first[b], second[b], third[b])) for b in taking_part}
     rulebook = quarter_rulebook(model, period)
-    outcomes = placings(cents, secretaries, award=rulebook.quarter_first_award,
+    outcomes = placings(cents, _FrozenPeople(people), award=rulebook.quarter_first_award,
                         threshold=rulebook.quarter_fine_threshold.scaleb(2),
                         fine_full_time=rulebook.quarter_fine_full_time,
                         fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")
-    texts: dict[int, str] = {}  # cents → text (scores repeat across branches); ints only: a
-    # Decimal equal to an int would share its key yet print differently
+    # cents → text, once per value (scores repeat across branches); ints only: a Decimal
+    # equal to an int would share its key yet print differently
+    text = {c: cents_text(c) for c in {*first.values(), *second.values(), *third.values(), *cents.values()}}
+    money: dict[int, str] = {}  # id of an award or fine → its text: placings shares one Decimal among
+    # many rows (ZERO, the first's award); keyed by identity, not value, since equal Decimals may
+    # print differently (3E+3); every one stays alive in ``outcomes`` meanwhile
 
-    def text(cents: int) -> str:
-        known = texts.get(cents)
+    def yuan(value: Decimal) -> str:
+        known = money.get(id(value))
         if known is None:
-            known = texts[cents] = cents_text(cents)
+            known = money[id(value)] = str(value)
         return known
     branches = model.branches
+    m0, m1, m2 = months
+    rank = {b: o.rank for b, o in outcomes.items()}
     out = []
-    for b in sorted(outcomes, key=lambda code: (outcomes[code].rank, code)):
+    for b in sorted(sorted(outcomes), key=rank.__getitem__):  # by rank, then code
         o, person = outcomes[b], people[b]
         out.append({"branch": b, "name": branches[b]["name"],
-                    "months": {m: text(per_month[i][b]) for i, m in enumerate(months)}, "score": text(cents[b]),
-                    "rank": o.rank, "award": str(o.award), "fine": str(o.fine),
+                    "months": {m0: text[first[b]], m1: text[second[b]], m2: text[third[b]]},
+                    "score": text[cents[b]], "rank": o.rank, "award": yuan(o.award), "fine": yuan(o.fine),
                     "mode": None if person is None else person[1],
                     "secretary": None if person is None else person[0], "notes": list(o.notes)})
     approval = model.quarters.get(period)
     if approval is not None:
         approved = {r["branch"]: (r["score"], r["rank"], r["award"], r["fine"]) for r in approval["ranking"]}
         for row in out:
-            now = (row["score"], row["rank"], row["award"], row["fine"])
-            row["changed_since_approval"] = approved.get(row["branch"]) != now
+            row["changed_since_approval"] = approved.get(row["branch"]) != (row["score"], row["rank"],
+                                                                             row["award"], row["fine"])
     return {"period": period, "status": "approved" if approval is not None else "draft",
             "rulebook_version": rulebook.version, "branches": out,
             "approval": approval_provenance(approval)}

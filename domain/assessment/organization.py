@@ -187,8 +187,10 @@ def taking_part(branches: Mapping[str, Mapping[str, Any]], first_month: str) -> 
 def ranked_throughout(taking: Iterable[str], approved: Iterable[Container[str]]) -> list[str]:
     """The branches of ``taking`` (those taking part from a period's first month) that every
     month's approved results list: the branches a quarter's or a year's ranking ranks."""
-    months = list(approved)
-    return [b for b in taking if all(b in month for month in months)]
+    inside = list(taking)
+    for month in approved:  # one pass per month (a quarter's 3,000 tests without a generator each)
+        inside = [b for b in inside if b in month]
+    return inside
 
 
 def secretary_in(appointments: list[Any], month: str) -> Secretary | None:

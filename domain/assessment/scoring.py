@@ -60,17 +60,41 @@ def monthly_scorer(rulebook: Rulebook) -> Callable[[Mapping[str, int]], int]:
     a month (the quarter's hot loop) without looking them up per branch."""
     caps, base, bonus_cap = rulebook.category_cents, rulebook.base_cents, rulebook.bonus_cap_cents
 
+    cap_of = caps.get
+
     def score(sums: Mapping[str, int]) -> int:
         total = base
         for category, points in sums.items():
-            if category == BONUS:
-                if points > 0:
-                    total += points if points < bonus_cap else bonus_cap
-            elif points < 0:
-                limit = caps.get(category, 0)
-                total -= -points if -points < limit else limit
+            if points < 0:  # a deduction (a negative bonus sum counts nothing)
+                if category != BONUS:
+                    limit = cap_of(category, 0)
+                    total -= -points if -points < limit else limit
+            elif points > 0 and category == BONUS:
+                total += points if points < bonus_cap else bonus_cap
         return total
     return score
+
+
+def monthly_cents_of(sums: Mapping[str, Mapping[str, int]], branches: Iterable[str],
+                     rulebook: Rulebook) -> dict[str, int]:
+    """``monthly_cents`` of each of ``branches`` from its sums (none: the base score), in one
+    loop (a quarter of 1,000 branches scores 3,000 branch-months: no call per branch)."""
+    caps, base, bonus_cap = rulebook.category_cents, rulebook.base_cents, rulebook.bonus_cap_cents
+    cap_of, sums_of = caps.get, sums.get
+    out: dict[str, int] = {}
+    for branch in branches:
+        total = base
+        mine = sums_of(branch)
+        if mine:
+            for category, points in mine.items():  # as ``monthly_scorer``'s score
+                if points < 0:
+                    if category != BONUS:
+                        limit = cap_of(category, 0)
+                        total -= -points if -points < limit else limit
+                elif points > 0 and category == BONUS:
+                    total += points if points < bonus_cap else bonus_cap
+        out[branch] = total
+    return out
 
 
 def cents_text(cents: int) -> str:
@@ -175,21 +199,26 @@ def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Map
     ranks = competition_ranks(scores)
     last = max(ranks.values(), default=1)
     out: dict[str, Placing] = {}
+    first: Placing | None = None
+    plain: dict[int, Placing] = {}  # rank → its placing without award or fine (immutable: shared by ties)
     for branch, score in scores.items():
         rank = ranks[branch]
-        granted, fine, notes, last_below = ZERO, ZERO, [], False
         if rank == 1:
-            granted = round2(award)
-            notes.append(f"{kind}.first_place_award")
+            if first is None:
+                first = Placing(1, round2(award), ZERO, False, (f"{kind}.first_place_award",))
+            out[branch] = first
         elif rank == last and score < threshold:
-            last_below = True
             secretary = secretaries.get(branch)
             if secretary is None:
-                notes.append(f"{kind}.last_place_no_secretary_no_fine")
+                out[branch] = Placing(rank, ZERO, ZERO, True, (f"{kind}.last_place_no_secretary_no_fine",))
             else:
                 fine = round2(fine_full_time if secretary.mode == FULL_TIME else fine_part_time)
-                notes.append(f"{kind}.last_place_below_threshold_fine")
-        out[branch] = Placing(rank, granted, fine, last_below, tuple(notes))
+                out[branch] = Placing(rank, ZERO, fine, True, (f"{kind}.last_place_below_threshold_fine",))
+        else:
+            placing = plain.get(rank)
+            if placing is None:
+                placing = plain[rank] = Placing(rank, ZERO, ZERO, False, ())
+            out[branch] = placing
     return out
 
 
