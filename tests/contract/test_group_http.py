@@ -329,3 +329,20 @@ def test_writes_need_the_operator_token_and_create_nothing(tmp_path, monkeypatch
         members = group.get("/group/members").json()["members"]
         assert [(m["origin"], m["size"]) for m in members] == [("company-a", None)]  # registered, nothing collected
         assert not key.exists() and group_key
+
+
+def test_the_group_demo_prints_what_the_docs_show(tmp_path) -> None:
+    """``scripts/demo_group.py`` (docs/witness-and-group.md, README): real servers, every company
+    collected and accepted, six branches ranked per level, then the rewrite caught with 409."""
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    (tmp_path / "demo").mkdir()
+    done = subprocess.run([sys.executable, "scripts/demo_group.py", str(tmp_path / "demo")], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    statuses = [line.split(" ", 1)[0] for line in done.stdout.splitlines() if line[:3].isdigit()]
+    assert statuses == ["401", "201", "201", "201", "200", "200", "200", *["201"] * 6, "200", "200", "409", "409",
+                        "200"], done.stdout
+    assert done.stdout.count("#    ") == 12  # six ranked rows per level
+    assert '"verdict": "split_view"' in done.stdout and "ranked: ['乙公司', '甲公司']; flagged: ['丙公司']" in done.stdout
