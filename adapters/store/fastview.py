@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
+from adapters.store.gcpause import gc_paused
 from projections.model import ORG, AssessmentModel
 
 VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name is rebuilt from position 0
@@ -111,8 +112,9 @@ def _read(cursor: Any, ph: str, wanted: list[str] | None) -> AssessmentModel | N
         params += wanted
     cursor.execute(query, params)
     model = AssessmentModel()
-    for name, body in cursor.fetchall():
-        model.load_section(name, orjson.loads(body))
+    with gc_paused():  # a quarter's sections are ~10^5 containers: no collections while decoding
+        for name, body in cursor.fetchall():
+            model.load_section(name, orjson.loads(body))
     model.position = stored
     model.dirty = set()
     return model

@@ -6,41 +6,15 @@ writes them, ``{"_type_": "decimal_str", "_data_": "-2.50"}``) until a fold asks
 """
 from __future__ import annotations
 
-import gc
-import threading
-from contextlib import contextmanager
 from typing import Any, Iterator
 from uuid import UUID
 
 import orjson
 from sqlalchemy.engine import Engine
 
+from adapters.store.gcpause import gc_paused as gc_paused  # noqa: F401 (where it was, for its importers)
 from domain.errors import CorruptLog
 from domain.integrity.log import LoggedEvent
-
-_PAUSES = [0]
-_PAUSE_LOCK = threading.Lock()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a fold runs (its collections, triggered by
-    the many short-lived payloads, cost ~10% of a rebuild; folds make no reference cycles
-    worth collecting). Nested and concurrent uses keep it off until the last one ends; it is
-    switched back on only if it was on before the first."""
-    with _PAUSE_LOCK:
-        if _PAUSES[0] == 0:
-            _PAUSES.append(gc.isenabled())
-            gc.disable()
-        _PAUSES[0] += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _PAUSES[0] -= 1
-            if _PAUSES[0] == 0 and _PAUSES.pop():
-                gc.enable()
-
 
 DECODE = orjson.loads  # a payload as :meth:`LogReader.rows` gives it → its JSON value
 

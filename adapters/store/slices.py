@@ -17,7 +17,8 @@ from uuid import UUID
 
 from sqlalchemy.engine import Engine
 
-from adapters.store.logreader import DECODE, LogReader, gc_paused
+from adapters.store.gcpause import gc_paused
+from adapters.store.logreader import DECODE, LogReader
 from adapters.store.views import MaintainedView
 from domain.ids import month_id, organization_id, quarter_id, roster_id
 from domain.integrity.log import LoggedEvent

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.store.columns import BIGINT
 from adapters.store.fastview import SECTIONS_TABLE, TRACKING_TABLE, VIEW
-from adapters.store.logreader import DECODE, LogReader, gc_paused
+from adapters.store.gcpause import gc_paused
+from adapters.store.logreader import DECODE, LogReader
 from projections.model import ORG, AssessmentModel
 
 METADATA = MetaData()
@@ -97,7 +98,7 @@ class MaintainedView:
         q = select(SECTIONS.c.section, body).where(SECTIONS.c.view == VIEW)
         if sections is not None:
             q = q.where(SECTIONS.c.section.in_(sections))
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, gc_paused():  # ~10^5 containers decoded: no collections meanwhile
             for name, body in conn.execute(q):
                 model.load_section(name, orjson.loads(body))
         model.position = position
