@@ -326,7 +326,7 @@ def group_collect(origin: str, from_file: Path | None, url: str | None, token: s
     from adapters.integrity.monitor import observe
     g = _group()
     try:
-        g._member(origin)
+        g.member(origin)
         held = g.store.held(origin)
         bundle = _source_bundle(from_file, url, token, None if held is None else held.tree.size)
         result = observe(g.store, origin, bundle, _group_signer())

@@ -112,7 +112,7 @@ def _company_url(body: dict[str, Any]) -> tuple[str, str | None]:
 
 def _member_of(g: Group, origin: str) -> dict[str, Any]:
     try:
-        return g._member(origin)
+        return g.member(origin)
     except WitnessError as e:
         raise GroupRefused(404, "origin", e.reason) from None
 

@@ -103,7 +103,8 @@ class Group:
                         "flagged": bool(evidence), "evidence": evidence})
         return out
 
-    def _member(self, origin: str) -> dict[str, Any]:
+    def member(self, origin: str) -> dict[str, Any]:
+        """The registered member ``origin`` (name, origin); a :class:`WitnessError` if there is none."""
         for log in self.store.logs():
             if log["origin"] == origin:
                 return log
@@ -116,7 +117,7 @@ class Group:
         """Accept a company's published results. Refused (nothing written) unless: the company
         is registered and not flagged; the checkpoint is signed by its key and is one the
         group witnessed; the event is included in it and is the period's approval."""
-        member = self._member(origin)
+        member = self.member(origin)
         if self.flagged(origin):
             raise WitnessError(f"{member['name']}（{origin}）有分叉或回退证据在案，其结果不予接受", "origin")
         if bundle.get("format") != FORMAT or bundle.get("kind") != "results":
