@@ -176,12 +176,15 @@ def timed_read(work: Any) -> tuple[float, float]:
 
 def quarter_show_ms(view: MaintainedView, shown: str, runs: int = 7) -> list[float]:
     """Each time, in ms, to show quarter ``shown`` live from the maintained view (the sections
-    loaded, then ranked), as ``ledger quarter show`` does."""
+    loaded, then ranked, the garbage collector paused), as ``ledger quarter show`` and
+    ``GET /quarter/{period}`` do."""
+    from adapters.store.gcpause import gc_paused
     sections = [f"month:{m}" for m in month_range(shown[:4] + "-" + f"{(int(shown[-1]) - 1) * 3 + 1:02d}", 3)]
     out = []
     for _ in range(runs):
         t = time.perf_counter()
-        quarter_json(view.model([*sections, f"quarter:{shown}"]), shown)
+        with gc_paused():
+            quarter_json(view.model([*sections, f"quarter:{shown}"]), shown)
         out.append((time.perf_counter() - t) * 1000)
     return out
 

@@ -28,6 +28,7 @@ from adapters.http.reads import (
     stamped,
     visible,
 )
+from adapters.store.gcpause import gc_paused
 from adapters.store.logreader import LogReader
 from adapters.store.replay import events_at, stamp_fields
 from adapters.store.slices import quarter_sections
@@ -61,9 +62,10 @@ def quarter_show(period: str, request: Request, point: AsOf | None = REPLAY,
     check_quarter(period)
 
     def shown() -> dict[str, Any]:
-        model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)),
-                                               "quarter:" + period], point)
-        return stamped(quarter_json(model, period), model, point)
+        with gc_paused():  # ~10^5 short-lived containers, no cycles: a big heap's collections skipped
+            model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)),
+                                                   "quarter:" + period], point)
+            return stamped(quarter_json(model, period), model, point)
     data = now_or_replayed(request, ("quarter", period), point, shown)
     return reply(visible(data, caller, published=data["status"] == "approved"))
 
