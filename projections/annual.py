@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.assessment.annual import AnnualRow, annual_ranking
-from domain.assessment.organization import ranked_throughout
+from domain.assessment.in_force import ranked_throughout
 from domain.periods import month_range
 from projections.model import AssessmentModel
 from projections.views import approval_provenance, month_scores, month_secretaries

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import orjson
 
-from domain.assessment.organization import members_in, secretary_in, taking_part, version_in_force
+from domain.assessment.in_force import members_in, secretary_in, taking_part, version_in_force
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import Secretary, to_cents
 from domain.errors import CorruptLog, NotInitialized

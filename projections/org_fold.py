@@ -48,7 +48,7 @@ class OrgFold(Fold):
     def rulebook_in(self, month: str) -> Rulebook:
         """The :class:`domain.assessment.rulebook.Rulebook` version in force in ``month`` (YYYY-MM);
         :class:`NotInitialized` if the log (as folded) has no version yet."""
-        from domain.assessment.organization import version_in_force
+        from domain.assessment.in_force import version_in_force
         from domain.assessment.rulebook import Rulebook
         from domain.errors import NotInitialized
         try:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Iterator, Mapping
 
 from domain.assessment.annual import combined_score
-from domain.assessment.organization import ranked_throughout
+from domain.assessment.in_force import ranked_throughout
 from domain.assessment.results import MonthlyResult, QuarterRow, frozen_secretary, month_results, quarter_ranking
 from domain.assessment.rulebook import Rulebook
 from domain.assessment.scoring import (
