@@ -1,7 +1,8 @@
 """What ``ledger verify`` checks beyond the hashes, as pure functions over folds and rows.
 
 * :func:`view_differences`: the maintained view's stored sections against the same sections
-  refolded from the log at the view's position (what ``month show`` and the rest print).
+  refolded from the log at the view's position (what ``month show`` and the rest print),
+  the quarter rankings it stores (``quarter show``: projections/views.py ``SHOWN``) included.
 * :func:`approval_digest_differences`: the approvals a view holds against the result digests
   their approval events recorded.
 
@@ -19,6 +20,7 @@ from domain.integrity.log import LoggedEvent
 from domain.service.event_ops import INIT, op_roles, ops_of
 from domain.service.permissions import MIGRATOR, allowed
 from projections.model import ORG, AssessmentModel
+from projections.views import shown_names, stored_sections
 
 MAX_DETAILS = 20  # differences named per section (the count of the rest is given)
 
@@ -41,7 +43,8 @@ def view_differences(model: AssessmentModel, stored: Mapping[str, Any]) -> list[
     entry count, approval and each branch's sums and business score (naming the branch).
     Precondition: ``model`` folded the log up to the position the view records."""
     out: list[tuple[str, str]] = []
-    names = section_names(model)
+    expected = stored_sections(model, section_names(model) | shown_names(model))
+    names = set(expected)
     for name in sorted(names | set(stored)):
         if name not in stored:
             out.append((name, f"读模型缺少分段 {name}"))
@@ -49,7 +52,7 @@ def view_differences(model: AssessmentModel, stored: Mapping[str, Any]) -> list[
         if name not in names:
             out.append((name, f"读模型有日志中没有的分段 {name}"))
             continue
-        refolded, kept = as_stored(model.section(name)), stored[name]
+        refolded, kept = as_stored(expected[name]), stored[name]
         if refolded == kept:
             continue
         details = list(_month_details(name, refolded, kept)) if name.startswith("month:") else []

@@ -22,8 +22,9 @@ from domain.assessment.scoring import (
     monthly_score_cents,
     placings,
 )
-from domain.periods import quarter_months
-from projections.model import AssessmentModel
+from domain.errors import LedgerError
+from domain.periods import quarter_months, quarter_of
+from projections.model import FOLD_ERRORS, ORG, AssessmentModel
 
 
 def month_basis(model: AssessmentModel, period: str) -> tuple[str, list[str], Rulebook]:
@@ -198,3 +199,44 @@ def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     return {"period": period, "status": "approved" if approval is not None else "draft",
             "rulebook_version": rulebook.version, "branches": out,
             "approval": approval_provenance(approval)}
+
+
+# -- the rankings a maintained view stores beside its sections --------------------------------
+SHOWN = "quarter-shown:"  # section name prefix: ``quarter_json`` of the quarter, as the view's position has it
+
+
+def shown_names(model: AssessmentModel, dirty: set[str] | None = None) -> set[str]:
+    """The stored rankings of ``model``: one per quarter with a month folded or an approval.
+    With ``dirty`` (changed section names), only those whose inputs changed: ``quarter_json``
+    reads the organization, the quarter's three months and the quarter, nothing else."""
+    quarters = {quarter_of(m) for m in model.months} | set(model.quarters)
+    if dirty is not None and ORG not in dirty:
+        quarters = {q for q in quarters
+                    if "quarter:" + q in dirty or any("month:" + m in dirty for m in quarter_months(q))}
+    return {SHOWN + q for q in quarters}
+
+
+def shown_section(model: AssessmentModel, name: str) -> dict[str, Any] | None:
+    """The stored ranking ``name`` (a :func:`shown_names` name) of ``model``: the quarter's
+    ``quarter_json``; None when it cannot be computed (no rulebook yet, a month the
+    organization does not hold…): then none is stored and a read computes it and reports why."""
+    try:
+        return quarter_json(model, name[len(SHOWN):])
+    except (LedgerError, *FOLD_ERRORS):
+        return None
+
+
+def stored_sections(model: AssessmentModel, names: Any) -> dict[str, Any]:
+    """``name → body`` of the sections a view stores for ``names``: the fold's own
+    (``model.section``) and the rankings (:func:`shown_section`; one that cannot be computed
+    is left out)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        if name.startswith(SHOWN):
+            body = shown_section(model, name)
+            if body is not None:
+                out[name] = body
+        else:
+            out[name] = model.section(name)
+    return out
+

@@ -159,6 +159,17 @@ def model_at(sections: list[str] | None, point: AsOf | None) -> AssessmentModel:
     return run(lambda: replay.model_at(existing_engine(), sections, point))
 
 
+def shown_quarter(period: str) -> tuple[dict[str, Any], int] | None:
+    """The quarter's ranking as the current maintained view stores it, and the view's
+    position, read over the bare driver (adapters/store/fastview.py); None when the view is
+    behind, lacks it or the driver cannot open the URL (then :func:`model_at` answers)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and {OPENED, ENGINE} & set(ctx.find_root().meta):
+        return None  # an engine is open already: its path catches the view up
+    from adapters.store.fastview import current_shown
+    return current_shown(database_url(), period)
+
+
 def fold_log(fold: F, point: AsOf | None) -> F:
     """Feed ``fold`` (a :class:`projections.fold.Fold`) the events of its aggregates: all of
     them, or those at ``point`` on its clock."""

@@ -31,6 +31,7 @@ from adapters.cli.common import (
     replay_options,
     run,
     run_op,
+    shown_quarter,
     stamp,
     write,
 )
@@ -310,11 +311,18 @@ def quarter() -> None:
 @replay_options
 def quarter_show(period: str, as_json: bool, as_of: AsOf | None) -> None:
     from adapters.store.gcpause import gc_paused
+    from projections.model import AssessmentModel
     from projections.views import quarter_json
     run(lambda: check_quarter(period))
     with gc_paused():  # ~10^5 short-lived containers (sections, rows), no cycles: no collections meanwhile
-        model = model_at([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
-        shown = stamp(run(lambda: quarter_json(model, period)), model, as_of)
+        stored = shown_quarter(period) if as_of is None else None
+        if stored is not None:  # the ranking the current view stores (projections/views.py SHOWN)
+            model = AssessmentModel()
+            data, model.position = stored
+        else:
+            model = model_at([*("month:" + m for m in quarter_months(period)), "quarter:" + period], as_of)
+            data = run(lambda: quarter_json(model, period))
+        shown = stamp(data, model, as_of)
     emit(shown, as_json, quarter_text)
 
 

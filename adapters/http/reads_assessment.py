@@ -57,12 +57,18 @@ def month_show(period: str, request: Request, point: AsOf | None = REPLAY,
 @router.get("/quarter/{period}", summary="季度排名（ledger quarter show）：审批后向所有角色公布")
 def quarter_show(period: str, request: Request, point: AsOf | None = REPLAY,
                  caller: Caller = Depends(authenticated)) -> LedgerJSON:
+    from projections.model import AssessmentModel
     from projections.views import quarter_json
     rankings(request, caller)
     check_quarter(period)
 
     def shown() -> dict[str, Any]:
         with gc_paused():  # ~10^5 short-lived containers, no cycles: a big heap's collections skipped
+            stored = service_of(request).view.shown_quarter(period) if point is None else None
+            if stored is not None:  # the ranking the current view stores (projections/views.py SHOWN)
+                positioned = AssessmentModel()
+                data, positioned.position = stored
+                return stamped(data, positioned, point)
             model = model_of(service_of(request), [*("month:" + m for m in quarter_months(period)),
                                                    "quarter:" + period], point)
             return stamped(quarter_json(model, period), model, point)

@@ -13,16 +13,19 @@ Writes never come here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
 from adapters.store.gcpause import gc_paused
 from projections.model import ORG, AssessmentModel
+from projections.views import SHOWN
 
-VIEW = "assessment-v2"  # bump when the fold changes what it keeps: a new name is rebuilt from position 0
+VIEW = "assessment-v3"  # bump when the fold (or quarter_json, whose rankings it stores) changes what it
+# keeps: a new name is rebuilt from position 0 (v3: the quarter rankings, projections/views.py SHOWN)
 SECTIONS_TABLE, TRACKING_TABLE = "ledger_view_sections", "ledger_view_tracking"
+T = TypeVar("T")
 POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg2")
 
 
@@ -62,6 +65,30 @@ def current_model(url: str, sections: Iterable[str] | None) -> AssessmentModel |
     """The model of the stored sections (``sections`` and the organization; None: all), if
     the view is current; None whenever the full path must answer (see the module's note)."""
     wanted = None if sections is None else [ORG, *sections]
+    return _current(url, lambda cursor, ph: _read(cursor, ph, wanted))
+
+
+def current_shown(url: str, period: str) -> tuple[dict[str, Any], int] | None:
+    """The quarter's ranking as the view stores it (``quarter_json``, projections/views.py
+    ``SHOWN``) and the view's position, if the view is current and holds it; None whenever
+    the full path must answer."""
+    def shown(cursor: Any, ph: str) -> tuple[dict[str, Any], int] | None:
+        stored = _position_if_current(cursor, ph)
+        if stored is None:
+            return None
+        cursor.execute(f"SELECT body FROM {SECTIONS_TABLE} WHERE view = {ph} AND section = {ph}",
+                       (VIEW, SHOWN + period))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        with gc_paused():
+            return orjson.loads(row[0]), stored
+    return _current(url, shown)
+
+
+def _current(url: str, read: Callable[[Any, str], T | None]) -> T | None:
+    """``read(cursor, placeholder)`` in one read-only snapshot over the bare driver; None if
+    the URL is not one it opens or the driver refuses (the full path then answers)."""
     path = sqlite_file(url)
     if path is not None:
         import sqlite3
@@ -73,7 +100,7 @@ def current_model(url: str, sections: Iterable[str] | None) -> AssessmentModel |
             return None
         try:
             conn.execute("BEGIN")  # one snapshot for the three reads
-            return _read(conn.cursor(), "?", wanted)
+            return read(conn.cursor(), "?")
         except sqlite3.Error:
             return None
         finally:
@@ -89,14 +116,15 @@ def current_model(url: str, sections: Iterable[str] | None) -> AssessmentModel |
     try:
         pg.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot
         with pg.cursor() as cursor:
-            return _read(cursor, "%s", wanted)
+            return read(cursor, "%s")
     except psycopg2.Error:
         return None
     finally:
         pg.close()
 
 
-def _read(cursor: Any, ph: str, wanted: list[str] | None) -> AssessmentModel | None:
+def _position_if_current(cursor: Any, ph: str) -> int | None:
+    """The view's position if it is the log's last; None if behind or never stored."""
     cursor.execute(f"SELECT position FROM {TRACKING_TABLE} WHERE view = {ph}", (VIEW,))
     row = cursor.fetchone()
     if row is None:
@@ -105,6 +133,13 @@ def _read(cursor: Any, ph: str, wanted: list[str] | None) -> AssessmentModel | N
     cursor.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_positions")
     if int(cursor.fetchone()[0]) != stored:
         return None  # behind: the full path catches up and saves
+    return stored
+
+
+def _read(cursor: Any, ph: str, wanted: list[str] | None) -> AssessmentModel | None:
+    stored = _position_if_current(cursor, ph)
+    if stored is None:
+        return None
     query = f"SELECT section, body FROM {SECTIONS_TABLE} WHERE view = {ph}"
     params: list[Any] = [VIEW]
     if wanted is not None:

@@ -9,7 +9,7 @@ reader cannot overwrite a newer save.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import orjson
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, func, insert, select, update
@@ -21,6 +21,7 @@ from adapters.store.fastview import SECTIONS_TABLE, TRACKING_TABLE, VIEW
 from adapters.store.gcpause import gc_paused
 from adapters.store.logreader import DECODE, LogReader
 from projections.model import ORG, AssessmentModel
+from projections.views import SHOWN, shown_names, stored_sections
 
 METADATA = MetaData()
 SECTIONS = Table(
@@ -89,6 +90,22 @@ class MaintainedView:
             self.save(model, stored)
         return model
 
+    def shown_quarter(self, period: str) -> tuple[dict[str, Any], int] | None:
+        """``quarter_json`` of ``period`` as the view stores it, and the view's position, if
+        the view is current and holds that ranking; None otherwise (the caller computes it
+        from :meth:`model`, which catches the view up)."""
+        if not self.stored:
+            return None
+        stored = self.position()
+        if stored != self.reader.last_position():
+            return None
+        body = (func.convert_from(SECTIONS.c.body, "UTF8") if self.engine.dialect.name == "postgresql"
+                else SECTIONS.c.body)
+        with self.engine.connect() as conn:
+            found = conn.execute(select(body).where(SECTIONS.c.view == VIEW)
+                                 .where(SECTIONS.c.section == SHOWN + period)).scalar()
+        return None if found is None else (orjson.loads(found), stored)
+
     def _load(self, position: int, sections: list[str] | None) -> AssessmentModel:
         model = AssessmentModel()
         # PostgreSQL: the body decoded to text by the server (convert_from) reaches the client
@@ -113,12 +130,14 @@ class MaintainedView:
                                  .values(position=model.position)).rowcount
             if moved != 1:
                 return False  # someone else saved meanwhile; their rows are as good
-            names = sorted(model.dirty)
+            names = sorted(model.dirty | shown_names(model, model.dirty))  # and the rankings they feed
             for start in range(0, len(names), 200):
                 chunk = names[start:start + 200]
+                bodies = stored_sections(model, chunk)  # a ranking that cannot be computed: deleted, not stored
                 conn.execute(delete(SECTIONS).where(SECTIONS.c.view == VIEW).where(SECTIONS.c.section.in_(chunk)))
-                conn.execute(insert(SECTIONS), [
-                    {"view": VIEW, "section": n, "body": orjson.dumps(model.section(n))} for n in chunk])
+                if bodies:
+                    conn.execute(insert(SECTIONS), [
+                        {"view": VIEW, "section": n, "body": orjson.dumps(b)} for n, b in bodies.items()])
         model.dirty = set()
         return True
 
@@ -134,9 +153,9 @@ class MaintainedView:
             conn.execute(delete(SECTIONS).where(SECTIONS.c.view == VIEW))
             conn.execute(delete(TRACKING).where(TRACKING.c.view == VIEW))
             conn.execute(insert(TRACKING), {"view": VIEW, "position": model.position})
-            names = sorted(model.dirty)
-            if names:
+            bodies = stored_sections(model, sorted(model.dirty | shown_names(model)))
+            if bodies:
                 conn.execute(insert(SECTIONS), [
-                    {"view": VIEW, "section": n, "body": orjson.dumps(model.section(n))} for n in names])
+                    {"view": VIEW, "section": n, "body": orjson.dumps(b)} for n, b in bodies.items()])
         model.dirty = set()
         return model

@@ -436,8 +436,19 @@ def view_ghost_quarter(conn: Any) -> tuple[str, ...]:
     return ("quarter:2019Q4",)
 
 
+def view_ranking_rewritten(conn: Any) -> tuple[str, ...]:
+    """The quarter's stored ranking (what quarter show prints while the view is current) with
+    B's quarter score changed, the sections it is computed from left alone."""
+    ranking = _section(conn, "quarter-shown:2019Q3")
+    for row in ranking["branches"]:
+        if row["branch"] == "B":
+            row["score"] = "100.00"
+    _store(conn, "quarter-shown:2019Q3", ranking)
+    return ("quarter-shown:2019Q3",)
+
+
 VIEW_MUTATIONS: dict[str, Callable[[Any], tuple[str, ...]]] = {f.__name__: f for f in (
-    view_row_zeroed, view_section_deleted, view_approval_rewritten, view_ghost_quarter)}
+    view_row_zeroed, view_section_deleted, view_approval_rewritten, view_ghost_quarter, view_ranking_rewritten)}
 
 
 @pytest.mark.parametrize("mutation", sorted(VIEW_MUTATIONS))
