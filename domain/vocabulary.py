@@ -268,6 +268,10 @@ VERIFY_PROBLEMS: Mapping[str, str] = MappingProxyType({
     "unknown_aggregate": "事件所属的对象不存在或类型不符", "unfoldable_event": "事件无法折叠（缺少字段或字段无效）",
     "view_mismatch": "维护的读模型与日志重算不符", "view_unreadable": "维护的读模型无法读取",
     "unauthorized_event": "事件的操作用户无权执行该操作", "invariant_broken": "事件违反业务规则（领域本会拒绝）",
+    "attachment_missing": "事件所附的文件在附件库中缺失", "attachment_altered": "事件所附的文件与日志记录的 SHA-256 不符",
+    "attachments_unchecked": "附件未核验：找不到附件库",
+    "timestamp_out_of_order": "事件的记录时间早于前一个事件", "timestamp_in_future": "事件的记录时间晚于核验时的时钟",
+    "timestamp_mismatch": "事件自身的时间与其记录时间相差过大",
 })
 
 

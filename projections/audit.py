@@ -23,6 +23,12 @@ from projections.model import ORG, AssessmentModel
 from projections.views import shown_names, stored_sections
 
 MAX_DETAILS = 20  # differences named per section (the count of the rest is given)
+# How far an event's own time (its payload's ``timestamp``, the application's clock when the
+# command made it) may precede its recorded-at (the database clock at commit): the command's
+# run and lock wait, a batch import's whole run (~5,000 lines a second), and the directory's
+# one-second staleness (domain/service/unit_of_work.py). Verify reports a larger gap either
+# way (``timestamp_mismatch``) and checks roles at no time earlier than recorded-at minus this.
+MAX_COMMAND_LAG_US = 10 * 60 * 1_000_000
 
 
 def section_names(model: AssessmentModel) -> set[str]:
@@ -134,6 +140,24 @@ def _us(value: Any) -> int | None:
         return None
 
 
+def role_time(e: LoggedEvent) -> int:
+    """The moment ``e``'s user must have held a role allowing it: its own time, never later
+    than its recorded-at and never earlier than recorded-at minus :data:`MAX_COMMAND_LAG_US`
+    (a backdated ``timestamp`` cannot move the check to a time a revoked role was still held;
+    a recorded-at earlier than the previous event's is reported as ``timestamp_out_of_order``)."""
+    stamped = _us(e.raw.get("timestamp"))
+    if stamped is None:
+        return e.recorded_at_us
+    return max(min(stamped, e.recorded_at_us), e.recorded_at_us - MAX_COMMAND_LAG_US)
+
+
+def stamp_gap(e: LoggedEvent) -> int | None:
+    """Microseconds by which ``e``'s own time precedes its recorded-at (negative: follows it),
+    or None when it records no time."""
+    stamped = _us(e.raw.get("timestamp"))
+    return None if stamped is None else e.recorded_at_us - stamped
+
+
 def _ident(value: Any) -> str:
     """An id as stored (the transcoder's tagged UUID, or text) as text."""
     return str(value.get("_data_")) if isinstance(value, dict) else str(value)
@@ -147,7 +171,8 @@ class Auditor:
     the state before it, then takes it in. Pure: events in, findings out.
 
     An event was allowed when its acting user (``by``) existed and held, at the event's time
-    (its own timestamp, never later than its recorded-at), a role allowing one of the ops that
+    (:func:`role_time`: its own timestamp, never later than its recorded-at nor more than
+    :data:`MAX_COMMAND_LAG_US` earlier), a role allowing one of the ops that
     make its kind (domain/service/event_ops.py) — secretaries by the appointments in force
     that month (``secretaries``), a ``migrator`` for every op but the directory's — or when it
     is ``ledger init``'s (before any user existed, or in the same transaction as the first)."""
@@ -181,8 +206,7 @@ class Auditor:
             return "事件没有记录操作用户（by）"
         if by not in self.grants:
             return f"操作用户 {by[:64]!r} 在此位置不存在（用户目录中没有）"
-        stamped = _us(e.raw.get("timestamp"))
-        at = e.recorded_at_us if stamped is None else min(stamped, e.recorded_at_us)
+        at = role_time(e)
         roles = self.roles_at(by, at)
         branch = e.raw.get("branch")
         if not isinstance(branch, str):

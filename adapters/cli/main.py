@@ -99,7 +99,8 @@ LAZY_COMMANDS: dict[str, Lazy] = {
                   "多个工作进程时请使用 PostgreSQL。"),
     "talks": Lazy(("care",), "谈话走访（六必谈、六必访）：登记事由、记录谈话或走访、查看待办与超期。"),
     "user": Lazy(("users", "web"), "用户与角色：创建用户、授予/撤销角色、签发/吊销接口令牌（仅系统管理员）。"),
-    "verify": Lazy(("tamper",), "从存储的事件重算全部叶子、树、检查点与审批结果，报告第一处不符。"),
+    "verify": Lazy(("tamper",), "从存储的事件重算全部叶子、树、检查点与审批结果，核对记录时间的先后与申诉所附的"
+                                "文件，报告第一处不符。"),
     "verify-proof": Lazy(("tamper",), "离线核验证明文件：只需证明文件与一个你信任的验证公钥，不需要数据库。"),
     "witness": Lazy(("group",), "见证方登记与会签回收。"),
     "writer-role": Lazy(("tamper",), "PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。"),

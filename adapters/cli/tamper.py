@@ -104,7 +104,8 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
         click.echo(result.held.cosigned, nl=False)
 
 
-@main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，报告第一处不符。")
+@main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，核对记录时间的先后与申诉所附的"
+                              "文件，报告第一处不符。")
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="信任的验证公钥文件（每行一个）：日志登记的第一个公钥须在其中；不给则按日志自己登记的公钥核验")
 @click.option("--witness-key", "witness", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -112,15 +113,21 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
 @click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
               help="已公布的签名检查点文件：日志须仍含有它（同大小同根，由事件重算）")
 @click.option("--require-witness", "required", multiple=True, help="见证方名称：其登记后的每个检查点都须有其会签")
+@click.option("--attachments", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="附件库目录：日志中每个事件所附的文件须在其中且 SHA-256 相符（默认 LEDGER_ATTACHMENTS，"
+                   "或 SQLite 数据库旁的 .attachments 目录）；找不到则报告附件未核验")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path, ...], required: tuple[str, ...],
-           as_json: bool) -> None:
+           folder: Path | None, as_json: bool) -> None:
     from adapters.integrity.verify import PROBLEM_NAMES, verify_ledger
     from adapters.integrity.verify_witness import check_against, check_witness
+    from adapters.store.attachments import AttachmentStore, attachments_path
     ledger = existing_ledger()
     engine = engine_of(ledger)
     trusted, witnesses = verifier_keys(key_file), [k for w in witness for k in verifier_keys(w)]
-    report = verify_ledger(engine, trusted, witnesses)
+    shelf = getattr(ledger, "attachments", None)
+    folder = folder or (shelf.root if isinstance(shelf, AttachmentStore) else attachments_path(None))
+    report = verify_ledger(engine, trusted, witnesses, attachments=folder)
     if report.events == 0:
         fail([LineError(0, "LEDGER_DATABASE_URL", "账本中没有任何事件：这不是一个已初始化的账本，无可核验"
                                                   "（请检查 LEDGER_DATABASE_URL）")], as_json)
@@ -133,11 +140,14 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
         report.problems += check_witness(engine, name, keys, ledger_keys)
     first = report.first()
     data = {"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
-            "approvals": report.approvals, "signatures": {str(k): v for k, v in report.signatures.items()},
+            "approvals": report.approvals, "attachments": report.attachments,
+            "attachments_checked": report.attachments_checked,
+            "signatures": {str(k): v for k, v in report.signatures.items()},
             "first_problem": None if first is None else first.__dict__,
             "problems": [p.__dict__ for p in report.problems]}
     def text(d: dict[str, Any]) -> str:
-        head = (f"已核验 {d['events']} 个事件、{d['checkpoints']} 个检查点、{d['approvals']} 项审批。")
+        files = f"、{d['attachments_checked']} 个附件" if d["attachments_checked"] else ""
+        head = f"已核验 {d['events']} 个事件、{d['checkpoints']} 个检查点、{d['approvals']} 项审批{files}。"
         if d["ok"]:
             return head + "全部相符。"
         lines = [head, f"发现 {len(d['problems'])} 处不符，第一处："]

@@ -73,14 +73,19 @@ def verify(request: Request,
            witness_key: list[str] = Query([], description="见证方验证公钥"),
            caller: Caller = Depends(authenticated)) -> LedgerJSON:
     from adapters.integrity.verify import verify_ledger
+    from adapters.store.attachments import AttachmentStore, attachments_path
     everything(request, caller, "核验报告")
     service = service_of(request)
-    report = verify_ledger(service.engine, key, witness_key)
+    shelf = getattr(service.ledger, "attachments", None)
+    report = verify_ledger(service.engine, key, witness_key,
+                           attachments=shelf.root if isinstance(shelf, AttachmentStore) else attachments_path(None))
     if report.events == 0:
         raise NotInitialized("账本中没有任何事件：这不是一个已初始化的账本，无可核验", None)
     first = report.first()
     return reply({"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
-                  "approvals": report.approvals, "signatures": {str(k): v for k, v in report.signatures.items()},
+                  "approvals": report.approvals, "attachments": report.attachments,
+                  "attachments_checked": report.attachments_checked,
+                  "signatures": {str(k): v for k, v in report.signatures.items()},
                   "first_problem": None if first is None else first.__dict__,
                   "problems": [p.__dict__ for p in report.problems]})
 

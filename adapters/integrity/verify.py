@@ -8,6 +8,19 @@ the tree rebuilt from the recomputed leaves against every stored tree row and ev
 checkpoint (root and signature; cosignatures listed), and every approval's recorded
 result hash against the result recomputed from the events before it.
 
+Times: each event's recorded-at (``ledger_positions.recorded_at_us``, the database clock,
+rising from one transaction to the next) must be no earlier than the previous event's
+(``timestamp_out_of_order``) and no later than the verifier's clock plus
+:data:`~projections.audit.MAX_COMMAND_LAG_US` (``timestamp_in_future``); its own time (the
+payload's ``timestamp``) within that lag of its recorded-at (``timestamp_mismatch``). The
+role check (projections/audit.py) uses the event's own time bounded by its recorded-at, so a
+backdated ``timestamp`` cannot reach back to when a revoked role was held.
+
+Attachments (``attachments``: the folder of adapters/store/attachments.py): every event that
+names an attached file must find it there with the SHA-256 and size it records
+(``attachment_missing``, ``attachment_altered``); a folder given that does not exist while the
+log names files is ``attachments_unchecked`` (never read as all well). Nothing is created.
+
 Keys: the log declares the ledger's signing keys (``SigningKeys`` events, domain/integrity/signing.py).
 A checkpoint of size S must carry a valid signature by the key in force at S (the latest
 declared among its S leaves; the first declared key before any declaration). Trusted keys
@@ -17,7 +30,11 @@ keys, following ``new-key`` checkpoint extensions; with none given, ``key_undecl
 """
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Iterator
 from uuid import UUID
 
@@ -27,9 +44,11 @@ from eventsourcing.utils import TopicError, resolve_topic
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 
+from adapters.store.attachments import MATCHES, MISSING, AttachmentStore
 from adapters.store.logreader import uuid_of
 from adapters.store.views import SECTIONS, TRACKING, VIEW
 from domain import vocabulary
+from domain.asof import SHANGHAI
 from domain.assessment.organization import secretary_in
 from domain.assessment.results import canonical_hash, month_records
 from domain.errors import CorruptLog, LedgerError
@@ -39,7 +58,7 @@ from domain.integrity.note import NoteError, open_note, parse_checkpoint
 from domain.service.permissions import month_of
 from domain.topics import MOVED_MODULES, register_moved_topics
 from projections.annual import year_view
-from projections.audit import Auditor, approval_digest_differences, view_differences
+from projections.audit import MAX_COMMAND_LAG_US, Auditor, approval_digest_differences, stamp_gap, view_differences
 from projections.model import FOLD_ERRORS, AssessmentModel, plain
 from projections.views import month_view, quarter_view
 
@@ -62,6 +81,8 @@ class Report:
     checkpoints: int = 0
     approvals: int = 0
     view_sections: int = 0  # maintained view sections compared with the refold
+    attachments: int = 0  # events naming an attached file
+    attachments_checked: int = 0  # of them, checked against the attachment folder
     signatures: dict[int, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -72,6 +93,20 @@ class Report:
     def first(self) -> Problem | None:
         located = [p for p in self.problems if p.position is not None]
         return min(located, key=lambda p: p.position) if located else (self.problems[0] if self.problems else None)
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def shown_time(at_us: int) -> str:
+    """UTC microseconds as Beijing time, to the microsecond."""
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=at_us)
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S.%f") + "（北京时间）"
+
+
+def _lag(us: int) -> str:
+    minutes, seconds = divmod(abs(us) // 1_000_000, 60)
+    return f"{minutes} 分 {seconds} 秒" if minutes else f"{abs(us) / 1_000_000:.3f} 秒"
 
 
 def _rows(engine: Engine) -> Iterator[Any]:
@@ -94,8 +129,13 @@ class Verifier:
     """One verification run over a ledger's tables."""
 
     def __init__(self, engine: Engine, verifier_keys: list[str], witness_keys: list[str] | None = None,
-                 event_modules: tuple[str, ...] = ()) -> None:
+                 event_modules: tuple[str, ...] = (), attachments: Path | None = None) -> None:
         self.engine = engine
+        self.attachments = attachments  # the attachment folder (None: not asked; the caller checks them)
+        self.store = AttachmentStore(attachments) if attachments is not None and attachments.is_dir() else None
+        self.files: dict[tuple[str, Any], str] = {}  # (sha256, size) → status, each file hashed once
+        self.unchecked: list[int] = []  # positions of events naming a file not checked
+        self.now_us = time.time_ns() // 1000
         self.event_modules = event_modules  # modules besides domain's whose events the log may hold (tests)
         self.trusted = list(verifier_keys)
         self.keys = self.trusted + list(witness_keys or [])
@@ -128,6 +168,11 @@ class Verifier:
             self._check_view()
         self._trees(trees, roots)
         self._checkpoints(checkpoints, cosigned, roots)
+        if self.unchecked and self.attachments is not None:
+            self.problem("attachments_unchecked", None,
+                         f"日志中 {len(self.unchecked)} 个事件附有文件（第一个在位置 {self.unchecked[0]}），"
+                         f"附件库 {self.attachments.resolve()} 不存在：这些附件未核验（用 --attachments 或 "
+                         "LEDGER_ATTACHMENTS 指定附件库）")
         return self.report
 
     def _leaves(self) -> dict[int, tuple[bytes, int | None]]:
@@ -137,7 +182,7 @@ class Verifier:
         An event that cannot be read (not JSON, a topic naming no event class, an event of
         an aggregate never opened or of another kind than the one opened) is reported and
         not folded; the walk goes on (its leaf still counts in the tree)."""
-        tree, last_position = CompactRange(), 0
+        tree, last_position, last_at, future = CompactRange(), 0, None, 0
         versions: dict[UUID, int] = {}
         kinds: dict[UUID, str] = {}  # aggregate id → the aggregate class its first event opened
         ids: dict[Any, UUID] = {}
@@ -148,7 +193,16 @@ class Verifier:
                 self.problem("leaf_missing", position, f"叶子序号应为 {i}，实为 {seq}")
             if position <= last_position:
                 self.problem("order_changed", position, f"位置 {position} 排在位置 {last_position} 之后")
-            last_position = position
+            if last_at is not None and at < last_at:
+                self.problem("timestamp_out_of_order", position,
+                             f"位置 {position} 的记录时间 {shown_time(at)} 早于前一个事件（位置 {last_position}）的"
+                             f"记录时间 {shown_time(last_at)}")
+            if at > self.now_us + MAX_COMMAND_LAG_US:
+                if not future:
+                    self.problem("timestamp_in_future", position,
+                                 f"位置 {position} 的记录时间 {shown_time(at)} 晚于核验时的时钟 {shown_time(self.now_us)}")
+                future += 1
+            last_position, last_at = position, at
             if self.view is not None and position > self.view_at:
                 self._check_view()
             if eid is None:
@@ -172,6 +226,8 @@ class Verifier:
                     self._fold(event)
             tree.append(recomputed)
             roots[tree.size] = (tree.root(), position)
+        if future > 1:
+            self.problem("timestamp_in_future", None, f"另有 {future - 1} 个事件的记录时间晚于核验时的时钟")
         return roots
 
     def _stored_view(self) -> tuple[int, dict[str, Any] | None]:
@@ -253,7 +309,47 @@ class Verifier:
         self.topics[topic] = found
         return found
 
+    def _check_times(self, e: LoggedEvent) -> None:
+        """The event's own time against its recorded-at (:data:`MAX_COMMAND_LAG_US` either way)."""
+        gap = stamp_gap(e)
+        if gap is not None and abs(gap) > MAX_COMMAND_LAG_US:
+            own = shown_time(e.recorded_at_us - gap)
+            self.problem("timestamp_mismatch", e.position,
+                         f"位置 {e.position} 的事件（{vocabulary.event_name(e.topic)}）自身的时间 {own}"
+                         f"{'早于' if gap > 0 else '晚于'}其记录时间 {shown_time(e.recorded_at_us)} {_lag(gap)}，"
+                         f"超过容许的 {MAX_COMMAND_LAG_US // 60_000_000} 分钟")
+
+    def _check_attachment(self, e: LoggedEvent) -> None:
+        """The file the event names (``attachment``: ``sha256``, ``size``, ``name``), if any,
+        against the attachment folder."""
+        named = e.raw.get("attachment")
+        if not isinstance(named, dict):
+            return
+        self.report.attachments += 1
+        if self.attachments is None:
+            return
+        if self.store is None:
+            self.unchecked.append(e.position)
+            return
+        self.report.attachments_checked += 1
+        sha, size, name = named.get("sha256"), named.get("size"), str(named.get("name"))[:200]
+        what = f"位置 {e.position} 的事件（{vocabulary.event_name(e.topic)}）所附的文件 {name!r}"
+        if not isinstance(sha, str) or not SHA256.fullmatch(sha):
+            self.problem("attachment_altered", e.position, f"{what}：记录的 SHA-256 {str(sha)[:80]!r} 无效")
+            return
+        wanted = size if isinstance(size, int) and not isinstance(size, bool) else None
+        status = self.files.get((sha, wanted))
+        if status is None:
+            status = self.files[(sha, wanted)] = self.store.check(sha, wanted)
+        if status == MISSING:
+            self.problem("attachment_missing", e.position, f"{what} 不在附件库中（应在 {self.store.path(sha)}）")
+        elif status != MATCHES:
+            self.problem("attachment_altered", e.position,
+                         f"{what}（{self.store.path(sha)}）与日志记录的 SHA-256 {sha}、{size} 字节不符：文件已被替换")
+
     def _fold(self, e: LoggedEvent) -> None:
+        self._check_times(e)
+        self._check_attachment(e)
         if e.name in KEY_EVENTS:
             self.declared.append((self.report.events - 1, str(e.raw.get("verifier_key")), e.position))
         if e.name in APPROVALS:
@@ -379,9 +475,11 @@ def _signers_or_none(note: str, keys: list[str]) -> list[str]:
 
 
 def verify_ledger(engine: Engine, verifier_keys: list[str], witness_keys: list[str] | None = None,
-                  event_modules: tuple[str, ...] = ()) -> Report:
+                  event_modules: tuple[str, ...] = (), attachments: Path | None = None) -> Report:
     """Verify the ledger; ``verifier_keys``: the keys trusted as the ledger's (may be empty:
     then the log's own declaration is used); ``witness_keys``: cosigners' keys to list;
     ``event_modules``: modules besides ``domain``'s whose event classes count as the log's
-    (a test's own aggregate; the CLI gives none, so a topic never makes verify import code)."""
-    return Verifier(engine, verifier_keys, witness_keys, event_modules).run()
+    (a test's own aggregate; the CLI gives none, so a topic never makes verify import code);
+    ``attachments``: the attachment folder to check every attached file against (None: not
+    checked, and not reported — for a caller that checks them itself, as a restore does)."""
+    return Verifier(engine, verifier_keys, witness_keys, event_modules, attachments).run()

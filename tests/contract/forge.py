@@ -6,7 +6,7 @@ Helpers for the tamper cases of tests/contract/test_tamper.py."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -32,9 +32,22 @@ def tagged_now() -> dict[str, str]:
     return {"_type_": "datetime_iso", "_data_": datetime.now(timezone.utc).isoformat()}
 
 
-def append(conn: Any, aggregate_id: uuid.UUID, topic: str, state: bytes, version: int | None = None) -> int:
+def tagged_us(at_us: int) -> dict[str, str]:
+    """An event's ``timestamp`` as the transcoder stores it, at ``at_us`` (UTC µs)."""
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=at_us)
+    return {"_type_": "datetime_iso", "_data_": moment.isoformat()}
+
+
+def recorded_at(conn: Any, position: int) -> int:
+    return int(conn.execute(text("SELECT recorded_at_us FROM ledger_positions WHERE position = :p"),
+                            {"p": position}).scalar())
+
+
+def append(conn: Any, aggregate_id: uuid.UUID, topic: str, state: bytes, version: int | None = None,
+           recorded_at_us: int | None = None) -> int:
     """Append one event of ``aggregate_id`` (next version unless given) with ``state`` as its
-    stored payload, its leaf and a tree row of the grown tree; returns its position."""
+    stored payload, its leaf and a tree row of the grown tree; returns its position. Its
+    recorded-at is 1 µs after the last one's (as the recorder's), or ``recorded_at_us``."""
     dialect = conn.dialect.name
     if version is None:
         stored_id: Any = str(aggregate_id) if dialect == "postgresql" else aggregate_id.bytes
@@ -45,7 +58,7 @@ def append(conn: Any, aggregate_id: uuid.UUID, topic: str, state: bytes, version
         "INSERT INTO ledger_events (originator_id, originator_version, topic, state) VALUES (:a, :v, :t, :s) "
         "RETURNING id"), {"a": agg_param, "v": version, "t": topic, "s": state}).scalar())
     seq, at = conn.execute(text("SELECT seq, recorded_at_us FROM ledger_positions ORDER BY seq DESC LIMIT 1")).one()
-    at = int(at) + 1
+    at = int(at) + 1 if recorded_at_us is None else recorded_at_us
     h = leaf_hash(leaf_bytes(position, at, aggregate_id, version, topic, state))
     conn.execute(text("INSERT INTO ledger_positions (position, seq, recorded_at_us, leaf_hash) VALUES (:p, :q, :r, :h)"),
                  {"p": position, "q": int(seq) + 1, "r": at, "h": h})
@@ -59,7 +72,9 @@ def append(conn: Any, aggregate_id: uuid.UUID, topic: str, state: bytes, version
 
 def forge_like(conn: Any, model_position: int, **changes: Any) -> int:
     """Append an event like the one at ``model_position`` (same aggregate and topic, next
-    version), its payload fields replaced by ``changes`` (``entry_id`` fresh unless given)."""
+    version), its payload fields replaced by ``changes`` (``entry_id`` fresh unless given;
+    ``recorded_at_us``: the position row's recorded-at instead of the recorder's)."""
+    recorded_at_us = changes.pop("recorded_at_us", None)
     payload = payload_of(conn, model_position)
     topic = conn.execute(text("SELECT topic FROM ledger_events WHERE id = :p"), {"p": model_position}).scalar()
     payload["timestamp"] = tagged_now()
@@ -68,4 +83,4 @@ def forge_like(conn: Any, model_position: int, **changes: Any) -> int:
     payload.update(changes)
     aggregate = changes.pop("aggregate", None) or aggregate_of(conn, model_position)
     payload.pop("aggregate", None)
-    return append(conn, aggregate, topic, orjson.dumps(payload))
+    return append(conn, aggregate, topic, orjson.dumps(payload), recorded_at_us=recorded_at_us)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import shutil
+import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -567,3 +570,137 @@ def test_a_ghost_entry_sealed_by_a_normal_approval_is_still_caught(ledger, db_ur
     assert result.exit_code == 1, result.output
     assert f"位置 {position}：事件的操作用户无权执行该操作（unauthorized_event）" in result.output, result.output
     assert "ghost" in result.output
+
+
+# -- the appeals' attached files (kept outside the log, their SHA-256 in it) -----------------------
+SCAN = b"%PDF-1.4\n% " + "整改单扫描件".encode() + b"\n" + bytes(range(256)) * 8  # a PDF by its first bytes
+
+
+def _appeal_with_scan(app: Any) -> tuple[int, dict[str, Any]]:
+    """An appeal against B's entry of the approved 2019-08 with the scan attached: its position and attachment."""
+    attachment = app.attachments.put(SCAN, "整改单.pdf")
+    with engine_of(app).connect() as conn:
+        entry = forge.payload_of(conn, _score_of(app, "2019-08", "B"))["entry_id"]["_data_"]
+    app.file_appeal(entry_id=str(uuid.UUID(entry)), branch="B", reason="已整改，扫描件附后", actor="B书记",
+                    attachment=attachment)
+    with engine_of(app).connect() as conn:
+        position = conn.execute(text("SELECT MAX(id) FROM ledger_events WHERE topic LIKE '%EntryAppeals.Filed'")).scalar()
+    return int(position), attachment
+
+
+def attachment_replaced(folder: Path, sha: str) -> str:
+    """The stored scan overwritten by another PDF (same name, same folder, other bytes)."""
+    (folder / sha[:2] / sha).write_bytes(SCAN.replace("整改单".encode(), "伪造单".encode()))
+    return "attachment_altered"
+
+
+def attachment_truncated(folder: Path, sha: str) -> str:
+    """The stored scan cut short (its first bytes still a PDF's)."""
+    path = folder / sha[:2] / sha
+    path.write_bytes(path.read_bytes()[:100])
+    return "attachment_altered"
+
+
+def attachment_deleted(folder: Path, sha: str) -> str:
+    (folder / sha[:2] / sha).unlink()
+    return "attachment_missing"
+
+
+def attachment_folder_removed(folder: Path, sha: str) -> str:
+    """The whole attachment folder gone (or verify pointed elsewhere): nothing can be checked."""
+    shutil.rmtree(folder)
+    return "attachments_unchecked"
+
+
+ATTACHMENT_MUTATIONS: dict[str, Callable[[Path, str], str]] = {f.__name__: f for f in (
+    attachment_replaced, attachment_truncated, attachment_deleted, attachment_folder_removed)}
+
+
+@pytest.mark.parametrize("mutation", sorted(ATTACHMENT_MUTATIONS))
+def test_every_attachment_mutation_is_detected(mutation: str, ledger, attachment_store: Path) -> None:
+    """Whoever can write the attachment folder (not the database) replaces or removes a file:
+    verify, given the folder, names the appeal's position; a folder that is not there is never
+    read as all well, and verify does not create it."""
+    position, attachment = _appeal_with_scan(ledger)
+    engine = engine_of(ledger)
+    before = verify_ledger(engine, keys(ledger), attachments=attachment_store)
+    assert before.ok and before.attachments == before.attachments_checked == 1, before.problems
+    kind = ATTACHMENT_MUTATIONS[mutation](attachment_store, attachment["sha256"])
+    report = verify_ledger(engine, keys(ledger), attachments=attachment_store)
+    expected = None if kind == "attachments_unchecked" else position
+    assert [(p.kind, p.position) for p in report.problems] == [(kind, expected)], report.problems
+    assert kind != "attachments_unchecked" or (report.attachments_checked == 0 and not attachment_store.exists())
+
+
+def test_cli_verify_checks_the_attachments_and_says_when_it_could_not(ledger, db_url, attachment_store: Path,
+                                                                      tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from adapters.cli.main import main
+    position, attachment = _appeal_with_scan(ledger)
+    env = {"LEDGER_DATABASE_URL": db_url, "LEDGER_ATTACHMENTS": str(attachment_store)}
+    run = CliRunner().invoke
+    ok = run(main, ["verify"], env=env)
+    assert ok.exit_code == 0 and "1 个附件。全部相符" in ok.output, ok.output
+    elsewhere = tmp_path / "nowhere"
+    unchecked = run(main, ["verify", "--attachments", str(elsewhere)], env=env)
+    assert unchecked.exit_code == 1 and "附件未核验" in unchecked.output and "全部相符" not in unchecked.output
+    assert not elsewhere.exists()
+    attachment_deleted(attachment_store, attachment["sha256"])
+    missing = run(main, ["verify"], env=env)
+    assert missing.exit_code == 1 and f"位置 {position}：事件所附的文件在附件库中缺失（attachment_missing）" in missing.output
+
+
+# -- times (a forged event placed back or forward in time): INSERTs only, hashes all correct -------
+def _last(app: Any) -> int:
+    with engine_of(app).connect() as conn:
+        return int(conn.execute(text("SELECT MAX(position) FROM ledger_positions")).scalar())
+
+
+def forged_entry_recorded_before_its_predecessor(app: Any) -> tuple[str, int]:
+    """An authorized user's entry whose recorded-at (and own time) is the log's first: as if it
+    had been recorded before everything after that."""
+    with engine_of(app).connect() as conn:
+        first = forge.recorded_at(conn, 1)
+    return "timestamp_out_of_order", _forged(app, _score_of(app, "2019-10", "A"), recorded_at_us=first,
+                                             timestamp=forge.tagged_us(first))
+
+
+def forged_entry_recorded_in_the_future(app: Any) -> tuple[str, int]:
+    """An entry recorded (and stamped) a day ahead: every honest event after it would be too."""
+    ahead = time.time_ns() // 1000 + 86_400_000_000
+    return "timestamp_in_future", _forged(app, _score_of(app, "2019-10", "A"), recorded_at_us=ahead,
+                                          timestamp=forge.tagged_us(ahead))
+
+
+def forged_migration_stamped_before_revocation(app: Any) -> tuple[str, int]:
+    """The migrator role revoked; then an entry by ``migration``, recorded in order, whose own
+    time is an hour back, before the revocation (the role check reads that time)."""
+    app.command("revoke_role", as_user="admin", user="migration", role="migrator", actor="admin")
+    with engine_of(app).connect() as conn:
+        revoked = forge.recorded_at(conn, _last(app))
+    return "timestamp_mismatch", _forged(app, _score_of(app, "2019-10", "A"), by="migration", migrated=True,
+                                         timestamp=forge.tagged_us(revoked - 3_600_000_000))
+
+
+TIME_FORGERIES: dict[str, Callable[[Any], tuple[str, int]]] = {f.__name__: f for f in (
+    forged_entry_recorded_before_its_predecessor, forged_entry_recorded_in_the_future,
+    forged_migration_stamped_before_revocation)}
+
+
+@pytest.mark.parametrize("forgery", sorted(TIME_FORGERIES))
+def test_every_forged_time_is_caught_where_it_was_appended(forgery: str, ledger) -> None:
+    engine = engine_of(ledger)
+    kind, position = TIME_FORGERIES[forgery](ledger)
+    report = verify_ledger(engine, keys(ledger))
+    assert (kind, position) in {(p.kind, p.position) for p in report.problems}, report.problems
+    assert report.first().position == position, report.problems  # nothing wrong before it
+    hashes = {"payload_changed", "event_missing", "event_inserted", "order_changed", "tree_altered", "leaf_missing"}
+    assert not hashes & {p.kind for p in report.problems}, report.problems
+
+
+def test_time_problems_show_both_times_in_beijing_time(ledger) -> None:
+    _, position = forged_entry_recorded_before_its_predecessor(ledger)
+    found = [p.detail for p in verify_ledger(engine_of(ledger), keys(ledger)).problems
+             if p.kind == "timestamp_out_of_order"]
+    assert len(found) == 1 and found[0].count("（北京时间）") == 2 and f"位置 {position}" in found[0], found
