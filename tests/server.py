@@ -3,6 +3,7 @@ port of 127.0.0.1 (``tests/api/test_http.py``, ``tests/reliability/test_reliabil
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -15,15 +16,41 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port of 127.0.0.1 free now, from a range of this test process's own.
+
+    Under pytest-xdist each worker (``PYTEST_XDIST_WORKER`` gw0, gw1, …) draws from its own
+    1,000 ports below the kernel's ephemeral range (32768-), so two workers never pick the same
+    port, and no server of another test can answer on the port a test's server is about to bind."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = int(worker[2:]) if worker[2:].isdigit() else 0
+    low = 20000 + (number % 12) * 1000
+    for port in random.sample(range(low, low + 1000), 1000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{low + 999}")
+
+
+class PortTaken(RuntimeError):
+    """The free port was taken by someone else before the server bound it."""
 
 
 class Server:
     """``ledger serve`` on a free port of 127.0.0.1 over the test's database."""
 
     def __init__(self, db_url: str, log: Path, workers: int) -> None:
+        for attempt in range(3):  # another test (an xdist worker) may take the free port before uvicorn binds it
+            try:
+                self._start(db_url, log, workers)
+                return
+            except PortTaken:
+                if attempt == 2:
+                    raise
+
+    def _start(self, db_url: str, log: Path, workers: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "LEDGER_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
@@ -41,7 +68,10 @@ class Server:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("server did not start:\n" + log.read_text(errors="replace"))
+                output = log.read_text(errors="replace")
+                if "address already in use" in output.lower():
+                    raise PortTaken(output)
+                raise RuntimeError("server did not start:\n" + output)
             time.sleep(0.1)
 
     def stop(self) -> None:

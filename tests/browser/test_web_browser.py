@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from adapters.store.proofs import verify_bundle
 from domain.asof import SHANGHAI
 from domain.service.application import Ledger
 from tests.helpers import events, with_users
+from tests.server import free_port
 from tests.web_fixture import PASSWORD, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,12 +92,6 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Ledger, dict[str, str]]]:
     """The prepared ledger (SQLite) and ``ledger serve`` over it on a free port of 127.0.0.1."""
@@ -115,7 +109,7 @@ def serve(tmp_path: Path, prepare_ledger: Callable[[Ledger], dict[str, str]]) ->
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     ledger = with_users(make_ledger(url))
     ids = prepare_ledger(ledger)
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("wb")
     env = {**os.environ, "LEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", "from adapters.cli.main import main; main()", "serve", "--host",

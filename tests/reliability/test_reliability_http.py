@@ -55,7 +55,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -77,7 +76,7 @@ from domain.service.application import Ledger
 from tests.conftest import PG_URL, _pg_problem
 from tests.helpers import MIGRATION, approve, company, deduct, events, with_users
 from tests.reliability.helpers import BASES, assert_verifies, assert_view_is_full_fold, bookkeeping
-from tests.server import Server
+from tests.server import Server, free_port
 
 pytestmark = pytest.mark.reliability
 
@@ -122,12 +121,6 @@ def _pg_bin() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivateCluster:
     """A throwaway PostgreSQL instance in a temporary directory, on a free port of 127.0.0.1,
     trust authentication, fsync on. As root, its programs run as the ``postgres`` user."""
@@ -139,7 +132,7 @@ class PrivateCluster:
         if self.as_postgres:
             os.chmod(self.dir, 0o755)
             shutil.chown(self.dir, "postgres")
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
         self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync",
                   "-E", "UTF8", "--no-locale")
