@@ -122,10 +122,17 @@ def test_an_appeal_with_its_scan_through_the_api(site: Any, attachment_store: Pa
     [then] = api.get("/appeals", params={"branch": "A", "as_of": later.isoformat()}, headers=sec).json()["appeals"]
     assert then["waiting"]["days"] == 45 and then["waiting"]["age"] == "beyond"
     assert api.get(f"/appeals/{appeal_id}/attachment", headers=sec).content == SCAN
+    auditor = _token(site, "auditor")
+    checked = api.get("/verify", headers=auditor).json()
+    assert checked["ok"] and checked["attachments"] == checked["attachments_checked"] == 1, checked
     (attachment_store / attachment["sha256"][:2] / attachment["sha256"]).write_bytes(b"%PDF-1.4 other")
     [row] = api.get("/appeals?branch=A", headers=sec).json()["appeals"]
     assert row["attachment"]["status"] == "replaced"
     assert api.get(f"/appeals/{appeal_id}/attachment", headers=sec).status_code == 409
+    position = _filed(site)[0].position
+    verified = api.get("/verify", headers=auditor).json()  # the server's own attachment folder
+    assert not verified["ok"] and verified["first_problem"]["kind"] == "attachment_altered", verified
+    assert verified["first_problem"]["position"] == position
 
 
 def test_ledger_import_with_an_attachment(site: Any, db_url: str, tmp_path: Path, attachment_store: Path) -> None:
