@@ -12,7 +12,7 @@ from typing import Any, Container, Iterable, Mapping
 
 from domain import vocabulary
 from domain.asof import SHANGHAI
-from domain.assessment.rulebook import BONUS, CATEGORY_NAMES, Rulebook
+from domain.assessment.rulebook import BONUS, CATEGORY_NAMES, SECTION_NAMED, Rulebook
 from domain.assessment.scoring import round2
 from domain.integrity.log import LoggedEvent, provenance
 from domain.periods import quarter_months
@@ -197,8 +197,7 @@ def explain_quarter(model: AssessmentModel, period: str, branch: str,
             "of": len(rows), "last_rank": last, "award": _s(row.award), "fine": _s(row.fine),
             "mean_of": [m["score"] for m in months],
             "rulebook": {"version": rulebook.version, "digest": rulebook.digest(),
-                         "parameters": {k: params[k] for k in ("quarter_first_award", "quarter_fine_threshold",
-                                                                "quarter_fine_full_time", "quarter_fine_part_time")}},
+                         "parameters": {k: params[k] for k in SECTION_NAMED["quarter"].parameters}},
             "rules": [{"rule": n, "text": RULE_TEXT.get(n, n)} for n in row.notes],
             "ranking": [{"branch": r.branch, "score": _s(r.score), "rank": r.rank} for r in rows],
             "months": months}

@@ -21,6 +21,7 @@ from domain.assessment.scoring import (
     monthly_cents_of,
     monthly_score_cents,
     placings,
+    quarter_terms,
 )
 from domain.errors import LedgerError
 from domain.periods import quarter_months, quarter_of
@@ -163,10 +164,7 @@ def quarter_json(model: AssessmentModel, period: str) -> dict[str, Any]:
     people = _last_month_people(model, months[2], taking_part)
     cents = {b: mean_cents((first[b], second[b], third[b])) for b in taking_part}
     rulebook = quarter_rulebook(model, period)
-    outcomes = placings(cents, _FrozenPeople(people), award=rulebook.quarter_first_award,
-                        threshold=rulebook.quarter_fine_threshold.scaleb(2),
-                        fine_full_time=rulebook.quarter_fine_full_time,
-                        fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")
+    outcomes = placings(cents, _FrozenPeople(people), quarter_terms(rulebook).in_cents())
     # cents → text, once per value (scores repeat across branches); ints only: a Decimal
     # equal to an int would share its key yet print differently
     text = {c: cents_text(c) for c in {*first.values(), *second.values(), *third.values(), *cents.values()}}

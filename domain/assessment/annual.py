@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from domain.assessment.rulebook import Rulebook
-from domain.assessment.scoring import Placing, Secretary, placings, quarter_score, round2
+from domain.assessment.scoring import Placing, Secretary, annual_terms, placings, quarter_score, round2
 
 RULE_QUOTA_BASE = "year.quota_base"  # 按党员人数核定的基础指标
 RULE_QUOTA_FIRST = "year.quota_raised_first_place"  # 第一名：两项指标增加
@@ -51,10 +51,7 @@ def annual_outcomes(scores: Mapping[str, Decimal], members: Mapping[str, int],
     ``members``: count in force at the end of the evaluated year. Penalised quotas apply to
     the branch whether or not a secretary could be fined.
     """
-    placed = placings(scores, secretaries, award=rulebook.annual_first_award,
-                      threshold=rulebook.annual_fine_threshold,
-                      fine_full_time=rulebook.annual_fine_full_time,
-                      fine_part_time=rulebook.annual_fine_part_time, kind="year")
+    placed = placings(scores, secretaries, annual_terms(rulebook))
     out = {}
     for branch, placing in placed.items():
         n = members[branch]

@@ -345,6 +345,7 @@ SECTIONS: tuple[Section, ...] = (  # in the order they check: the first error na
                                            for k, b in v.items()}}),
 )
 SECTION_OF: dict[str, Section] = {name: s for s in SECTIONS for name in s.parameters}  # parameter → its section
+SECTION_NAMED: dict[str, Section] = {s.name: s for s in SECTIONS}  # a section by its name ("quarter", "dues", …)
 
 
 RULEBOOK_V1 = Rulebook()

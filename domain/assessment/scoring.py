@@ -5,7 +5,7 @@ the fen, all half-up. Ranks and thresholds use the rounded score.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -186,16 +186,46 @@ class Placing:
 QuarterOutcome = Placing
 
 
-def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Mapping[str, Secretary | None], *,
-             award: Decimal, threshold: Decimal, fine_full_time: Decimal, fine_part_time: Decimal,
-             kind: str) -> dict[str, Placing]:
+@dataclass(frozen=True)
+class PlacingTerms:
+    """What a period's ranking pays and fines (名次奖罚): the award to rank 1, the threshold a
+    last-placed branch must reach, the fines by secretary mode, and ``kind`` (``quarter`` or
+    ``year``) prefixing the rule names. Built from the rulebook by :func:`quarter_terms` and
+    :func:`annual_terms`, the one place that reads those parameters."""
+
+    award: Decimal
+    threshold: Decimal
+    fine_full_time: Decimal
+    fine_part_time: Decimal
+    kind: str
+
+    def in_cents(self) -> PlacingTerms:
+        """The same terms for scores given as integer cents (the threshold scaled by 100)."""
+        return replace(self, threshold=self.threshold.scaleb(2))
+
+
+def quarter_terms(rulebook: Rulebook) -> PlacingTerms:
+    """The quarter's terms under ``rulebook`` (seed: 3,000 to first; last below 98 fined)."""
+    return PlacingTerms(rulebook.quarter_first_award, rulebook.quarter_fine_threshold, rulebook.quarter_fine_full_time,
+                        rulebook.quarter_fine_part_time, "quarter")
+
+
+def annual_terms(rulebook: Rulebook) -> PlacingTerms:
+    """The year's terms under ``rulebook`` (seed: 5,000 to first; last below 95 fined)."""
+    return PlacingTerms(rulebook.annual_first_award, rulebook.annual_fine_threshold, rulebook.annual_fine_full_time,
+                        rulebook.annual_fine_part_time, "year")
+
+
+def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Mapping[str, Secretary | None],
+             terms: PlacingTerms) -> dict[str, Placing]:
     """Award every branch at rank 1; fine every branch at the last rank below the threshold.
 
     ``secretaries``: the secretary in office at the period's end (None: never fined).
-    A branch at rank 1 is never also last (e.g. when all tie). ``kind`` prefixes the rule
-    names (``quarter``, ``year``). ``scores`` may be integer cents with ``threshold``
-    scaled by 100 alike (the ranks and the comparison are the same).
+    A branch at rank 1 is never also last (e.g. when all tie). ``scores`` may be integer
+    cents with ``terms.in_cents()`` (the ranks and the comparison are the same).
     """
+    award, threshold, kind = terms.award, terms.threshold, terms.kind
+    fine_full_time, fine_part_time = terms.fine_full_time, terms.fine_part_time
     ranks = competition_ranks(scores)
     last = max(ranks.values(), default=1)
     out: dict[str, Placing] = {}
@@ -225,7 +255,4 @@ def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Map
 def quarter_outcomes(scores: Mapping[str, Decimal], secretaries: Mapping[str, Secretary | None],
                      rulebook: Rulebook) -> dict[str, Placing]:
     """The quarter's placings under the rulebook (seed: 3,000 to first; last below 98 fined)."""
-    return placings(scores, secretaries, award=rulebook.quarter_first_award,
-                    threshold=rulebook.quarter_fine_threshold,
-                    fine_full_time=rulebook.quarter_fine_full_time,
-                    fine_part_time=rulebook.quarter_fine_part_time, kind="quarter")
+    return placings(scores, secretaries, quarter_terms(rulebook))
