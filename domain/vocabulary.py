@@ -196,6 +196,7 @@ PARAMETERS: Mapping[str, str] = MappingProxyType({
     "part_time_allowance_floor": "兼职书记补贴得分下限",
     "quarter_first_award": "季度第一名奖励（元）", "quarter_fine_threshold": "季度罚款得分阈值",
     "quarter_fine_full_time": "季度罚款（专职书记，元）", "quarter_fine_part_time": "季度罚款（兼职书记，元）",
+    "quarter_fined_places": "季度末位罚款的名数（末几名）", "annual_fined_places": "年度末位罚款与削减指标的名数（末几名）",
     "annual_weight_monthly": "年度权重：月度平均分", "annual_weight_unit": "年度权重：单位经营业绩",
     "annual_weight_debriefing": "年度权重：书记述职评分", "annual_first_award": "年度第一名奖励（元）",
     "annual_fine_threshold": "年度罚款得分阈值", "annual_fine_full_time": "年度罚款（专职书记，元）",

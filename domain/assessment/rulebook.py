@@ -73,6 +73,7 @@ class Rulebook:
     quarter_fine_threshold: Decimal = Decimal(98)  # last rank and below it → fined
     quarter_fine_full_time: Decimal = Decimal(2000)
     quarter_fine_part_time: Decimal = Decimal(1000)
+    quarter_fined_places: int = 1  # 末位: how many last places are fined when below the threshold (seed: the last)
     # Annual overall evaluation (每年一总评): weights of the mean of the twelve monthly
     # scores, the unit's business performance and the secretary's debriefing.
     annual_weight_monthly: Decimal = Decimal("0.6")
@@ -82,6 +83,7 @@ class Rulebook:
     annual_fine_threshold: Decimal = Decimal(95)  # last rank and below it → penalised
     annual_fine_full_time: Decimal = Decimal(2000)
     annual_fine_part_time: Decimal = Decimal(1000)
+    annual_fined_places: int = 1  # as quarter_fined_places, for the year (fine and quota cut)
     development_quota_per: int = 20  # base development quota = ceil(members / 20)
     excellent_quota_per: int = 10  # base excellent-member quota = ceil(members / 10)
     first_place_quota_per: int = 50  # first place adds ceil(members / 50), at least 1, to each
@@ -231,11 +233,16 @@ def _check_dual(r: Rulebook) -> None:
         raise ValueError("双百分计算方式（dual_formula）应为 mutual（相乘）或 weighted（加权）")
 
 
+def _check_quarter(r: Rulebook) -> None:
+    if r.quarter_fined_places <= 0:
+        raise ValueError(f"{vocabulary.parameter_name('quarter_fined_places')}（quarter_fined_places）应大于 0")
+
+
 def _check_annual(r: Rulebook) -> None:
     weights = r.annual_weight_monthly + r.annual_weight_unit + r.annual_weight_debriefing
     if weights != 1:
         raise ValueError(f"年度三项权重之和应为 1，现为 {weights}")
-    for name in ("development_quota_per", "excellent_quota_per", "first_place_quota_per"):
+    for name in ("development_quota_per", "excellent_quota_per", "first_place_quota_per", "annual_fined_places"):
         if getattr(r, name) <= 0:
             raise ValueError(f"{vocabulary.parameter_name(name)}（{name}）应大于 0")
 
@@ -317,7 +324,7 @@ def _check_dues(r: Rulebook) -> None:
 SECTIONS: tuple[Section, ...] = (  # in the order they check: the first error named is as it always was
     Section("dual", ("dual_formula", "dual_business_weight"), _check_dual),
     Section("annual", ("annual_weight_monthly", "annual_weight_unit", "annual_weight_debriefing", "annual_first_award",
-                       "annual_fine_threshold", "annual_fine_full_time", "annual_fine_part_time",
+                       "annual_fine_threshold", "annual_fine_full_time", "annual_fine_part_time", "annual_fined_places",
                        "development_quota_per", "excellent_quota_per", "first_place_quota_per",
                        "last_place_excellent_cut"), _check_annual),
     Section("assessment", ("category_points", "departments", "base_score", "bonus_cap", "coefficient_places",
@@ -327,7 +334,7 @@ SECTIONS: tuple[Section, ...] = (  # in the order they check: the first error na
             dump={"category_points": lambda v: {k: str(p) for k, p in v.items()},
                   "departments": lambda v: {k: list(cs) for k, cs in v.items()}}),
     Section("quarter", ("quarter_first_award", "quarter_fine_threshold", "quarter_fine_full_time",
-                        "quarter_fine_part_time")),
+                        "quarter_fine_part_time", "quarter_fined_places"), _check_quarter),
     Section("points", ("points_base", "points_min", "points_max", "points_weight_individual", "points_weight_group",
                        "points_weight_appraisal"), _check_points),
     Section("selection", ("selection_weight_representatives", "selection_weight_leaders", "selection_threshold"),

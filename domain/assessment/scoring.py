@@ -198,6 +198,7 @@ class PlacingTerms:
     fine_full_time: Decimal
     fine_part_time: Decimal
     kind: str
+    places: int = 1  # how many last places are fined below the threshold (末位; seed: 1)
 
     def in_cents(self) -> PlacingTerms:
         """The same terms for scores given as integer cents (the threshold scaled by 100)."""
@@ -207,18 +208,20 @@ class PlacingTerms:
 def quarter_terms(rulebook: Rulebook) -> PlacingTerms:
     """The quarter's terms under ``rulebook`` (seed: 3,000 to first; last below 98 fined)."""
     return PlacingTerms(rulebook.quarter_first_award, rulebook.quarter_fine_threshold, rulebook.quarter_fine_full_time,
-                        rulebook.quarter_fine_part_time, "quarter")
+                        rulebook.quarter_fine_part_time, "quarter", rulebook.quarter_fined_places)
 
 
 def annual_terms(rulebook: Rulebook) -> PlacingTerms:
     """The year's terms under ``rulebook`` (seed: 5,000 to first; last below 95 fined)."""
     return PlacingTerms(rulebook.annual_first_award, rulebook.annual_fine_threshold, rulebook.annual_fine_full_time,
-                        rulebook.annual_fine_part_time, "year")
+                        rulebook.annual_fine_part_time, "year", rulebook.annual_fined_places)
 
 
 def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Mapping[str, Secretary | None],
              terms: PlacingTerms) -> dict[str, Placing]:
-    """Award every branch at rank 1; fine every branch at the last rank below the threshold.
+    """Award every branch at rank 1; fine every branch below the threshold at the last rank or
+    among the last ``terms.places`` places (rank > branches − places; ties at the last rank all
+    count as last).
 
     ``secretaries``: the secretary in office at the period's end (None: never fined).
     A branch at rank 1 is never also last (e.g. when all tie). ``scores`` may be integer
@@ -228,6 +231,7 @@ def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Map
     fine_full_time, fine_part_time = terms.fine_full_time, terms.fine_part_time
     ranks = competition_ranks(scores)
     last = max(ranks.values(), default=1)
+    bottom = len(scores) - terms.places  # a rank above it is among the last ``places`` places
     out: dict[str, Placing] = {}
     first: Placing | None = None
     plain: dict[int, Placing] = {}  # rank → its placing without award or fine (immutable: shared by ties)
@@ -237,7 +241,7 @@ def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Map
             if first is None:
                 first = Placing(1, round2(award), ZERO, False, (f"{kind}.first_place_award",))
             out[branch] = first
-        elif rank == last and score < threshold:
+        elif (rank == last or rank > bottom) and score < threshold:
             secretary = secretaries.get(branch)
             if secretary is None:
                 out[branch] = Placing(rank, ZERO, ZERO, True, (f"{kind}.last_place_no_secretary_no_fine",))
