@@ -334,6 +334,7 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     every form a real form, sent and answered in Chinese; a refused one keeps what was typed.
     Screenshots of every page: ``<pytest tmp dir>/screenshots`` (kept with the test's files)."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     base, ledger, ids = served_roles
@@ -377,9 +378,13 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
                 el.send_keys(value)
 
     def submit(form: str, confirm: bool = False) -> str:
+        """Send the form and read the answer's flash — on the page that answers, never the flash
+        of the page the form was on (the previous answer's): wait until that page is gone first."""
+        page = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, f"#{form} button[type=submit]").click()
         if confirm:
             wait.until(lambda dr: dr.switch_to.alert).accept()
+        wait.until(staleness_of(page))
         return str(wait.until(lambda dr: dr.find_element(By.ID, "flash")).text)
 
     def fits_phone() -> None:
