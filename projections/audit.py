@@ -10,6 +10,7 @@ Imports the domain only; the adapter (adapters/integrity/verify.py) reads the ro
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping
 
 import orjson
@@ -22,6 +23,7 @@ from domain.service.permissions import MIGRATOR, allowed
 from projections.model import ORG, AssessmentModel
 from projections.views import shown_names, stored_sections
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_DETAILS = 20  # differences named per section (the count of the rest is given)
 # How far an event's own time (its payload's ``timestamp``, the application's clock when the
 # command made it) may precede its recorded-at (the database clock at commit): the command's
@@ -132,12 +134,50 @@ def approval_digest_differences(stored: Mapping[str, Any], digests: Mapping[int,
 # -- replaying the directory and the aggregates' rules alongside the log (issue 19.3) ----------
 def _us(value: Any) -> int | None:
     """UTC microseconds of the transcoder's tagged datetime (an event's ``timestamp``), or None."""
-    from datetime import datetime
     text = value.get("_data_") if isinstance(value, dict) else value
+    return _parsed_us(text if type(text) is str else str(text))
+
+
+_SECONDS: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" (UTC) → its epoch seconds, for :func:`_parsed_us`
+_LAST: tuple[str, int | None] = ("", None)  # the last text parsed (role_time and stamp_gap ask twice)
+
+
+def _parsed_us(text: str) -> int | None:
+    """:func:`_us` of one text: ``int(datetime.fromisoformat(text).timestamp() * 1_000_000)``
+    (None when not a time), the float steps included. The transcoder's own form
+    (``…THH:MM:SS.ffffff+00:00``) takes its whole seconds from a table (a command's events
+    share them) and adds the digits; anything else goes through ``fromisoformat``."""
+    global _LAST
+    last = _LAST
+    if last[0] == text:
+        return last[1]
+    found: int | None
+    if len(text) == 32 and text[19] == "." and text.endswith("+00:00") and text[20:26].isascii() \
+            and text[20:26].isdigit():
+        seconds = _SECONDS.get(text[:19])
+        if seconds is None:
+            seconds = _whole_seconds(text[:19])
+        found = None if seconds is None else int((seconds * 1_000_000 + int(text[20:26])) / 10**6 * 1_000_000)
+    else:
+        try:
+            found = int(datetime.fromisoformat(text).timestamp() * 1_000_000)
+        except ValueError:
+            found = None
+    _LAST = (text, found)
+    return found
+
+
+def _whole_seconds(prefix: str) -> int | None:
+    """Epoch seconds of ``prefix`` (``YYYY-MM-DDTHH:MM:SS``) read as UTC, remembered; None if not a time."""
     try:
-        return int(datetime.fromisoformat(str(text)).timestamp() * 1_000_000)
+        moment = datetime.fromisoformat(prefix + "+00:00")
     except ValueError:
         return None
+    seconds = int((moment - _EPOCH).total_seconds())
+    if len(_SECONDS) > 100_000:
+        _SECONDS.clear()
+    _SECONDS[prefix] = seconds
+    return seconds
 
 
 def role_time(e: LoggedEvent) -> int:
@@ -187,11 +227,26 @@ class Auditor:
         self.approved: set[Any] = set()  # quarter and year aggregates approved
         self.appeals: dict[str, str] = {}  # appeal id → "filed" | "decided"
         self.branches: set[str] = set()
+        # user → (from, until, roles): roles_at over the span between its grants' nearest bounds
+        # (None: unbounded), where it cannot change; forgotten whenever the directory changes
+        self.held: dict[str, tuple[int | None, int | None, frozenset[str]]] = {}
 
     # -- who ----------------------------------------------------------------------------------
     def roles_at(self, user: str, at_us: int) -> set[str]:
         return {r for r, spans in self.grants.get(user, {}).items()
                 if any(s is not None and s <= at_us and (u is None or at_us < u) for s, u in spans)}
+
+    def _roles(self, user: str, at_us: int) -> set[str]:
+        """:meth:`roles_at`, remembered over the span of times around ``at_us`` no grant or
+        revocation of ``user`` bounds (roles_at changes only at those bounds)."""
+        held = self.held.get(user)
+        if held is not None and (held[0] is None or held[0] <= at_us) and (held[1] is None or at_us < held[1]):
+            return set(held[2])
+        roles = self.roles_at(user, at_us)
+        bounds = [b for spans in self.grants.get(user, {}).values() for span in spans for b in span if b is not None]
+        self.held[user] = (max((b for b in bounds if b <= at_us), default=None),
+                           min((b for b in bounds if b > at_us), default=None), frozenset(roles))
+        return roles
 
     def unauthorized(self, e: LoggedEvent, secretary_user: Callable[[str, int], str | None]) -> str | None:
         """Why the event's user was not allowed to make it (None: allowed)."""
@@ -207,7 +262,7 @@ class Auditor:
         if by not in self.grants:
             return f"操作用户 {by[:64]!r} 在此位置不存在（用户目录中没有）"
         at = role_time(e)
-        roles = self.roles_at(by, at)
+        roles = self._roles(by, at)
         branch = e.raw.get("branch")
         if not isinstance(branch, str):
             branch = self.opening.get(e.aggregate_id, {}).get("branch")
@@ -282,6 +337,8 @@ class Auditor:
         """Take the event in (after checking it)."""
         name, raw, agg = e.name, e.raw, e.aggregate_id
         self.opening.setdefault(agg, raw)
+        if name.startswith("Access."):
+            self.held.clear()
         if name == "Access.UserCreated":
             if not self.grants and self.init_at is None:
                 self.init_at = e.recorded_at_us

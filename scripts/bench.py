@@ -27,6 +27,9 @@ a fresh schema that is dropped afterwards) and prints JSON:
 * with ``--quarter-only``: the workload is built (imports and approvals) and the view rebuilt, then
   only ``quarter_show_ms`` (and its fastest, ``quarter_show_fastest_ms``) is measured: no
   single commands, verify, library replay or memory figures (minutes less at 1,000 branches);
+* with ``--verify-only``: the workload is built (imports and approvals, the view rebuilt), then only
+  ``verify_events_per_s`` is measured (three runs: the median, and the fastest as
+  ``verify_fastest_events_per_s``); ``--profile FILE`` writes a cProfile of one more run there;
 * with ``--anchor``: ``library_commits_per_s``, the bare library (its own SQLAlchemy
   recorder and JSON transcoder, a fresh database of the same kind) saving one new event of
   one aggregate per transaction, and ``commands_vs_library``.
@@ -105,6 +108,8 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("LEDGER_DATABASE_URL"))
     parser.add_argument("--anchor", action="store_true", help="同时测量裸 eventsourcing 库的单事件提交速度")
     parser.add_argument("--quarter-only", action="store_true", help="只测季度展示（quarter_show_ms）")
+    parser.add_argument("--verify-only", action="store_true", help="只测核验（verify_events_per_s）")
+    parser.add_argument("--profile", type=Path, help="与 --verify-only 同用：核验的 cProfile 写入此文件")
     args = parser.parse_args()
     url, cleanup = fresh_url(args.url)
     try:
@@ -210,6 +215,33 @@ def quarter_only(engine: Any, args: argparse.Namespace, import_events: int, quar
             "quarter_computed_fastest_ms": round(min(computed_ms), 2) if computed_ms else None}
 
 
+def verify_only(app: Any, args: argparse.Namespace, import_events: int) -> dict[str, Any]:
+    """``--verify-only``: the view rebuilt, then ``ledger verify`` run three times (and once
+    more under cProfile with ``--profile``)."""
+    from adapters.integrity.verify import verify_ledger
+    engine = engine_of(app)
+    MaintainedView(engine).rebuild()
+    with engine.connect() as conn:
+        total_events = conn.execute(sqlalchemy.text("SELECT COUNT(*) FROM ledger_events")).scalar_one()
+    keys = [app.recorder.signer().verifier_key]
+    rates = []
+    for _ in range(3):
+        t = time.perf_counter()
+        report = verify_ledger(engine, keys)
+        rates.append(total_events / (time.perf_counter() - t))
+        assert report.ok, report.problems[:3]
+    if args.profile:
+        import cProfile
+        cProfile.runctx("verify_ledger(engine, keys)", globals(), {"verify_ledger": verify_ledger, "engine": engine,
+                                                                   "keys": keys}, str(args.profile))
+    return {"database": engine.dialect.name,
+            "workload": {"branches": args.branches, "months": args.months, "entries_per_branch_month": args.entries,
+                         "score_events": import_events, "total_events": total_events},
+            "verify_events_per_s": round(statistics.median(rates), 1),
+            "verify_fastest_events_per_s": round(max(rates), 1),
+            "verify_approvals_checked": report.approvals}
+
+
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     app = make_ledger(url)
     app.default_user = migration_user(app)
@@ -236,6 +268,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
     if args.quarter_only:
         return quarter_only(engine_of(app), args, import_events, quarters)
+    if args.verify_only:
+        return verify_only(app, args, import_events)
     command_month = month_range(months[-1], 2)[1]
     t, cpu = time.perf_counter(), time.process_time()
     for i in range(args.commands):

@@ -55,7 +55,7 @@ class LoggedEvent:
     it fully on first use. Hot folds read single fields with :meth:`decimal`.
     """
 
-    __slots__ = ("position", "recorded_at_us", "aggregate_id", "version", "topic", "raw", "_data")
+    __slots__ = ("position", "recorded_at_us", "aggregate_id", "version", "topic", "raw", "_data", "name")
 
     def __init__(self, position: int, recorded_at_us: int, aggregate_id: UUID, version: int,
                  topic: str, raw: dict[str, Any]) -> None:
@@ -66,6 +66,7 @@ class LoggedEvent:
         self.topic = topic
         self.raw = raw
         self._data: dict[str, Any] | None = None
+        self.name: str = topic.rpartition(":")[2]  # ``Aggregate.Event``, e.g. ``AssessmentMonth.ScoreRecorded``
 
     @property
     def data(self) -> dict[str, Any]:
@@ -76,11 +77,6 @@ class LoggedEvent:
     def decimal(self, field: str) -> Decimal:
         value = self.raw[field]
         return Decimal(value["_data_"] if type(value) is dict else value)
-
-    @property
-    def name(self) -> str:
-        """``Aggregate.Event`` part of the topic, e.g. ``AssessmentMonth.ScoreRecorded``."""
-        return self.topic.rpartition(":")[2]
 
     @property
     def recorded_at(self) -> datetime:

@@ -106,13 +106,15 @@ class CompactRange:
         """Add one 32-byte leaf hash at index ``size``; amortised O(1) hashing."""
         if self._size == _MAX_SIZE:
             raise ValueError("tree size would exceed 2**64-1")
-        self._hashes.append(_require_hash(leaf_hash, "leaf hash"))
-        self._size += 1
-        n = self._size
-        while n & 1 == 0:  # each trailing zero of the new size merges two equal subtrees
-            right = self._hashes.pop()
-            left = self._hashes.pop()
-            self._hashes.append(node_hash(left, right))
+        if type(leaf_hash) is not bytes or len(leaf_hash) != HASH_SIZE:
+            leaf_hash = _require_hash(leaf_hash, "leaf hash")
+        hashes = self._hashes
+        hashes.append(leaf_hash)
+        self._size = n = self._size + 1
+        sha256 = hashlib.sha256
+        while not n & 1:  # each trailing zero of the new size merges two equal subtrees
+            right = hashes.pop()
+            hashes[-1] = sha256(b"\x01" + hashes[-1] + right).digest()  # node_hash(left, right)
             n >>= 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:

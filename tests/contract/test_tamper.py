@@ -42,6 +42,21 @@ def keys(app: Any) -> list[str]:
     return [app.recorder.signer().verifier_key]
 
 
+def verified(engine: Any, trusted: list[str], **options: Any) -> Any:
+    """``verify_ledger``'s report, after checking that its plain path (the root at every tree
+    size, nothing remembered) reports the same problems at the same positions with the same
+    words, and the same counts (the verifier's clock named in ``timestamp_in_future`` aside)."""
+    fast = verify_ledger(engine, trusted, **options)
+    plain = verify_ledger(engine, trusted, plain=True, **options)
+
+    def seen(report: Any) -> list[tuple[Any, ...]]:
+        return [(p.kind, p.position, "" if p.kind == "timestamp_in_future" else p.detail) for p in report.problems]
+    assert seen(fast) == seen(plain)
+    assert (fast.events, fast.checkpoints, fast.approvals, fast.signatures, fast.view_sections) == \
+        (plain.events, plain.checkpoints, plain.approvals, plain.signatures, plain.view_sections)
+    return fast
+
+
 def drop_triggers(conn: Any, dialect: str) -> None:
     for table in APPEND_ONLY:
         if dialect == "postgresql":
@@ -164,7 +179,7 @@ MUTATIONS: dict[str, Callable[[Any, Any], tuple[str, int | None]]] = {f.__name__
 
 
 def test_an_untouched_ledger_verifies(ledger) -> None:
-    report = verify_ledger(engine_of(ledger), keys(ledger))
+    report = verified(engine_of(ledger), keys(ledger))
     assert report.ok, report.problems
     assert report.events == len(events(ledger)) and report.checkpoints == 5 and report.approvals == 4
 
@@ -175,7 +190,7 @@ def test_every_mutation_is_detected_where_it_happened(mutation: str, ledger) -> 
     with engine.begin() as conn:
         drop_triggers(conn, engine.dialect.name)
         kind, position = MUTATIONS[mutation](conn, ledger)
-    report = verify_ledger(engine, keys(ledger))
+    report = verified(engine, keys(ledger))
     assert not report.ok
     kinds = {(p.kind, p.position) for p in report.problems}
     if position is None:
@@ -461,10 +476,10 @@ def test_every_view_mutation_is_detected(mutation: str, ledger) -> None:
     from adapters.store.views import MaintainedView
     engine = engine_of(ledger)
     MaintainedView(engine).model()  # the view caught up, as any read does
-    assert verify_ledger(engine, keys(ledger)).ok
+    assert verified(engine, keys(ledger)).ok
     with engine.begin() as conn:
         words = VIEW_MUTATIONS[mutation](conn)
-    report = verify_ledger(engine, keys(ledger))
+    report = verified(engine, keys(ledger))
     found = [p.detail for p in report.problems if p.kind == "view_mismatch"]
     assert found and all(any(w in d for d in found) for w in words), report.problems
     assert {p.kind for p in report.problems} == {"view_mismatch"}, report.problems
@@ -548,7 +563,7 @@ def test_every_forged_event_is_caught_where_it_was_appended(forgery: str, ledger
     directory and of the aggregates' rules catches the event, at its position."""
     engine = engine_of(ledger)
     kind, position = FORGERIES[forgery](ledger)
-    report = verify_ledger(engine, keys(ledger))
+    report = verified(engine, keys(ledger))
     assert (kind, position) in {(p.kind, p.position) for p in report.problems}, report.problems
     hashes = {"payload_changed", "event_missing", "event_inserted", "order_changed", "tree_altered", "leaf_missing"}
     assert not hashes & {p.kind for p in report.problems}, report.problems
@@ -623,10 +638,10 @@ def test_every_attachment_mutation_is_detected(mutation: str, ledger, attachment
     read as all well, and verify does not create it."""
     position, attachment = _appeal_with_scan(ledger)
     engine = engine_of(ledger)
-    before = verify_ledger(engine, keys(ledger), attachments=attachment_store)
+    before = verified(engine, keys(ledger), attachments=attachment_store)
     assert before.ok and before.attachments == before.attachments_checked == 1, before.problems
     kind = ATTACHMENT_MUTATIONS[mutation](attachment_store, attachment["sha256"])
-    report = verify_ledger(engine, keys(ledger), attachments=attachment_store)
+    report = verified(engine, keys(ledger), attachments=attachment_store)
     expected = None if kind == "attachments_unchecked" else position
     assert [(p.kind, p.position) for p in report.problems] == [(kind, expected)], report.problems
     assert kind != "attachments_unchecked" or (report.attachments_checked == 0 and not attachment_store.exists())
@@ -692,7 +707,7 @@ TIME_FORGERIES: dict[str, Callable[[Any], tuple[str, int]]] = {f.__name__: f for
 def test_every_forged_time_is_caught_where_it_was_appended(forgery: str, ledger) -> None:
     engine = engine_of(ledger)
     kind, position = TIME_FORGERIES[forgery](ledger)
-    report = verify_ledger(engine, keys(ledger))
+    report = verified(engine, keys(ledger))
     assert (kind, position) in {(p.kind, p.position) for p in report.problems}, report.problems
     assert report.first().position == position, report.problems  # nothing wrong before it
     hashes = {"payload_changed", "event_missing", "event_inserted", "order_changed", "tree_altered", "leaf_missing"}

@@ -64,3 +64,24 @@ def test_an_own_time_after_the_recorded_at_counts_as_the_recorded_at() -> None:
     ahead = entry(T0 + DAY - 1, T0 + 3 * DAY)  # stamped after the revocation, recorded before it
     assert role_time(ahead) == T0 + DAY - 1 and stamp_gap(ahead) == -(2 * DAY + 1)
     assert directory().unauthorized(ahead, lambda branch, at: None) is None
+
+
+def test_the_remembered_roles_and_times_are_those_computed_afresh() -> None:
+    """verify's shortcuts (roles remembered between a user's grant bounds, a timestamp's whole
+    seconds from a table) give what roles_at and fromisoformat give, across the bounds."""
+    from projections.audit import _parsed_us
+    auditor = directory()
+    for at in (T0 - 1, T0, T0 + 1, T0 + DAY - 1, T0 + DAY, T0 + DAY + 1, T0 - 1, T0 + DAY - 1):
+        assert auditor._roles("migration", at) == auditor.roles_at("migration", at)
+    assert auditor._roles("migration", T0) == {"migrator"} and auditor._roles("migration", T0 + DAY) == set()
+    auditor.take(event(5, T0 + 2 * DAY, ACCESS + "RoleGranted", user="migration", role="admin", effective_us=T0 + 2 * DAY))
+    assert auditor._roles("migration", T0 + 3 * DAY) == {"admin"}  # the directory changed: nothing stale
+    texts = [stamp(T0 + n * 999_983)["_data_"] for n in range(2000)]
+    texts += ["2026-12-07T20:57:31.+12345+00:00", "2026-13-07T20:57:31.861685+00:00", "2026-12-07T20:57:31+00:00",
+              "2026-12-07T20:57:31.861685+08:00", "not a time", texts[0], texts[0]]
+    for text in texts:
+        try:
+            expected: int | None = int(datetime.fromisoformat(text).timestamp() * 1_000_000)
+        except ValueError:
+            expected = None
+        assert _parsed_us(text) == expected, text
