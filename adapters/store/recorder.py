@@ -126,15 +126,19 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         self.events_table = self.events_record_cls.__table__
         # Reads of one aggregate's events (the cache fast-forward of every command) need no
         # transaction: an autocommit connection saves the BEGIN and ROLLBACK round trips.
-        self._reader = create_engine(self.datastore.engine.url, isolation_level="AUTOCOMMIT",
-                                     pool_size=2, max_overflow=8,
-                                     **({"connect_args": {"timeout": 60}} if self.dialect == "sqlite" else {}))
+        if self.datastore.is_sqlite_in_memory_db:  # one connection holds the database: reads share it
+            self._reader = self.datastore.engine
+        else:
+            self._reader = create_engine(self.datastore.engine.url, isolation_level="AUTOCOMMIT",
+                                         pool_size=2, max_overflow=8,
+                                         **({"connect_args": {"timeout": 60}} if self.dialect == "sqlite" else {}))
+            sqlite_clock_on(self._reader)
         sqlite_clock_on(self.datastore.engine)
-        sqlite_clock_on(self._reader)
 
     def dispose(self) -> None:
         """Close the connection pools (the library's and the reader's)."""
-        self._reader.dispose()
+        if self._reader is not self.datastore.engine:
+            self._reader.dispose()
         if self.datastore.engine is not None:
             self.datastore.engine.dispose()  # type: ignore[union-attr]
 
