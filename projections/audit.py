@@ -230,11 +230,27 @@ class Auditor:
         # user → (from, until, roles): roles_at over the span between its grants' nearest bounds
         # (None: unbounded), where it cannot change; forgotten whenever the directory changes
         self.held: dict[str, tuple[int | None, int | None, frozenset[str]]] = {}
+        self.needs: dict[tuple[Any, ...], list[list[str]]] = {}  # (ops, branch, department) → roles needed
 
     # -- who ----------------------------------------------------------------------------------
     def roles_at(self, user: str, at_us: int) -> set[str]:
         return {r for r, spans in self.grants.get(user, {}).items()
                 if any(s is not None and s <= at_us and (u is None or at_us < u) for s, u in spans)}
+
+    def _needed(self, ops: tuple[str, ...], branch: str, department: str | None) -> list[list[str]]:
+        """For each of ``ops`` the registry knows, the concrete roles any one of which allows it
+        (``secretary`` of ``branch`` — the event's, as text —, ``scorer`` of ``department`` or
+        of any), remembered."""
+        key = (ops, branch, department)
+        found = self.needs.get(key)
+        if found is None:
+            registry = op_roles()
+            found = self.needs[key] = [
+                [f"secretary:{branch}" if r == "secretary"
+                 else f"scorer:{department if department is not None else '*'}" if r == "scorer"
+                 else "scorer:party_mass" if r == "party_mass" else r for r in registry[op]]
+                for op in ops if op in registry]
+        return found
 
     def _roles(self, user: str, at_us: int) -> set[str]:
         """:meth:`roles_at`, remembered over the span of times around ``at_us`` no grant or
@@ -269,13 +285,7 @@ class Auditor:
         if isinstance(branch, str) and secretary_user(branch, at) == by:
             roles.add(f"secretary:{branch}")
         department = e.raw.get("department")
-        registry = op_roles()
-        for op in ops:
-            if op not in registry:
-                continue
-            needed = [f"secretary:{branch}" if r == "secretary"
-                      else f"scorer:{department if isinstance(department, str) else '*'}" if r == "scorer"
-                      else "scorer:party_mass" if r == "party_mass" else r for r in registry[op]]
+        for needed in self._needed(ops, str(branch), department if isinstance(department, str) else None):
             if (MIGRATOR in roles and "admin" not in needed) or allowed(roles, needed):
                 return None
         names = "、".join(vocabulary.op_name(op) for op in ops if op != INIT)

@@ -141,6 +141,7 @@ class Verifier:
                  plain: bool = False) -> None:
         self.engine = engine
         self.plain = plain  # the reference path: the root at every size, each month computed afresh
+        self.secretaries: dict[tuple[str, str], tuple[list[Any], int, str | None]] = {}  # see _secretary_user
         self.months: dict[int, str] = {}  # hour (UTC µs // 3,600,000,000) → its month, where the whole hour is one
         self.attachments = attachments  # the attachment folder (None: not asked; the caller checks them)
         self.store = AttachmentStore(attachments) if attachments is not None and attachments.is_dir() else None
@@ -390,8 +391,17 @@ class Verifier:
         """The user of the secretary of ``branch`` in office in the month of ``at_us`` (as
         appointed by the events folded so far), or None."""
         found = self.model.branches.get(branch)
-        secretary = secretary_in(found["secretaries"], self._month(at_us)) if found else None
-        return None if secretary is None else secretary.user
+        if not found:
+            return None
+        month, appointments = self._month(at_us), found["secretaries"]
+        if not self.plain:  # remembered while the branch's appointments (appended to, never edited) stay as they were
+            known = self.secretaries.get((branch, month))
+            if known is not None and known[0] is appointments and known[1] == len(appointments):
+                return known[2]
+        secretary = secretary_in(appointments, month)
+        user = None if secretary is None else secretary.user
+        self.secretaries[(branch, month)] = (appointments, len(appointments), user)
+        return user
 
     def _month(self, at_us: int) -> str:
         """``month_of(at_us)``, remembered per UTC hour when the hour's first and last
