@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import sqlalchemy
@@ -48,22 +48,18 @@ def urls(db_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     admin.dispose()
 
 
-@pytest.fixture
-def companies(urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Three companies, each with its own signing key and origin, a quarter 2019Q3 approved."""
+def company_ledgers(urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                    histories: dict[str, Callable[[Any], None]]) -> Iterator[dict[str, Any]]:
+    """Each company's ledger (origin → application): its own origin and signing key (``init``
+    creates it, named by the origin, and pins it), ``histories[origin](app)`` recorded, a
+    checkpoint covering it, its public key in ``<origin>.pub``; closed after."""
     apps = {}
-    for origin, (_, scores) in COMPANIES.items():
+    for origin, history in histories.items():
         monkeypatch.setenv("LEDGER_ORIGIN", origin)
         monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / f"{origin}.key"))
         app = make_ledger(urls[origin])
-        with_users(app)  # init creates this company's key, named by its origin, and pins it
-        company(app, *((code, "full_time", None) for code in scores))
-        for m in ("2019-07", "2019-08", "2019-09"):
-            for code, points in scores.items():
-                deduct(app, code, m, points)
-        approve(app, "2019-07", "2019-08", "2019-09")
-        app.approve_quarter(period="2019Q3", actor="appr")
-        deduct(app, next(iter(scores)), "2019-10", "-1")  # a draft month after the quarter
+        with_users(app)
+        history(app)
         app.recorder.make_checkpoint("before the group collects")
         apps[origin] = app
         (tmp_path / f"{origin}.pub").write_text(app.recorder.signer().verifier_key + "\n", encoding="utf-8")
@@ -71,6 +67,25 @@ def companies(urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPa
     yield apps
     for app in apps.values():
         close(app)
+
+
+def _quarter_history(scores: dict[str, str]) -> Callable[[Any], None]:
+    def history(app: Any) -> None:
+        company(app, *((code, "full_time", None) for code in scores))
+        for m in ("2019-07", "2019-08", "2019-09"):
+            for code, points in scores.items():
+                deduct(app, code, m, points)
+        approve(app, "2019-07", "2019-08", "2019-09")
+        app.approve_quarter(period="2019Q3", actor="appr")
+        deduct(app, next(iter(scores)), "2019-10", "-1")  # a draft month after the quarter
+    return history
+
+
+@pytest.fixture
+def companies(urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Three companies, each with its own signing key and origin, a quarter 2019Q3 approved."""
+    yield from company_ledgers(urls, tmp_path, monkeypatch,
+                               {origin: _quarter_history(scores) for origin, (_, scores) in COMPANIES.items()})
 
 
 def _collect(origin: str, app: Any, tmp_path: Path, held: int = 0) -> Any:

@@ -19,7 +19,7 @@ import sqlalchemy
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import close, engine_of, make_ledger
+from adapters.bootstrap import engine_of
 from adapters.cli.main import main
 from adapters.http.app import create_app
 from adapters.http.group_app import OPERATOR_TOKEN, create_group_app
@@ -33,7 +33,7 @@ from projections.annual import year_json
 from projections.views import quarter_json
 from tests.contract import test_group as three
 from tests.contract.rewrite import MUTATIONS, rewrite
-from tests.helpers import approve, company, deduct, model_of, with_users
+from tests.helpers import approve, company, deduct, model_of
 
 COMPANIES, urls, companies = three.COMPANIES, three.urls, three.companies  # test_group's three companies (fixtures)
 
@@ -44,17 +44,8 @@ YEAR_SCORES = {"company-a": {"A1": ("-1", "96", "92"), "A2": ("-3", "99", "97")}
                "company-c": {"C1": ("-1.5", "94", "99"), "C2": ("-4", "97", "90")}}  # Q3 points, unit, debriefing
 
 
-@pytest.fixture
-def year_companies(urls: dict[str, str], tmp_path: Path,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Three companies with all of 2019 approved (months, the four quarters, the year), a draft
-    −1 in 2020-01 after it, and a checkpoint covering everything."""
-    apps = {}
-    for origin, scores in YEAR_SCORES.items():
-        monkeypatch.setenv("LEDGER_ORIGIN", origin)
-        monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / f"{origin}.key"))
-        app = make_ledger(urls[origin])
-        with_users(app)
+def _year_history(scores: dict[str, tuple[str, str, str]]) -> Any:
+    def history(app: Any) -> None:
         company(app, *((code, "full_time", None) for code in scores))
         for m in ("2019-07", "2019-08", "2019-09"):
             for code, (points, _, _) in scores.items():
@@ -67,13 +58,16 @@ def year_companies(urls: dict[str, str], tmp_path: Path,
             app.record_debriefing(branch=code, year="2019", score=debriefing, actor="committee")
         app.approve_year(year="2019", actor="公司党委会")
         deduct(app, next(iter(scores)), "2020-01", "-1")  # a draft after the year (what the rewrite changes)
-        app.recorder.make_checkpoint("before the group collects")
-        apps[origin] = app
-        (tmp_path / f"{origin}.pub").write_text(app.recorder.signer().verifier_key + "\n", encoding="utf-8")
-    monkeypatch.delenv("LEDGER_ORIGIN")
-    yield apps
-    for app in apps.values():
-        close(app)
+    return history
+
+
+@pytest.fixture
+def year_companies(urls: dict[str, str], tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Three companies with all of 2019 approved (months, the four quarters, the year), a draft
+    −1 in 2020-01 after it, and a checkpoint covering everything."""
+    yield from three.company_ledgers(urls, tmp_path, monkeypatch,
+                                     {origin: _year_history(scores) for origin, scores in YEAR_SCORES.items()})
 
 
 def _group_token(app: Any) -> str:
