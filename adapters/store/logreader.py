@@ -12,7 +12,6 @@ from uuid import UUID
 import orjson
 from sqlalchemy.engine import Engine
 
-from adapters.store.gcpause import gc_paused as gc_paused  # noqa: F401 (where it was, for its importers)
 from domain.errors import CorruptLog
 from domain.integrity.log import LoggedEvent
 
