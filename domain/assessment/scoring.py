@@ -227,8 +227,6 @@ def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Map
     A branch at rank 1 is never also last (e.g. when all tie). ``scores`` may be integer
     cents with ``terms.in_cents()`` (the ranks and the comparison are the same).
     """
-    award, threshold, kind = terms.award, terms.threshold, terms.kind
-    fine_full_time, fine_part_time = terms.fine_full_time, terms.fine_part_time
     ranks = competition_ranks(scores)
     last = max(ranks.values(), default=1)
     bottom = len(scores) - terms.places  # a rank above it is among the last ``places`` places
@@ -239,15 +237,15 @@ def placings(scores: Mapping[str, Decimal] | Mapping[str, int], secretaries: Map
         rank = ranks[branch]
         if rank == 1:
             if first is None:
-                first = Placing(1, round2(award), ZERO, False, (f"{kind}.first_place_award",))
+                first = Placing(1, round2(terms.award), ZERO, False, (f"{terms.kind}.first_place_award",))
             out[branch] = first
-        elif (rank == last or rank > bottom) and score < threshold:
+        elif (rank == last or rank > bottom) and score < terms.threshold:
             secretary = secretaries.get(branch)
             if secretary is None:
-                out[branch] = Placing(rank, ZERO, ZERO, True, (f"{kind}.last_place_no_secretary_no_fine",))
+                out[branch] = Placing(rank, ZERO, ZERO, True, (f"{terms.kind}.last_place_no_secretary_no_fine",))
             else:
-                fine = round2(fine_full_time if secretary.mode == FULL_TIME else fine_part_time)
-                out[branch] = Placing(rank, ZERO, fine, True, (f"{kind}.last_place_below_threshold_fine",))
+                fine = round2(terms.fine_full_time if secretary.mode == FULL_TIME else terms.fine_part_time)
+                out[branch] = Placing(rank, ZERO, fine, True, (f"{terms.kind}.last_place_below_threshold_fine",))
         else:
             placing = plain.get(rank)
             if placing is None:
