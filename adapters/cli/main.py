@@ -99,8 +99,8 @@ LAZY_COMMANDS: dict[str, Lazy] = {
                   "多个工作进程时请使用 PostgreSQL。"),
     "talks": Lazy(("care",), "谈话走访（六必谈、六必访）：登记事由、记录谈话或走访、查看待办与超期。"),
     "user": Lazy(("users", "web"), "用户与角色：创建用户、授予/撤销角色、签发/吊销接口令牌（仅系统管理员）。"),
-    "verify": Lazy(("tamper",), "从存储的事件重算全部叶子、树、检查点与审批结果，核对记录时间的先后与申诉所附的"
-                                "文件，报告第一处不符。"),
+    "verify": Lazy(("tamper",), "从存储的事件重算全部叶子、树、检查点与审批结果，重折读取所用的视图，"
+                                "按当时的角色与各聚合的规则重放每个事件，核对记录时间的先后与申诉所附的文件；报告每一处不符（位置与种类）。"),
     "verify-proof": Lazy(("tamper",), "离线核验证明文件：只需证明文件与一个你信任的验证公钥，不需要数据库。"),
     "witness": Lazy(("group",), "见证方登记与会签回收。"),
     "writer-role": Lazy(("tamper",), "PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。"),
@@ -108,7 +108,47 @@ LAZY_COMMANDS: dict[str, Lazy] = {
 NOT_COMMANDS = frozenset({"main", "zh", "common"})  # helper modules of the package, not command groups
 
 
-class LedgerGroup(click.Group):
+def short_help(text: str | None, limit: int) -> str:
+    """A command's one line in its group's listing: the help's first paragraph if it fits in
+    ``limit`` characters, else cut after the last full stop or semicolon (。；) in the first third
+    or more of the room, else at the last comma-like mark (，、：) with "…", else at the limit
+    with "…". Click's own cut goes back to the last space, which a Chinese sentence does not
+    have: it printed "..." alone (``ledger group``, ``group init``, ``user grant``)."""
+    first = " ".join((text or "").split("\n\n")[0].split())
+    if len(first) <= limit:
+        return first
+    room = first[:limit - 1]
+    for marks, tail in (("。；！？", ""), ("，、：", "…")):
+        at = max(room.rfind(mark) for mark in marks)
+        if at >= limit // 3:
+            return room[:at + 1] if not tail else room[:at] + tail
+    return room + "…"
+
+
+class ShortHelp:
+    """Commands listed with :func:`short_help` unless they give their own ``short_help``."""
+
+    short_help: str | None
+    help: str | None
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        if self.short_help:
+            return super().get_short_help_str(limit)  # type: ignore[misc, no-any-return]
+        return short_help(self.help, limit)
+
+
+class LedgerCommand(ShortHelp, click.Command):
+    """Every ``ledger`` command (made by a group's ``command`` decorator)."""
+
+
+class LedgerSubgroup(ShortHelp, click.Group):
+    """Every group under ``ledger`` (``ledger user``, ``ledger group`` …) and theirs."""
+
+    command_class = LedgerCommand
+    group_class = type  # its groups are of this class too
+
+
+class LedgerGroup(ShortHelp, click.Group):
     """The ``ledger`` group: the commands of this module as usual, the others of
     :data:`LAZY_COMMANDS` imported on first use (each module registers its commands on
     :func:`main` when imported); ``--help`` lists them from the table, importing nothing.
@@ -116,6 +156,9 @@ class LedgerGroup(click.Group):
     A refusal escaping a command — a read that meets a stored event it cannot read
     (:class:`domain.errors.CorruptLog`, naming its position) — ends it as every refusal
     does: the reason in Chinese on stderr, exit 1, no traceback."""
+
+    command_class = LedgerCommand
+    group_class = LedgerSubgroup
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -144,7 +187,7 @@ class LedgerGroup(click.Group):
         for name in names:
             command = self.commands.get(name)
             if command is None:
-                rows.append((name, click.utils.make_default_short_help(LAZY_COMMANDS[name].help, limit)))
+                rows.append((name, short_help(LAZY_COMMANDS[name].help, limit)))
             elif not command.hidden:
                 rows.append((name, command.get_short_help_str(limit)))
         if rows:

@@ -104,8 +104,8 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
         click.echo(result.held.cosigned, nl=False)
 
 
-@main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，核对记录时间的先后与申诉所附的"
-                              "文件，报告第一处不符。")
+@main.command("verify", help="从存储的事件重算全部叶子、树、检查点与审批结果，重折读取所用的视图，"
+                              "按当时的角色与各聚合的规则重放每个事件，核对记录时间的先后与申诉所附的文件；报告每一处不符（位置与种类）。")
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="信任的验证公钥文件（每行一个）：日志登记的第一个公钥须在其中；不给则按日志自己登记的公钥核验")
 @click.option("--witness-key", "witness", type=click.Path(exists=True, dir_okay=False, path_type=Path),
