@@ -39,6 +39,9 @@ def audit_context(request: Request, v: Visitor, q: dict[str, str | None]) -> dic
             "export": "/web/export/history.xlsx?" + urlencode({k: x for k, x in q.items() if x})}
 
 
+SHOWN_PROBLEMS = 50  # problems listed on the page, as `ledger verify` prints (its --json lists all)
+
+
 def audit_query(request: Request) -> dict[str, str | None]:
     p = request.query_params
     return {k: (p.get(k) or "").strip() or None for k in QUERY}
@@ -56,8 +59,10 @@ async def verify_now(request: Request) -> Response:
     q = {k: (str(form.get(k) or "").strip() or None) for k in QUERY}
 
     def build(v: Visitor) -> dict[str, Any]:
+        from adapters.integrity.verify import PROBLEM_NAMES
         report = read("/verify", request, v)
-        return {**audit_context(request, v, q), "verified": report}
+        return {**audit_context(request, v, q), "verified": report, "problem_names": PROBLEM_NAMES,
+                "shown": SHOWN_PROBLEMS}
     return await run_in_threadpool(page, request, "audit.html", build)
 
 

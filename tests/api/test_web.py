@@ -241,6 +241,24 @@ def test_verify_now_checkpoint_and_print(site: Site) -> None:
     assert said.startswith("ok:已生成第") or (said.startswith("ok:第") and "未签发新检查点" in said), said
 
 
+def test_verify_now_lists_each_problem_in_chinese(site: Site) -> None:
+    """A check that finds problems lists them (up to 50) by position and Chinese name, as
+    ``ledger verify`` prints them — never the bare kind or "位置 None" (issue 14 item 11)."""
+    from adapters.integrity.verify import PROBLEM_NAMES
+    from tests.contract.test_tamper import drop_triggers, payload_byte_changed
+    engine = engine_of(site.ledger)
+    with engine.begin() as conn:
+        drop_triggers(conn, engine.dialect.name)
+        kind, position = payload_byte_changed(conn, site.ledger)
+    auditor = site.client("auditor")
+    page = auditor.get("/web/audit")
+    answer = auditor.post("/web/audit/verify", data={"csrf": csrf_of(page.text)}).text
+    listed = re.findall(r"<li>(.*?)</li>", answer.split('id="verify-problems"')[1].split("</ol>")[0], re.S)
+    assert "发现" in answer and "全部相符" not in answer and listed
+    assert any(item.strip().startswith(f"位置 {position}：{PROBLEM_NAMES[kind]}（{kind}）") for item in listed), listed
+    assert "位置 None" not in answer
+
+
 def test_exports_match_the_cli(site: Site, db_url: str, tmp_path: Path) -> None:
     web = site.client("committee")
     runner = CliRunner()
