@@ -19,18 +19,14 @@ SUMMARY_NAMES = {"hidden": "（摘要已隐藏）", "erased": "（密钥已销�
 REVEAL_NOTE = "仅该人员所在支部的书记与党委（committee）可解密摘要：须以 --as 指定用户"
 
 
-def _group(name: str, help_text: str) -> click.Group:
-    """The group ``name`` on ``main`` (created here unless another module made it)."""
-    existing = main.commands.get(name)
-    if isinstance(existing, click.Group):
-        return existing
-    group = click.Group(name, help=help_text)
-    main.add_command(group)
-    return group
+@main.group("talks", help="谈话走访（六必谈、六必访）：登记事由、记录谈话或走访、查看待办与超期。")
+def talks() -> None:
+    pass
 
 
-talks = _group("talks", "谈话走访（六必谈、六必访）：登记事由、记录谈话或走访、查看待办与超期。")
-person = _group("person", "人员：销毁谈话走访摘要密钥等。")
+@main.group("person", help="人员：销毁谈话走访摘要密钥等。")
+def person() -> None:
+    pass
 
 
 @talks.command("due", help="待办与超期的谈话走访事由，如 ledger talks due --branch SMELT --today 2019-07-31")

@@ -3,11 +3,15 @@
 Start-up is kept short (issue 18): this module imports only Click and small domain tables;
 the database, the application, FastAPI, openpyxl and the signing code are imported inside the
 commands that use them, and each other command module of ``adapters/cli/`` is imported only
-when one of its commands runs (:class:`LedgerGroup`, :data:`LAZY_COMMANDS`)."""
+when one of its commands runs (:class:`LedgerGroup`, :func:`lazy_commands`)."""
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 import json
+import pkgutil
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,57 +58,107 @@ class Lazy:
         self.modules, self.help = modules, help
 
 
-LAZY_COMMANDS: dict[str, Lazy] = {
-    "audit": Lazy(("tamper",), "审计：导出一段日志及其证明，供纪检监察部离线核验。"),
-    "backup": Lazy(("backup",), "备份整个账本到一个新目录（--to）：数据库的全部账本表（SQLite 用在线备份，Postgr"
-                                "eSQL 在一个快照中逐表导出）、签名私钥（LEDGER_SIGNING_KEY）、个人密钥库（"
-                                "LEDGER_KEYSTORE）、日志中申诉所附的文件（LEDGER_ATTACHMENTS）和"
-                                "备份清单 manifest.json（各文件大小与 SHA-256、各表行数、备份时的日志大小与"
-                                "默克尔根、最新签名检查点）。只读：不新建数据库或密钥。备份目录含签名私钥与个人密钥库（谈话走访摘"
-                                "要的密钥），属机密：文件权限 0600，请限制访问，并与普通数据分开妥善保管。"),
-    "checkpoint": Lazy(("tamper",), "检查点：对当前日志签名（不带子命令时立即生成一个）。"),
-    "dues": Lazy(("dues",), "党费：核定基数、登记交纳、计算欠交与多交；每半年公示并签名检查点，"
-                 "导出 Excel，事后核验。"),
-    "explain": Lazy(("explain",), "说明：从第一性原理推导某支部某月或某季度的得分（每条记录、上限、规则）。"),
-    "export": Lazy(("export",), "导出 Excel：月度考核表、季度排名、年度总评、支部全部记录。"),
-    "group": Lazy(("group",), "集团账本：登记成员公司（日志来源与公钥），收取并见证各公司的检查点，发现分叉即立案；从各公司公布的"
-                  "结果做集团排名。数据库由 LEDGER_GROUP_DATABASE_URL 指定。"),
-    "history": Lazy(("explain",), "列出与某支部有关的全部事件（最早在前），含操作人与记录时间。"),
-    "innovation": Lazy(("innovation",), "创新创效：合理化建议（每条奖励）、创新积分与晋档；查看个人账户。"),
-    "key": Lazy(("tamper",), "签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。"),
-    "keystore": Lazy(("care",), "谈话走访摘要的密钥库（LEDGER_KEYSTORE，默认当前目录 ledger-keys.sqlite3）。"),
-    "links": Lazy(("links",), "党员“1+N”：党员联系职工的结对、解除、党小组 N 值；查看支部结对情况。"),
-    "meetings": Lazy(("meetings",), "组织生活：三会一课、主题党日、组织生活会、“两会”及出勤；"
-                     "按考核细则检查是否按期召开。"),
-    "members": Lazy(("member_points",), "党员积分：个人行为、小组工作、年度评议三部分，年度总积分与支部内排名。"),
-    "mentors": Lazy(("mentoring",), "导师带徒：师徒结对、徒弟考评与技术比武成绩；按徒弟进步大小评价导师。"),
-    "monitor": Lazy(("group",), "纪检监察部的监督：取得账本最新检查点（文件或 HTTP），"
-                    "与本方持有的上一个检查点核对一致性，一致则会签，"
-                    "分叉或回退则给出两份签名检查点为证（退出码非零）。本方存储在账本数据库之外。"),
-    "people": Lazy(("people",), "党员与职工：登记、分类、转接、离开；查看名册。"),
-    "person": Lazy(("care",), "人员：销毁谈话走访摘要密钥等。"),
-    "projects": Lazy(("projects",), "一年做成一件事：登记项目、记录进度与完成；查看各支部登记数、完成数与完成率。"),
-    "prove": Lazy(("tamper",), "输出事件的包含证明（EVENT_ID：条目编号或日志位置），或两个检查点间的一致性证明。"),
-    "publish": Lazy(("group",), "公布：检查点发布包（含一致性证明）与季度、年度结果（含包含证明），供见证方与集团收取。"),
-    "receipt": Lazy(("tamper",), "为事件（如自己提交的申诉）开具回执：事件、叶子哈希、检查点与包含证明，可离线核验。"),
-    "restore": Lazy(("backup",), "从备份目录（--from）恢复账本：先核对备份清单中每个文件的大小与 SHA-256（缺失或不符"
-                                 "则拒绝，什么也不写），目标须为空（LEDGER_DATABASE_URL 中没有账本数据，LED"
-                                 "GER_SIGNING_KEY 与 LEDGER_KEYSTORE 不存在），恢复数据库、签名私"
-                                 "钥、个人密钥库与申诉附件后完整核验（日志中申诉所附的每个文件须在附件库中且 SHA-256 相符"
-                                 "），并与备份清单中的日志大小、根哈希、最新检查点和各表行数对照；任何不符均报告并以非零状态退出。"
-                                 "备份目录含签名私钥与个人密钥库（谈话走访摘要的密钥），属机密：文件权限 0600，请限制访问，并"
-                                 "与普通数据分开妥善保管。"),
-    "selection": Lazy(("selection",), "竞聘：职工代表匿名评分、公司领导实名评分、门槛值；查看结果。"),
-    "serve": Lazy(("serve",), "启动 HTTP 接口（OpenAPI 文档在 /docs）与网页界面（/web/）。数据库由 LEDGER_DATABASE_URL 指定；"
-                  "多个工作进程时请使用 PostgreSQL。"),
-    "talks": Lazy(("care",), "谈话走访（六必谈、六必访）：登记事由、记录谈话或走访、查看待办与超期。"),
-    "user": Lazy(("users", "web"), "用户与角色：创建用户、授予/撤销角色、签发/吊销接口令牌（仅系统管理员）。"),
-    "verify": Lazy(("tamper",), "从存储的事件重算全部叶子、树、检查点与审批结果，重折读取所用的视图，"
-                                "按当时的角色与各聚合的规则重放每个事件，核对记录时间的先后与申诉所附的文件；报告每一处不符（位置与种类）。"),
-    "verify-proof": Lazy(("tamper",), "离线核验证明文件：只需证明文件与一个你信任的验证公钥，不需要数据库。"),
-    "witness": Lazy(("group",), "见证方登记与会签回收。"),
-    "writer-role": Lazy(("tamper",), "PostgreSQL：打印（或用 --create 创建）最小权限的写入角色。"),
-}
+DECORATOR = re.compile(r"^@(\w+)\.(group|command)\(", re.M)
+IMPORTED_GROUP = re.compile(r"^from adapters\.cli\.(\w+) import (\w+)$", re.M)
+DEF = re.compile(r"^def (\w+)\(", re.M)
+
+
+def _call_text(source: str, start: int) -> str:
+    """The parenthesis opening at ``source[start]`` up to its closing ``)`` (a decorator's call):
+    parentheses counted outside string literals (the help texts hold full-width ones only)."""
+    depth, quote, i = 0, "", start
+    while True:
+        ch = source[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return source[start:i + 1]
+        i += 1
+
+
+def _text(node: ast.expr, source: str) -> str | None:
+    """A help text as the module's text writes it: string literals, joined by ``+``, and
+    names of module-level string constants of the same file (``NAME = "…"``); else ``None``."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _text(node.left, source), _text(node.right, source)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.Name):
+        assigned = re.search(rf"^{node.id} = ", source, re.M)
+        if assigned is not None:
+            start = assigned.end()
+            written = (_call_text(source, start) if source[start] == "(" else
+                       source[start:source.index("\n", start)])
+            value = ast.parse(written, mode="eval").body
+            return _text(value, source)
+    return None
+
+
+def _command_name(function: str) -> str:
+    """The name Click gives a command made from ``function`` without a name."""
+    name = function.lower().replace("_", "-")
+    for suffix in ("-command", "-cmd", "-group", "-grp"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _registrations(source: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str]]]:
+    """What a command module's text registers, read without importing it: its commands on
+    ``main`` (name → help and the function), and the groups of other modules it adds to
+    (module, function). The convention (each top-level command is ``@main.group(...)`` or
+    ``@main.command(...)`` with ``help=`` a string literal) is held by
+    tests/unit/test_cli_lazy.py, which compares this with what the modules register."""
+    own: dict[str, tuple[str, str]] = {}
+    imported = {name: module for module, name in IMPORTED_GROUP.findall(source)}
+    extends: list[tuple[str, str]] = []
+    for match in DECORATOR.finditer(source):
+        target = match.group(1)
+        if target in imported:
+            extends.append((imported[target], target))
+        if target != "main":
+            continue
+        call = ast.parse("f" + _call_text(source, match.end() - 1), mode="eval").body
+        assert isinstance(call, ast.Call)
+        function = DEF.search(source, match.end())
+        assert function is not None
+        given = {k.arg: _text(k.value, source) for k in call.keywords}
+        positional = [a.value for a in call.args if isinstance(a, ast.Constant)]
+        name = str(given.get("name") or (positional[0] if positional else _command_name(function.group(1))))
+        own[name] = (str(given.get("short_help") or given.get("help") or ""), function.group(1))
+    return own, extends
+
+
+@functools.cache
+def lazy_commands() -> dict[str, Lazy]:
+    """The commands of the other modules of ``adapters/cli/`` (a directory listing, each
+    file's text read, nothing imported): the modules that make up each and its help."""
+    import adapters.cli
+    found: dict[str, dict[str, tuple[str, str]]] = {}
+    extending: dict[str, list[tuple[str, str]]] = {}
+    for info in pkgutil.iter_modules(adapters.cli.__path__):
+        if info.name in NOT_COMMANDS:
+            continue
+        source = (Path(adapters.cli.__path__[0]) / f"{info.name}.py").read_text(encoding="utf-8")
+        found[info.name], extending[info.name] = _registrations(source)
+    out: dict[str, Lazy] = {}
+    for module, commands in found.items():
+        for name, (help_text, function) in commands.items():
+            more = tuple(sorted(m for m, ext in extending.items() if m != module and (module, function) in ext))
+            out[name] = Lazy((module, *more), help_text)
+    return dict(sorted(out.items()))
+
+
 NOT_COMMANDS = frozenset({"main", "zh", "common"})  # helper modules of the package, not command groups
 
 
@@ -150,7 +204,7 @@ class LedgerSubgroup(ShortHelp, click.Group):
 
 class LedgerGroup(ShortHelp, click.Group):
     """The ``ledger`` group: the commands of this module as usual, the others of
-    :data:`LAZY_COMMANDS` imported on first use (each module registers its commands on
+    :func:`lazy_commands` imported on first use (each module registers its commands on
     :func:`main` when imported); ``--help`` lists them from the table, importing nothing.
 
     A refusal escaping a command — a read that meets a stored event it cannot read
@@ -167,10 +221,10 @@ class LedgerGroup(ShortHelp, click.Group):
             fail([LineError(0, e.field, e.reason)], False)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*self.commands, *LAZY_COMMANDS})
+        return sorted({*self.commands, *lazy_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        lazy = LAZY_COMMANDS.get(cmd_name)
+        lazy = lazy_commands().get(cmd_name)
         if cmd_name not in self.commands and lazy is not None:
             for module in lazy.modules:
                 importlib.import_module(f"adapters.cli.{module}")
@@ -178,7 +232,7 @@ class LedgerGroup(ShortHelp, click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As :meth:`click.Group.format_commands`, with the help of a command not yet
-        imported taken from :data:`LAZY_COMMANDS`."""
+        imported taken from :func:`lazy_commands`."""
         names = self.list_commands(ctx)
         if not names:
             return
@@ -187,7 +241,7 @@ class LedgerGroup(ShortHelp, click.Group):
         for name in names:
             command = self.commands.get(name)
             if command is None:
-                rows.append((name, short_help(LAZY_COMMANDS[name].help, limit)))
+                rows.append((name, short_help(lazy_commands()[name].help, limit)))
             elif not command.hidden:
                 rows.append((name, command.get_short_help_str(limit)))
         if rows:

@@ -13,19 +13,9 @@ from domain.periods import check_year
 from projections.member_points import MemberPointsModel, explain_member_json, members_json
 
 
-def _members_group() -> click.Group:
-    """The ``members`` group on ``main`` (created here unless another module made it)."""
-    existing = main.commands.get("members")
-    if isinstance(existing, click.Group):
-        return existing
-
-    @main.group(help="党员积分：个人行为、小组工作、年度评议三部分，年度总积分与支部内排名。")
-    def members() -> None:
-        pass
-    return members
-
-
-members = _members_group()
+@main.group(help="党员积分：个人行为、小组工作、年度评议三部分，年度总积分与支部内排名。")
+def members() -> None:
+    pass
 
 
 @members.command("show", help="查看某年党员积分（三部分、总积分、支部内名次），如 ledger members show 2019 --branch SMELT")
