@@ -121,7 +121,7 @@ def serve(tmp_path: Path, prepare_ledger: Callable[[Ledger], dict[str, str]]) ->
         import httpx
         # Wait for the server to answer (or to exit). The bound only keeps a hung server from hanging
         # the suite: under load 8-13 on 2 cores ``ledger serve`` took 26-41 s to answer its first page
-        # (the old 30 s bound failed the test with "server did not start" in 3 of 6 runs).
+        # (the old 30 s bound failed the test with "server did not start" in 3 of 8 runs).
         deadline = time.monotonic() + STARTUP_BOUND_S
         while True:
             try:
@@ -142,6 +142,62 @@ def serve(tmp_path: Path, prepare_ledger: Callable[[Ledger], dict[str, str]]) ->
             proc.wait()
         log.close()
         close(ledger)
+
+
+def answered(d: Any, wait: Any, action: Callable[[], Any]) -> None:
+    """Do ``action`` (a click that sends a form or follows a link) and return once the page that
+    answers has replaced the one acted on and has loaded. Precondition: the action navigates.
+
+    Reading right after the click can find the old page still on screen: its elements (an old
+    ``#flash``, a link of the same name) are found and then go stale as the answer arrives, or
+    are read as if they were the answer."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    page = d.find_element(By.TAG_NAME, "html")
+    action()
+    wait.until(staleness_of(page))
+    wait.until(lambda dr: dr.execute_script("return document.readyState") == "complete")
+
+
+def downloaded(d: Any, wait: Any, name: str, complete: Callable[[bytes], bool]) -> bytes:
+    """The bytes of the download ``name`` once ``complete`` says they are whole.
+
+    The file's name is taken as no proof: the test reads the bytes only when no download is in
+    progress (no ``*.crdownload`` in the folder) and then asks the bytes themselves whether they
+    are whole, rather than trusting how Chromium names a file while it writes it.
+    Precondition: ``complete`` is false for every proper prefix of the file."""
+    path = d.downloads / name
+
+    def whole(_: Any) -> bytes | None:
+        if not path.exists() or any(d.downloads.glob("*.crdownload")):
+            return None
+        data = path.read_bytes()
+        return data if complete(data) else None
+    return bytes(wait.until(whole))
+
+
+def is_json(data: bytes) -> bool:
+    try:
+        json.loads(data.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False
+    return True
+
+
+def is_zip(data: bytes) -> bool:
+    """A whole ZIP (an .xlsx): its end-of-central-directory record read back."""
+    import io
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return z.testzip() is None
+    except zipfile.BadZipFile:
+        return False
+
+
+def is_pdf(data: bytes) -> bool:
+    """A whole PDF: its header and, at its end, the %%EOF marker."""
+    return data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
 
 
 def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, dict[str, str]]) -> None:
@@ -179,21 +235,17 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
         d.find_element(By.ID, "password").send_keys(PASSWORD)
         if screenshot:
             shot("login")
-        d.find_element(By.ID, "login-button").click()
+        answered(d, wait, d.find_element(By.ID, "login-button").click)
         until(lambda dr: dr.current_url.rstrip("/").endswith("/web"))
         assert "你好" in d.find_element(By.TAG_NAME, "h1").text
 
     def flash() -> str:
-        return str(until(lambda dr: dr.find_element(By.ID, "flash")).text)
-
-    def downloaded(name: str) -> Path:
-        path = d.downloads / name
-        until(lambda _: path.exists() and not (d.downloads / f"{name}.crdownload").exists())
-        return path
+        """The answer's flash. Precondition: the page that answers is on screen (``answered``)."""
+        return str(d.find_element(By.ID, "flash").text)
 
     # -- 支部书记: my branch, an appeal in two clicks, its receipt -----------------------------------
     log_in("sec-a", screenshot=True)
-    d.find_element(By.LINK_TEXT, "本支部 A").click()
+    answered(d, wait, d.find_element(By.LINK_TEXT, "本支部 A").click)
     go("/web/branch/A?month=2019-09")
     row = d.find_element(By.ID, f"entry-{ids['w/09/A']}")
     assert "支委会未按时召开" in row.text and "-5.00" in row.text
@@ -203,14 +255,14 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     row = d.find_element(By.ID, f"entry-{ids['w/09/A']}")
     row.find_element(By.CSS_SELECTOR, ".appeal-button").click()  # click 1
     row.find_element(By.NAME, "reason").send_keys("支委会已于9月5日召开，会议记录附后")
-    row.find_element(By.CSS_SELECTOR, "button[type=submit]").click()  # click 2
+    answered(d, wait, row.find_element(By.CSS_SELECTOR, "button[type=submit]").click)  # click 2
     assert flash().startswith("申诉已提交")
     appeals = d.find_element(By.CSS_SELECTOR, "table.appeals")
     assert "待决定" in appeals.text and "支委会已于9月5日召开" in appeals.text
     appeals.find_element(By.CSS_SELECTOR, "button.receipt-filed").click()
     filed = [e for e in events(ledger) if e.name == "EntryAppeals.Filed"]
     assert len(filed) == 1
-    receipt = json.loads(downloaded(f"receipt-{filed[0].position}.json").read_text(encoding="utf-8"))
+    receipt = json.loads(downloaded(d, wait, f"receipt-{filed[0].position}.json", is_json).decode("utf-8"))
     assert verify_bundle(receipt, ledger.recorder.signer().verifier_key).startswith("成立")  # type: ignore[attr-defined]
 
     # -- another branch's secretary: refused A's page, no appeal button --------------------------------
@@ -227,13 +279,13 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
 
     # -- 党委: the what-if of upholding, the decision, the quarter changed ---------------------------------
     log_in("committee")
-    d.find_element(By.LINK_TEXT, "审批与申诉").click()
+    answered(d, wait, d.find_element(By.LINK_TEXT, "审批与申诉").click)
     case = until(lambda dr: dr.find_element(By.CSS_SELECTOR, "article.appeal-case"))
     assert "99.00 / 第2名 / 0.00 / 0.00" in case.text  # A, if upheld
     shot("committee")
     case.find_element(By.CSS_SELECTOR, "input[value=upheld]").click()
     case.find_element(By.NAME, "reason").send_keys("会议记录属实，扣分撤销")
-    case.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    answered(d, wait, case.find_element(By.CSS_SELECTOR, "button[type=submit]").click)
     assert flash() == "已决定：申诉成立，已更正该条目"
     go("/web/quarter/2019Q3")
     diff = d.find_element(By.ID, "diff-table")
@@ -243,12 +295,14 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     today = datetime.now(SHANGHAI).date().isoformat()
     picker = d.find_element(By.NAME, "as_of")  # the calendar: set as a person picking a day would
     d.execute_script("arguments[0].value = arguments[1]", picker, today)
-    picker.find_element(By.XPATH, "./ancestor::form//button").click()
-    assert until(lambda dr: dr.find_element(By.ID, "asof-note")).text.startswith(f"按账本记录时间截至 {today}")
+    answered(d, wait, picker.find_element(By.XPATH, "./ancestor::form//button").click)
+    assert d.find_element(By.ID, "asof-note").text.startswith(f"按账本记录时间截至 {today}")
     go("/web/quarter/2019Q3")
     d.find_element(By.ID, "export-quarter").click()
+    import io
+
     from openpyxl import load_workbook
-    sheet = load_workbook(downloaded("quarter-2019Q3.xlsx")).active
+    sheet = load_workbook(io.BytesIO(downloaded(d, wait, "quarter-2019Q3.xlsx", is_zip))).active
     assert [c.value for c in sheet[6]][:9] == [2, "A", "熔炼车间党支部", 98, 99, 100, 99, 0, 0]
     go("/web/print/quarter/2019Q3")
     block = d.find_element(By.CSS_SELECTOR, ".checkpoint")
@@ -258,15 +312,15 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
 
     # -- 纪检监察部: A's history filtered, verify now --------------------------------------------------------
     log_in("auditor")
-    d.find_element(By.LINK_TEXT, "审计").click()
-    Select(until(lambda dr: dr.find_element(By.NAME, "branch"))).select_by_value("A")
+    answered(d, wait, d.find_element(By.LINK_TEXT, "审计").click)
+    Select(d.find_element(By.NAME, "branch")).select_by_value("A")
     d.find_element(By.NAME, "period").send_keys("2019-09")
-    d.find_element(By.CSS_SELECTOR, "#audit-filter button").click()
-    rows = until(lambda dr: dr.find_elements(By.CSS_SELECTOR, "#history tbody tr"))
+    answered(d, wait, d.find_element(By.CSS_SELECTOR, "#audit-filter button").click)
+    rows = d.find_elements(By.CSS_SELECTOR, "#history tbody tr")
     kinds = [r.get_attribute("data-event") for r in rows]
     assert {"EntryAppeals.Filed", "EntryAppeals.Decided", "AssessmentMonth.EntryCorrected"} <= set(kinds)
-    d.find_element(By.ID, "verify-now").click()
-    assert "全部相符" in until(lambda dr: dr.find_element(By.ID, "verify-result")).text
+    answered(d, wait, d.find_element(By.ID, "verify-now").click)
+    assert "全部相符" in d.find_element(By.ID, "verify-result").text
     shot("audit")
 
     # -- 党群工作部: record an entry, a sealed month refused in Chinese; the aggregator submits -------------
@@ -277,7 +331,7 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     d.find_element(By.NAME, "points").send_keys("-1")
     d.find_element(By.NAME, "reason").send_keys("意识形态阵地台账缺失")
     before = len(events(ledger))
-    d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
+    answered(d, wait, d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click)
     assert flash().startswith("已录入")
     assert d.find_element(By.ID, "progress").text == "1 / 3"
     shot("scoring")
@@ -287,7 +341,7 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     d.find_element(By.NAME, "points").send_keys("-1.005")
     d.find_element(By.NAME, "reason").send_keys("补录")
     after = len(events(ledger))
-    d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
+    answered(d, wait, d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click)
     message = flash()
     assert message.startswith("未能完成：") and "两位小数" in message
     assert d.find_element(By.NAME, "points").get_attribute("value") == "-1.005"  # kept as typed
@@ -295,8 +349,8 @@ def test_four_roles_in_a_real_browser(browser: Any, served: tuple[str, Ledger, d
     assert len(events(ledger)) == after == before + 2  # the month opened and the entry; the refusal wrote nothing
     log_in("aggregator")
     go("/web/scoring?month=2019-10")
-    d.find_element(By.ID, "submit-month").click()
-    until(lambda dr: dr.switch_to.alert).accept()  # "确定提交？"
+    answered(d, wait, lambda: (d.find_element(By.ID, "submit-month").click(),
+                               until(lambda dr: dr.switch_to.alert).accept()))  # "确定提交？"
     assert flash() == "2019-10 已提交"
 
 
@@ -338,7 +392,6 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     every form a real form, sent and answered in Chinese; a refused one keeps what was typed.
     Screenshots of every page: ``<pytest tmp dir>/screenshots`` (kept with the test's files)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     base, ledger, ids = served_roles
@@ -364,8 +417,12 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
         go("/web/login")
         d.find_element(By.ID, "user").send_keys(user)
         d.find_element(By.ID, "password").send_keys(PASSWORD)
-        d.find_element(By.ID, "login-button").click()
+        answered(d, wait, d.find_element(By.ID, "login-button").click)
         wait.until(lambda dr: dr.current_url.rstrip("/").endswith("/web"))
+
+    def follow(link: str, partial: bool = False) -> None:
+        """Follow the link named ``link`` and wait for its page (not read the old one)."""
+        answered(d, wait, d.find_element(By.PARTIAL_LINK_TEXT if partial else By.LINK_TEXT, link).click)
 
     def field(form: str, name: str) -> Any:
         return d.find_element(By.CSS_SELECTOR, f"#{form} [name='{name}']")
@@ -384,12 +441,12 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     def submit(form: str, confirm: bool = False) -> str:
         """Send the form and read the answer's flash — on the page that answers, never the flash
         of the page the form was on (the previous answer's): wait until that page is gone first."""
-        page = d.find_element(By.TAG_NAME, "html")
-        d.find_element(By.CSS_SELECTOR, f"#{form} button[type=submit]").click()
-        if confirm:
-            wait.until(lambda dr: dr.switch_to.alert).accept()
-        wait.until(staleness_of(page))
-        return str(wait.until(lambda dr: dr.find_element(By.ID, "flash")).text)
+        def send() -> None:
+            d.find_element(By.CSS_SELECTOR, f"#{form} button[type=submit]").click()
+            if confirm:
+                wait.until(lambda dr: dr.switch_to.alert).accept()
+        answered(d, wait, send)
+        return str(d.find_element(By.ID, "flash").text)
 
     def fits_phone() -> None:
         """Nothing wider than the phone's screen outside a scrolling chart; chart labels ≥ 11 px."""
@@ -407,8 +464,8 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
 
     # -- 支部书记 on a phone: talks (overdue first), a talk recorded, points (refused, kept, sent), a meeting, dues --
     log_in("sec-a", PHONE)
-    d.find_element(By.PARTIAL_LINK_TEXT, "支部 A 党员工作").click()
-    rows = wait.until(lambda dr: dr.find_elements(By.CSS_SELECTOR, "#occasions tbody tr"))
+    follow("支部 A 党员工作", partial=True)
+    rows = d.find_elements(By.CSS_SELECTOR, "#occasions tbody tr")
     assert rows[0].get_attribute("data-status") == "overdue"
     fits_phone()
     shot("secretary-talks-phone")
@@ -457,8 +514,8 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
 
     # -- 党群工作部: a representatives' sheet of the open selection, a proposal ---------------------------------
     log_in("scorer-pm")
-    d.find_element(By.LINK_TEXT, "竞聘").click()
-    d.find_element(By.LINK_TEXT, "2019-JP-09").click()
+    follow("竞聘")
+    follow("2019-JP-09")
     fill("form-record_representative_sheet", {"scores.A-M01": "90", "scores.A-M02": "85.5"})
     assert submit("form-record_representative_sheet") == "代表评分表已录入"
     fill("form-record_leader_sheet", {"leader": "公司党委书记", "scores.A-M01": "92", "scores.A-M02": "70"})
@@ -470,14 +527,14 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     go("/web/selections?selection=2019-JP-09")
     assert submit("form-close_selection", confirm=True) == "竞聘已结束，结果已记录"
     assert "聘任" in d.find_element(By.ID, "selection-result").text
-    d.find_element(By.LINK_TEXT, "党委会事务").click()
-    d.find_element(By.LINK_TEXT, "考核细则：版本、预览与通过").click()
+    follow("党委会事务")
+    follow("考核细则：版本、预览与通过")
     box = d.find_element(By.NAME, "parameters")
     box.clear()
     box.send_keys('{"quarter_first_award": "3500"}')
     d.execute_script("arguments[0].value = '2019-10'", d.find_element(By.CSS_SELECTOR, "#preview-form [name='from']"))
-    d.find_element(By.ID, "preview-button").click()
-    assert "2019Q4" in wait.until(lambda dr: dr.find_element(By.ID, "preview-head")).text
+    answered(d, wait, d.find_element(By.ID, "preview-button").click)
+    assert "2019Q4" in d.find_element(By.ID, "preview-head").text
     shot("committee-rulebook-preview")
     before = len(events(ledger))
     assert submit("form-adopt_rulebook", confirm=True) == "考核细则第 2 版已通过" and len(events(ledger)) == before + 1
@@ -500,25 +557,24 @@ def test_every_role_in_a_real_browser(browser: Any, served_roles: tuple[str, Led
     assert submit("form-record_business_score") == "经营得分已录入"
     shot("performance")
     log_in("admin")
-    d.find_element(By.LINK_TEXT, "用户与角色").click()
+    follow("用户与角色")
     fill("form-create_user", {"user": "zhang", "name": "张三"})
     assert submit("form-create_user") == "用户 zhang 已创建"
     fill("form-grant_role", {"user": "zhang", "role": "scorer:office"})
     assert submit("form-grant_role") == "已授予角色"
     Select(field("form-issue_token", "user")).select_by_value("zhang")
-    d.find_element(By.CSS_SELECTOR, "#form-issue_token button").click()
-    token = wait.until(lambda dr: dr.find_element(By.CSS_SELECTOR, "#issued-token pre")).text
+    answered(d, wait, d.find_element(By.CSS_SELECTOR, "#form-issue_token button").click)
+    token = d.find_element(By.CSS_SELECTOR, "#issued-token pre").text
     assert len(token) > 20
     shot("admin")
-    d.find_element(By.LINK_TEXT, "安全日志（被拒绝的操作）").click()
+    follow("安全日志（被拒绝的操作）")
     assert d.find_element(By.ID, "refusals")
     # -- the printable PDF of the quarter (from the print page), drawn to PNG with pdftoppm -------------------
     log_in("auditor")
     go("/web/print/quarter/2019Q3")
     d.find_element(By.ID, "pdf-link").click()
     pdf = d.downloads / "quarter-2019Q3.pdf"
-    wait.until(lambda _: pdf.exists() and not (d.downloads / "quarter-2019Q3.pdf.crdownload").exists())
-    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert downloaded(d, wait, pdf.name, is_pdf).startswith(b"%PDF-")
     if not shutil.which("pdftoppm"):
         pytest.fail("the PDF check needs poppler-utils (pdftoppm): apt-get install poppler-utils")
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(pdf), str(shots / "quarter-pdf")],
