@@ -151,11 +151,25 @@ def answered(d: Any, wait: Any, action: Callable[[], Any]) -> None:
     Reading right after the click can find the old page still on screen: its elements (an old
     ``#flash``, a link of the same name) are found and then go stale as the answer arrives, or
     are read as if they were the answer."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
     page = d.find_element(By.TAG_NAME, "html")
+
+    def gone(_: Any) -> bool:
+        """The acted-on page replaced. Chromedriver says so with a stale reference, or, while the
+        old document is being torn down, "Node with given id does not belong to the document"
+        (an unknown error, seen under load): both mean the old page is gone."""
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
     action()
-    wait.until(staleness_of(page))
+    wait.until(gone)
     wait.until(lambda dr: dr.execute_script("return document.readyState") == "complete")
 
 
