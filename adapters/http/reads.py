@@ -36,6 +36,7 @@ from adapters.store.logreader import LogReader
 from adapters.store.replay import F, Foldable, fold_at, model_at, stamp, upto_of
 from domain.asof import SHANGHAI, AsOf, replay_point
 from domain.errors import InvalidInput, LedgerError, PermissionDenied
+from domain.integrity.log import LoggedEvent
 from domain.service.permissions import (
     ALL_BRANCHES,
     branch_in_scope,
@@ -146,6 +147,14 @@ def visible(data: dict[str, Any], caller: Caller, published: bool) -> dict[str, 
     if published or scope == ALL_BRANCHES:
         return data
     return {**data, "branches": [b for b in data["branches"] if b["branch"] in scope]}
+
+
+def history_may_show(event: LoggedEvent, branch: str) -> bool:
+    """Whether ``event``, appended after a branch's history was read, may add a row to it:
+    it names the branch (``history_rows``' own test) or is an appeal's (a decision names no
+    branch). False means the history read before stands."""
+    from domain.service.permissions import event_concerns
+    return event.name.startswith("EntryAppeals.") or event_concerns(event.raw, branch)
 
 
 def history_rows(engine: Any, branch: str, start: int | None = None, end: int | None = None) -> list[dict[str, Any]]:

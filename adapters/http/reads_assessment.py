@@ -18,6 +18,7 @@ from adapters.http.reads import (
     ProofNotFound,
     branch_param,
     everything,
+    history_may_show,
     history_rows,
     iso,
     model_of,
@@ -30,12 +31,13 @@ from adapters.http.reads import (
 )
 from adapters.store.gcpause import gc_paused
 from adapters.store.logreader import LogReader
-from adapters.store.replay import events_at, stamp_fields
+from adapters.store.replay import events_at, outside_topics, stamp_fields
 from adapters.store.slices import quarter_sections
 from domain import commands as c
 from domain.asof import AsOf, parse_as_of
 from domain.periods import check_month, check_quarter, check_year, quarter_months
 from domain.service.permissions import ALL_BRANCHES, readable_branches
+from projections.model import AssessmentModel
 
 router = APIRouter(tags=["读取"])
 
@@ -108,7 +110,8 @@ def year_diff_show(period: str, request: Request, point: AsOf | None = REPLAY,
     everything(request, caller, "年度对照")
     service = service_of(request)
     if point is None:  # the whole log folded: once per log head
-        return reply(service.folds.derived(("year_diff", period), lambda: year_diff_now(service.engine, period, None)))
+        return reply(service.folds.derived(("year_diff", period), lambda: year_diff_now(service.engine, period, None),
+                                           outside_topics(*AssessmentModel.TOPICS, "EntryAppeals")))  # what the diff reads
     return reply(year_diff_now(service.engine, period, point))
 
 
@@ -290,5 +293,6 @@ def history(branch: str, request: Request, from_: str | None = Query(None, alias
     start = parse_as_of(from_, "from") if from_ else None
     end = parse_as_of(to, "to") if to else None
     service = service_of(request)  # a scan of the whole log: once per log head
-    rows = service.folds.derived(("history", branch, start, end), lambda: history_rows(service.engine, branch, start, end))
+    rows = service.folds.derived(("history", branch, start, end), lambda: history_rows(service.engine, branch, start, end),
+                                 lambda e: not history_may_show(e, branch))
     return reply({"branch": branch, "events": rows})
