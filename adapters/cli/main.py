@@ -224,9 +224,9 @@ class LedgerGroup(ShortHelp, click.Group):
         return sorted({*self.commands, *lazy_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        lazy = lazy_commands().get(cmd_name)
-        if cmd_name not in self.commands and lazy is not None:
-            for module in lazy.modules:
+        if cmd_name not in self.commands:  # this module's commands need no reading of the others
+            lazy = lazy_commands().get(cmd_name)
+            for module in lazy.modules if lazy is not None else ():
                 importlib.import_module(f"adapters.cli.{module}")
         return self.commands.get(cmd_name)
 
