@@ -13,7 +13,6 @@ from adapters.cli.common import LineError, emit, existing_ledger, fail, run, ver
 from adapters.cli.main import main
 
 # -- tamper evidence: keys, checkpoints, proofs, verification ---------------------------------
-SHOWN = 50  # problems ``verify`` prints as text (``--json`` lists every one)
 
 
 @main.group(help="签名密钥：显示账本公钥、为见证方（纪检监察部）生成密钥。")
@@ -119,7 +118,7 @@ def checkpoint_cosign(key_file: Path, name: str, number: int | None, store: str 
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path, ...], required: tuple[str, ...],
            folder: Path | None, as_json: bool) -> None:
-    from adapters.integrity.verify import PROBLEM_NAMES, verify_ledger
+    from adapters.integrity.verify import PROBLEMS_SHOWN, problem_text, verify_ledger
     from adapters.integrity.verify_witness import check_against, check_witness
     from adapters.store.attachments import AttachmentStore, attachments_path
     ledger = existing_ledger()
@@ -150,15 +149,10 @@ def verify(key_file: Path | None, witness: tuple[Path, ...], against: tuple[Path
         head = f"已核验 {d['events']} 个事件、{d['checkpoints']} 个检查点、{d['approvals']} 项审批{files}。"
         if d["ok"]:
             return head + "全部相符。"
-        lines = [head, f"发现 {len(d['problems'])} 处不符，第一处："]
-        p = d["first_problem"]
-        where = f"位置 {p['position']}" if p["position"] is not None else "整个日志"  # e.g. a checkpoint or key problem
-        lines.append(f"  {where}：{PROBLEM_NAMES.get(p['kind'], p['kind'])}（{p['kind']}）——{p['detail']}")
-        for q in d["problems"][1:SHOWN]:
-            at = f"位置 {q['position']}" if q["position"] is not None else "整个日志"
-            lines.append(f"  - {at}：{PROBLEM_NAMES.get(q['kind'], q['kind'])}（{q['kind']}）——{q['detail']}")
-        if len(d["problems"]) > SHOWN:
-            lines.append(f"  ……另有 {len(d['problems']) - SHOWN} 处（--json 列出全部）")
+        lines = [head, f"发现 {len(d['problems'])} 处不符，第一处：", "  " + problem_text(d["first_problem"])]
+        lines += ["  - " + problem_text(q) for q in d["problems"][1:PROBLEMS_SHOWN]]
+        if len(d["problems"]) > PROBLEMS_SHOWN:
+            lines.append(f"  ……另有 {len(d['problems']) - PROBLEMS_SHOWN} 处（--json 列出全部）")
         return "\n".join(lines)
     emit(data, as_json, text)
     if not report.ok:

@@ -64,6 +64,7 @@ from projections.model import FOLD_ERRORS, AssessmentModel, plain
 from projections.views import month_view, quarter_view
 
 PROBLEM_NAMES = dict(vocabulary.VERIFY_PROBLEMS)  # kind → Chinese name (other checks add theirs)
+PROBLEMS_SHOWN = 50  # problems `ledger verify` and the audit page list as text (``--json`` lists every one)
 KEY_EVENTS = ("SigningKeys.Declared", "SigningKeys.Rotated")
 APPROVALS = ("AssessmentMonth.Approved", "AssessmentQuarter.Approved", "AssessmentQuarter.Reapproved",
              "AssessmentYear.Approved", "AssessmentYear.Reapproved")
@@ -74,6 +75,14 @@ class Problem:
     kind: str
     position: int | None
     detail: str
+
+
+def problem_text(problem: dict[str, Any]) -> str:
+    """One problem of a report (a :class:`Problem`'s fields, as the JSON carries them) as people
+    read it, in the CLI and on the audit page alike: where (the log position, or 整个日志 for a
+    checkpoint or key problem), its Chinese name, its kind and the detail."""
+    where = "整个日志" if problem["position"] is None else f"位置 {problem['position']}"
+    return f"{where}：{PROBLEM_NAMES.get(problem['kind'], problem['kind'])}（{problem['kind']}）——{problem['detail']}"
 
 
 @dataclass

@@ -39,9 +39,6 @@ def audit_context(request: Request, v: Visitor, q: dict[str, str | None]) -> dic
             "export": "/web/export/history.xlsx?" + urlencode({k: x for k, x in q.items() if x})}
 
 
-SHOWN_PROBLEMS = 50  # problems listed on the page, as `ledger verify` prints (its --json lists all)
-
-
 def audit_query(request: Request) -> dict[str, str | None]:
     p = request.query_params
     return {k: (p.get(k) or "").strip() or None for k in QUERY}
@@ -59,10 +56,11 @@ async def verify_now(request: Request) -> Response:
     q = {k: (str(form.get(k) or "").strip() or None) for k in QUERY}
 
     def build(v: Visitor) -> dict[str, Any]:
-        from adapters.integrity.verify import PROBLEM_NAMES
+        from adapters.integrity.verify import PROBLEMS_SHOWN, problem_text
         report = read("/verify", request, v)
-        return {**audit_context(request, v, q), "verified": report, "problem_names": PROBLEM_NAMES,
-                "shown": SHOWN_PROBLEMS}
+        return {**audit_context(request, v, q), "verified": report,
+                "problem_lines": [problem_text(p) for p in report["problems"][:PROBLEMS_SHOWN]],
+                "unlisted": max(0, len(report["problems"]) - PROBLEMS_SHOWN)}
     return await run_in_threadpool(page, request, "audit.html", build)
 
 
