@@ -22,8 +22,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -35,7 +33,7 @@ from adapters.store.proofs import verify_bundle
 from domain.asof import SHANGHAI
 from domain.service.application import Ledger
 from tests.helpers import events, with_users
-from tests.server import free_port
+from tests.server import Server
 from tests.web_fixture import PASSWORD, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +44,6 @@ HOW = "apt-get install chromium chromium-driver fonts-noto-cjk"
 # refreshed on purpose with LEDGER_SCREENSHOTS=docs/screenshots.
 SHOTS = Path(os.environ.get("LEDGER_SCREENSHOTS") or ROOT / "test-artifacts" / "screenshots")
 WIDTH = 1000
-STARTUP_BOUND_S = 300  # a hang guard for the server's start, not a speed check (see serve)
 
 
 def _browser_problem() -> str | None:
@@ -107,40 +104,16 @@ def served_roles(tmp_path: Path) -> Iterator[tuple[str, Ledger, dict[str, str]]]
 
 
 def serve(tmp_path: Path, prepare_ledger: Callable[[Ledger], dict[str, str]]) -> Iterator[tuple[str, Ledger, dict[str, str]]]:
+    """``ledger serve`` (``tests/server.py``: a free port, taken again if another worker took it,
+    and a hang guard on the start) over a SQLite ledger that ``prepare_ledger`` filled."""
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     ledger = with_users(make_ledger(url))
     ids = prepare_ledger(ledger)
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    env = {**os.environ, "LEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", "from adapters.cli.main import main; main()", "serve", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server = Server(url, tmp_path / "server.log", workers=1)
     try:
-        import httpx
-        # Wait for the server to answer (or to exit). The bound only keeps a hung server from hanging
-        # the suite: under load 8-13 on 2 cores ``ledger serve`` took 26-41 s to answer its first page
-        # (the old 30 s bound failed the test with "server did not start" in 3 of 8 runs).
-        deadline = time.monotonic() + STARTUP_BOUND_S
-        while True:
-            try:
-                if httpx.get(base + "/web/login", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text(errors="replace"))
-            time.sleep(0.1)
-        yield base, ledger, ids
+        yield server.url, ledger, ids
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.stop()
         close(ledger)
 
 
